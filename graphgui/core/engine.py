@@ -1,0 +1,417 @@
+"""Compile a graph into a Program, then run forward and backward over flat lists.
+
+``Program.backward_steps`` is the one backward code path: a generator that visits nodes in
+reverse topological order and, when asked to record, yields a :class:`Step` per node. The
+stepper pulls one Step per click; ``gradients`` drains the same generator without recording
+(it then never yields, so the fast path pays nothing per node for being a generator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from .graph import Graph, GraphError, Node
+from .values import Value, format_value, is_finite, to_value
+
+
+class EvaluationError(Exception):
+    """A node could not be evaluated. ``node_id`` names it; the message says why."""
+
+    def __init__(self, node_id: str | None, message: str) -> None:
+        super().__init__(message)
+        self.node_id = node_id
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass.
+
+    ``upstream`` is d(output)/d(node), final because every consumer was visited before.
+    ``contributions[k]`` is what this node adds to the gradient of input k
+    (None where that input needs no gradient); ``totals[k]`` is input k's running sum after
+    adding it, and ``pending[k]`` how many of input k's consumers are still to come.
+    """
+
+    index: int
+    node_id: str
+    value: Value
+    upstream: Value
+    inputs: tuple[str | None, ...]
+    input_values: tuple[Value, ...]
+    contributions: tuple[Value | None, ...]
+    totals: tuple[Value | None, ...]
+    pending: tuple[int, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def local_derivatives(self, program: Program) -> tuple[Value | None, ...]:
+        """d(node)/d(input k) as numbers, for elementwise ops on equal shapes (else None)."""
+        spec = program.graph_node(self.node_id).spec
+        if not spec.elementwise:
+            return tuple(None for _ in self.inputs)
+        ones = 1.0 if isinstance(self.value, float) else np.ones_like(self.value)
+        result = []
+        for k, vjp in enumerate(spec.vjps):
+            same_shape = np.shape(self.input_values[k]) == np.shape(self.value)
+            if self.contributions[k] is None or not same_shape:
+                result.append(None)
+            else:
+                with np.errstate(all="ignore"):
+                    result.append(vjp(ones, self.value, *self.input_values, **self.params))
+        return tuple(result)
+
+
+@dataclass
+class Evaluation:
+    """What the canvas, the CLI and the inspector show after one forward + backward pass."""
+
+    output: str | None
+    values: dict[str, Value]
+    grads: dict[str, Value]
+    errors: dict[str, str]
+    nonfinite: tuple[str, str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.nonfinite is None
+
+
+class Program:
+    """A graph compiled for one output: flat lists of bound callables and integer slots.
+
+    The Program keeps its own copy of every source value (a snapshot), so a training thread
+    can run it while the live Graph is edited.
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        output: str | None = None,
+        wrt: Iterable[str] | None = None,
+        prune: bool = False,
+    ) -> None:
+        output = graph.output if output is None else graph.lookup(output).id
+        ids = graph.topological_order()
+        if prune and output is not None:
+            keep = graph.ancestors(output)
+            ids = [i for i in ids if i in keep]
+        self.output_id = output
+        self.ids: list[str] = ids
+        self.slot: dict[str, int] = {nid: k for k, nid in enumerate(ids)}
+        self._nodes: dict[str, Node] = {nid: _copy_node(graph.node(nid)) for nid in ids}
+        self.errors: dict[str, str] = {}
+        self._compile_forward(graph)
+        self._compile_backward(graph, wrt)
+
+    # ---- compilation ---------------------------------------------------------------------
+
+    def _compile_forward(self, graph: Graph) -> None:
+        self.initial: list[Any] = [None] * len(self.ids)
+        plan: list[tuple[int, Any, int, int]] = []
+        self._inputs: list[tuple[int, ...]] = [()] * len(self.ids)
+        for k, nid in enumerate(self.ids):
+            node = self._nodes[nid]
+            spec = node.spec
+            if node.is_source:
+                self.initial[k] = node.value
+                continue
+            srcs = graph.input_ids(nid)
+            missing = [spec.inputs[p] for p, s in enumerate(srcs) if s is None]
+            if missing:
+                self.errors[nid] = (
+                    "input " + ", ".join(repr(m) for m in missing) + " is not connected"
+                )
+                continue
+            failed = [graph.node(s).title for s in srcs if s in self.errors]
+            if failed:
+                self.errors[nid] = f"depends on {failed[0]}, which failed"
+                continue
+            args = tuple(self.slot[s] for s in srcs)
+            self._inputs[k] = args
+            fn = partial(spec.forward, **node.params) if node.params else spec.forward
+            plan.append((k, fn, args[0], args[1] if len(args) > 1 else -1))
+        self._plan = plan
+        self._plan_pos = {entry[0]: pos for pos, entry in enumerate(plan)}
+
+    def _compile_backward(self, graph: Graph, wrt: Iterable[str] | None) -> None:
+        if wrt is None:
+            targets = {nid for nid, n in self._nodes.items() if n.is_source and n.op != "constant"}
+        else:
+            targets = {graph.lookup(ref).id for ref in wrt}
+        needs = [False] * len(self.ids)
+        for k, nid in enumerate(self.ids):
+            needs[k] = nid in targets or any(needs[a] for a in self._inputs[k])
+        self.needs_grad = needs
+        out = self.slot.get(self.output_id, -1) if self.output_id else -1
+        reachable = set()
+        if out >= 0 and self.output_id not in self.errors:
+            reachable = {self.slot[a] for a in graph.ancestors(self.output_id) if a in self.slot}
+        self._out_slot = out
+        bplan: list[tuple[int, int, int, Any, Any]] = []
+        consumers = [0] * len(self.ids)
+        for k in reversed(range(len(self.ids))):
+            if k not in reachable or not needs[k]:
+                continue
+            node = self._nodes[self.ids[k]]
+            args = self._inputs[k]
+            rules = []
+            for port, a in enumerate(args):
+                if needs[a]:
+                    consumers[a] += 1
+                    rule = node.spec.vjps[port]
+                    rules.append(partial(rule, **node.params) if node.params else rule)
+                else:
+                    rules.append(None)
+            a = args[0] if args else -1
+            b = args[1] if len(args) > 1 else -1
+            bplan.append(
+                (k, a, b, rules[0] if rules else None, rules[1] if len(rules) > 1 else None)
+            )
+        self._bplan = bplan
+        self._consumers = consumers
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def graph_node(self, node_id: str) -> Node:
+        """The snapshot of a node as it was when compiled."""
+        return self._nodes[node_id]
+
+    def set_source(self, node_id: str, value: Any) -> None:
+        """Change a source value in this snapshot (the live graph is untouched)."""
+        self.initial[self.slot[node_id]] = to_value(value)
+
+    def source_value(self, node_id: str) -> Value:
+        return self.initial[self.slot[node_id]]
+
+    # ---- forward -------------------------------------------------------------------------
+
+    def forward(self, overrides: Mapping[str, Any] | None = None) -> list[Any]:
+        """Values by slot. Raises EvaluationError naming the first node that fails."""
+        vals, errors = self._run_forward(overrides, tolerant=False)
+        return vals
+
+    def _run_forward(
+        self, overrides: Mapping[str, Any] | None, tolerant: bool
+    ) -> tuple[list[Any], dict[str, str]]:
+        vals = list(self.initial)
+        if overrides:
+            for nid, value in overrides.items():
+                vals[self.slot[nid]] = value
+        if self.errors and not tolerant:
+            nid = next(iter(self.errors))
+            raise EvaluationError(nid, f"{self._nodes[nid].title}: {self.errors[nid]}")
+        errors = dict(self.errors)
+        plan = self._plan
+        start = 0
+        with np.errstate(all="ignore"):
+            while True:
+                try:
+                    for pos in range(start, len(plan)):
+                        i, fn, a, b = plan[pos]
+                        if b < 0:
+                            vals[i] = fn(vals[a])
+                        else:
+                            vals[i] = fn(vals[a], vals[b])
+                    break
+                except Exception as exc:  # noqa: BLE001  (any op failure becomes a message)
+                    i = plan[pos][0]
+                    nid = self.ids[i]
+                    message = _describe_failure(
+                        self._nodes[nid], exc, [vals[s] for s in self._inputs[i]]
+                    )
+                    if not tolerant:
+                        raise EvaluationError(nid, f"{self._nodes[nid].title}: {message}") from None
+                    errors[nid] = message
+                    start = pos + 1
+                    plan = self._skip_dependents(plan, start, i, errors)
+        return vals, errors
+
+    def _skip_dependents(
+        self, plan: list[tuple[int, Any, int, int]], start: int, failed: int, errors: dict[str, str]
+    ) -> list[tuple[int, Any, int, int]]:
+        """A copy of ``plan`` without the nodes after ``start`` that depend on ``failed``."""
+        bad = {failed}
+        kept = plan[:start]
+        title = self._nodes[self.ids[failed]].title
+        for entry in plan[start:]:
+            i = entry[0]
+            if any(a in bad for a in self._inputs[i]):
+                bad.add(i)
+                errors[self.ids[i]] = f"depends on {title}, which failed"
+            else:
+                kept.append(entry)
+        return kept
+
+    def first_nonfinite(self, vals: list[Any]) -> tuple[str, str] | None:
+        """The first node, in evaluation order, whose value is nan or infinite."""
+        for k, value in enumerate(vals):
+            if value is not None and not is_finite(value):
+                node = self._nodes[self.ids[k]]
+                ins = ", ".join(format_value(vals[a]) for a in self._inputs[k])
+                where = f" of {ins}" if ins else ""
+                return node.id, f"{node.title} ({node.op}{where}) gave {_kind_of_nonfinite(value)}"
+        return None
+
+    # ---- backward ------------------------------------------------------------------------
+
+    def backward_steps(
+        self, vals: list[Any], record: bool = True, seed: Value | None = None
+    ) -> Iterator[Step]:
+        """The backward pass as a generator; its return value is the list of gradients.
+
+        The output's gradient starts at ``seed`` (ones: for a non-scalar output that is the
+        gradient of the sum of its elements).
+        """
+        grads: list[Any] = [None] * len(self.ids)
+        out = self._out_slot
+        if out < 0 or vals[out] is None:
+            return grads
+        value = vals[out]
+        grads[out] = (
+            seed if seed is not None else (1.0 if isinstance(value, float) else np.ones_like(value))
+        )
+        remaining = list(self._consumers) if record else None
+        with np.errstate(all="ignore"):
+            for i, a, b, rule_a, rule_b in self._bplan:
+                g = grads[i]
+                if g is None:
+                    continue
+                out_value = vals[i]
+                if b >= 0:
+                    x, y = vals[a], vals[b]
+                    if rule_a is not None:
+                        c = rule_a(g, out_value, x, y)
+                        ga = grads[a]
+                        grads[a] = c if ga is None else ga + c
+                    if rule_b is not None:
+                        c = rule_b(g, out_value, x, y)
+                        gb = grads[b]
+                        grads[b] = c if gb is None else gb + c
+                elif a >= 0 and rule_a is not None:
+                    c = rule_a(g, out_value, vals[a])
+                    ga = grads[a]
+                    grads[a] = c if ga is None else ga + c
+                if record:
+                    yield self._make_step(i, vals, grads, g, remaining)
+        return grads
+
+    def _make_step(
+        self, i: int, vals: list[Any], grads: list[Any], g: Any, remaining: list[int]
+    ) -> Step:
+        # Contributions are recomputed from the rules so the fast path stores nothing extra.
+        nid = self.ids[i]
+        node = self._nodes[nid]
+        args = self._inputs[i]
+        xs = tuple(vals[a] for a in args)
+        contributions = []
+        for port, a in enumerate(args):
+            if self.needs_grad[a]:
+                contributions.append(node.spec.vjps[port](g, vals[i], *xs, **node.params))
+                remaining[a] -= 1
+            else:
+                contributions.append(None)
+        return Step(
+            index=i,
+            node_id=nid,
+            value=vals[i],
+            upstream=g,
+            inputs=tuple(self.ids[a] for a in args),
+            input_values=xs,
+            contributions=tuple(contributions),
+            totals=tuple(grads[a] if self.needs_grad[a] else None for a in args),
+            pending=tuple(remaining[a] for a in args),
+            params=dict(node.params),
+        )
+
+    def gradients(self, vals: list[Any], seed: Value | None = None) -> list[Any]:
+        """All gradients by slot: drains :meth:`backward_steps` without recording."""
+        steps = self.backward_steps(vals, record=False, seed=seed)
+        try:
+            while True:
+                next(steps)
+        except StopIteration as done:
+            return done.value
+
+    def backward_order(self) -> list[str]:
+        """Ids of the nodes the backward pass visits, in visiting order."""
+        return [self.ids[entry[0]] for entry in self._bplan]
+
+    # ---- everything at once --------------------------------------------------------------
+
+    def evaluate(self, overrides: Mapping[str, Any] | None = None) -> Evaluation:
+        """Forward and backward, never raising: failures are collected per node."""
+        vals, errors = self._run_forward(overrides, tolerant=True)
+        values = {nid: vals[k] for k, nid in enumerate(self.ids) if nid not in errors}
+        nonfinite = self.first_nonfinite(
+            [None if self.ids[k] in errors else v for k, v in enumerate(vals)]
+        )
+        grads: dict[str, Value] = {}
+        # A failure marks every node downstream, so an output without error has sound inputs.
+        if self.output_id is not None and self.output_id not in errors:
+            raw = self.gradients(vals)
+            grads = {nid: raw[k] for k, nid in enumerate(self.ids) if raw[k] is not None}
+            if nonfinite is None:
+                nonfinite = self._first_nonfinite_grad(raw)
+        return Evaluation(self.output_id, values, grads, errors, nonfinite)
+
+    def _first_nonfinite_grad(self, grads: list[Any]) -> tuple[str, str] | None:
+        for i, *_ in self._bplan:
+            for a in self._inputs[i]:
+                g = grads[a]
+                if g is not None and not is_finite(g):
+                    node = self._nodes[self.ids[i]]
+                    target = self._nodes[self.ids[a]]
+                    return node.id, (
+                        f"gradient through {node.title} ({node.op}) to {target.title} "
+                        f"is {_kind_of_nonfinite(g)}"
+                    )
+        return None
+
+
+def evaluate(
+    graph: Graph,
+    output: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    wrt: Iterable[str] | None = None,
+) -> Evaluation:
+    """Compile and evaluate in one call; ``overrides`` maps node names or ids to values."""
+    program = Program(graph, output=output, wrt=wrt)
+    resolved = {}
+    for ref, value in (overrides or {}).items():
+        node = graph.lookup(ref)
+        if not node.is_source:
+            raise GraphError(f"{node.title} is computed by {node.op}; only sources can be set")
+        resolved[node.id] = to_value(value)
+    return program.evaluate(resolved)
+
+
+def _copy_node(node: Node) -> Node:
+    value = node.value.copy() if isinstance(node.value, np.ndarray) else node.value
+    return Node(node.id, node.op, node.name, dict(node.params), value, node.pos)
+
+
+def _kind_of_nonfinite(value: Any) -> str:
+    arr = np.asarray(value, dtype=float)
+    if np.any(np.isnan(arr)):
+        return "nan"
+    return "inf" if np.any(arr > 0) else "-inf"
+
+
+def _describe_failure(node: Node, exc: Exception, inputs: list[Any]) -> str:
+    shapes = [np.shape(v) for v in inputs]
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "broadcast" in text or "mismatch" in text or "matmul" in text or "shape" in text:
+        shown = " and ".join(_shape_text(s) for s in shapes)
+        return f"shape mismatch in {node.op}: inputs are {shown} ({text})"
+    return f"{node.op} failed: {text}"
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "a scalar" if not shape else str(shape)
+
+
+__all__ = ["EvaluationError", "Evaluation", "Program", "Step", "evaluate"]

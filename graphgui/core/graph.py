@@ -1,0 +1,387 @@
+"""The graph model: nodes, ports and edges, edited only through methods that validate and
+announce each change as an event (the GUI's scene and panels subscribe to them).
+"""
+
+from __future__ import annotations
+
+import graphlib
+import keyword
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import Event
+from .ops import SOURCE_OPS, OpError, OpSpec, get_op
+from .values import Value, to_value, values_equal
+
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+RESERVED_NAMES = frozenset({"pi", "e"})
+
+
+class GraphError(Exception):
+    """An edit or a query that the graph refuses; the message says why in one line."""
+
+
+@dataclass
+class Node:
+    id: str
+    op: str
+    name: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    value: Value | None = None
+    pos: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self) -> OpSpec:
+        return get_op(self.op)
+
+    @property
+    def is_source(self) -> bool:
+        return self.op in SOURCE_OPS
+
+    @property
+    def title(self) -> str:
+        """How messages refer to this node: its name, else its op and id."""
+        return self.name if self.name else f"{self.op} {self.id}"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A wire from ``src``'s output to input ``port`` (an index) of ``dst``."""
+
+    src: str
+    dst: str
+    port: int
+
+
+def check_name(name: str) -> None:
+    if not NAME_PATTERN.match(name) or keyword.iskeyword(name) or name.startswith("__"):
+        raise GraphError(f"{name!r} is not a valid name (letters, digits and _, max 64)")
+    if name in RESERVED_NAMES:
+        raise GraphError(f"{name!r} is reserved for the constant")
+
+
+class Graph:
+    """A directed acyclic graph of op nodes.
+
+    Events (handlers receive the arguments shown):
+    ``node_added(node)``, ``node_removed(node)``, ``edge_added(edge)``, ``edge_removed(edge)``,
+    ``node_changed(node, what)`` with what in name/value/params/pos/op, ``output_changed(id)``,
+    and ``changed()`` after every edit.
+    """
+
+    def __init__(self, title: str = "", description: str = "") -> None:
+        self.title = title
+        self.description = description
+        self._nodes: dict[str, Node] = {}
+        self._in: dict[tuple[str, int], Edge] = {}
+        self._out: dict[str, set[Edge]] = {}
+        self._output: str | None = None
+        self._next_id = 1
+        # Bumped on edits that change what the engine compiles (not on moves or renames).
+        self.structure_version = 0
+        self.node_added = Event()
+        self.node_removed = Event()
+        self.edge_added = Event()
+        self.edge_removed = Event()
+        self.node_changed = Event()
+        self.output_changed = Event()
+        self.changed = Event()
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes.values())
+
+    @property
+    def nodes(self) -> list[Node]:
+        return list(self._nodes.values())
+
+    @property
+    def edges(self) -> list[Edge]:
+        return sorted(self._in.values(), key=lambda e: (e.dst, e.port))
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise GraphError(f"no node with id {node_id!r}") from None
+
+    def find(self, name: str) -> Node | None:
+        """The node called ``name``, or None."""
+        for node in self._nodes.values():
+            if node.name == name:
+                return node
+        return None
+
+    def lookup(self, ref: str) -> Node:
+        """A node by name or by id; raises GraphError naming ``ref`` if there is none."""
+        node = self.find(ref) or self._nodes.get(ref)
+        if node is None:
+            raise GraphError(f"no node named {ref!r}")
+        return node
+
+    def input_edge(self, dst: str, port: int) -> Edge | None:
+        return self._in.get((dst, port))
+
+    def input_ids(self, node_id: str) -> list[str | None]:
+        """The node feeding each input port of ``node_id`` (None where unconnected)."""
+        node = self.node(node_id)
+        return [
+            e.src if (e := self._in.get((node_id, p))) else None for p in range(node.spec.arity)
+        ]
+
+    def consumers(self, node_id: str) -> list[Edge]:
+        return sorted(self._out.get(node_id, ()), key=lambda e: (e.dst, e.port))
+
+    @property
+    def output(self) -> str | None:
+        """The chosen output node, or else the last-added node that feeds nothing."""
+        if self._output is not None:
+            return self._output
+        sinks = [n.id for n in self._nodes.values() if not self._out.get(n.id)]
+        non_sources = [i for i in sinks if not self._nodes[i].is_source]
+        candidates = non_sources or sinks
+        return candidates[-1] if candidates else None
+
+    @property
+    def chosen_output(self) -> str | None:
+        """The output the user picked explicitly (None when it is automatic)."""
+        return self._output
+
+    def topological_order(self, node_ids: Iterable[str] | None = None) -> list[str]:
+        """Node ids, every node after its inputs; ties keep insertion order."""
+        wanted = list(self._nodes) if node_ids is None else list(node_ids)
+        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+        keep = set(wanted)
+        for nid in wanted:
+            sorter.add(nid, *(s for s in self.input_ids(nid) if s is not None and s in keep))
+        try:
+            return list(sorter.static_order())
+        except graphlib.CycleError as exc:  # refused on edit; only a corrupt build gets here
+            raise GraphError(f"the graph has a cycle through {exc.args[1]}") from None
+
+    def ancestors(self, node_id: str) -> set[str]:
+        """``node_id`` and every node it depends on."""
+        seen = {node_id}
+        stack = [node_id]
+        while stack:
+            for src in self.input_ids(stack.pop()):
+                if src is not None and src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+        return seen
+
+    def descendants(self, node_id: str) -> set[str]:
+        """``node_id`` and every node that depends on it."""
+        seen = {node_id}
+        stack = [node_id]
+        while stack:
+            for edge in self._out.get(stack.pop(), ()):
+                if edge.dst not in seen:
+                    seen.add(edge.dst)
+                    stack.append(edge.dst)
+        return seen
+
+    def check_connect(self, src: str, dst: str, port: int) -> str | None:
+        """Why wiring ``src`` to input ``port`` of ``dst`` is refused, or None if allowed.
+
+        An occupied input is allowed here; :meth:`connect` refuses it and the GUI replaces
+        the old wire in the same undo step.
+        """
+        if src not in self._nodes or dst not in self._nodes:
+            return "both ends must be nodes of this graph"
+        target = self._nodes[dst]
+        if not 0 <= port < target.spec.arity:
+            return f"{target.title} has no input {port}"
+        if src == dst:
+            return f"cannot connect {target.title} to itself"
+        if src in self.descendants(dst):
+            return f"connecting {self._nodes[src].title} to {target.title} would make a cycle"
+        return None
+
+    def new_id(self) -> str:
+        while f"n{self._next_id}" in self._nodes:
+            self._next_id += 1
+        return f"n{self._next_id}"
+
+    def unique_name(self, base: str) -> str:
+        """``base`` if free, else ``base_2``, ``base_3``..."""
+        taken = {n.name for n in self._nodes.values()}
+        if base not in taken:
+            return base
+        k = 2
+        while f"{base}_{k}" in taken:
+            k += 1
+        return f"{base}_{k}"
+
+    # ---- edits ---------------------------------------------------------------------------
+
+    def add_node(
+        self,
+        op: str,
+        *,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        value: Any = None,
+        pos: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+    ) -> Node:
+        try:
+            spec = get_op(op)
+            checked = spec.check_params(params or {})
+        except OpError as exc:
+            raise GraphError(str(exc)) from None
+        if node_id is None:
+            node_id = self.new_id()
+        elif node_id in self._nodes:
+            raise GraphError(f"node id {node_id!r} is already used")
+        if name is not None:
+            self._check_free_name(name, None)
+        if spec.is_source:
+            value = 0.0 if value is None else self._coerce_value(value, name or node_id)
+        elif value is not None:
+            raise GraphError(f"only input, constant and parameter nodes hold a value ({op})")
+        node = Node(node_id, spec.name, name, checked, value, (float(pos[0]), float(pos[1])))
+        self._nodes[node_id] = node
+        self.structure_version += 1
+        self.node_added.emit(node)
+        self.changed.emit()
+        return node
+
+    def remove_node(self, node_id: str) -> list[Edge]:
+        """Remove a node and its wires; returns the wires removed (for undo)."""
+        node = self.node(node_id)
+        removed = [e for e in self._in.values() if e.dst == node_id]
+        removed += self.consumers(node_id)
+        for edge in removed:
+            self._drop_edge(edge)
+        del self._nodes[node_id]
+        self._out.pop(node_id, None)
+        if self._output == node_id:
+            self._output = None
+            self.output_changed.emit(None)
+        self.structure_version += 1
+        self.node_removed.emit(node)
+        self.changed.emit()
+        return removed
+
+    def connect(self, src: str, dst: str, port: int | str) -> Edge:
+        port = self._port_index(dst, port)
+        reason = self.check_connect(src, dst, port)
+        if reason is None and (dst, port) in self._in:
+            name = self._nodes[dst].spec.inputs[port]
+            reason = f"input {name!r} of {self._nodes[dst].title} is already connected"
+        if reason is not None:
+            raise GraphError(reason)
+        edge = Edge(src, dst, port)
+        self._in[(dst, port)] = edge
+        self._out.setdefault(src, set()).add(edge)
+        self.structure_version += 1
+        self.edge_added.emit(edge)
+        self.changed.emit()
+        return edge
+
+    def disconnect(self, dst: str, port: int | str) -> Edge:
+        port = self._port_index(dst, port)
+        edge = self._in.get((dst, port))
+        if edge is None:
+            raise GraphError(f"input {port} of {self.node(dst).title} is not connected")
+        self._drop_edge(edge)
+        self.changed.emit()
+        return edge
+
+    def rename(self, node_id: str, name: str | None) -> None:
+        node = self.node(node_id)
+        if name is not None:
+            self._check_free_name(name, node_id)
+        if node.name != name:
+            node.name = name
+            self.node_changed.emit(node, "name")
+            self.changed.emit()
+
+    def set_value(self, node_id: str, value: Any) -> None:
+        node = self.node(node_id)
+        if not node.is_source:
+            raise GraphError(f"{node.title} is computed by {node.op}; it holds no value")
+        value = self._coerce_value(value, node.title)
+        if not values_equal(node.value, value):
+            node.value = value
+            self.node_changed.emit(node, "value")
+            self.changed.emit()
+
+    def set_param(self, node_id: str, key: str, value: Any) -> None:
+        node = self.node(node_id)
+        try:
+            params = node.spec.check_params({**node.params, key: value})
+        except OpError as exc:
+            raise GraphError(f"{node.title}: {exc}") from None
+        if params != node.params:
+            node.params = params
+            self.structure_version += 1
+            self.node_changed.emit(node, "params")
+            self.changed.emit()
+
+    def set_op(self, node_id: str, op: str) -> None:
+        """Turn a source into another source kind (input <-> parameter <-> constant)."""
+        node = self.node(node_id)
+        if not node.is_source or op not in SOURCE_OPS:
+            raise GraphError("only input, constant and parameter nodes can change kind")
+        if node.op != op:
+            node.op = op
+            self.structure_version += 1
+            self.node_changed.emit(node, "op")
+            self.changed.emit()
+
+    def move(self, node_id: str, pos: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        pos = (float(pos[0]), float(pos[1]))
+        if node.pos != pos:
+            node.pos = pos
+            self.node_changed.emit(node, "pos")
+            self.changed.emit()
+
+    def set_output(self, node_id: str | None) -> None:
+        if node_id is not None:
+            self.node(node_id)
+        if self._output != node_id:
+            self._output = node_id
+            self.structure_version += 1
+            self.output_changed.emit(node_id)
+            self.changed.emit()
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _drop_edge(self, edge: Edge) -> None:
+        del self._in[(edge.dst, edge.port)]
+        self._out[edge.src].discard(edge)
+        self.structure_version += 1
+        self.edge_removed.emit(edge)
+
+    def _port_index(self, dst: str, port: int | str) -> int:
+        if isinstance(port, str):
+            inputs = self.node(dst).spec.inputs
+            if port not in inputs:
+                raise GraphError(f"{self.node(dst).title} has no input {port!r}")
+            return inputs.index(port)
+        return port
+
+    def _check_free_name(self, name: str, node_id: str | None) -> None:
+        check_name(name)
+        other = self.find(name)
+        if other is not None and other.id != node_id:
+            raise GraphError(f"the name {name!r} is already used by another node")
+
+    @staticmethod
+    def _coerce_value(value: Any, where: str) -> Value:
+        try:
+            return to_value(value)
+        except ValueError as exc:
+            raise GraphError(f"{where}: {exc}") from None

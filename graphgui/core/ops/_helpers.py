@@ -1,0 +1,83 @@
+"""Shared helpers for op declarations.
+
+NOTE: gradient rules never modify their arguments in place: an upstream gradient may be a
+read-only broadcast view, or the very array another rule returned.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def unbroadcast(grad: Any, like: Any) -> Any:
+    """Sum ``grad`` back to the shape of ``like`` (undoing NumPy broadcasting)."""
+    if grad.__class__ is float:
+        return grad
+    gshape = np.shape(grad)
+    shape = np.shape(like)
+    if gshape == shape:
+        return float(grad) if not shape else grad
+    if not shape:
+        return float(np.sum(grad))
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def zeros_like(x: Any) -> Any:
+    return 0.0 if isinstance(x, float) else np.zeros(np.shape(x))
+
+
+def count(x: Any) -> int:
+    """Number of elements (1 for a scalar)."""
+    return 1 if isinstance(x, float) else int(np.size(x))
+
+
+def safe_div(a: float, b: float) -> float:
+    """a / b for floats with IEEE results instead of ZeroDivisionError."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def safe_pow(a: Any, b: Any) -> Any:
+    """a ** b that gives nan or inf (as NumPy does) instead of complex numbers or exceptions."""
+    if isinstance(a, float) and isinstance(b, float):
+        if a < 0 and not b.is_integer():
+            return math.nan
+        try:
+            return a**b
+        except ZeroDivisionError:
+            return math.inf
+        except OverflowError:
+            odd = b.is_integer() and int(b) % 2 == 1
+            return math.copysign(math.inf, a) if odd else math.inf
+    return np.power(a, b)
+
+
+def log_or_nan(x: Any) -> Any:
+    """Natural log with -inf at 0 and nan below, for floats and arrays alike."""
+    if isinstance(x, float):
+        if x > 0:
+            return math.log(x)
+        return -math.inf if x == 0 else math.nan
+    return np.log(x)
+
+
+def exp_or_inf(x: Any) -> Any:
+    if isinstance(x, float):
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+    return np.exp(x)

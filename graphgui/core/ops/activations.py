@@ -1,0 +1,150 @@
+"""Activation functions. Conventions follow PyTorch where one must be chosen (relu'(0) = 0)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._helpers import zeros_like
+from .registry import OpSpec, Param, register
+
+
+def _sigmoid(x):
+    if isinstance(x, float):
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+    # exp(-x) may overflow to inf for very negative x; 1 / inf = 0 is then the right answer.
+    t = np.exp(-x)
+    t += 1.0
+    return np.reciprocal(t, out=t)
+
+
+def _sigmoid_grad(g, out, x):
+    if isinstance(out, float):
+        return g * out * (1.0 - out)
+    d = 1.0 - out
+    d *= out
+    d *= g
+    return d
+
+
+def _tanh(x):
+    return math.tanh(x) if isinstance(x, float) else np.tanh(x)
+
+
+def _tanh_grad(g, out, x):
+    if isinstance(out, float):
+        return g * (1.0 - out * out)
+    d = out * out
+    np.subtract(1.0, d, out=d)
+    d *= g
+    return d
+
+
+def _relu(x):
+    if isinstance(x, float):
+        return x if x > 0 else 0.0
+    return np.maximum(x, 0.0)
+
+
+def _relu_grad(g, out, x):
+    if isinstance(x, float):
+        return g if x > 0 else 0.0 * g
+    return g * (x > 0)
+
+
+def _leaky_relu(x, alpha):
+    if isinstance(x, float):
+        return x if x > 0 else alpha * x
+    return np.where(x > 0, x, alpha * x)
+
+
+def _leaky_relu_grad(g, out, x, alpha):
+    if isinstance(x, float):
+        return g if x > 0 else alpha * g
+    return g * np.where(x > 0, 1.0, alpha)
+
+
+def _heaviside(x, at_zero):
+    if isinstance(x, float):
+        return 1.0 if x > 0 else (at_zero if x == 0 else 0.0)
+    return np.heaviside(x, at_zero)
+
+
+def _softmax(x, axis):
+    if isinstance(x, float):
+        return 1.0
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _softmax_grad(g, out, x, axis):
+    if isinstance(out, float):
+        return 0.0 * g
+    return out * (g - np.sum(g * out, axis=axis, keepdims=True))
+
+
+def _softplus(x):
+    if isinstance(x, float):
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return np.logaddexp(0.0, x)
+
+
+def _softplus_grad(g, out, x):
+    return g * _sigmoid(x)
+
+
+register(OpSpec(
+    name="sigmoid", category="Activations", label="\u03c3", doc="logistic 1 / (1 + e^-x)",
+    inputs=("x",), forward=_sigmoid, vjps=(_sigmoid_grad,),
+    formula="1 / (1 + exp(-x))", derivatives=("out * (1 - out)",), elementwise=True,
+))
+register(OpSpec(
+    name="tanh", category="Activations", label="tanh", doc="hyperbolic tangent",
+    inputs=("x",), forward=_tanh, vjps=(_tanh_grad,),
+    formula="tanh(x)", derivatives=("1 - out^2",), elementwise=True,
+))
+register(OpSpec(
+    name="relu", category="Activations", label="ReLU", doc="max(0, x); its slope at 0 is 0",
+    inputs=("x",), forward=_relu, vjps=(_relu_grad,),
+    formula="max(0, x)", derivatives=("1 if x > 0 else 0",), elementwise=True,
+))
+register(OpSpec(
+    name="leaky_relu", category="Activations", label="LReLU",
+    doc="x for x > 0, alpha * x otherwise",
+    inputs=("x",), forward=_leaky_relu, vjps=(_leaky_relu_grad,),
+    formula="x if x > 0 else alpha * x", derivatives=("1 if x > 0 else alpha",),
+    params=(Param("alpha", "float", 0.01, "slope for x <= 0"),), elementwise=True,
+))
+register(OpSpec(
+    name="identity", category="Activations", label="id", doc="linear activation f(x) = x",
+    inputs=("x",), forward=lambda x: x, vjps=(lambda g, out, x: g,),
+    formula="x", derivatives=("1",), elementwise=True, aliases=("linear",),
+))
+register(OpSpec(
+    name="heaviside", category="Activations", label="H",
+    doc="step: 1 for x > 0, 0 for x < 0; its derivative is 0 almost everywhere",
+    inputs=("x",), forward=_heaviside, vjps=(lambda g, out, x, at_zero: zeros_like(g),),
+    formula="1 if x > 0 else 0", derivatives=("0 (almost everywhere; undefined at x = 0)",),
+    params=(Param("at_zero", "float", 1.0, "value at x = 0"),), elementwise=True,
+    aliases=("step",),
+))
+register(OpSpec(
+    name="softmax", category="Activations", label="softmax",
+    doc="exp(x) / sum(exp(x)) along an axis",
+    inputs=("x",), forward=_softmax, vjps=(_softmax_grad,),
+    formula="exp(x) / sum(exp(x))", derivatives=("out * (g - sum(g * out))  (vector-Jacobian)",),
+    params=(Param("axis", "axis", -1, "axis that sums to 1"),),
+))
+register(OpSpec(
+    name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + e^x)",
+    inputs=("x",), forward=_softplus, vjps=(_softplus_grad,),
+    formula="ln(1 + exp(x))", derivatives=("sigmoid(x)",), elementwise=True,
+))
+
+sigmoid = _sigmoid

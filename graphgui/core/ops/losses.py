@@ -1,0 +1,137 @@
+"""Losses (mean over elements, as PyTorch's default) and the L2 penalty."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._helpers import count, log_or_nan, unbroadcast
+from .activations import sigmoid
+from .registry import OpSpec, Param, register
+
+LOG_FLOOR = -100.0  # PyTorch clamps log(p) in BCE at -100 so log(0) stays finite.
+
+
+def _clamped_log(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = log_or_nan(x)
+    return max(value, LOG_FLOOR) if isinstance(value, float) else np.maximum(value, LOG_FLOOR)
+
+
+def _n(pred, target):
+    return max(count(pred), count(target))
+
+
+def _mse(pred, target):
+    d = pred - target
+    return float(np.mean(d * d))
+
+
+def _bce(p, y):
+    loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
+    return float(np.mean(loss))
+
+
+def _bce_grad_p(g, out, p, y):
+    denom = np.maximum((1.0 - p) * p, 1e-12)
+    return unbroadcast(g * (p - y) / denom / _n(p, y), p)
+
+
+def _bce_grad_y(g, out, p, y):
+    return unbroadcast(g * (_clamped_log(1.0 - p) - _clamped_log(p)) / _n(p, y), y)
+
+
+def _bce_logits(z, y):
+    loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(loss))
+
+
+def _log_softmax(z):
+    z = np.asarray(z, dtype=float)
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def _rows(z):
+    return max(1, int(np.size(z) // max(1, np.shape(z)[-1] if np.ndim(z) else 1)))
+
+
+def _softmax_ce(z, t):
+    return float(-np.sum(t * _log_softmax(z)) / _rows(z))
+
+
+def _softmax_ce_grad_z(g, out, z, t):
+    lsm = _log_softmax(z)
+    t_b = np.broadcast_to(t, lsm.shape)
+    grad = np.exp(lsm) * np.sum(t_b, axis=-1, keepdims=True) - t_b
+    return unbroadcast(g * grad / _rows(z), z)
+
+
+def _softmax_ce_grad_t(g, out, z, t):
+    return unbroadcast(-g * _log_softmax(z) / _rows(z), t)
+
+
+def _hinge(s, y):
+    return float(np.mean(np.maximum(0.0, 1.0 - y * s)))
+
+
+def _hinge_grad_s(g, out, s, y):
+    active = (1.0 - y * s) > 0
+    return unbroadcast(g * np.where(active, -y, 0.0) / _n(s, y), s)
+
+
+def _hinge_grad_y(g, out, s, y):
+    active = (1.0 - y * s) > 0
+    return unbroadcast(g * np.where(active, -s, 0.0) / _n(s, y), y)
+
+
+register(OpSpec(
+    name="mse", category="Losses", label="MSE", doc="mean squared error mean((pred - target)^2)",
+    inputs=("pred", "target"), forward=_mse,
+    vjps=(
+        lambda g, out, p, t: unbroadcast(g * 2.0 * (p - t) / _n(p, t), p),
+        lambda g, out, p, t: unbroadcast(g * -2.0 * (p - t) / _n(p, t), t),
+    ),
+    formula="mean((pred - target)^2)",
+    derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
+))
+register(OpSpec(
+    name="bce", category="Losses", label="BCE",
+    doc="binary cross-entropy of probabilities p and labels y (log clamped at -100)",
+    inputs=("p", "y"), forward=_bce, vjps=(_bce_grad_p, _bce_grad_y),
+    formula="-mean(y * ln(p) + (1 - y) * ln(1 - p))",
+    derivatives=("(p - y) / (p * (1 - p)) / n", "(ln(1 - p) - ln(p)) / n"),
+    aliases=("binary_cross_entropy",),
+))
+register(OpSpec(
+    name="bce_logits", category="Losses", label="BCE(z)",
+    doc="binary cross-entropy from logits z: stable for any z",
+    inputs=("z", "y"), forward=_bce_logits,
+    vjps=(
+        lambda g, out, z, y: unbroadcast(g * (sigmoid(z) - y) / _n(z, y), z),
+        lambda g, out, z, y: unbroadcast(-g * z / _n(z, y), y),
+    ),
+    formula="mean(max(z, 0) - z * y + ln(1 + exp(-|z|)))",
+    derivatives=("(sigmoid(z) - y) / n", "-z / n"),
+))
+register(OpSpec(
+    name="softmax_ce", category="Losses", label="CE",
+    doc="softmax cross-entropy of logits z (last axis = classes) and target probabilities t",
+    inputs=("z", "t"), forward=_softmax_ce, vjps=(_softmax_ce_grad_z, _softmax_ce_grad_t),
+    formula="-sum(t * log_softmax(z)) / rows",
+    derivatives=("(softmax(z) - t) / rows", "-log_softmax(z) / rows"),
+    aliases=("cross_entropy",),
+))
+register(OpSpec(
+    name="hinge", category="Losses", label="hinge",
+    doc="hinge loss mean(max(0, 1 - y * s)) for labels y in {-1, +1}",
+    inputs=("s", "y"), forward=_hinge, vjps=(_hinge_grad_s, _hinge_grad_y),
+    formula="mean(max(0, 1 - y * s))",
+    derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
+))
+register(OpSpec(
+    name="l2", category="Losses", label="L2", doc="weight penalty 0.5 * lam * sum(w^2)",
+    inputs=("w",), forward=lambda w, lam: 0.5 * lam * float(np.sum(w * w)),
+    vjps=(lambda g, out, w, lam: g * lam * w,),
+    formula="0.5 * lam * sum(w^2)", derivatives=("lam * w",),
+    params=(Param("lam", "float", 0.01, "strength of the penalty"),),
+))

@@ -1,0 +1,162 @@
+"""The op registry: every op is declared once, as an :class:`OpSpec`.
+
+The engine, palette, inspector, stepper text, expression parser and the gradient test suite
+all read the same entry, so adding an op is one ``register(OpSpec(...))`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Forward = Callable[..., Any]
+# vjp(upstream_grad, forward_result, *inputs, **params) -> contribution to one input
+Vjp = Callable[..., Any]
+
+CATEGORIES = ("Sources", "Arithmetic", "Functions", "Activations", "Tensor", "Losses")
+
+
+class OpError(Exception):
+    """An op used wrongly: unknown name, bad parameter, inconsistent declaration."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an op, such as ``alpha`` of ``leaky_relu``.
+
+    ``kind`` is one of ``"float"``, ``"axis"`` (int or None), ``"shape"`` (tuple of ints).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    doc: str = ""
+
+    def coerce(self, value: Any) -> Any:
+        """Validate ``value`` for this parameter, returning its canonical form."""
+        if self.kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise OpError(f"parameter {self.name!r} must be a number, got {value!r}")
+            return float(value)
+        if self.kind == "axis":
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int) or not -32 <= value < 32:
+                raise OpError(f"parameter {self.name!r} must be an axis (integer or null)")
+            return int(value)
+        if self.kind == "shape":
+            if not isinstance(value, (list, tuple)) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= -1 for d in value
+            ):
+                raise OpError(f"parameter {self.name!r} must be a list of sizes, got {value!r}")
+            if len(value) > 32 or sum(d == -1 for d in value) > 1:
+                raise OpError(f"parameter {self.name!r} is not a valid shape: {value!r}")
+            return tuple(int(d) for d in value)
+        raise OpError(f"unknown parameter kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One op, declared once.
+
+    ``formula`` is the forward value written with the input names (``"a * b"``);
+    ``derivatives[i]`` is d(out)/d(input i) written with the input names and ``out``.
+    """
+
+    name: str
+    category: str
+    label: str
+    doc: str
+    inputs: tuple[str, ...]
+    forward: Forward | None
+    vjps: tuple[Vjp, ...]
+    formula: str
+    derivatives: tuple[str, ...]
+    params: tuple[Param, ...] = ()
+    elementwise: bool = False
+    is_source: bool = False
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def arity(self) -> int:
+        return len(self.inputs)
+
+    def default_params(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Complete ``params`` with defaults and validate each; unknown names are refused."""
+        known = {p.name: p for p in self.params}
+        for key in params:
+            if key not in known:
+                raise OpError(f"op {self.name!r} has no parameter {key!r}")
+        return {p.name: p.coerce(params.get(p.name, p.default)) for p in self.params}
+
+    def render(self, template: str, names: Mapping[str, str]) -> str:
+        """Substitute input names (and ``out``) in a formula template by node names."""
+        if not names:
+            return template
+        pattern = r"\b(" + "|".join(re.escape(k) for k in names) + r")\b"
+        return re.sub(pattern, lambda m: names[m.group(1)], template)
+
+    def tooltip(self) -> str:
+        lines = [f"{self.name}: {self.doc}", f"out = {self.formula}"]
+        for port, d in zip(self.inputs, self.derivatives, strict=True):
+            lines.append(f"d out/d {port} = {d}")
+        return "\n".join(lines)
+
+
+_REGISTRY: dict[str, OpSpec] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(spec: OpSpec) -> OpSpec:
+    """Add an op; an incomplete declaration fails here, at import, not at run time."""
+    problems = []
+    if spec.name in _REGISTRY or spec.name in _ALIASES:
+        problems.append("name already registered")
+    if spec.category not in CATEGORIES:
+        problems.append(f"category {spec.category!r} is not one of {CATEGORIES}")
+    if not spec.is_source:
+        if spec.forward is None:
+            problems.append("no forward function")
+        if len(spec.vjps) != spec.arity:
+            problems.append(f"{len(spec.vjps)} gradient rules for {spec.arity} inputs")
+    if len(spec.derivatives) != spec.arity:
+        problems.append(f"{len(spec.derivatives)} derivative formulas for {spec.arity} inputs")
+    if problems:
+        raise OpError(f"cannot register op {spec.name!r}: " + "; ".join(problems))
+    _REGISTRY[spec.name] = spec
+    for alias in spec.aliases:
+        _ALIASES[alias] = spec.name
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove an op (tests register throw-away ops and remove them again)."""
+    spec = _REGISTRY.pop(name)
+    for alias in spec.aliases:
+        _ALIASES.pop(alias, None)
+
+
+def get_op(name: str) -> OpSpec:
+    spec = _REGISTRY.get(name) or _REGISTRY.get(_ALIASES.get(name, ""))
+    if spec is None:
+        raise OpError(f"unknown op {name!r}")
+    return spec
+
+
+def has_op(name: str) -> bool:
+    return name in _REGISTRY or name in _ALIASES
+
+
+def all_ops() -> list[OpSpec]:
+    """Every op, in category order, then in declaration order."""
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return sorted(_REGISTRY.values(), key=lambda s: order[s.category])
+
+
+def op_names() -> Sequence[str]:
+    return list(_REGISTRY)

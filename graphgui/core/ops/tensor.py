@@ -1,0 +1,123 @@
+"""Shape-changing ops: matmul, transpose, sum, mean, reshape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._helpers import unbroadcast
+from .registry import OpSpec, Param, register
+
+
+def _matmul(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        raise ValueError("matmul needs arrays on both inputs; use mul for scalars")
+    return np.matmul(a, b)
+
+
+def _matmul_grad_a(g, out, a, b):
+    if np.ndim(g) == 0:  # vector @ vector
+        return g * b
+    if a.ndim == 1:
+        g = np.expand_dims(g, -2)
+    if b.ndim == 1:  # matrix @ vector: an outer product
+        result = np.expand_dims(g, -1) * b
+    else:
+        result = np.matmul(g, np.swapaxes(b, -1, -2))
+    if a.ndim == 1:
+        result = result.reshape(result.shape[:-2] + result.shape[-1:])
+    return unbroadcast(result, a)
+
+
+def _matmul_grad_b(g, out, a, b):
+    if np.ndim(g) == 0:
+        return g * a
+    if b.ndim == 1:
+        g = np.expand_dims(g, -1)
+    if a.ndim == 1:  # vector @ matrix: an outer product
+        result = np.expand_dims(a, -1) * g
+    else:
+        result = np.matmul(np.swapaxes(a, -1, -2), g)
+    if b.ndim == 1:
+        result = result[..., 0]
+    return unbroadcast(result, b)
+
+
+def _transpose(x):
+    return x if isinstance(x, float) else np.transpose(x)
+
+
+def _reduced_shape(x, axis):
+    shape = np.shape(x)
+    if axis is not None and not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of range for shape {shape}")
+    return shape
+
+
+def _sum(x, axis):
+    _reduced_shape(x, axis)
+    if axis is None or isinstance(x, float):
+        return float(np.sum(x))
+    return np.sum(x, axis=axis)
+
+
+def _sum_grad(g, out, x, axis):
+    if isinstance(x, float):
+        return float(g)
+    if axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, x.shape)
+
+
+def _mean(x, axis):
+    _reduced_shape(x, axis)
+    if axis is None or isinstance(x, float):
+        return float(np.mean(x))
+    return np.mean(x, axis=axis)
+
+
+def _mean_grad(g, out, x, axis):
+    if isinstance(x, float):
+        return float(g)
+    n = x.size if axis is None else x.shape[axis]
+    return _sum_grad(g / n, out, x, axis)
+
+
+def _reshape(x, shape):
+    result = np.reshape(x, shape)
+    return float(result) if result.ndim == 0 else result
+
+
+def _reshape_grad(g, out, x, shape):
+    if isinstance(x, float):
+        return float(np.sum(g))
+    return np.reshape(g, x.shape)
+
+
+register(OpSpec(
+    name="matmul", category="Tensor", label="@", doc="matrix product a @ b",
+    inputs=("a", "b"), forward=_matmul, vjps=(_matmul_grad_a, _matmul_grad_b),
+    formula="a @ b", derivatives=("g @ b^T", "a^T @ g"),
+))
+register(OpSpec(
+    name="transpose", category="Tensor", label="x\u1d40", doc="reverse the axes (matrix transpose)",
+    inputs=("x",), forward=_transpose, vjps=(lambda g, out, x: _transpose(g),),
+    formula="x^T", derivatives=("g^T",),
+))
+register(OpSpec(
+    name="sum", category="Tensor", label="\u03a3", doc="sum of all elements, or along an axis",
+    inputs=("x",), forward=_sum, vjps=(_sum_grad,),
+    formula="sum(x)", derivatives=("1 (each element)",),
+    params=(Param("axis", "axis", None, "axis to sum over; empty for all"),),
+))
+register(OpSpec(
+    name="mean", category="Tensor", label="mean", doc="mean of all elements, or along an axis",
+    inputs=("x",), forward=_mean, vjps=(_mean_grad,),
+    formula="mean(x)", derivatives=("1 / n (each element)",),
+    params=(Param("axis", "axis", None, "axis to average over; empty for all"),),
+))
+register(OpSpec(
+    name="reshape", category="Tensor", label="reshape", doc="same elements, another shape",
+    inputs=("x",), forward=_reshape, vjps=(_reshape_grad,),
+    formula="reshape(x)", derivatives=("1 (each element)",),
+    params=(Param("shape", "shape", (-1,), "new shape; one -1 is inferred"),),
+))
