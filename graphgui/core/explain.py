@@ -1,0 +1,214 @@
+"""The chain rule in words and numbers, for the CLI's ``step`` and the GUI's stepper.
+
+Each backward Step becomes one term per input, e.g.
+``dE/dw5 = dE/dz3 * dz3/dw5 = 0.1341 * 1.163 = 0.156`` where the local derivative is the op's
+registered formula (``dz3/dw5 = A1``) evaluated with this node's numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .engine import Program, Step
+from .values import Value, format_value
+
+
+def symbol(program: Program, node_id: str) -> str:
+    """How formulas name a node: its name, else its id."""
+    node = program.graph_node(node_id)
+    return node.name or node.id
+
+
+@dataclass(frozen=True)
+class ForwardLine:
+    node_id: str
+    text: str  # "q = x + y = -2 + 5 = 3"
+
+
+@dataclass(frozen=True)
+class Term:
+    """What one backward step adds to one input's gradient."""
+
+    input_id: str
+    gradient: str  # "df/dx"
+    upstream: str  # "df/dq"
+    upstream_value: Value
+    local: str  # "dq/dx"
+    local_formula: str  # "1"
+    local_value: Value | None  # the local derivative as a number (elementwise ops only)
+    contribution: Value
+    total: Value
+    pending: int  # consumers of the input still to come; 0 = its gradient is complete
+    text: str
+
+
+@dataclass(frozen=True)
+class StepExplanation:
+    number: int
+    node_id: str
+    heading: str  # "f = q * z: upstream df/df = 1"
+    terms: tuple[Term, ...]
+
+    @property
+    def lines(self) -> list[str]:
+        return [self.heading] + [t.text for t in self.terms]
+
+
+def explain_forward(program: Program, vals: list, precision: int = 4) -> Iterator[ForwardLine]:
+    """One line per computed node in evaluation order: formula, numbers, result."""
+    for k, nid in enumerate(program.ids):
+        node = program.graph_node(nid)
+        if node.is_source or vals[k] is None:
+            continue
+        spec = node.spec
+        inputs = [program.ids[a] for a in program._inputs[k]]
+        names = {port: symbol(program, i) for port, i in zip(spec.inputs, inputs, strict=True)}
+        numbers = {
+            port: _number(vals[program.slot[i]], precision)
+            for port, i in zip(spec.inputs, inputs, strict=True)
+        }
+        names.update(_param_text(node.params, precision))
+        numbers.update(_param_text(node.params, precision))
+        formula = spec.render(spec.formula, names)
+        with_numbers = spec.render(spec.formula, numbers)
+        result = format_value(vals[k], precision)
+        parts = [symbol(program, nid), formula]
+        if with_numbers != formula:
+            parts.append(with_numbers)
+        parts.append(result)
+        yield ForwardLine(nid, " = ".join(dict.fromkeys(parts)))
+
+
+def explain_backward(program: Program, vals: list, precision: int = 4) -> Iterator[StepExplanation]:
+    """The backward pass, one StepExplanation per visited node, in visiting order."""
+    out = symbol(program, program.output_id) if program.output_id else "out"
+    received: dict[str, list[Value]] = {}
+    for number, step in enumerate(program.backward_steps(vals), start=1):
+        explanation = explain_step(program, step, number, out, precision, received)
+        for term in explanation.terms:
+            received.setdefault(term.input_id, []).append(term.contribution)
+        yield explanation
+
+
+def explain_step(
+    program: Program,
+    step: Step,
+    number: int,
+    out: str,
+    precision: int = 4,
+    received: dict[str, list[Value]] | None = None,
+) -> StepExplanation:
+    """One step; ``received`` (contributions per node so far) lets fan-out sums be shown."""
+    node = program.graph_node(step.node_id)
+    me = symbol(program, step.node_id)
+    upstream = f"d{out}/d{me}"
+    total = format_value(step.upstream, precision)
+    parts = (received or {}).get(step.node_id, [])
+    summed = ""
+    if len(parts) > 1:
+        summed = " = " + " + ".join(_number(p, precision) for p in parts)
+    if node.is_source:
+        heading = f"{me}: gradient complete, {upstream}{summed} = {total}"
+        return StepExplanation(number, step.node_id, heading, ())
+    spec = node.spec
+    names = {port: symbol(program, i) for port, i in zip(spec.inputs, step.inputs, strict=True)}
+    names["out"] = me
+    names.update(_param_text(node.params, precision))
+    heading = f"{me} = {spec.render(spec.formula, names)}: upstream {upstream}{summed} = {total}"
+    locals_ = step.local_derivatives(program)
+    terms = []
+    for port, (input_id, contribution) in enumerate(
+        zip(step.inputs, step.contributions, strict=True)
+    ):
+        if contribution is None:
+            continue
+        them = symbol(program, input_id)
+        local = f"d{me}/d{them}"
+        local_formula = spec.render(spec.derivatives[port], names)
+        local_value = locals_[port]
+        gradient = f"d{out}/d{them}"
+        total = step.totals[port]
+        pending = step.pending[port]
+        c_text = format_value(contribution, precision)
+        if local_value is not None:
+            product = f"{_number(step.upstream, precision)} * {_number(local_value, precision)}"
+            text = f"{gradient} = {upstream} * {local} = {product} = {c_text}"
+            if local_formula != format_value(local_value, precision):
+                text += f"   [{local} = {local_formula}]"
+        else:
+            text = f"{gradient} = {upstream} * {local} = {c_text}   [{local}: {local_formula}]"
+        consumers = program._consumers[program.slot[input_id]]
+        if consumers > 1:
+            done = consumers - pending
+            text += (
+                f"   (contribution {done} of {consumers}; "
+                f"running sum {format_value(total, precision)})"
+            )
+        terms.append(
+            Term(
+                input_id,
+                gradient,
+                upstream,
+                step.upstream,
+                local,
+                local_formula,
+                local_value,
+                contribution,
+                total,
+                pending,
+                text,
+            )
+        )
+    return StepExplanation(number, step.node_id, heading, tuple(terms))
+
+
+def markdown_table(explanations: list[StepExplanation], precision: int = 4) -> str:
+    """The step log as a Markdown table (step, node, local derivative, upstream, contribution,
+    total)."""
+    rows = [
+        "| step | node | gradient | local derivative | upstream | contribution | total |",
+        "|---:|---|---|---|---:|---:|---:|",
+    ]
+    for ex in explanations:
+        if not ex.terms:
+            continue
+        for t in ex.terms:
+            local = f"{t.local} = {t.local_formula}"
+            if t.local_value is not None:
+                number = format_value(t.local_value, precision)
+                if number != t.local_formula:
+                    local += f" = {number}"
+            rows.append(
+                f"| {ex.number} | {symbol_of(ex)} | {t.gradient} | {_md(local)} | "
+                f"{_md(t.upstream)} = {format_value(t.upstream_value, precision)} | "
+                f"{format_value(t.contribution, precision)} | "
+                f"{format_value(t.total, precision)} |"
+            )
+    return "\n".join(rows)
+
+
+def symbol_of(ex: StepExplanation) -> str:
+    return ex.heading.split(" ", 1)[0].rstrip(":")
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _number(value: Value, precision: int) -> str:
+    """A number for a product or a sum: negatives in parentheses."""
+    text = format_value(value, precision)
+    if isinstance(value, float) and value < 0:
+        return f"({text})"
+    return text
+
+
+def _param_text(params: dict, precision: int) -> dict[str, str]:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, float):
+            out[key] = format_value(value, precision)
+        elif value is not None:
+            out[key] = str(value)
+    return out
