@@ -13,15 +13,23 @@ import numpy as np
 
 
 def unbroadcast(grad: Any, like: Any) -> Any:
-    """Sum ``grad`` back to the shape of ``like`` (undoing NumPy broadcasting)."""
+    """``grad`` with the shape of ``like``: summed over broadcast axes, and spread out where
+    ``like`` is larger (``d mean(y * s)/dy`` of a scalar ``s`` is one number per element of y).
+    """
     if grad.__class__ is float:
-        return grad
+        return grad if like.__class__ is float else np.full(np.shape(like), grad)
     gshape = np.shape(grad)
     shape = np.shape(like)
     if gshape == shape:
         return float(grad) if not shape else grad
     if not shape:
         return float(np.sum(grad))
+    full = np.broadcast_shapes(gshape, shape)
+    if full != gshape:
+        grad = np.broadcast_to(grad, full)
+        if full == shape:
+            return grad.copy()  # a fresh array, not a read-only view
+        gshape = full
     extra = len(gshape) - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
@@ -38,6 +46,13 @@ def zeros_like(x: Any) -> Any:
 def count(x: Any) -> int:
     """Number of elements (1 for a scalar)."""
     return 1 if isinstance(x, float) else int(np.size(x))
+
+
+def broadcast_count(a: Any, b: Any) -> int:
+    """Number of elements of ``a`` and ``b`` broadcast together (what a mean divides by)."""
+    if a.__class__ is float and b.__class__ is float:
+        return 1
+    return math.prod(np.broadcast_shapes(np.shape(a), np.shape(b)))
 
 
 def safe_div(a: float, b: float) -> float:

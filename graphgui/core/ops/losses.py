@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._helpers import count, log_or_nan, unbroadcast
+from ._helpers import broadcast_count, log_or_nan, unbroadcast
 from .activations import sigmoid
 from .registry import OpSpec, Param, register
 
@@ -18,7 +18,8 @@ def _clamped_log(x):
 
 
 def _n(pred, target):
-    return max(count(pred), count(target))
+    # The forward mean runs over the broadcast shape: (3,1) against (1,4) is 12 terms, not 4.
+    return broadcast_count(pred, target)
 
 
 def _mse(pred, target):

@@ -11,7 +11,13 @@ from .registry import OpSpec, Param, register
 def _matmul(a, b):
     if isinstance(a, float) or isinstance(b, float):
         raise ValueError("matmul needs arrays on both inputs; use mul for scalars")
-    return np.matmul(a, b)
+    return _scalar_as_float(np.matmul(a, b))
+
+
+def _scalar_as_float(result):
+    # vector @ vector and a full reduction of a vector give NumPy 0-d scalars; the graph's
+    # scalars are Python floats.
+    return float(result) if np.ndim(result) == 0 else result
 
 
 def _matmul_grad_a(g, out, a, b):
@@ -33,8 +39,8 @@ def _matmul_grad_b(g, out, a, b):
         return g * a
     if b.ndim == 1:
         g = np.expand_dims(g, -1)
-    if a.ndim == 1:  # vector @ matrix: an outer product
-        result = np.expand_dims(a, -1) * g
+    if a.ndim == 1:  # vector @ (batched) matrix: an outer product per batch
+        result = np.expand_dims(a, -1) * np.expand_dims(g, -2)
     else:
         result = np.matmul(np.swapaxes(a, -1, -2), g)
     if b.ndim == 1:
@@ -57,7 +63,7 @@ def _sum(x, axis):
     _reduced_shape(x, axis)
     if axis is None or isinstance(x, float):
         return float(np.sum(x))
-    return np.sum(x, axis=axis)
+    return _scalar_as_float(np.sum(x, axis=axis))
 
 
 def _sum_grad(g, out, x, axis):
@@ -72,7 +78,7 @@ def _mean(x, axis):
     _reduced_shape(x, axis)
     if axis is None or isinstance(x, float):
         return float(np.mean(x))
-    return np.mean(x, axis=axis)
+    return _scalar_as_float(np.mean(x, axis=axis))
 
 
 def _mean_grad(g, out, x, axis):
