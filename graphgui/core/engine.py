@@ -280,6 +280,8 @@ class Program:
                 g = grads[i]
                 if g is None:
                     continue
+                if record:  # the inputs' sums before this node adds to them
+                    before = [grads[k] for k in self._inputs[i]]
                 out_value = vals[i]
                 if b >= 0:
                     x, y = vals[a], vals[b]
@@ -296,24 +298,35 @@ class Program:
                     ga = grads[a]
                     grads[a] = c if ga is None else ga + c
                 if record:
-                    yield self._make_step(i, vals, grads, g, remaining)
+                    yield self._make_step(i, vals, before, g, remaining)
         return grads
 
     def _make_step(
-        self, i: int, vals: list[Any], grads: list[Any], g: Any, remaining: list[int]
+        self, i: int, vals: list[Any], before: list[Any], g: Any, remaining: list[int]
     ) -> Step:
-        # Contributions are recomputed from the rules so the fast path stores nothing extra.
+        """The record of node ``i``; ``before`` holds its inputs' sums before it added to them.
+
+        Contributions are recomputed from the rules so the fast path stores nothing extra.
+        Totals and pending counts are per port, in port order, so a node feeding two ports
+        of one consumer (``x * x``) shows two successive contributions.
+        """
         nid = self.ids[i]
         node = self._nodes[nid]
         args = self._inputs[i]
         xs = tuple(vals[a] for a in args)
-        contributions = []
+        running = dict(zip(args, before, strict=True))
+        contributions, totals, pending = [], [], []
         for port, a in enumerate(args):
             if self.needs_grad[a]:
-                contributions.append(node.spec.vjps[port](g, vals[i], *xs, **node.params))
+                c = node.spec.vjps[port](g, vals[i], *xs, **node.params)
+                running[a] = c if running[a] is None else running[a] + c
                 remaining[a] -= 1
+                contributions.append(c)
+                totals.append(running[a])
             else:
                 contributions.append(None)
+                totals.append(None)
+            pending.append(remaining[a])
         return Step(
             index=i,
             node_id=nid,
@@ -322,8 +335,8 @@ class Program:
             inputs=tuple(self.ids[a] for a in args),
             input_values=xs,
             contributions=tuple(contributions),
-            totals=tuple(grads[a] if self.needs_grad[a] else None for a in args),
-            pending=tuple(remaining[a] for a in args),
+            totals=tuple(totals),
+            pending=tuple(pending),
             params=dict(node.params),
         )
 
