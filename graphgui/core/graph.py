@@ -4,7 +4,7 @@ announce each change as an event (the GUI's scene and panels subscribe to them).
 
 from __future__ import annotations
 
-import graphlib
+import heapq
 import keyword
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -157,16 +157,33 @@ class Graph:
         return self._output
 
     def topological_order(self, node_ids: Iterable[str] | None = None) -> list[str]:
-        """Node ids, every node after its inputs; ties keep insertion order."""
+        """Node ids, every node after its inputs; whenever several nodes are ready, the one
+        added first comes first (so the order is stable and reads like the build order).
+        """
         wanted = list(self._nodes) if node_ids is None else list(node_ids)
-        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+        rank = {nid: k for k, nid in enumerate(self._nodes)}
         keep = set(wanted)
+        waiting: dict[str, int] = {}
+        ready: list[tuple[int, str]] = []
         for nid in wanted:
-            sorter.add(nid, *(s for s in self.input_ids(nid) if s is not None and s in keep))
-        try:
-            return list(sorter.static_order())
-        except graphlib.CycleError as exc:  # refused on edit; only a corrupt build gets here
-            raise GraphError(f"the graph has a cycle through {exc.args[1]}") from None
+            n = sum(1 for s in self.input_ids(nid) if s is not None and s in keep)
+            waiting[nid] = n
+            if n == 0:
+                ready.append((rank[nid], nid))
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, nid = heapq.heappop(ready)
+            order.append(nid)
+            for edge in self._out.get(nid, ()):
+                if edge.dst in keep:
+                    waiting[edge.dst] -= 1
+                    if waiting[edge.dst] == 0:
+                        heapq.heappush(ready, (rank[edge.dst], edge.dst))
+        if len(order) < len(waiting):  # refused on edit; only a corrupt build gets here
+            stuck = next(nid for nid, n in waiting.items() if n > 0)
+            raise GraphError(f"the graph has a cycle through {self._nodes[stuck].title}")
+        return order
 
     def ancestors(self, node_id: str) -> set[str]:
         """``node_id`` and every node it depends on."""
