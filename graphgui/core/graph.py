@@ -4,7 +4,6 @@ announce each change as an event (the GUI's scene and panels subscribe to them).
 
 from __future__ import annotations
 
-import heapq
 import keyword
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -157,29 +156,28 @@ class Graph:
         return self._output
 
     def topological_order(self, node_ids: Iterable[str] | None = None) -> list[str]:
-        """Node ids, every node after its inputs; whenever several nodes are ready, the one
-        added first comes first (so the order is stable and reads like the build order).
+        """Node ids, every node after its inputs, in waves: first the nodes with no inputs,
+        then the nodes whose inputs are all listed, and so on; each wave in insertion order.
         """
         wanted = list(self._nodes) if node_ids is None else list(node_ids)
         rank = {nid: k for k, nid in enumerate(self._nodes)}
         keep = set(wanted)
-        waiting: dict[str, int] = {}
-        ready: list[tuple[int, str]] = []
-        for nid in wanted:
-            n = sum(1 for s in self.input_ids(nid) if s is not None and s in keep)
-            waiting[nid] = n
-            if n == 0:
-                ready.append((rank[nid], nid))
-        heapq.heapify(ready)
-        order = []
-        while ready:
-            _, nid = heapq.heappop(ready)
-            order.append(nid)
-            for edge in self._out.get(nid, ()):
-                if edge.dst in keep:
-                    waiting[edge.dst] -= 1
-                    if waiting[edge.dst] == 0:
-                        heapq.heappush(ready, (rank[edge.dst], edge.dst))
+        waiting = {
+            nid: sum(1 for s in self.input_ids(nid) if s is not None and s in keep)
+            for nid in wanted
+        }
+        wave = sorted((nid for nid, n in waiting.items() if n == 0), key=rank.__getitem__)
+        order: list[str] = []
+        while wave:
+            order += wave
+            ready = []
+            for nid in wave:
+                for edge in self._out.get(nid, ()):
+                    if edge.dst in keep:
+                        waiting[edge.dst] -= 1
+                        if waiting[edge.dst] == 0:
+                            ready.append(edge.dst)
+            wave = sorted(ready, key=rank.__getitem__)
         if len(order) < len(waiting):  # refused on edit; only a corrupt build gets here
             stuck = next(nid for nid, n in waiting.items() if n > 0)
             raise GraphError(f"the graph has a cycle through {self._nodes[stuck].title}")

@@ -321,9 +321,9 @@ def test_topological_order_puts_inputs_first_and_keeps_insertion_order_for_ties(
     assert sorted(order) == sorted(n.id for n in g.nodes)
     for e in g.edges:
         assert pos[e.src] < pos[e.dst]
-    # Whenever several nodes are ready the earliest added goes first: x, y make q ready,
-    # and q was added before z.
-    assert order == [x.id, y.id, q.id, z.id, f.id]
+    # In waves (sources, then q, then f), each wave in insertion order: z was mentioned as
+    # an input of f before x and y were wired, yet comes after them.
+    assert order == [x.id, y.id, z.id, q.id, f.id]
     assert g.ancestors(f.id) == {f.id, q.id, x.id, y.id, z.id}
     assert g.ancestors(q.id) == {q.id, x.id, y.id}
     assert g.descendants(x.id) == {x.id, q.id, f.id}
