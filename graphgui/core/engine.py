@@ -180,6 +180,14 @@ class Program:
         """The snapshot of a node as it was when compiled."""
         return self._nodes[node_id]
 
+    def inputs_of(self, node_id: str) -> list[str]:
+        """Ids of the nodes feeding ``node_id``, in port order."""
+        return [self.ids[a] for a in self._inputs[self.slot[node_id]]]
+
+    def consumer_count(self, node_id: str) -> int:
+        """How many gradient contributions ``node_id`` receives in the backward pass."""
+        return self._consumers[self.slot[node_id]]
+
     def set_source(self, node_id: str, value: Any) -> None:
         """Change a source value in this snapshot (the live graph is untouched)."""
         self.initial[self.slot[node_id]] = to_value(value)

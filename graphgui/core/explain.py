@@ -62,7 +62,7 @@ def explain_forward(program: Program, vals: list, precision: int = 4) -> Iterato
         if node.is_source or vals[k] is None:
             continue
         spec = node.spec
-        inputs = [program.ids[a] for a in program._inputs[k]]
+        inputs = program.inputs_of(nid)
         names = {port: symbol(program, i) for port, i in zip(spec.inputs, inputs, strict=True)}
         numbers = {
             port: _number(vals[program.slot[i]], precision)
@@ -138,7 +138,7 @@ def explain_step(
                 text += f"   [{local} = {local_formula}]"
         else:
             text = f"{gradient} = {upstream} * {local} = {c_text}   [{local}: {local_formula}]"
-        consumers = program._consumers[program.slot[input_id]]
+        consumers = program.consumer_count(input_id)
         if consumers > 1:
             done = consumers - pending
             text += (
