@@ -7,17 +7,47 @@ registered formula (``dz3/dw5 = A1``) evaluated with this node's numbers.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .engine import Program, Step
 from .values import Value, format_value
 
+MAX_SYMBOL = 28  # longer expressions fall back to the node id
+
 
 def symbol(program: Program, node_id: str) -> str:
-    """How formulas name a node: its name, else its id."""
-    node = program.graph_node(node_id)
-    return node.name or node.id
+    """How formulas name a node: its name; an unnamed constant by its value; another unnamed
+    node by its own short expression, e.g. ``(0.01 - A3)``; else its id."""
+    table = _SYMBOLS.get(program)
+    if table is None:
+        table = _SYMBOLS[program] = _symbols(program)
+    return table[node_id]
+
+
+_SYMBOLS: weakref.WeakKeyDictionary[Program, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _symbols(program: Program) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for nid in program.ids:  # topological order: inputs are named before their consumers
+        node = program.graph_node(nid)
+        if node.name:
+            table[nid] = node.name
+        elif node.op == "constant" and isinstance(node.value, float):
+            table[nid] = format_value(node.value)
+        elif not node.is_source and len(program.inputs_of(nid)) == node.spec.arity:
+            spec = node.spec
+            names = {
+                port: table[src]
+                for port, src in zip(spec.inputs, program.inputs_of(nid), strict=True)
+            }
+            text = spec.render(spec.formula, names)
+            table[nid] = f"({text})" if len(text) <= MAX_SYMBOL else nid
+        else:
+            table[nid] = nid
+    return table
 
 
 @dataclass(frozen=True)
@@ -73,7 +103,7 @@ def explain_forward(program: Program, vals: list, precision: int = 4) -> Iterato
         formula = spec.render(spec.formula, names)
         with_numbers = spec.render(spec.formula, numbers)
         result = format_value(vals[k], precision)
-        parts = [symbol(program, nid), formula]
+        parts = [node.name, formula] if node.name else [formula]
         if with_numbers != formula:
             parts.append(with_numbers)
         parts.append(result)
