@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,49 +55,49 @@ _OPERATOR_TEXT: dict[type[ast.AST], str] = {
     ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
     ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
 }
-# What each refused syntax is called in messages.
+# Why each refused piece of syntax is refused, as shown in messages.
 _REFUSED: dict[type[ast.AST], str] = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "subscripts (indexing)",
-    ast.Slice: "slices",
-    ast.Lambda: "lambdas",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "generator expressions",
-    ast.JoinedStr: "f-strings",
-    ast.FormattedValue: "f-strings",
-    ast.Starred: "starred arguments",
-    ast.NamedExpr: "the walrus operator :=",
-    ast.Compare: "comparisons",
-    ast.BoolOp: "boolean operators (and/or)",
-    ast.IfExp: "if-expressions",
-    ast.Dict: "dictionaries",
-    ast.Set: "sets",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
+    ast.Attribute: "attribute access (a.b) is not allowed",
+    ast.Subscript: "subscripts (a[i]) are not allowed",
+    ast.Slice: "slices are not allowed",
+    ast.Lambda: "lambdas are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "generator expressions are not allowed",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.FormattedValue: "f-strings are not allowed",
+    ast.Starred: "starred arguments (*a) are not allowed",
+    ast.NamedExpr: "the walrus operator := is not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "boolean operators (and, or) are not allowed",
+    ast.IfExp: "if-expressions are not allowed",
+    ast.Dict: "dictionaries are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
 }
-_STATEMENT_TEXT: dict[type[ast.AST], str] = {
-    ast.Import: "imports",
-    ast.ImportFrom: "imports",
-    ast.FunctionDef: "function definitions",
-    ast.AsyncFunctionDef: "function definitions",
-    ast.ClassDef: "class definitions",
-    ast.AnnAssign: "type annotations",
-    ast.If: "if statements",
-    ast.For: "loops",
-    ast.AsyncFor: "loops",
-    ast.While: "loops",
-    ast.With: "with statements",
-    ast.AsyncWith: "with statements",
+_STATEMENTS: dict[type[ast.AST], str] = {
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.FunctionDef: "def",
+    ast.AsyncFunctionDef: "def",
+    ast.ClassDef: "class",
+    ast.AnnAssign: "annotated assignment",
+    ast.If: "if",
+    ast.For: "for",
+    ast.AsyncFor: "for",
+    ast.While: "while",
+    ast.With: "with",
+    ast.AsyncWith: "with",
     ast.Return: "return",
     ast.Delete: "del",
     ast.Global: "global",
     ast.Nonlocal: "nonlocal",
     ast.Assert: "assert",
     ast.Raise: "raise",
-    ast.Try: "try statements",
+    ast.Try: "try",
     ast.Pass: "pass",
     ast.Break: "break",
     ast.Continue: "continue",
@@ -157,7 +158,9 @@ def parse(source: str, output: str | None = None, title: str = "") -> Graph:
 
 def _parse_ast(source: str) -> ast.Module:
     try:
-        return ast.parse(source, mode="exec")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal": refused or harmless
+            warnings.simplefilter("ignore")
+            return ast.parse(source, mode="exec")
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1
@@ -216,6 +219,7 @@ class _Builder:
         self.graph = Graph(title)
         self.bindings: dict[str, _Binding] = {}
         self.names: dict[str, str] = {}  # every node name in the graph -> node id
+        self.suffixes: dict[str, int] = {}  # next suffix to try for a renamed base
         # Names generated for renamed nodes avoid every identifier the program mentions.
         self.identifiers = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         self.count = 0
@@ -260,15 +264,16 @@ class _Builder:
                 self.set_name(node, self.fresh_name("f", prefer_plain=True))
             self.output_id = node_id
         else:
-            what = _STATEMENT_TEXT.get(type(stmt), f"'{type(stmt).__name__}' statements")
-            raise self.error(f"{what} are not allowed; write assignments such as f = x * y", stmt)
+            what = _STATEMENTS.get(type(stmt), type(stmt).__name__)
+            raise self.error(
+                f"'{what}' statements are not allowed; write assignments such as f = x * y", stmt
+            )
 
     def target(self, node: ast.expr) -> str:
         if not isinstance(node, ast.Name):
             if isinstance(node, (ast.Tuple, ast.List)):
                 raise self.error("assign one name per statement (no a, b = ...)", node)
-            what = _REFUSED.get(type(node), "this target")
-            raise self.error(f"cannot assign to {what}; assign to a plain name", node)
+            raise self.error("assign to a plain name, e.g. f = ...", node)
         self.check_name(node.id, node)
         if node.id in NAMED_CONSTANTS:
             raise self.error(
@@ -318,11 +323,12 @@ class _Builder:
     def fresh_name(self, base: str, prefer_plain: bool = False) -> str:
         if prefer_plain and base not in self.names and base not in self.identifiers:
             return base
-        base = base[:56]
-        k = 1
-        while f"{base}_{k}" in self.names or f"{base}_{k}" in self.identifiers:
+        stem = base[:56] if base.endswith("_") else base[:55] + "_"  # "_" + "_1" is not "__1"
+        k = self.suffixes.get(stem, 1)  # remembered, so 5,000 re-assignments stay linear
+        while f"{stem}{k}" in self.names or f"{stem}{k}" in self.identifiers:
             k += 1
-        return f"{base}_{k}"
+        self.suffixes[stem] = k + 1
+        return f"{stem}{k}"
 
     def check_name(self, name: str, node: ast.AST) -> None:
         if name.startswith("__"):
@@ -361,6 +367,9 @@ class _Builder:
             elif isinstance(node, ast.Call):
                 if not isinstance(node.func, ast.Name):
                     raise self.error("only registered ops can be called, by name", node.func)
+                self.check_name(node.func.id, node.func)
+                if node.func.id not in SOURCE_FORMS:
+                    self.call_spec(node)  # an unknown op is reported before its arguments
                 for kw in reversed(node.keywords):
                     if kw.arg is None:
                         raise self.error("** arguments are not allowed", kw)
@@ -378,8 +387,8 @@ class _Builder:
                 if node.value is not None:  # None is refused later unless it is an axis
                     self.number(node)  # refuses strings, True, complex...
             else:
-                what = _REFUSED.get(type(node), f"'{type(node).__name__}' expressions")
-                raise self.error(f"{what} are not allowed", node)
+                why = _REFUSED.get(type(node), f"'{type(node).__name__}' is not allowed")
+                raise self.error(why, node)
 
     def expression(self, root: ast.expr) -> str:
         """Add the nodes computing ``root`` (already checked); returns the result's node id.
@@ -467,6 +476,16 @@ class _Builder:
         if not has_op(name):
             raise self.error(f"unknown function {name!r}{_suggest(name)}", node)
         spec = get_op(name)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error(_REFUSED[ast.Starred], arg)
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.error("** arguments are not allowed", kw)
+            if kw.arg in spec.inputs:
+                raise self.error(
+                    f"give input {kw.arg!r} of {name} by position, e.g. {name}(z)", kw
+                )
         if spec.is_source:
             form = {v: k for k, v in SOURCE_FORMS.items()}.get(spec.name)
             hint = f"write c = {form}(3)" if form else "an input is a name you use, or x = 3"
@@ -508,6 +527,13 @@ class _Builder:
             allow_none = param.kind == "axis"
             try:
                 raw = self.param_literal(value, allow_none)
+            except OpError:
+                raise self.error(
+                    f"parameter {key!r} of {spec.name} must be written out as a "
+                    + ("shape, e.g. (2, 3)" if param.kind == "shape" else "number"),
+                    value,
+                ) from None
+            try:
                 params[key] = param.coerce(raw)
             except OpError as exc:
                 raise self.error(f"{spec.name}: {exc}", value) from None
@@ -519,8 +545,7 @@ class _Builder:
         if isinstance(node, ast.Tuple | ast.List):
             return tuple(self.param_literal(item, False) for item in node.elts)
         if not _is_literal(node, lists=False):
-            text = _where(self.lines, node)[2]
-            raise OpError(f"a parameter must be a number written out, got {text!r}")
+            raise OpError("not a literal")
         return self.literal(node, keep_int=True)
 
     def source_form(self, node: ast.Call) -> str | None:
