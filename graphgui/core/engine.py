@@ -376,19 +376,26 @@ class Program:
             raw = self.gradients(vals)
             grads = {nid: raw[k] for k, nid in enumerate(self.ids) if raw[k] is not None}
             if nonfinite is None:
-                nonfinite = self._first_nonfinite_grad(raw)
+                nonfinite = self._first_nonfinite_grad(vals, raw)
         return Evaluation(self.output_id, values, grads, errors, nonfinite)
 
-    def _first_nonfinite_grad(self, grads: list[Any]) -> tuple[str, str] | None:
-        for i, *_ in self._bplan:
-            for a in self._inputs[i]:
-                g = grads[a]
-                if g is not None and not is_finite(g):
-                    node = self._nodes[self.ids[i]]
-                    target = self._nodes[self.ids[a]]
+    def _first_nonfinite_grad(self, vals: list[Any], grads: list[Any]) -> tuple[str, str] | None:
+        if all(g is None or is_finite(g) for g in grads):
+            return None
+        # The totals only say that some contribution was bad, not which: replay the backward
+        # pass with records (this runs on failure only) and name the first node whose
+        # contribution, or running sum (finite parts can overflow), is not finite.
+        for step in self.backward_steps(vals, record=True):
+            for src, c, total in zip(step.inputs, step.contributions, step.totals, strict=True):
+                bad = c if c is not None and not is_finite(c) else None
+                if bad is None and total is not None and not is_finite(total):
+                    bad = total
+                if bad is not None:
+                    node = self._nodes[step.node_id]
+                    target = self._nodes[src]
                     return node.id, (
                         f"gradient through {node.title} ({node.op}) to {target.title} "
-                        f"is {_kind_of_nonfinite(g)}"
+                        f"is {_kind_of_nonfinite(bad)}"
                     )
         return None
 
