@@ -56,8 +56,13 @@ def check_gradients(
     if not step > 0:
         raise ValueError("the finite-difference step must be positive")
     program = Program(graph, output=output, wrt=wrt)
+    if program.output_id is None:
+        raise ValueError("the graph has no output to check")
     for ref, value in (overrides or {}).items():
-        program.set_source(graph.lookup(ref).id, to_value(value))
+        node = graph.lookup(ref)
+        if not node.is_source:
+            raise ValueError(f"{node.title} is computed by {node.op}; only sources can be set")
+        program.set_source(node.id, to_value(value))
     vals = program.forward()
     grads = program.gradients(vals)
     out = program.slot[program.output_id]
