@@ -4,7 +4,9 @@ with NumPy, never by the parser under test."""
 from __future__ import annotations
 
 import math
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -524,3 +526,37 @@ def test_any_text_gives_a_graph_or_a_one_line_expr_error(source):
     assert graph.output is not None
     names = [n.name for n in graph.nodes if n.name is not None]
     assert len(names) == len(set(names))
+
+
+# ---- the user documentation stays true --------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "expression-language.md"
+
+
+def doc_blocks() -> list[str]:
+    return re.findall(r"```graphgui\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+def test_every_documented_example_parses():
+    blocks = doc_blocks()
+    assert len(blocks) >= 6
+    for block in blocks:
+        parse(block)
+    graph = parse(blocks[4])  # the small network evaluates
+    ev = evaluate(graph)
+    assert ev.ok and graph.node(ev.output).name == "loss"
+    assert graph.find("W1").op == "parameter" and graph.find("x").op == "input"
+    # h = relu(W1 x + b1) = relu([0.5 + 0.6, 0.2 + 1.6 + 0.1]) = [1.1, 1.9]; t = [0.5, 0]
+    assert ev.values[ev.output] == pytest.approx((0.6**2 + 1.9**2) / 2)
+
+
+def test_documented_renaming_example():
+    graph = parse("a = x * 2\na = a + 1\na *= y")
+    ops = {n.name: n.op for n in graph.nodes if n.name}
+    assert ops == {"x": "input", "y": "input", "a_1": "mul", "a_2": "add", "a": "mul"}
+    assert graph.input_ids(graph.find("a_2").id)[0] == graph.find("a_1").id
+
+
+def test_power_and_matmul_augmented_assignments():
+    graph, ev, f, _ = run("a = x\na **= 3\nb = [[1, 2], [3, 4]]\nb @= [1, 1]\nf = a * sum(b)", x=2)
+    assert f == 8.0 * (3 + 7)
