@@ -177,19 +177,19 @@ DOC_NUMBERS = {
     "neuron": (0.731059, {"w0": -0.196612, "x0": 0.393224, "w1": -0.393224,
                           "x1": -0.589836, "w2": 0.196612}),
     "exercise_div": (5.0, {"x": 1.0, "y": 1.0, "z": -5.0}),
-    "exercise_exp_sin": (1.551819, {"x": 0.367879, "y": 0.551819, "z": 0.0}),
-    "exercise_log": (1.791759, {"x": 0.666667, "y": 0.333333}),
-    "x_tanh_x": (0.761594, {"x": 1.181568}),
+    "exercise_exp_sin": (1.55182, {"x": 0.367879, "y": 0.551819, "z": 0.0}),
+    "exercise_log": (1.79176, {"x": 0.666667, "y": 0.333333}),
+    "x_tanh_x": (0.761594, {"x": 1.18157}),
     "network_2_2_2": (0.163581, {
         "w1": -0.0144687, "w2": -0.00851101, "w3": -0.0208329, "w4": -0.0122547,
         "w5": 0.155959, "w6": 0.0291795, "w7": -0.0324542, "w8": -0.00607207,
         "b1": -0.0170220, "b2": -0.0245093, "b3": 0.134158, "b4": -0.0279176,
         "X1": -0.0139920, "X2": -0.0105876}),
     "matrix_network": (0.000433068, {
-        "W1": [[0.000980099, 0.00196020], [0.000384804, 0.000769608]],
-        "b1": [0.000980099, 0.000384804],
+        "W1": [[0.000980097, 0.00196019], [0.000384804, 0.000769609]],
+        "b1": [0.000980097, 0.000384804],
         "W2": [[0.00470459, 0.00551096]], "b2": [0.00612159],
-        "x": [0.000567011, 0.000601866]}),
+        "x": [0.000567009, 0.000601873]}),
 }  # fmt: skip
 
 
@@ -278,10 +278,11 @@ def test_example_passes_the_gradient_check(name: str) -> None:
 def test_numbers_in_the_docs_agree_with_the_hand_derivation(name: str) -> None:
     value, grads = EXPECTED[name]()
     doc_value, doc_grads = DOC_NUMBERS[name]
-    assert value == pytest.approx(doc_value, rel=1e-5, abs=1e-9)
+    # Six significant digits: rounding leaves at most 5e-6 relative error.
+    assert value == pytest.approx(doc_value, rel=5e-6, abs=1e-15)
     assert set(doc_grads) == set(grads)
     for source, doc in doc_grads.items():
-        np.testing.assert_allclose(grads[source], doc, rtol=1e-5, atol=1e-9, err_msg=source)
+        np.testing.assert_allclose(grads[source], doc, rtol=5e-6, atol=1e-15, err_msg=source)
 
 
 def test_network_intermediate_values_use_the_notebook_names() -> None:
@@ -398,3 +399,40 @@ def test_build_example_matches_the_loaded_file_structurally() -> None:
             (n.id, n.op, n.name) for n in loaded.nodes
         ]
         assert set(built.edges) == set(loaded.edges)
+
+
+def test_update_steps_quoted_in_the_docs() -> None:
+    # Notebook 002 steps with learning rate 0.5; notebook 001's exercise d) with 0.1.
+    grads = network_gradients(NETWORK)
+    doc = {
+        "w1": 0.757234, "w2": 0.554256, "w3": 0.0604165, "w4": 0.0561273,
+        "w5": -0.0279796, "w6": 0.000410269, "w7": 0.866227, "w8": 0.953036,
+        "b1": 0.258511, "b2": 0.162255, "b3": 0.0829208, "b4": 0.263959,
+    }  # fmt: skip
+    for name, value in doc.items():
+        assert NETWORK[name] - 0.5 * grads[name] == pytest.approx(value, rel=5e-6), name
+    _, mgrads = matrix_network()
+    doc_matrix = {
+        "W1": [[0.499902, 0.299804], [0.199962, 0.799923]], "b1": [0.0999020, 0.399962],
+        "W2": [[0.899530, 0.699449]], "b2": [0.199388],
+    }  # fmt: skip
+    for name, value in doc_matrix.items():
+        np.testing.assert_allclose(MATRIX[name] - 0.1 * mgrads[name], value, rtol=5e-6)
+
+
+def test_forward_values_quoted_in_the_docs() -> None:
+    v = network_forward(NETWORK)
+    doc = {
+        "Z1": 1.1625, "Z2": 0.2175, "Z3": 0.211388, "A3": 0.552651, "Z4": 1.44475,
+        "A4": 0.809189, "E_1": 0.147235, "E_2": 0.0163463, "E_total": 0.163581,
+    }  # fmt: skip
+    for name, value in doc.items():
+        assert v[name] == pytest.approx(value, rel=5e-6), name
+    m = matrix_forward()
+    doc_matrix = {"z1": [1.2, 2.2], "a1": [0.768525, 0.900250], "z2": [1.52185],
+                  "a2": [0.820810], "J": 0.000433068}  # fmt: skip
+    for name, value in doc_matrix.items():
+        np.testing.assert_allclose(m[name], value, rtol=5e-6, err_msg=name)
+    # The notebook's wrong factors A(1 - A) for the linear hidden layer.
+    assert v["A1"] * (1 - v["A1"]) == pytest.approx(-0.188906, rel=5e-6)
+    assert v["A2"] * (1 - v["A2"]) == pytest.approx(0.170194, rel=5e-6)
