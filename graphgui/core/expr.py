@@ -170,8 +170,6 @@ def _parse_ast(source: str) -> ast.Module:
             raise ExprError("the program contains a null byte") from None
         if msg.startswith("Exceeds the limit") and "digits" in msg:
             msg = "number literal is too long"
-        elif msg == "invalid syntax":
-            msg = "invalid syntax"
         raise ExprError(msg, line, col, _shorten(text.strip())) from None
     except (RecursionError, MemoryError):
         raise ExprError(
