@@ -125,7 +125,8 @@ def save(
     try:
         data = dumps(graph, settings).encode("utf-8")
     except FileFormatError as exc:
-        raise FileFormatError(f"cannot save: {exc.reason}", source, exc.where) from None
+        what = f"{exc.where}: {exc.reason}" if exc.where else exc.reason
+        raise FileFormatError(f"cannot save: {what}", source) from None
     except UnicodeEncodeError as exc:  # a lone surrogate in a title set by code
         raise FileFormatError(
             f"cannot save: text is not valid Unicode ({exc.reason})", source
@@ -390,7 +391,7 @@ def load_document(path: str | os.PathLike[str]) -> Document:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise FileFormatError(f"cannot read: {reason}", source) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise FileFormatError(f"larger than the {MAX_FILE_BYTES // 1_000_000} MB limit", source)
+        raise FileFormatError(f"larger than the limit of {MAX_FILE_BYTES:,} bytes", source)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -418,7 +419,7 @@ def _parse(text: str) -> Any:
         raise _Invalid(None, f"expected text, got {type(text).__name__}")
     text = text.removeprefix("\ufeff")  # a byte-order mark some editors add
     if len(text) > MAX_FILE_BYTES:
-        raise _Invalid(None, f"larger than the {MAX_FILE_BYTES // 1_000_000} MB limit")
+        raise _Invalid(None, f"larger than the limit of {MAX_FILE_BYTES:,} characters")
     try:
         data = json.loads(
             text,
@@ -703,7 +704,7 @@ def _edge_plan(item: Any, where: str, plans: dict[str, _NodePlan]) -> tuple[str,
         )
     if port not in inputs:
         if not inputs:
-            reason = f"{_node_where(dst)} is a {plans[dst].op} node and has no inputs"
+            reason = f"{_node_where(dst)} ({plans[dst].op}) has no inputs"
         else:
             reason = (
                 f"{_node_where(dst)} ({plans[dst].op}) has no input {_short(repr(port))}"
@@ -731,7 +732,7 @@ def _check_keys(item: dict[str, Any], known: tuple[str, ...], where: str | None)
     # Unknown keys are refused, not ignored, so a typo ("valeu") does not silently vanish.
     for key in item:
         if key not in known:
-            raise _Invalid(where, f"unknown key {_quote(key)}{_suggest(key, known)}")
+            raise _Invalid(where, f"unknown key {_quote(key)}{_suggest(key, known, _quote)}")
 
 
 def _text_field(data: dict[str, Any], key: str) -> str:
@@ -764,11 +765,11 @@ def _all_op_names() -> list[str]:
     return names
 
 
-def _suggest(word: str, choices: Any) -> str:
+def _suggest(word: str, choices: Any, quote: Callable[[str], str] = repr) -> str:
     close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
     if not close:
         return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    return " (did you mean " + " or ".join(quote(c) for c in close) + "?)"
 
 
 def _kind(x: Any) -> str:
