@@ -1,0 +1,339 @@
+"""A node on the canvas: header (name and op), body (op symbol or editable value), ports.
+
+Geometry and texts are computed when the node changes, never in paint(); paint() only draws
+prepared objects. Zoomed far out it draws a plain box (level of detail) so 5,000 nodes
+repaint quickly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+
+from graphgui.core.graph import Node
+from graphgui.core.values import format_value
+
+from .port_item import PORT_HIT_RADIUS, PORT_RADIUS, PortRef, paint_port
+
+if TYPE_CHECKING:
+    from .scene import CanvasState
+    from .wire_item import WireItem
+
+HEADER = 20.0
+ROW = 18.0
+BODY_PAD = 5.0
+MIN_WIDTH = 84.0
+MAX_WIDTH = 220.0
+RADIUS = 6.0
+STUB = 46.0  # length of the output stub that carries the output's value and gradient
+LOD_SIMPLE = 0.4  # below this scale nodes draw without text
+
+_OP_SYMBOLS = {"input": "", "constant": "", "parameter": ""}
+
+
+class NodeItem(QGraphicsItem):
+    """The picture of one Node. It never edits the Graph: the scene turns gestures into
+    commands."""
+
+    def __init__(self, node: Node, state: CanvasState) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.state = state
+        self.wires_in: dict[int, WireItem] = {}
+        self.wires_out: list[WireItem] = []
+        self.error: str | None = None
+        self.is_output = False
+        self.has_stub = False
+        self.value_text = ""
+        self.grad_text = ""
+        self._syncing = False
+        self.setFlags(
+            QGraphicsItem.ItemIsMovable
+            | QGraphicsItem.ItemIsSelectable
+            | QGraphicsItem.ItemSendsGeometryChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.refresh(node)
+        self.set_pos_from_model(node.pos)
+
+    # ---- model -> item -------------------------------------------------------------------
+
+    def refresh(self, node: Node) -> None:
+        """Recompute texts and geometry after the node's name, op, params or value changed."""
+        spec = node.spec
+        self.category = spec.category
+        self.is_source = node.is_source
+        self.title = node.name or spec.name
+        self.op_text = spec.name if node.name else ""
+        if spec.params:
+            shown = ", ".join(f"{k}={_short(v)}" for k, v in node.params.items())
+            self.op_text = f"{self.op_text} {shown}".strip()
+        self.symbol = "" if node.is_source else spec.label
+        self.source_text = format_value(node.value) if node.is_source else ""
+        self.port_names = list(spec.inputs) if spec.arity > 1 else []
+        self.arity = spec.arity
+        self.tooltip_base = spec.tooltip()
+        self._layout()
+        self._update_tooltip()
+
+    def _layout(self) -> None:
+        st = self.state
+        fm_title, fm_small, fm_symbol = st.fm_title, st.fm_small, st.fm_symbol
+        head = fm_title.horizontalAdvance(self.title) + 14
+        if self.op_text:
+            head += fm_small.horizontalAdvance(self.op_text) + 10
+        body = fm_symbol.horizontalAdvance(self.symbol) + 24
+        if self.is_source:
+            body = fm_small.horizontalAdvance(self.source_text) + 28
+        if self.port_names:
+            body += 2 * max(fm_small.horizontalAdvance(p) for p in self.port_names) + 8
+        w = min(MAX_WIDTH, max(MIN_WIDTH, head, body))
+        w = float(int((w + 3) // 4 * 4))
+        rows = max(1, self.arity)
+        h = HEADER + rows * ROW + 2 * BODY_PAD
+        # Local origin at the node's centre: Node.pos is the centre (as the layout computes).
+        x0, y0 = -w / 2, -h / 2
+        self.prepareGeometryChange()
+        self.rect = QRectF(x0, y0, w, h)
+        path = QPainterPath()
+        path.addRoundedRect(self.rect, RADIUS, RADIUS)
+        self.path = path
+        head_rect = QPainterPath()
+        head_rect.addRect(QRectF(x0, y0, w, HEADER))
+        self.header_path = path.intersected(head_rect)
+        # The body plus the port circles that stick out, so clicks on a port reach the node.
+        shape = QPainterPath(path)
+        r = PORT_HIT_RADIUS
+        shape.addRect(QRectF(x0 - r, y0 + HEADER, 2 * r, h - HEADER))
+        shape.addRect(QRectF(x0 + w - r, y0 + HEADER, 2 * r, h - HEADER))
+        self._shape = shape.simplified()
+        self.title_rect = QRectF(x0 + 8, y0, w - 16, HEADER)
+        body_top = y0 + HEADER + BODY_PAD
+        self.body_rect = QRectF(x0, y0 + HEADER, w, h - HEADER)
+        self.inputs = [QPointF(x0, body_top + (k + 0.5) * ROW) for k in range(self.arity)]
+        self.output = QPointF(x0 + w, y0 + HEADER + (h - HEADER) / 2)
+        self.port_label_rects = [
+            QRectF(x0 + PORT_RADIUS + 4, p.y() - ROW / 2, w / 2, ROW) for p in self.inputs
+        ]
+        chip_w = min(w - 20, fm_small.horizontalAdvance(self.source_text) + 16)
+        self.chip_rect = QRectF(-chip_w / 2, self.output.y() - 9, chip_w, 18)
+        self._stub_geometry()
+
+    def _stub_geometry(self) -> None:
+        o = self.output
+        end = QPointF(o.x() + STUB, o.y())
+        self.stub_line = (QPointF(o.x() + PORT_RADIUS, o.y()), end)
+        self.stub_arrow = QPolygonF(
+            [end, QPointF(end.x() - 7, end.y() - 4), QPointF(end.x() - 7, end.y() + 4)]
+        )
+        fm = self.state.fm_label
+        mid = o.x() + STUB / 2 + 2
+        self.stub_value_rect = _label_rect(fm, self.value_text, mid, o.y() - 3, above=True)
+        self.stub_grad_rect = _label_rect(fm, self.grad_text, mid, o.y() + 3, above=False)
+        half = max(self.stub_value_rect.width(), self.stub_grad_rect.width()) / 2
+        extra = STUB + 4 + max(0.0, half - STUB / 2)
+        self._bounds = self.rect.adjusted(-PORT_RADIUS - 3, -3, PORT_RADIUS + 3 + extra, 3)
+
+    def set_pos_from_model(self, pos: tuple[float, float]) -> None:
+        self._syncing = True
+        try:
+            self.setPos(pos[0], pos[1])
+        finally:
+            self._syncing = False
+
+    def set_evaluation(
+        self, value: Any, grad: Any, error: str | None, is_output: bool, is_sink: bool
+    ) -> None:
+        """Show the latest evaluation: error state and, for sinks, the value on the stub."""
+        has_stub = is_sink or is_output
+        value_text = format_value(value) if has_stub and value is not None else ""
+        grad_text = format_value(grad) if is_output and grad is not None else ""
+        if (
+            error == self.error and is_output == self.is_output and has_stub == self.has_stub
+            and value_text == self.value_text and grad_text == self.grad_text
+        ):
+            return
+        self.error, self.is_output, self.has_stub = error, is_output, has_stub
+        self.value_text, self.grad_text = value_text, grad_text
+        self.prepareGeometryChange()
+        self._stub_geometry()
+        self._update_tooltip()
+        self.update()
+
+    def _update_tooltip(self) -> None:
+        tip = self.tooltip_base
+        if self.is_source:
+            tip += "\nDouble-click the value to edit it."
+        if self.error:
+            tip = f"Error: {self.error}\n\n{tip}"
+        self.setToolTip(tip)
+
+    # ---- geometry queries ----------------------------------------------------------------
+
+    def input_scene_pos(self, port: int) -> QPointF:
+        return self.pos() + self.inputs[port]
+
+    def output_scene_pos(self) -> QPointF:
+        return self.pos() + self.output
+
+    def port_at(self, local: QPointF) -> PortRef | None:
+        """The port within reach of ``local`` (item coordinates), if any."""
+        r2 = PORT_HIT_RADIUS * PORT_HIT_RADIUS
+        o = self.output
+        if (local.x() - o.x()) ** 2 + (local.y() - o.y()) ** 2 <= r2:
+            return PortRef(self.node_id, False, 0)
+        for k, p in enumerate(self.inputs):
+            if (local.x() - p.x()) ** 2 + (local.y() - p.y()) ** 2 <= r2:
+                return PortRef(self.node_id, True, k)
+        return None
+
+    def port_scene_pos(self, port: PortRef) -> QPointF:
+        return self.input_scene_pos(port.index) if port.is_input else self.output_scene_pos()
+
+    def value_chip_hit(self, local: QPointF) -> bool:
+        return self.is_source and self.chip_rect.adjusted(-4, -4, 4, 4).contains(local)
+
+    def chip_scene_rect(self) -> QRectF:
+        return self.chip_rect.translated(self.pos())
+
+    # ---- QGraphicsItem -------------------------------------------------------------------
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.ItemPositionChange and not self._syncing:
+            grid = self.state.snap
+            if grid:
+                return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
+        elif change == QGraphicsItem.ItemPositionHasChanged:
+            for wire in self.wires_in.values():
+                wire.update_path()
+            for wire in self.wires_out:
+                wire.update_path()
+        return super().itemChange(change, value)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        st = self.state
+        t = st.theme
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        border = t.pens["error"] if self.error else (
+            t.pens["selected"] if selected else t.pens["border"]
+        )
+        fill = t.brushes["error_fill"] if self.error else t.brushes["fill"]
+        drag = st.drag_valid
+        dimmed = drag is not None and self.node_id not in drag
+        if dimmed:
+            painter.setOpacity(0.35)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LOD_SIMPLE:
+            painter.setPen(border)
+            painter.setBrush(t.category_brushes[self.category] if not self.error else fill)
+            painter.drawRect(self.rect)
+            return
+        painter.setPen(border)
+        painter.setBrush(fill)
+        painter.drawPath(self.path)
+        painter.setPen(t.pens["none"])
+        painter.setBrush(t.category_brushes[self.category])
+        painter.drawPath(self.header_path)
+        painter.setFont(t.title_font)
+        painter.setPen(t.pens["text"])
+        painter.drawText(self.title_rect, Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        if self.op_text:
+            painter.setFont(t.small_font)
+            painter.setPen(t.pens["muted"])
+            painter.drawText(self.title_rect, Qt.AlignRight | Qt.AlignVCenter, self.op_text)
+        if self.is_source:
+            painter.setPen(t.pens["none"])
+            painter.setBrush(t.brushes["chip"])
+            painter.drawRoundedRect(self.chip_rect, 4, 4)
+            painter.setFont(t.small_font)
+            painter.setPen(t.pens["value"])
+            painter.drawText(self.chip_rect, Qt.AlignCenter, self.source_text)
+        else:
+            painter.setFont(t.symbol_font)
+            painter.setPen(t.pens["text"])
+            painter.drawText(self.body_rect, Qt.AlignCenter, self.symbol)
+        if self.port_names:
+            painter.setFont(t.small_font)
+            painter.setPen(t.pens["muted"])
+            for rect, name in zip(self.port_label_rects, self.port_names, strict=True):
+                painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, name)
+        port_pen = t.pens["border"]
+        valid_ports = drag is not None and not dimmed
+        in_brush = (
+            t.brushes["port_valid"] if valid_ports and st.drag_to_input else t.brushes["port"]
+        )
+        for p in self.inputs:
+            paint_port(painter, p, port_pen, in_brush)
+        out_brush = (
+            t.brushes["port_valid"] if valid_ports and not st.drag_to_input else t.brushes["port"]
+        )
+        if self.has_stub:
+            self._paint_stub(painter)
+        paint_port(painter, self.output, port_pen, out_brush)
+
+    def _paint_stub(self, painter: QPainter) -> None:
+        st = self.state
+        t = st.theme
+        pen = t.pens["selected"] if self.is_output else t.pens["wire"]
+        painter.setPen(pen)
+        painter.drawLine(*self.stub_line)
+        if self.is_output:
+            painter.setBrush(t.brushes["selection"])
+            painter.setPen(t.pens["none"])
+            painter.drawPolygon(self.stub_arrow)
+        painter.setFont(t.label_font)
+        if st.show_values and self.value_text:
+            _paint_label(painter, t, self.stub_value_rect, self.value_text, t.pens["value"])
+        if st.show_grads and self.grad_text:
+            _paint_label(painter, t, self.stub_grad_rect, self.grad_text, t.pens["grad"])
+
+    # ---- interaction hints ---------------------------------------------------------------
+
+    def hoverMoveEvent(self, event: Any) -> None:
+        over_port = self.port_at(event.pos()) is not None
+        over_chip = self.value_chip_hit(event.pos())
+        self.setCursor(
+            Qt.CrossCursor if over_port else (Qt.IBeamCursor if over_chip else Qt.ArrowCursor)
+        )
+        super().hoverMoveEvent(event)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "(" + ",".join(str(v) for v in value) + ")"
+    return str(value)
+
+
+def _label_rect(fm: Any, text: str, cx: float, y: float, above: bool) -> QRectF:
+    """The box of a wire label centred on ``cx``, its bottom (above) or top (below) at y."""
+    if not text:
+        return QRectF(cx, y, 0, 0)
+    w = fm.horizontalAdvance(text) + 6
+    h = fm.height()
+    top = y - h if above else y
+    return QRectF(cx - w / 2, top, w, h)
+
+
+def _paint_label(painter: QPainter, theme: Any, rect: QRectF, text: str, pen: Any) -> None:
+    painter.setPen(theme.pens["none"])
+    painter.setBrush(theme.brushes["halo"])
+    painter.drawRoundedRect(rect, 3, 3)
+    painter.setPen(pen)
+    painter.drawText(rect, Qt.AlignCenter, text)
+
+
+paint_label = _paint_label
+label_rect = _label_rect

@@ -1,0 +1,384 @@
+"""The scene: one item per node and per wire, kept in step with a Graph through its events.
+
+Gestures become commands on the Document (move on release, connect on drop); the scene then
+changes only when the Graph announces the edit, so undo/redo and every other editor of the
+graph are shown the same way. Without a Document the scene is a read-only picture (export).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF, QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from graphgui.core.engine import Evaluation
+from graphgui.core.graph import Edge, Graph, GraphError, Node
+
+from ..theme import Theme, current_theme
+from .node_item import NodeItem
+from .port_item import PortRef
+from .wire_item import DragWire, WireItem
+
+if TYPE_CHECKING:
+    from ..document import Document
+
+GRID = 20.0
+MARGIN = 3000.0
+
+
+class CanvasState:
+    """What every item needs at paint time, shared by reference (no lookups in paint)."""
+
+    def __init__(self, theme: Theme) -> None:
+        self.show_values = True
+        self.show_grads = True
+        self.snap = 0.0  # grid size when snapping, else 0
+        self.drag_valid: set[str] | None = None  # nodes a dragged wire may end on
+        self.drag_to_input = True
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.fm_title = QFontMetricsF(theme.title_font)
+        self.fm_small = QFontMetricsF(theme.small_font)
+        self.fm_symbol = QFontMetricsF(theme.symbol_font)
+        self.fm_label = QFontMetricsF(theme.label_font)
+
+
+class GraphScene(QGraphicsScene):
+    """Items for a Graph. Signals ask the window for things the scene cannot do alone."""
+
+    status_message = Signal(str)
+    quick_add_requested = Signal(QPointF)  # double-click on empty canvas (scene position)
+    edit_value_requested = Signal(str)  # double-click on a source's value (node id)
+    context_menu_requested = Signal(object, QPointF, QPoint)  # item or None, scene, screen
+
+    def __init__(self, parent: Any = None, theme: Theme | None = None) -> None:
+        super().__init__(parent)
+        self.state = CanvasState(theme or current_theme())
+        self.graph: Graph | None = None
+        self.document: Document | None = None
+        self.node_items: dict[str, NodeItem] = {}
+        self.wire_items: dict[tuple[str, int], WireItem] = {}
+        self.evaluation: Evaluation | None = None
+        self._drag: tuple[PortRef, DragWire] | None = None
+        self._press_pos: dict[str, QPointF] = {}
+        self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
+        self.setSceneRect(QRectF(-MARGIN, -MARGIN, 2 * MARGIN, 2 * MARGIN))
+
+    # ---- attach --------------------------------------------------------------------------
+
+    def set_document(self, document: Document | None) -> None:
+        self.document = document
+        self.set_graph(document.graph if document is not None else None)
+
+    def set_graph(self, graph: Graph | None) -> None:
+        """Show ``graph`` (None: empty scene), rebuilding every item."""
+        self._cancel_wire_drag()
+        if self.graph is not None:
+            g = self.graph
+            g.node_added.unsubscribe(self._on_node_added)
+            g.node_removed.unsubscribe(self._on_node_removed)
+            g.edge_added.unsubscribe(self._on_edge_added)
+            g.edge_removed.unsubscribe(self._on_edge_removed)
+            g.node_changed.unsubscribe(self._on_node_changed)
+        self.clear()
+        self.node_items.clear()
+        self.wire_items.clear()
+        self.evaluation = None
+        self.graph = graph
+        if graph is None:
+            return
+        graph.node_added.subscribe(self._on_node_added)
+        graph.node_removed.subscribe(self._on_node_removed)
+        graph.edge_added.subscribe(self._on_edge_added)
+        graph.edge_removed.subscribe(self._on_edge_removed)
+        graph.node_changed.subscribe(self._on_node_changed)
+        for node in graph.nodes:
+            self._on_node_added(node, grow=False)
+        for edge in graph.edges:
+            self._on_edge_added(edge)
+        self._grow_to(self.itemsBoundingRect())
+
+    # ---- graph events --------------------------------------------------------------------
+
+    def _on_node_added(self, node: Node, grow: bool = True) -> None:
+        item = NodeItem(node, self.state)
+        self.node_items[node.id] = item
+        self.addItem(item)
+        if grow:
+            self._grow_to(item.sceneBoundingRect())
+
+    def _on_node_removed(self, node: Node) -> None:
+        item = self.node_items.pop(node.id)
+        self.removeItem(item)
+
+    def _on_edge_added(self, edge: Edge) -> None:
+        wire = WireItem(self.node_items[edge.src], self.node_items[edge.dst], edge.port, self.state)
+        self.wire_items[(edge.dst, edge.port)] = wire
+        self.addItem(wire)
+
+    def _on_edge_removed(self, edge: Edge) -> None:
+        wire = self.wire_items.pop((edge.dst, edge.port))
+        wire.detach()
+        self.removeItem(wire)
+
+    def _on_node_changed(self, node: Node, what: str) -> None:
+        item = self.node_items[node.id]
+        if what == "pos":
+            item.set_pos_from_model(node.pos)
+            self._grow_to(item.sceneBoundingRect())
+            return
+        item.refresh(node)
+        for wire in list(item.wires_in.values()) + item.wires_out:
+            wire.update_path()
+        item.update()
+
+    def _grow_to(self, rect: QRectF) -> None:
+        """Keep a wide margin around the nodes so the view can always pan past them."""
+        wanted = rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        current = self.sceneRect()
+        if not current.contains(wanted):
+            self.setSceneRect(current.united(wanted))
+
+    # ---- evaluation ----------------------------------------------------------------------
+
+    def apply_evaluation(self, ev: Evaluation | None, wire_grads: dict | None = None) -> None:
+        """Show values, gradients and errors of an evaluation on nodes and wires."""
+        self.evaluation = ev
+        if ev is None:
+            return
+        wire_grads = wire_grads or {}
+        errors = dict(ev.errors)
+        if ev.nonfinite is not None and ev.nonfinite[0] not in errors:
+            errors[ev.nonfinite[0]] = ev.nonfinite[1]
+        values, grads, out = ev.values, ev.grads, ev.output
+        for nid, item in self.node_items.items():
+            is_out = nid == out
+            item.set_evaluation(
+                values.get(nid), grads.get(nid) if is_out else None, errors.get(nid),
+                is_out, not item.wires_out,
+            )
+        for key, wire in self.wire_items.items():
+            wire.set_texts(values.get(wire.src.node_id), wire_grads.get(key))
+
+    def set_show_values(self, on: bool) -> None:
+        self.state.show_values = on
+        self.update()
+
+    def set_show_grads(self, on: bool) -> None:
+        self.state.show_grads = on
+        self.update()
+
+    def set_snap(self, on: bool) -> None:
+        self.state.snap = GRID if on else 0.0
+
+    def set_theme(self, theme: Theme) -> None:
+        self.state.set_theme(theme)
+        if self.graph is not None:
+            for nid, item in self.node_items.items():
+                item.refresh(self.graph.node(nid))
+            for wire in self.wire_items.values():
+                wire.update_path()
+        self.update()
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def selected_node_ids(self) -> list[str]:
+        """Selected nodes in graph order (so copies keep the order they were built in)."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [nid for nid in self.node_items if nid in chosen]
+
+    def selected_wires(self) -> list[tuple[str, int]]:
+        return [i.key for i in self.selectedItems() if isinstance(i, WireItem)]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        self.clearSelection()
+        for nid in node_ids:
+            item = self.node_items.get(nid)
+            if item is not None:
+                item.setSelected(True)
+
+    def node_at(self, pos: QPointF) -> NodeItem | None:
+        for item in self.items(pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def port_at(self, pos: QPointF) -> PortRef | None:
+        for item in self.items(
+            QRectF(pos.x() - 10, pos.y() - 10, 20, 20), Qt.IntersectsItemBoundingRect
+        ):
+            if isinstance(item, NodeItem):
+                port = item.port_at(item.mapFromScene(pos))
+                if port is not None:
+                    return port
+        return None
+
+    def nodes_rect(self, node_ids: list[str] | None = None) -> QRectF:
+        items = self.node_items.values() if node_ids is None else [
+            self.node_items[i] for i in node_ids if i in self.node_items
+        ]
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    # ---- background ----------------------------------------------------------------------
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        t = self.state.theme
+        painter.fillRect(rect, t.brushes["background"])
+        scale = painter.worldTransform().m11()
+        # Widen the grid when zoomed out so lines stay at least ~12 px apart.
+        step = GRID
+        while step * scale < 12:
+            step *= 5
+        for spacing, pen in ((step, t.pens["grid_minor"]), (step * 5, t.pens["grid_major"])):
+            left = math.floor(rect.left() / spacing) * spacing
+            top = math.floor(rect.top() / spacing) * spacing
+            lines = []
+            x = left
+            while x < rect.right():
+                lines.append(QLineF(x, rect.top(), x, rect.bottom()))
+                x += spacing
+            y = top
+            while y < rect.bottom():
+                lines.append(QLineF(rect.left(), y, rect.right(), y))
+                y += spacing
+            painter.setPen(pen)
+            painter.drawLines(lines)
+
+    # ---- mouse ---------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.LeftButton and self.document is not None:
+            port = self.port_at(event.scenePos())
+            if port is not None:
+                self._start_wire_drag(port)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        if event.button() == Qt.LeftButton:
+            self._press_pos = {
+                i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
+            }
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag is not None:
+            self._move_wire_drag(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self._drag is not None and event.button() == Qt.LeftButton:
+            self._finish_wire_drag(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.LeftButton and self._press_pos:
+            self._commit_move()
+
+    def _commit_move(self) -> None:
+        press, self._press_pos = self._press_pos, {}
+        if self.document is None or self.graph is None:
+            return
+        moved = {}
+        for nid, old in press.items():
+            item = self.node_items.get(nid)
+            if item is not None and item.pos() != old:
+                moved[nid] = (item.pos().x(), item.pos().y())
+        if moved:
+            self.document.move_nodes(moved)
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() != Qt.LeftButton:
+            super().mouseDoubleClickEvent(event)
+            return
+        pos = event.scenePos()
+        item = self.itemAt(pos, QTransform())
+        node = self.node_at(pos)
+        if node is not None and node.value_chip_hit(node.mapFromScene(pos)):
+            self.edit_value_requested.emit(node.node_id)
+        elif item is None:
+            self.quick_add_requested.emit(pos)
+        else:
+            super().mouseDoubleClickEvent(event)
+        event.accept()
+
+    def contextMenuEvent(self, event: Any) -> None:
+        pos = event.scenePos()
+        target: Any = self.node_at(pos)
+        if target is None:
+            item = self.itemAt(pos, QTransform())
+            target = item if isinstance(item, WireItem) else None
+        if target is not None and not target.isSelected():
+            self.clearSelection()
+            target.setSelected(True)
+        self.context_menu_requested.emit(target, pos, event.screenPos())
+        event.accept()
+
+    # ---- wiring --------------------------------------------------------------------------
+
+    def _start_wire_drag(self, port: PortRef) -> None:
+        assert self.graph is not None
+        item = self.node_items[port.node_id]
+        anchor = item.port_scene_pos(port)
+        wire = DragWire(anchor, not port.is_input, self.state)
+        self.addItem(wire)
+        self._drag = (port, wire)
+        # dst may take src only if dst is not upstream of src (else: a cycle).
+        if port.is_input:
+            blocked = self.graph.descendants(port.node_id)
+        else:
+            blocked = self.graph.ancestors(port.node_id)
+        self.state.drag_valid = set(self.node_items) - blocked
+        self.state.drag_to_input = not port.is_input
+        self.update()
+
+    def _move_wire_drag(self, pos: QPointF) -> None:
+        start, wire = self._drag  # type: ignore[misc]
+        target = self.port_at(pos)
+        if target is not None and target.is_input != start.is_input \
+                and target.node_id in (self.state.drag_valid or ()):
+            pos = self.node_items[target.node_id].port_scene_pos(target)
+        wire.set_end(pos)
+
+    def _finish_wire_drag(self, pos: QPointF) -> None:
+        start, _ = self._drag  # type: ignore[misc]
+        target = self.port_at(pos)
+        self._cancel_wire_drag()
+        if target is None:
+            self.status_message.emit("Drop a wire on a port to connect it")
+            return
+        if target.is_input == start.is_input:
+            kind = "input" if start.is_input else "output"
+            self.status_message.emit(f"Cannot connect an {kind} to an {kind}: "
+                                     "wires go from an output to an input")
+            return
+        src, dst = (target, start) if start.is_input else (start, target)
+        assert self.graph is not None and self.document is not None
+        try:
+            self.document.connect(src.node_id, dst.node_id, dst.index)
+        except GraphError as exc:
+            self.status_message.emit(f"Cannot connect: {exc}")
+            return
+        s, d = self.graph.node(src.node_id), self.graph.node(dst.node_id)
+        self.status_message.emit(f"Connected {s.title} to {d.title}.{d.spec.inputs[dst.index]}")
+
+    def _cancel_wire_drag(self) -> None:
+        if self._drag is not None:
+            _, wire = self._drag
+            self.removeItem(wire)
+            self._drag = None
+        if self.state.drag_valid is not None:
+            self.state.drag_valid = None
+            self.update()
+
+    @property
+    def dragging_wire(self) -> bool:
+        return self._drag is not None

@@ -1,0 +1,292 @@
+"""The view: zoom to the cursor, pan (middle drag or Space+drag), palette drops, quick-add
+and the in-place value editor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QFrame, QGraphicsView, QLineEdit, QWidget
+
+from graphgui.core.graph import GraphError
+from graphgui.core.values import to_json
+
+from .node_item import NodeItem
+from .quick_add import QuickAdd
+from .scene import GraphScene
+
+OP_MIME = "application/x-graphgui-op"
+MIN_ZOOM, MAX_ZOOM = 0.02, 4.0
+
+
+def default_name(graph: Any, op: str) -> str | None:
+    """Sources get a short free name (x, w, c...) so expressions and messages can use it."""
+    base = {"input": "x", "parameter": "w", "constant": "c"}.get(op)
+    return graph.unique_name(base) if base else None
+
+
+class GraphView(QGraphicsView):
+    zoom_changed = Signal(float)
+
+    def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.setObjectName("canvas")
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self.quick_add: QuickAdd | None = None
+        self.value_editor: ValueEditor | None = None
+        scene.quick_add_requested.connect(self.show_quick_add)
+        scene.edit_value_requested.connect(self.edit_value)
+
+    def graph_scene(self) -> GraphScene:
+        return self.scene()  # type: ignore[return-value]
+
+    # ---- zoom ----------------------------------------------------------------------------
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float, view_pos: QPoint | None = None) -> None:
+        """Scale by ``factor`` keeping the scene point under ``view_pos`` where it is."""
+        target = max(MIN_ZOOM, min(MAX_ZOOM, self.zoom * factor))
+        factor = target / self.zoom
+        if abs(factor - 1.0) < 1e-9:
+            return
+        if view_pos is None:
+            view_pos = self.viewport().rect().center()
+        before = self.mapToScene(view_pos)
+        self.scale(factor, factor)
+        after = self.mapFromScene(before)
+        delta = after - view_pos
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
+        self.zoom_changed.emit(self.zoom)
+
+    def _cursor_or_center(self) -> QPoint:
+        pos = self.viewport().mapFromGlobal(self.cursor().pos())
+        return pos if self.viewport().rect().contains(pos) else self.viewport().rect().center()
+
+    def zoom_in(self) -> None:
+        self.zoom_by(1.25, self._cursor_or_center())
+
+    def zoom_out(self) -> None:
+        self.zoom_by(0.8, self._cursor_or_center())
+
+    def reset_zoom(self) -> None:
+        self.zoom_by(1.0 / self.zoom)
+
+    def fit_to_view(self, rect: QRectF | None = None) -> None:
+        """Show all nodes (or ``rect``), never magnifying beyond 150 %."""
+        if rect is None:
+            rect = self.graph_scene().nodes_rect()
+        if rect.isEmpty():
+            self.reset_zoom()
+            self.centerOn(0, 0)
+            return
+        rect = rect.adjusted(-40, -40, 40, 40)
+        self.fitInView(rect, Qt.KeepAspectRatio)
+        if self.zoom > 1.5:
+            self.zoom_by(1.5 / self.zoom)
+            self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if delta:
+            self.zoom_by(1.0015**delta, event.position().toPoint())
+        event.accept()
+
+    # ---- pan -----------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
+            self._pan_from = None
+            self.viewport().setCursor(Qt.OpenHandCursor if self._space else Qt.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._pan_from = None
+            self.viewport().setCursor(Qt.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # Tab would move the focus away; on the canvas it opens the quick-add box.
+        if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab \
+                and not event.modifiers() & ~Qt.KeypadModifier:
+            self.show_quick_add(self.mapToScene(self._cursor_or_center()))
+            return True
+        return super().event(event)
+
+    # ---- drops from the palette ----------------------------------------------------------
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasFormat(OP_MIME) and self.graph_scene().document is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if event.mimeData().hasFormat(OP_MIME) and self.graph_scene().document is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: Any) -> None:
+        mime = event.mimeData()
+        if not mime.hasFormat(OP_MIME):
+            event.ignore()
+            return
+        op = bytes(mime.data(OP_MIME).data()).decode("utf-8")
+        self.add_node_at(op, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
+
+    def add_node_at(self, op: str, center: QPointF) -> str | None:
+        """Add ``op`` centred on a scene point (one undo step); returns the new id."""
+        scene = self.graph_scene()
+        doc = scene.document
+        if doc is None:
+            return None
+        try:
+            pos = (center.x(), center.y())  # Node.pos is the node's centre
+            if scene.state.snap:
+                g = scene.state.snap
+                pos = (round(pos[0] / g) * g, round(pos[1] / g) * g)
+            nid = doc.add_node(op, pos, name=default_name(doc.graph, op))
+        except GraphError as exc:
+            scene.status_message.emit(f"Cannot add {op}: {exc}")
+            return None
+        scene.select_nodes([nid])
+        scene.status_message.emit(f"Added {doc.graph.node(nid).title}")
+        return nid
+
+    # ---- quick add -----------------------------------------------------------------------
+
+    def show_quick_add(self, scene_pos: QPointF) -> QuickAdd | None:
+        if self.graph_scene().document is None:
+            return None
+        popup = QuickAdd(self)
+        popup.chosen.connect(lambda op: self.add_node_at(op, scene_pos))
+        popup.popup_at(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)))
+        self.quick_add = popup
+        return popup
+
+    # ---- in-place value editor -----------------------------------------------------------
+
+    def edit_value(self, node_id: str) -> ValueEditor | None:
+        scene = self.graph_scene()
+        item = scene.node_items.get(node_id)
+        if item is None or scene.document is None or not item.is_source:
+            return None
+        if self.value_editor is not None:
+            self.value_editor.close_editor()
+        rect = self.mapFromScene(item.chip_scene_rect()).boundingRect()
+        editor = ValueEditor(self, item)
+        width = max(rect.width() + 40, 90)
+        editor.setGeometry(rect.center().x() - width // 2, rect.center().y() - 12, width, 24)
+        editor.show()
+        editor.setFocus()
+        editor.selectAll()
+        self.value_editor = editor
+        return editor
+
+
+class ValueEditor(QLineEdit):
+    """Edits a source's value in place; Enter commits one undo command, Escape cancels.
+
+    Accepts a number or JSON nested lists (``[[1, 2], [3, 4]]``)."""
+
+    def __init__(self, view: GraphView, item: NodeItem) -> None:
+        super().__init__(view.viewport())
+        self.view = view
+        self.node_id = item.node_id
+        self.setObjectName("valueEditor")
+        graph = view.graph_scene().graph
+        assert graph is not None
+        self.setText(json.dumps(to_json(graph.node(item.node_id).value)))
+        self.setAlignment(Qt.AlignCenter)
+        self._closed = False
+        self.returnPressed.connect(self.commit)
+
+    def commit(self) -> bool:
+        scene = self.view.graph_scene()
+        try:
+            value = json.loads(self.text())
+            assert scene.document is not None
+            scene.document.set_value(self.node_id, value)
+        except (ValueError, GraphError) as exc:
+            message = str(exc) if isinstance(exc, GraphError) else (
+                f"{self.text()!r} is not a number or a list of numbers"
+            )
+            self.setStyleSheet("QLineEdit { border: 1px solid #d32f2f; }")
+            self.setToolTip(message)
+            scene.status_message.emit(f"Cannot set value: {message}")
+            return False
+        self.close_editor()
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key_Escape:
+            self.close_editor()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: Any) -> None:
+        super().focusOutEvent(event)
+        if not self._closed:
+            self.close_editor()
+
+    def close_editor(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.view.value_editor is self:
+            self.view.value_editor = None
+        self.hide()
+        self.deleteLater()
+        self.view.setFocus()

@@ -1,0 +1,135 @@
+"""Wires: a curve from an output port to an input port, with the forward value written above
+it and the gradient flowing back written below it (as in the classic backprop circuit
+diagrams)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
+from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+
+from graphgui.core.values import format_value
+
+from .node_item import LOD_SIMPLE, label_rect, paint_label
+
+if TYPE_CHECKING:
+    from .node_item import NodeItem
+    from .scene import CanvasState
+
+
+def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:
+    """A horizontal-tangent cubic from p1 to p2; its midpoint is exactly (p1 + p2) / 2."""
+    dx = max(30.0, abs(p2.x() - p1.x()) * 0.5)
+    path = QPainterPath(p1)
+    path.cubicTo(QPointF(p1.x() + dx, p1.y()), QPointF(p2.x() - dx, p2.y()), p2)
+    return path
+
+
+class WireItem(QGraphicsItem):
+    """The picture of one Edge (src output -> dst input ``port``)."""
+
+    def __init__(self, src: NodeItem, dst: NodeItem, port: int, state: CanvasState) -> None:
+        super().__init__()
+        self.src, self.dst, self.port = src, dst, port
+        self.state = state
+        self.value_text = ""
+        self.grad_text = ""
+        self.setFlags(QGraphicsItem.ItemIsSelectable)
+        self.setZValue(-1)
+        self._shape: QPainterPath | None = None
+        src.wires_out.append(self)
+        dst.wires_in[port] = self
+        self.update_path()
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.dst.node_id, self.port)
+
+    def detach(self) -> None:
+        if self in self.src.wires_out:
+            self.src.wires_out.remove(self)
+        if self.dst.wires_in.get(self.port) is self:
+            del self.dst.wires_in[self.port]
+
+    def set_texts(self, value: Any, grad: Any) -> None:
+        value_text = "" if value is None else format_value(value)
+        grad_text = "" if grad is None else format_value(grad)
+        if value_text != self.value_text or grad_text != self.grad_text:
+            self.value_text, self.grad_text = value_text, grad_text
+            self.update_path()
+
+    def update_path(self) -> None:
+        p1 = self.src.output_scene_pos()
+        p2 = self.dst.input_scene_pos(self.port)
+        self.prepareGeometryChange()
+        self.path = wire_path(p1, p2)
+        self._shape = None
+        cx, cy = (p1.x() + p2.x()) / 2, (p1.y() + p2.y()) / 2
+        fm = self.state.fm_label
+        self.value_rect = label_rect(fm, self.value_text, cx, cy - 2, above=True)
+        self.grad_rect = label_rect(fm, self.grad_text, cx, cy + 2, above=False)
+        bounds = self.path.controlPointRect().adjusted(-3, -3, 3, 3)
+        if self.value_text:
+            bounds = bounds.united(self.value_rect)
+        if self.grad_text:
+            bounds = bounds.united(self.grad_rect)
+        self._bounds = bounds
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self.path)
+        return self._shape
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        st = self.state
+        t = st.theme
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.setPen(t.pens["wire_selected"] if selected else t.pens["wire"])
+        painter.setBrush(t.brushes["none"])
+        painter.drawPath(self.path)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SIMPLE:
+            return
+        painter.setFont(t.label_font)
+        if st.show_values and self.value_text:
+            paint_label(painter, t, self.value_rect, self.value_text, t.pens["value"])
+        if st.show_grads and self.grad_text:
+            paint_label(painter, t, self.grad_rect, self.grad_text, t.pens["grad"])
+
+
+class DragWire(QGraphicsItem):
+    """The live wire that follows the mouse while connecting ports."""
+
+    def __init__(self, anchor: QPointF, from_output: bool, state: CanvasState) -> None:
+        super().__init__()
+        self.anchor = anchor
+        self.from_output = from_output
+        self.state = state
+        self.setZValue(10)
+        self.path = QPainterPath()
+        self._bounds = QRectF()
+        self.set_end(anchor)
+
+    def set_end(self, end: QPointF) -> None:
+        p1, p2 = (self.anchor, end) if self.from_output else (end, self.anchor)
+        self.prepareGeometryChange()
+        self.path = wire_path(p1, p2)
+        self._bounds = self.path.controlPointRect().adjusted(-4, -4, 4, 4)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setPen(self.state.theme.pens["wire_drag"])
+        painter.setBrush(self.state.theme.brushes["none"])
+        painter.drawPath(self.path)

@@ -1,0 +1,308 @@
+"""Undoable edits. Each command calls Graph methods only; the scene follows the Graph's events.
+
+Undo is exact: a removed node comes back with the same id, name, params, value, position,
+wires and output choice. Commands are validated *before* they are pushed (see Document), so
+``redo`` never meets a refused edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtGui import QUndoCommand
+
+from graphgui.core.graph import Edge, Graph
+
+Pos = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """Everything needed to re-create a node exactly."""
+
+    id: str
+    op: str
+    name: str | None
+    params: dict[str, Any]
+    value: Any
+    pos: Pos
+
+    @classmethod
+    def of(cls, graph: Graph, node_id: str) -> NodeState:
+        n = graph.node(node_id)
+        return cls(n.id, n.op, n.name, dict(n.params), copy_value(n.value), n.pos)
+
+    def add_to(self, graph: Graph) -> None:
+        graph.add_node(
+            self.op, name=self.name, params=self.params, value=copy_value(self.value),
+            pos=self.pos, node_id=self.id,
+        )
+
+
+def copy_value(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _edges_of(graph: Graph, node_id: str) -> list[Edge]:
+    ins = [graph.input_edge(node_id, p) for p in range(graph.node(node_id).spec.arity)]
+    return [e for e in ins if e is not None] + graph.consumers(node_id)
+
+
+def _keep_automatic_output(graph: Graph, expected: str | None) -> None:
+    """Re-add ``expected`` last so the automatic output is what it was before the edit.
+
+    Graph.output (when none is chosen) is the *last-added* sink, so re-adding a deleted node
+    on undo could silently change which node the graph evaluates. The expected node is a sink,
+    so moving it to the end only touches its own input wires.
+    """
+    if graph.chosen_output is not None or expected is None or expected not in graph:
+        return
+    if graph.output == expected:
+        return
+    state = NodeState.of(graph, expected)
+    edges = _edges_of(graph, expected)
+    graph.remove_node(expected)
+    state.add_to(graph)
+    for e in edges:
+        graph.connect(e.src, e.dst, e.port)
+
+
+class GraphCommand(QUndoCommand):
+    def __init__(self, graph: Graph, text: str) -> None:
+        super().__init__(text)
+        self.graph = graph
+
+
+class AddNodeCommand(GraphCommand):
+    def __init__(
+        self, graph: Graph, op: str, pos: Pos, *, name: str | None = None,
+        params: Mapping[str, Any] | None = None, value: Any = None,
+    ) -> None:
+        super().__init__(graph, f"Add {name or op}")
+        self._args = dict(name=name, params=dict(params or {}), value=value, pos=pos)
+        self.op = op
+        self.node_id: str | None = None
+
+    def redo(self) -> None:
+        node = self.graph.add_node(self.op, node_id=self.node_id, **self._args)
+        self.node_id = node.id
+
+    def undo(self) -> None:
+        self.graph.remove_node(self.node_id)
+
+
+class RemoveNodeCommand(GraphCommand):
+    """Remove one node with its wires (a multi-delete is a macro of these)."""
+
+    def __init__(self, graph: Graph, node_id: str) -> None:
+        super().__init__(graph, f"Delete {graph.node(node_id).title}")
+        self.node_id = node_id
+
+    def redo(self) -> None:
+        g = self.graph
+        self._state = NodeState.of(g, self.node_id)
+        self._edges = _edges_of(g, self.node_id)
+        self._was_output = g.chosen_output == self.node_id
+        self._auto_output = g.output if g.chosen_output is None else None
+        g.remove_node(self.node_id)
+
+    def undo(self) -> None:
+        g = self.graph
+        self._state.add_to(g)
+        for e in self._edges:
+            g.connect(e.src, e.dst, e.port)
+        if self._was_output:
+            g.set_output(self.node_id)
+        _keep_automatic_output(g, self._auto_output)
+
+
+class ConnectCommand(GraphCommand):
+    """Wire ``src`` into input ``port`` of ``dst``, replacing a wire already there."""
+
+    def __init__(self, graph: Graph, src: str, dst: str, port: int) -> None:
+        dst_node = graph.node(dst)
+        self.old = graph.input_edge(dst, port)
+        target = f"{dst_node.title}.{dst_node.spec.inputs[port]}"
+        verb = "Replace wire into" if self.old else f"Connect {graph.node(src).title} to"
+        super().__init__(graph, f"{verb} {target}")
+        self.src, self.dst, self.port = src, dst, port
+
+    def redo(self) -> None:
+        if self.old is not None:
+            self.graph.disconnect(self.dst, self.port)
+        self.graph.connect(self.src, self.dst, self.port)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.dst, self.port)
+        if self.old is not None:
+            self.graph.connect(self.old.src, self.dst, self.port)
+
+
+class DisconnectCommand(GraphCommand):
+    def __init__(self, graph: Graph, dst: str, port: int) -> None:
+        edge = graph.input_edge(dst, port)
+        assert edge is not None, "validated by the caller"
+        node = graph.node(dst)
+        super().__init__(graph, f"Delete wire into {node.title}.{node.spec.inputs[port]}")
+        self.edge = edge
+
+    def redo(self) -> None:
+        self.graph.disconnect(self.edge.dst, self.edge.port)
+
+    def undo(self) -> None:
+        self.graph.connect(self.edge.src, self.edge.dst, self.edge.port)
+
+
+class MoveNodesCommand(GraphCommand):
+    """Move several nodes at once: one undo step for a whole drag, align or layout."""
+
+    def __init__(self, graph: Graph, moves: Mapping[str, tuple[Pos, Pos]], text: str = "") -> None:
+        if not text:
+            text = (
+                f"Move {graph.node(next(iter(moves))).title}"
+                if len(moves) == 1
+                else f"Move {len(moves)} nodes"
+            )
+        super().__init__(graph, text)
+        self.moves = dict(moves)
+
+    def redo(self) -> None:
+        for nid, (_, new) in self.moves.items():
+            self.graph.move(nid, new)
+
+    def undo(self) -> None:
+        for nid, (old, _) in self.moves.items():
+            self.graph.move(nid, old)
+
+
+class RenameCommand(GraphCommand):
+    def __init__(self, graph: Graph, node_id: str, name: str | None) -> None:
+        node = graph.node(node_id)
+        super().__init__(graph, f"Rename {node.title} to {name or '(none)'}")
+        self.node_id, self.old, self.new = node_id, node.name, name
+
+    def redo(self) -> None:
+        self.graph.rename(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.rename(self.node_id, self.old)
+
+
+class SetValueCommand(GraphCommand):
+    def __init__(self, graph: Graph, node_id: str, value: Any) -> None:
+        node = graph.node(node_id)
+        super().__init__(graph, f"Set value of {node.title}")
+        self.node_id, self.old, self.new = node_id, copy_value(node.value), copy_value(value)
+
+    def redo(self) -> None:
+        self.graph.set_value(self.node_id, copy_value(self.new))
+
+    def undo(self) -> None:
+        self.graph.set_value(self.node_id, copy_value(self.old))
+
+
+class SetParamCommand(GraphCommand):
+    def __init__(self, graph: Graph, node_id: str, key: str, value: Any) -> None:
+        node = graph.node(node_id)
+        super().__init__(graph, f"Set {key} of {node.title}")
+        self.node_id, self.key, self.old, self.new = node_id, key, node.params[key], value
+
+    def redo(self) -> None:
+        self.graph.set_param(self.node_id, self.key, self.new)
+
+    def undo(self) -> None:
+        self.graph.set_param(self.node_id, self.key, self.old)
+
+
+class SetOpCommand(GraphCommand):
+    def __init__(self, graph: Graph, node_id: str, op: str) -> None:
+        node = graph.node(node_id)
+        super().__init__(graph, f"Make {node.title} a {op}")
+        self.node_id, self.old, self.new = node_id, node.op, op
+
+    def redo(self) -> None:
+        self.graph.set_op(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.set_op(self.node_id, self.old)
+
+
+class SetOutputCommand(GraphCommand):
+    def __init__(self, graph: Graph, node_id: str | None) -> None:
+        what = graph.node(node_id).title if node_id else "automatic"
+        super().__init__(graph, f"Set output to {what}")
+        self.old, self.new = graph.chosen_output, node_id
+
+    def redo(self) -> None:
+        self.graph.set_output(self.new)
+
+    def undo(self) -> None:
+        self.graph.set_output(self.old)
+
+
+class InsertGraphCommand(GraphCommand):
+    """Insert a copy of ``sub`` (paste, duplicate, expression bar) shifted by ``offset``.
+
+    Ids are fresh and clashing names get a suffix (``x`` -> ``x_2``); redo re-creates the
+    very same ids and names. With ``take_output`` the inserted graph's output becomes the
+    chosen output (what a typed expression means).
+    """
+
+    def __init__(
+        self, graph: Graph, sub: Graph, offset: Pos = (0.0, 0.0), text: str = "Paste",
+        take_output: bool = False,
+    ) -> None:
+        super().__init__(graph, text)
+        self.sub = sub
+        self.offset = offset
+        self.take_output = take_output
+        self.states: list[NodeState] | None = None
+        self.edges: list[Edge] = []
+        self.new_output: str | None = None
+
+    @property
+    def node_ids(self) -> list[str]:
+        return [s.id for s in self.states or ()]
+
+    def redo(self) -> None:
+        g = self.graph
+        self.old_output = g.chosen_output
+        if self.states is None:
+            self._first_redo()
+        else:
+            for state in self.states:
+                state.add_to(g)
+            for e in self.edges:
+                g.connect(e.src, e.dst, e.port)
+        if self.take_output and self.new_output is not None:
+            g.set_output(self.new_output)
+
+    def _first_redo(self) -> None:
+        g, sub = self.graph, self.sub
+        dx, dy = self.offset
+        mapping: dict[str, str] = {}
+        states = []
+        for node in sub.nodes:
+            name = g.unique_name(node.name) if node.name else None
+            added = g.add_node(
+                node.op, name=name, params=node.params, value=copy_value(node.value),
+                pos=(node.pos[0] + dx, node.pos[1] + dy),
+            )
+            mapping[node.id] = added.id
+            states.append(NodeState.of(g, added.id))
+        self.states = states
+        self.edges = [Edge(mapping[e.src], mapping[e.dst], e.port) for e in sub.edges]
+        for e in self.edges:
+            g.connect(e.src, e.dst, e.port)
+        out = sub.output
+        self.new_output = mapping.get(out) if out is not None else None
+
+    def undo(self) -> None:
+        g = self.graph
+        if self.take_output and self.new_output is not None:
+            g.set_output(self.old_output)
+        for state in reversed(self.states or ()):
+            g.remove_node(state.id)

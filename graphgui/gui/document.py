@@ -1,0 +1,231 @@
+"""A Document: one Graph, its undo stack, its file path and whether it has unsaved edits.
+
+The main window owns exactly one Document at a time; File > Open replaces it with a new one
+(``MainWindow.set_document``) and the scene rebuilds from the new graph.
+
+The edit methods below are the only way the GUI changes a graph: each validates first (so a
+refused edit raises ``GraphError`` with a one-line reason and pushes nothing), then pushes one
+undoable command.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from graphgui.core.graph import Graph, GraphError, check_name
+from graphgui.core.ops import OpError, get_op
+from graphgui.core.values import to_value, values_equal
+
+from . import commands as cmd
+
+Pos = tuple[float, float]
+
+
+class Document(QObject):
+    """Graph + QUndoStack + path + modified state."""
+
+    modified_changed = Signal(bool)
+    path_changed = Signal(str)
+
+    def __init__(
+        self, graph: Graph | None = None, path: str | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.graph = graph if graph is not None else Graph()
+        self.undo_stack = QUndoStack(self)
+        self._path = path
+        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+
+    # ---- file state ----------------------------------------------------------------------
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    @path.setter
+    def path(self, value: str | None) -> None:
+        self._path = value
+        self.path_changed.emit(value or "")
+
+    @property
+    def display_name(self) -> str:
+        if self._path:
+            return os.path.basename(self._path)
+        return self.graph.title or "untitled"
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def set_clean(self) -> None:
+        """Mark the current state as saved."""
+        self.undo_stack.setClean()
+
+    # ---- edits ---------------------------------------------------------------------------
+
+    def push(self, command: cmd.GraphCommand) -> None:
+        self.undo_stack.push(command)
+
+    def add_node(
+        self, op: str, pos: Pos, *, name: str | None = None,
+        params: Mapping[str, Any] | None = None, value: Any = None,
+    ) -> str:
+        """Add a node centred at ``pos``; returns its id."""
+        try:
+            spec = get_op(op)
+            spec.check_params(params or {})
+        except OpError as exc:
+            raise GraphError(str(exc)) from None
+        if name is not None:
+            self._check_name(name, None)
+        if value is not None:
+            self._check_value(value, name or op)
+        command = cmd.AddNodeCommand(
+            self.graph, spec.name, pos, name=name, params=params, value=value
+        )
+        self.push(command)
+        assert command.node_id is not None
+        return command.node_id
+
+    def connect(self, src: str, dst: str, port: int) -> None:
+        """Wire src -> dst.port, replacing an existing wire into that input (one step)."""
+        reason = self.graph.check_connect(src, dst, port)
+        if reason is not None:
+            raise GraphError(reason)
+        old = self.graph.input_edge(dst, port)
+        if old is not None and old.src == src:
+            return
+        self.push(cmd.ConnectCommand(self.graph, src, dst, port))
+
+    def disconnect(self, dst: str, port: int) -> None:
+        if self.graph.input_edge(dst, port) is None:
+            raise GraphError(f"input {port} of {self.graph.node(dst).title} is not connected")
+        self.push(cmd.DisconnectCommand(self.graph, dst, port))
+
+    def delete(self, node_ids: Iterable[str] = (), wires: Iterable[tuple[str, int]] = ()) -> None:
+        """Delete nodes (with their wires) and wires (dst, port) as one undo step."""
+        ids = [i for i in dict.fromkeys(node_ids) if i in self.graph]
+        gone = set(ids)
+        wires = [
+            (d, p) for d, p in dict.fromkeys(wires)
+            if d not in gone and self.graph.input_edge(d, p) is not None
+            and self.graph.input_edge(d, p).src not in gone
+        ]
+        count = len(ids) + len(wires)
+        if count == 0:
+            return
+        if count == 1:
+            self.push(
+                cmd.RemoveNodeCommand(self.graph, ids[0]) if ids
+                else cmd.DisconnectCommand(self.graph, *wires[0])
+            )
+            return
+        what = f"{len(ids)} nodes" if ids and not wires else (
+            f"{len(wires)} wires" if not ids else f"{len(ids)} nodes and {len(wires)} wires"
+        )
+        self.undo_stack.beginMacro(f"Delete {what}")
+        try:
+            for dst, port in wires:
+                self.push(cmd.DisconnectCommand(self.graph, dst, port))
+            for nid in ids:
+                self.push(cmd.RemoveNodeCommand(self.graph, nid))
+        finally:
+            self.undo_stack.endMacro()
+
+    def move_nodes(self, positions: Mapping[str, Pos], text: str = "") -> None:
+        """Move nodes to new positions as one undo step (nodes already there are skipped)."""
+        moves = {}
+        for nid, new in positions.items():
+            new = (float(new[0]), float(new[1]))
+            old = self.graph.node(nid).pos
+            if old != new:
+                moves[nid] = (old, new)
+        if moves:
+            self.push(cmd.MoveNodesCommand(self.graph, moves, text))
+
+    def rename(self, node_id: str, name: str | None) -> None:
+        name = name.strip() if name else None
+        name = name or None
+        if self.graph.node(node_id).name == name:
+            return
+        if name is not None:
+            self._check_name(name, node_id)
+        self.push(cmd.RenameCommand(self.graph, node_id, name))
+
+    def set_value(self, node_id: str, value: Any) -> None:
+        node = self.graph.node(node_id)
+        if not node.is_source:
+            raise GraphError(f"{node.title} is computed by {node.op}; it holds no value")
+        value = self._check_value(value, node.title)
+        if not values_equal(node.value, value):
+            self.push(cmd.SetValueCommand(self.graph, node_id, value))
+
+    def set_param(self, node_id: str, key: str, value: Any) -> None:
+        node = self.graph.node(node_id)
+        try:
+            checked = node.spec.check_params({**node.params, key: value})
+        except OpError as exc:
+            raise GraphError(f"{node.title}: {exc}") from None
+        if checked != node.params:
+            self.push(cmd.SetParamCommand(self.graph, node_id, key, checked[key]))
+
+    def set_op(self, node_id: str, op: str) -> None:
+        node = self.graph.node(node_id)
+        if not node.is_source or op not in ("input", "constant", "parameter"):
+            raise GraphError("only input, constant and parameter nodes can change kind")
+        if node.op != op:
+            self.push(cmd.SetOpCommand(self.graph, node_id, op))
+
+    def set_output(self, node_id: str | None) -> None:
+        if node_id is not None:
+            self.graph.node(node_id)
+        if self.graph.chosen_output != node_id:
+            self.push(cmd.SetOutputCommand(self.graph, node_id))
+
+    def insert_graph(
+        self, sub: Graph, offset: Pos = (0.0, 0.0), text: str = "Paste",
+        take_output: bool = False,
+    ) -> list[str]:
+        """Insert a copy of ``sub``; returns the new node ids (in ``sub``'s order)."""
+        if len(sub) == 0:
+            return []
+        command = cmd.InsertGraphCommand(self.graph, sub, offset, text, take_output)
+        self.push(command)
+        return command.node_ids
+
+    # ---- validation ----------------------------------------------------------------------
+
+    def _check_name(self, name: str, node_id: str | None) -> None:
+        check_name(name)
+        other = self.graph.find(name)
+        if other is not None and other.id != node_id:
+            raise GraphError(f"the name {name!r} is already used by another node")
+
+    @staticmethod
+    def _check_value(value: Any, where: str) -> Any:
+        try:
+            return to_value(value)
+        except ValueError as exc:
+            raise GraphError(f"{where}: {exc}") from None
+
+
+def subgraph(graph: Graph, node_ids: Iterable[str]) -> Graph:
+    """A copy of the given nodes and the wires between them (for copy and duplicate)."""
+    keep = [n.id for n in graph.nodes if n.id in set(node_ids)]
+    sub = Graph(graph.title)
+    for nid in keep:
+        n = graph.node(nid)
+        sub.add_node(n.op, name=n.name, params=n.params, value=cmd.copy_value(n.value),
+                     pos=n.pos, node_id=n.id)
+    kept = set(keep)
+    for e in graph.edges:
+        if e.src in kept and e.dst in kept:
+            sub.connect(e.src, e.dst, e.port)
+    if graph.chosen_output in kept:
+        sub.set_output(graph.chosen_output)
+    return sub

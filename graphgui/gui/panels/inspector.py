@@ -1,0 +1,393 @@
+"""The inspector: the selected node's name, op, parameters, value and gradient (as tables)
+and its error. Every edit made here goes through the Document as one undoable command."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphgui.core.engine import Evaluation
+from graphgui.core.graph import Graph, GraphError, Node
+from graphgui.core.values import format_number, format_value, to_json
+
+from ..document import Document
+
+
+class ArrayModel(QAbstractTableModel):
+    """A value as a table: a scalar is 1x1, a vector one column, higher ranks fold into 2-D."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data = np.zeros((0, 0))
+
+    def set_value(self, value: Any) -> None:
+        self.beginResetModel()
+        if value is None:
+            arr = np.zeros((0, 0))
+        else:
+            arr = np.asarray(value, dtype=float)
+            if arr.ndim == 0:
+                arr = arr.reshape(1, 1)
+            elif arr.ndim == 1:
+                arr = arr.reshape(-1, 1)
+            elif arr.ndim > 2:
+                arr = arr.reshape(-1, arr.shape[-1])
+        self._data = arr
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._data.shape[0]
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._data.shape[1]
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        if role == Qt.DisplayRole:
+            return f"{self._data[index.row(), index.column()]:.6g}"
+        if role == Qt.TextAlignmentRole:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole
+                   ) -> Any:
+        if role == Qt.DisplayRole:
+            return str(section)
+        return None
+
+
+def _table(model: ArrayModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setAlternatingRowColors(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+    view.horizontalHeader().setMinimumSectionSize(56)
+    view.verticalHeader().setDefaultSectionSize(20)
+    view.setMinimumHeight(60)
+    view.setMaximumHeight(180)
+    view.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+    return view
+
+
+def parse_param(kind: str, text: str) -> Any:
+    """Editor text -> parameter value; raises ValueError with a one-line reason."""
+    text = text.strip()
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+    if kind == "axis":
+        if text.lower() in ("", "none", "null", "all"):
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an axis (an integer, or none)") from None
+    if kind == "shape":
+        parts = [p for p in text.strip("()[] ").replace(",", " ").split() if p]
+        try:
+            return tuple(int(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a shape such as 2, 3 or -1") from None
+    raise ValueError(f"unknown parameter kind {kind!r}")
+
+
+def format_param(kind: str, value: Any) -> str:
+    if value is None:
+        return "none"
+    if kind == "shape":
+        return ", ".join(str(d) for d in value)
+    if kind == "float":
+        return f"{value:g}"
+    return str(value)
+
+
+class Inspector(QWidget):
+    """Shows and edits the single selected node; a summary otherwise."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.document: Document | None = None
+        self.node_id: str | None = None
+        self.selection: list[str] = []
+        self.evaluation: Evaluation | None = None
+        self.status = None  # callable(str) set by the window for refused edits
+
+        self.heading = QLabel()
+        self.heading.setTextFormat(Qt.RichText)
+        self.heading.setWordWrap(True)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("inspectorName")
+        self.name_edit.setPlaceholderText("(unnamed)")
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItems(["input", "parameter", "constant"])
+        self.value_edit = QLineEdit()
+        self.value_edit.setObjectName("inspectorValue")
+        self.value_edit.setToolTip("A number or JSON nested lists, e.g. [[1, 2], [3, 4]]")
+        self.formula = QLabel()
+        self.formula.setWordWrap(True)
+        self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        self.formula.setFont(mono)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("inspectorError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #d32f2f;")
+        self.value_title = QLabel()
+        self.grad_title = QLabel()
+        self.value_model = ArrayModel(self)
+        self.grad_model = ArrayModel(self)
+        self.value_table = _table(self.value_model)
+        self.grad_table = _table(self.grad_model)
+        self.param_edits: dict[str, QLineEdit] = {}
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        self.form.addRow("Name", self.name_edit)
+        self.form.addRow("Kind", self.kind_combo)
+        self.form.addRow("Value", self.value_edit)
+
+        inner = QWidget()
+        box = QVBoxLayout(inner)
+        box.setContentsMargins(8, 8, 8, 8)
+        box.setSpacing(6)
+        box.addWidget(self.heading)
+        box.addLayout(self.form)
+        box.addWidget(self.formula)
+        box.addWidget(self.error_label)
+        box.addWidget(self.value_title)
+        box.addWidget(self.value_table)
+        box.addWidget(self.grad_title)
+        box.addWidget(self.grad_table)
+        box.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self.name_edit.editingFinished.connect(self._commit_name)
+        self.value_edit.editingFinished.connect(self._commit_value)
+        self.kind_combo.activated.connect(self._commit_kind)
+        self.refresh()
+
+    # ---- wiring to the window ------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph | None:
+        return self.document.graph if self.document is not None else None
+
+    def set_document(self, document: Document | None) -> None:
+        if self.graph is not None:
+            self.graph.node_changed.unsubscribe(self._on_node_changed)
+            self.graph.node_removed.unsubscribe(self._on_node_removed)
+        self.document = document
+        self.node_id = None
+        self.selection = []
+        self.evaluation = None
+        if self.graph is not None:
+            self.graph.node_changed.subscribe(self._on_node_changed)
+            self.graph.node_removed.subscribe(self._on_node_removed)
+        self.refresh()
+
+    def set_selection(self, node_ids: list[str]) -> None:
+        self.selection = list(node_ids)
+        self.node_id = node_ids[0] if len(node_ids) == 1 else None
+        self.refresh()
+
+    def set_evaluation(self, evaluation: Evaluation | None) -> None:
+        self.evaluation = evaluation
+        self._refresh_values()
+
+    def _on_node_changed(self, node: Node, what: str) -> None:
+        if node.id == self.node_id and what != "pos":
+            self.refresh()
+
+    def _on_node_removed(self, node: Node) -> None:
+        if node.id in self.selection:
+            self.set_selection([i for i in self.selection if i != node.id])
+
+    # ---- display -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        graph = self.graph
+        node = graph.node(self.node_id) if graph is not None and self.node_id in graph else None
+        editing = node is not None
+        for w in (self.name_edit, self.formula, self.value_title, self.value_table):
+            w.setVisible(editing)
+        self._set_row_visible(self.name_edit, editing)
+        self._set_row_visible(self.kind_combo, editing and node.is_source)
+        self._set_row_visible(self.value_edit, editing and node.is_source)
+        self._rebuild_params(node)
+        if node is None:
+            self.heading.setText(self._summary())
+            self.error_label.hide()
+            self.grad_title.hide()
+            self.grad_table.hide()
+            return
+        spec = node.spec
+        self.heading.setText(
+            f"<b style='font-size:11pt'>{node.title}</b>&nbsp;&nbsp;"
+            f"<span style='color:gray'>{spec.name} · {spec.category}</span>"
+            f"<br><span style='color:gray'>{spec.doc}</span>"
+        )
+        self.name_edit.setText(node.name or "")
+        if node.is_source:
+            self.kind_combo.setCurrentText(node.op)
+            self.value_edit.setText(json.dumps(to_json(node.value)))
+            self.value_edit.setStyleSheet("")
+        lines = [f"out = {spec.formula}"] if not node.is_source else []
+        for port, d in zip(spec.inputs, spec.derivatives, strict=True):
+            lines.append(f"∂out/∂{port} = {d}")
+        self.formula.setText("\n".join(lines))
+        self.formula.setVisible(bool(lines))
+        self._refresh_values()
+
+    def _summary(self) -> str:
+        graph = self.graph
+        if graph is None:
+            return ""
+        if len(self.selection) > 1:
+            return f"<b>{len(self.selection)} nodes selected</b>"
+        out = graph.output
+        text = f"<b>{len(graph)} nodes, {len(graph.edges)} wires</b>"
+        if out is not None:
+            ev = self.evaluation
+            value = ev.values.get(out) if ev is not None else None
+            text += f"<br>Output: {graph.node(out).title} = {format_value(value)}"
+        text += "<br><span style='color:gray'>Select a node to see and edit it.</span>"
+        return text
+
+    def _refresh_values(self) -> None:
+        node_id = self.node_id
+        graph = self.graph
+        if node_id is None or graph is None or node_id not in graph:
+            if self.node_id is None:
+                self.heading.setText(self._summary())
+            return
+        ev = self.evaluation
+        value = ev.values.get(node_id) if ev is not None else None
+        grad = ev.grads.get(node_id) if ev is not None else None
+        error = None
+        if ev is not None:
+            error = ev.errors.get(node_id)
+            if error is None and ev.nonfinite is not None and ev.nonfinite[0] == node_id:
+                error = ev.nonfinite[1]
+        self.error_label.setText(f"Error: {error}" if error else "")
+        self.error_label.setVisible(bool(error))
+        self.value_title.setText(f"<b>Value</b> {_shape_text(value)}")
+        self.value_model.set_value(value)
+        has_grad = grad is not None
+        self.grad_title.setText(
+            f"<b>Gradient</b> ∂{_output_title(graph, ev)}/∂{graph.node(node_id).title} "
+            f"{_shape_text(grad)}"
+        )
+        self.grad_model.set_value(grad)
+        self.grad_title.setVisible(has_grad)
+        self.grad_table.setVisible(has_grad)
+
+    def _set_row_visible(self, field: QWidget, visible: bool) -> None:
+        label = self.form.labelForField(field)
+        field.setVisible(visible)
+        if label is not None:
+            label.setVisible(visible)
+
+    def _rebuild_params(self, node: Node | None) -> None:
+        for name, edit in list(self.param_edits.items()):
+            self.form.removeRow(edit)
+            del self.param_edits[name]
+        if node is None:
+            return
+        for param in node.spec.params:
+            edit = QLineEdit(format_param(param.kind, node.params[param.name]))
+            edit.setObjectName(f"param_{param.name}")
+            edit.setToolTip(f"{param.doc} ({param.kind})".strip())
+            edit.editingFinished.connect(
+                lambda p=param, e=edit: self._commit_param(p.name, p.kind, e)
+            )
+            self.param_edits[param.name] = edit
+            self.form.addRow(param.name, edit)
+
+    # ---- edits ---------------------------------------------------------------------------
+
+    def _report(self, message: str) -> None:
+        if self.status is not None:
+            self.status(message)
+
+    def _commit_name(self) -> None:
+        if self.document is None or self.node_id is None:
+            return
+        try:
+            self.document.rename(self.node_id, self.name_edit.text())
+        except GraphError as exc:
+            self._report(f"Cannot rename: {exc}")
+            node = self.document.graph.node(self.node_id)
+            self.name_edit.setText(node.name or "")
+
+    def _commit_value(self) -> None:
+        if self.document is None or self.node_id is None:
+            return
+        try:
+            value = json.loads(self.value_edit.text())
+            self.document.set_value(self.node_id, value)
+            self.value_edit.setStyleSheet("")
+        except (ValueError, GraphError) as exc:
+            reason = str(exc) if isinstance(exc, GraphError) else (
+                f"{self.value_edit.text()!r} is not a number or a list of numbers"
+            )
+            self.value_edit.setStyleSheet("QLineEdit { border: 1px solid #d32f2f; }")
+            self._report(f"Cannot set value: {reason}")
+
+    def _commit_kind(self) -> None:
+        if self.document is None or self.node_id is None:
+            return
+        try:
+            self.document.set_op(self.node_id, self.kind_combo.currentText())
+        except GraphError as exc:
+            self._report(str(exc))
+
+    def _commit_param(self, name: str, kind: str, edit: QLineEdit) -> None:
+        if self.document is None or self.node_id is None:
+            return
+        try:
+            self.document.set_param(self.node_id, name, parse_param(kind, edit.text()))
+            edit.setStyleSheet("")
+        except (ValueError, GraphError) as exc:
+            edit.setStyleSheet("QLineEdit { border: 1px solid #d32f2f; }")
+            self._report(f"Cannot set {name}: {exc}")
+
+
+def _shape_text(value: Any) -> str:
+    if value is None:
+        return "<span style='color:gray'>(none)</span>"
+    if isinstance(value, np.ndarray):
+        dims = " × ".join(str(d) for d in value.shape)
+        return f"<span style='color:gray'>[{dims}]</span>"
+    return f"<span style='color:gray'>= {format_number(value, 6)}</span>"
+
+
+def _output_title(graph: Graph, ev: Evaluation | None) -> str:
+    if ev is None or ev.output is None or ev.output not in graph:
+        return "out"
+    return graph.node(ev.output).title
+
+
+__all__ = ["ArrayModel", "Inspector", "format_param", "parse_param"]

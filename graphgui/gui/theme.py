@@ -1,0 +1,183 @@
+"""Colours, pens and fonts for the canvas, for the system's light and dark schemes.
+
+Pens are cosmetic (width in device pixels) so lines stay one crisp pixel at any zoom and on
+high-DPI screens; every QPen/QBrush/QFont is built once here, never inside paint().
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QPen
+
+CATEGORY_COLORS = {
+    "Sources": "#2563eb",
+    "Arithmetic": "#7c3aed",
+    "Functions": "#0891b2",
+    "Activations": "#d97706",
+    "Tensor": "#64748b",
+    "Losses": "#be185d",
+}
+
+
+@dataclass(frozen=True)
+class Colors:
+    background: str
+    grid_minor: str
+    grid_major: str
+    node_fill: str
+    node_border: str
+    text: str
+    muted: str
+    selection: str
+    wire: str
+    value: str
+    grad: str
+    error: str
+    error_fill: str
+    label_halo: str
+    chip_fill: str
+    valid: str
+
+
+LIGHT = Colors(
+    background="#f6f7f9",
+    grid_minor="#eceef2",
+    grid_major="#dde1e7",
+    node_fill="#ffffff",
+    node_border="#a3abb8",
+    text="#1d2128",
+    muted="#6b7380",
+    selection="#2f6fed",
+    wire="#7d8696",
+    value="#15803d",
+    grad="#c2410c",
+    error="#d32f2f",
+    error_fill="#fdecec",
+    label_halo="#f6f7f9",
+    chip_fill="#eef2f7",
+    valid="#16a34a",
+)
+
+DARK = Colors(
+    background="#1c1f24",
+    grid_minor="#23272d",
+    grid_major="#2c3139",
+    node_fill="#2a2f37",
+    node_border="#4c5461",
+    text="#e7e9ec",
+    muted="#9aa2ae",
+    selection="#5b9bff",
+    wire="#8b94a3",
+    value="#5ed27e",
+    grad="#ff8f5a",
+    error="#f05454",
+    error_fill="#4a2528",
+    label_halo="#1c1f24",
+    chip_fill="#343a44",
+    valid="#4ade80",
+)
+
+
+def _pen(color: str | QColor, width: float = 1.0, style: Qt.PenStyle = Qt.SolidLine) -> QPen:
+    pen = QPen(QColor(color), width, style)
+    pen.setCosmetic(True)
+    return pen
+
+
+@dataclass
+class Theme:
+    """Ready-made drawing objects for one colour scheme."""
+
+    dark: bool
+    colors: Colors
+    pens: dict[str, QPen] = field(default_factory=dict)
+    brushes: dict[str, QBrush] = field(default_factory=dict)
+    category_brushes: dict[str, QBrush] = field(default_factory=dict)
+    category_pens: dict[str, QPen] = field(default_factory=dict)
+    title_font: QFont = field(default_factory=QFont)
+    small_font: QFont = field(default_factory=QFont)
+    symbol_font: QFont = field(default_factory=QFont)
+    label_font: QFont = field(default_factory=QFont)
+
+    @classmethod
+    def build(cls, dark: bool) -> Theme:
+        c = DARK if dark else LIGHT
+        theme = cls(dark, c)
+        p, b = theme.pens, theme.brushes
+        p["border"] = _pen(c.node_border)
+        p["selected"] = _pen(c.selection, 2.0)
+        p["error"] = _pen(c.error, 2.0)
+        p["text"] = _pen(c.text)
+        p["muted"] = _pen(c.muted)
+        p["value"] = _pen(c.value)
+        p["grad"] = _pen(c.grad)
+        p["wire"] = _pen(c.wire, 1.6)
+        p["wire_selected"] = _pen(c.selection, 2.4)
+        p["wire_drag"] = _pen(c.selection, 1.8, Qt.DashLine)
+        p["valid"] = _pen(c.valid, 2.0)
+        p["grid_minor"] = _pen(c.grid_minor)
+        p["grid_major"] = _pen(c.grid_major)
+        p["none"] = QPen(Qt.NoPen)
+        b["none"] = QBrush(Qt.NoBrush)
+        b["fill"] = QBrush(QColor(c.node_fill))
+        b["error_fill"] = QBrush(QColor(c.error_fill))
+        b["port"] = QBrush(QColor(c.wire))
+        b["port_valid"] = QBrush(QColor(c.valid))
+        b["halo"] = QBrush(_alpha(c.label_halo, 215))
+        b["chip"] = QBrush(QColor(c.chip_fill))
+        b["selection"] = QBrush(QColor(c.selection))
+        b["value"] = QBrush(QColor(c.value))
+        b["background"] = QBrush(QColor(c.background))
+        b["error"] = QBrush(QColor(c.error))
+        for cat, col in CATEGORY_COLORS.items():
+            base = QColor(col)
+            theme.category_pens[cat] = _pen(base)
+            header = _alpha(col, 70 if dark else 40)
+            theme.category_brushes[cat] = QBrush(header)
+        theme.title_font = _font(9.0, bold=True)
+        theme.small_font = _font(8.0)
+        theme.label_font = _font(8.0)
+        theme.symbol_font = _font(13.0, bold=False)
+        return theme
+
+    def category_color(self, category: str) -> QColor:
+        return QColor(CATEGORY_COLORS.get(category, "#64748b"))
+
+
+def _alpha(color: str, alpha: int) -> QColor:
+    q = QColor(color)
+    q.setAlpha(alpha)
+    return q
+
+
+def _font(points: float, bold: bool = False) -> QFont:
+    font = QFont(QGuiApplication.font())
+    font.setPointSizeF(points)
+    font.setBold(bold)
+    # Scene text is scaled by the view; hinting would make glyphs jump while zooming.
+    font.setHintingPreference(QFont.PreferNoHinting)
+    return font
+
+
+def system_is_dark() -> bool:
+    """True when the desktop asks for a dark colour scheme."""
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+_THEMES: dict[bool, Theme] = {}
+
+
+def current_theme(dark: bool | None = None) -> Theme:
+    """The theme for ``dark`` (default: the system's scheme); built once per scheme."""
+    if dark is None:
+        dark = system_is_dark()
+    if dark not in _THEMES:
+        _THEMES[dark] = Theme.build(dark)
+    return _THEMES[dark]
+
+
+def text_width(font: QFont, text: str) -> float:
+    return QFontMetricsF(font).horizontalAdvance(text)

@@ -1,0 +1,71 @@
+"""GUI test fixtures: offscreen Qt, temporary QSettings, no modal dialogs, clean teardown."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtGui import QDrag  # noqa: E402
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def temp_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every test reads and writes settings in a fresh folder, never the user's."""
+    path = str(tmp_path_factory.mktemp("settings"))
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, path)
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, path)
+    yield path
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal dialog would hang the run: make opening one fail the test instead."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"a modal dialog or blocking loop was opened in a test: {args!r}")
+
+    for name in ("critical", "warning", "information", "question", "about", "aboutQt"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(refuse))
+    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory",
+                 "getOpenFileNames"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
+    monkeypatch.setattr(QDialog, "exec", refuse)
+    monkeypatch.setattr(QMessageBox, "exec", refuse)
+    monkeypatch.setattr(QMenu, "exec", refuse)
+    monkeypatch.setattr(QDrag, "exec", refuse)
+
+
+@pytest.fixture
+def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
+    """Factory for shown main windows; each is marked clean and closed at teardown."""
+    from graphgui.gui.main_window import MainWindow
+
+    windows = []
+
+    def make(document: Any = None) -> MainWindow:
+        window = MainWindow(document)
+        window.resize(1200, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.document is not None:
+            window.document.set_clean()
+        window._close_guards.clear()
+        window.close()
+        window.deleteLater()
+
+
+@pytest.fixture
+def window(make_window: Callable[..., Any]) -> Any:
+    return make_window()

@@ -1,0 +1,50 @@
+"""Helpers shared by the GUI tests (imported as ``gui_helpers``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+from graphgui.core.graph import Graph
+from graphgui.core.values import to_json
+
+
+def canonical(graph: Graph) -> dict[str, Any]:
+    """Everything undo must restore, in an order-independent form (no fileformat code)."""
+    return {
+        "nodes": sorted(
+            (n.id, n.op, n.name, repr(sorted(n.params.items())), repr(to_json(n.value)),
+             n.pos)
+            for n in graph.nodes
+        ),
+        "edges": sorted((e.src, e.dst, e.port) for e in graph.edges),
+        "chosen_output": graph.chosen_output,
+        "output": graph.output,
+    }
+
+
+def view_point(view: Any, scene_pos: QPointF) -> QPoint:
+    return view.mapFromScene(scene_pos)
+
+
+def mouse_drag(widget: Any, start: QPoint, end: QPoint, steps: int = 6,
+               button: Qt.MouseButton = Qt.LeftButton,
+               modifier: Qt.KeyboardModifier = Qt.NoModifier) -> None:
+    """Press, move in steps, release: a real drag as the user makes it."""
+    QTest.mousePress(widget, button, modifier, start)
+    for k in range(1, steps + 1):
+        p = start + (end - start) * (k / steps)
+        QTest.mouseMove(widget, QPoint(round(p.x()), round(p.y())))
+    QTest.mouseRelease(widget, button, modifier, end)
+
+
+def settle(qtbot: Any, window: Any) -> None:
+    """Let the coalesced evaluation run."""
+    qtbot.waitUntil(lambda: not window.evaluator.pending, timeout=2000)
+
+
+def arrays_close(a: Any, b: Any) -> bool:
+    return np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
