@@ -565,7 +565,10 @@ def _build(data: dict[str, Any]) -> Document:
             )
         wires[dst, port] = i
         planned.append((src, dst, port, f"edges[{i}]"))
-    _check_acyclic(planned)
+    rank = _check_acyclic(planned)
+    # Graph.connect looks for cycles downstream of the target; wiring targets in topological
+    # order keeps that search trivial, so building is linear whatever order the file uses.
+    planned.sort(key=lambda edge: rank[edge[1]])
 
     output = data.get("output")
     if output is not None:
@@ -716,12 +719,13 @@ def _edge_plan(item: Any, where: str, plans: dict[str, _NodePlan]) -> tuple[str,
     return src, dst, port
 
 
-def _check_acyclic(edges: list[tuple[str, str, str, str]]) -> None:
+def _check_acyclic(edges: list[tuple[str, str, str, str]]) -> dict[str, int]:
+    """Each wired node's place in a topological order; refuses a cycle, naming its nodes."""
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for src, dst, _port, _where in edges:
         sorter.add(dst, src)
     try:
-        sorter.prepare()
+        return {node_id: i for i, node_id in enumerate(sorter.static_order())}
     except graphlib.CycleError as exc:
         # graphlib lists the cycle in data-flow order, first node repeated at the end
         path = " -> ".join(_quote(n) for n in exc.args[1])

@@ -223,6 +223,14 @@ def test_hand_written_file_with_defaults_and_alias():
     assert g.add_node("neg").id not in ("a", "b")
 
 
+def test_edges_in_any_order_give_the_same_graph():
+    text = ff.dumps(rich_graph())
+    data = json.loads(text)
+    data["edges"].reverse()
+    data["edges"].insert(1, data["edges"].pop())
+    assert ff.dumps(ff.loads(json.dumps(data))) == text
+
+
 def test_partial_params_are_completed_with_defaults():
     text = json.dumps({"format": "graphgui", "version": 1,
                        "nodes": [{"id": "s", "op": "softmax"}, {"id": "l", "op": "l2"}]})
