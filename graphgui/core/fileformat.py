@@ -72,6 +72,8 @@ class FileFormatError(ValueError):
 
     def __init__(self, reason: str, source: str | None = None, where: str | None = None):
         self.reason = " ".join(reason.split())  # one line, whatever the parts contain
+        if source is not None:  # a file name may hold a line break too
+            source = source.replace("\n", "\\n").replace("\r", "\\r")
         self.source = source
         self.where = where
         super().__init__(": ".join(p for p in (source, where, self.reason) if p))

@@ -452,6 +452,12 @@ def test_error_carries_its_parts():
     assert err.reason.startswith("unknown op 'sigmod'")
 
 
+def test_file_name_with_a_line_break_still_gives_one_line():
+    with pytest.raises(FileFormatError) as info:
+        ff.loads("[]", "two\nlines.json")
+    assert str(info.value).startswith("two\\nlines.json: expected a JSON object")
+
+
 def test_long_user_text_is_shortened_in_messages():
     with pytest.raises(FileFormatError) as info:
         ff.loads(edit(lambda d: setitem(node(d, "n4"), "op", "q" * 10_000)), "ex.json")
