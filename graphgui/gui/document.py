@@ -39,7 +39,11 @@ class Document(QObject):
         self.graph = graph if graph is not None else Graph()
         self.undo_stack = QUndoStack(self)
         self._path = path
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        # A bound slot (not a lambda) is disconnected when the document is destroyed.
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
 
     # ---- file state ----------------------------------------------------------------------
 

@@ -156,6 +156,7 @@ class Inspector(QWidget):
         self.value_table = _table(self.value_model)
         self.grad_table = _table(self.grad_model)
         self.param_edits: dict[str, QLineEdit] = {}
+        self._params_key: tuple[str, str] | None = None
 
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -311,6 +312,15 @@ class Inspector(QWidget):
             label.setVisible(visible)
 
     def _rebuild_params(self, node: Node | None) -> None:
+        key = (node.id, node.op) if node is not None else None
+        if key == self._params_key and node is not None:
+            # Same node: update the texts only. Rebuilding here would delete the editor
+            # whose editingFinished signal is being handled.
+            for param in node.spec.params:
+                edit = self.param_edits[param.name]
+                edit.setText(format_param(param.kind, node.params[param.name]))
+            return
+        self._params_key = key
         for name, edit in list(self.param_edits.items()):
             self.form.removeRow(edit)
             del self.param_edits[name]
