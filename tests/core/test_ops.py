@@ -685,3 +685,37 @@ def test_gradient_for_a_larger_label_array_has_the_labels_shape():
     y = np.zeros((1, 4))
     dy = get_op("bce_logits").vjps[1](1.0, 0.0, z, y)
     np.testing.assert_allclose(dy, np.full((1, 4), -6.0 / 12))
+
+
+def test_bce_of_a_perfect_prediction_is_plus_zero():
+    # It was -0.0, which JSON and some displays show as "-0".
+    assert math.copysign(1.0, fwd("bce", 0.0, 0.0)) == 1.0
+    assert math.copysign(1.0, fwd("bce", np.array([1.0, 0.0]), np.array([1.0, 0.0]))) == 1.0
+
+
+@pytest.mark.parametrize(
+    "gshape, like, expected",
+    [
+        ((2, 3), (3,), lambda g: g.sum(axis=0)),
+        ((2, 3), (2, 1), lambda g: g.sum(axis=1, keepdims=True)),
+        ((2, 3), (1, 1), lambda g: g.sum(axis=(0, 1), keepdims=True)),
+        ((4, 2, 3), (2, 1), lambda g: g.sum(axis=(0, 2))[:, None]),
+        ((3, 1), (1, 4), lambda g: np.broadcast_to(g, (3, 4)).sum(axis=0, keepdims=True)),
+        ((3,), (2, 3), lambda g: np.broadcast_to(g, (2, 3))),
+        ((2, 3), (), lambda g: float(g.sum())),
+        ((), (2, 2), lambda g: np.full((2, 2), g)),
+    ],
+)
+def test_unbroadcast_sums_or_spreads_to_the_input_shape(gshape, like, expected):
+    from graphgui.core.ops._helpers import unbroadcast
+
+    rng = np.random.default_rng(0)
+    grad = float(rng.normal()) if gshape == () else rng.normal(size=gshape)
+    target = 1.0 if like == () else np.zeros(like)
+    before = copy_of(grad)
+    result = unbroadcast(grad, target)
+    np.testing.assert_allclose(result, expected(grad), rtol=1e-14)
+    assert np.shape(result) == like
+    if like:
+        assert result.flags.writeable  # a fresh array, never a read-only broadcast view
+    np.testing.assert_array_equal(grad, before)

@@ -16,27 +16,37 @@ def unbroadcast(grad: Any, like: Any) -> Any:
     """``grad`` with the shape of ``like``: summed over broadcast axes, and spread out where
     ``like`` is larger (``d mean(y * s)/dy`` of a scalar ``s`` is one number per element of y).
     """
+    # Called once per input per node: attribute access and one reduction, no np.shape calls.
     if grad.__class__ is float:
-        return grad if like.__class__ is float else np.full(np.shape(like), grad)
-    gshape = np.shape(grad)
-    shape = np.shape(like)
+        return grad if like.__class__ is float else np.full(like.shape, grad)
+    gshape = grad.shape
+    shape = () if like.__class__ is float else np.shape(like)
     if gshape == shape:
         return float(grad) if not shape else grad
     if not shape:
-        return float(np.sum(grad))
-    full = np.broadcast_shapes(gshape, shape)
-    if full != gshape:
+        return float(grad.sum())
+    if len(gshape) == len(shape):  # the common case (a bias (4, 1) against (4, m)): a loop
+        axes = []  # beats generator expressions at two or three dimensions
+        for i in range(len(shape)):
+            if shape[i] != gshape[i]:
+                if shape[i] != 1:
+                    break
+                axes.append(i)
+        else:
+            return np.add.reduce(grad, axis=tuple(axes), keepdims=True)
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[lead:], strict=True)):
+        # ``like`` is larger than ``grad`` along some axis: spread grad out, then reduce.
+        full = np.broadcast_shapes(gshape, shape)
         grad = np.broadcast_to(grad, full)
         if full == shape:
             return grad.copy()  # a fresh array, not a read-only view
         gshape = full
-    extra = len(gshape) - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad
+        lead = len(gshape) - len(shape)
+    axes = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if not lead:  # one reduction that keeps the axes: already the right shape
+        return np.add.reduce(grad, axis=axes, keepdims=True)
+    return np.add.reduce(grad, axis=tuple(range(lead)) + axes).reshape(shape)
 
 
 def zeros_like(x: Any) -> Any:
@@ -52,7 +62,8 @@ def broadcast_count(a: Any, b: Any) -> int:
     """Number of elements of ``a`` and ``b`` broadcast together (what a mean divides by)."""
     if a.__class__ is float and b.__class__ is float:
         return 1
-    return math.prod(np.broadcast_shapes(np.shape(a), np.shape(b)))
+    sa, sb = np.shape(a), np.shape(b)
+    return math.prod(sa if sa == sb else np.broadcast_shapes(sa, sb))
 
 
 def safe_div(a: float, b: float) -> float:

@@ -17,7 +17,8 @@ def _sigmoid(x):
         e = math.exp(x)
         return e / (1.0 + e)
     # exp(-x) may overflow to inf for very negative x; 1 / inf = 0 is then the right answer.
-    t = np.exp(-x)
+    t = np.negative(x)
+    np.exp(t, out=t)
     t += 1.0
     return np.reciprocal(t, out=t)
 

@@ -17,6 +17,18 @@ def _clamped_log(x):
     return max(value, LOG_FLOOR) if isinstance(value, float) else np.maximum(value, LOG_FLOOR)
 
 
+def _clamp_log(value):
+    """max(log, -100), in place on a fresh array (nan stays nan: a p outside [0, 1] shows)."""
+    if isinstance(value, float):
+        return max(value, LOG_FLOOR)
+    return np.maximum(value, LOG_FLOOR, out=value)
+
+
+def _mean(loss) -> float:
+    # sum / size is what np.mean computes, without its Python-level overhead.
+    return float(loss) if loss.__class__ is float else float(loss.sum() / loss.size)
+
+
 def _n(pred, target):
     # The forward mean runs over the broadcast shape: (3,1) against (1,4) is 12 terms, not 4.
     return broadcast_count(pred, target)
@@ -28,13 +40,27 @@ def _mse(pred, target):
 
 
 def _bce(p, y):
-    loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
-    return float(np.mean(loss))
+    if isinstance(p, float):
+        log_p, log_q = _clamp_log(log_or_nan(p)), _clamp_log(log_or_nan(1.0 - p))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_p = np.log(p)
+            log_q = np.log(1.0 - p)
+        np.maximum(log_p, LOG_FLOOR, out=log_p)
+        np.maximum(log_q, LOG_FLOOR, out=log_q)
+    loss = y * log_p
+    loss += (1.0 - y) * log_q
+    return 0.0 - _mean(loss)  # 0.0, not -0.0, for a perfect prediction
 
 
 def _bce_grad_p(g, out, p, y):
-    denom = np.maximum((1.0 - p) * p, 1e-12)
-    return unbroadcast(g * (p - y) / denom / _n(p, y), p)
+    # g * (p - y) / max(p (1 - p), 1e-12) / n, on fresh temporaries.
+    d = p - y
+    d *= g / _n(p, y)
+    denom = 1.0 - p
+    denom *= p
+    d /= max(denom, 1e-12) if isinstance(denom, float) else np.maximum(denom, 1e-12, out=denom)
+    return unbroadcast(d, p)
 
 
 def _bce_grad_y(g, out, p, y):

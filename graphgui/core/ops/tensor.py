@@ -11,6 +11,8 @@ from .registry import OpSpec, Param, register
 def _matmul(a, b):
     if isinstance(a, float) or isinstance(b, float):
         raise ValueError("matmul needs arrays on both inputs; use mul for scalars")
+    if a.ndim == 2 and b.ndim == 2:  # the common case; np.dot has less call overhead
+        return np.dot(a, b)
     return _scalar_as_float(np.matmul(a, b))
 
 
@@ -21,6 +23,8 @@ def _scalar_as_float(result):
 
 
 def _matmul_grad_a(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return np.dot(g, b.T)
     if np.ndim(g) == 0:  # vector @ vector
         return g * b
     if a.ndim == 1:
@@ -35,6 +39,8 @@ def _matmul_grad_a(g, out, a, b):
 
 
 def _matmul_grad_b(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return np.dot(a.T, g)
     if np.ndim(g) == 0:
         return g * a
     if b.ndim == 1:
