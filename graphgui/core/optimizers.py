@@ -97,6 +97,24 @@ class Optimizer:
 class SGD(Optimizer):
     name = "sgd"
 
+    def step(
+        self, params: Mapping[str, Value], grads: Mapping[str, Value | None]
+    ) -> dict[str, Value]:
+        # The base class's loop with the update inlined: the common case, called per batch.
+        lr = self.lr
+        l2 = self.l2
+        l2_ids = self.l2_ids
+        out: dict[str, Value] = {}
+        for pid, w in params.items():
+            g = grads.get(pid)
+            if g is None:
+                out[pid] = w
+            elif l2 and (l2_ids is None or pid in l2_ids):
+                out[pid] = w - lr * (g + l2 * w)
+            else:
+                out[pid] = w - lr * g
+        return out
+
 
 class Momentum(Optimizer):
     name = "momentum"

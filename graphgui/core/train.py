@@ -1,0 +1,793 @@
+"""Training a graph: the Trainer (headless, thread-friendly), its settings and a one-call API.
+
+Convention (docs/training.md): the data enters through two ``input`` nodes, named ``X`` and
+``Y`` unless the settings say otherwise (``inputs``); the loss is the graph's output unless
+``loss`` names another node; the dataset is a spec stored in the settings. Every ``parameter``
+node the loss depends on is trained.
+
+The Trainer compiles one :class:`~graphgui.core.engine.Program` (pruned to the loss) and
+works on that snapshot only: it never reads or writes the live Graph after construction, so
+a GUI can run it in a worker thread and apply :meth:`Trainer.parameters` as one edit at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from .datasets import Dataset, DatasetError, make_dataset, validate_spec
+from .engine import EvaluationError, Program
+from .graph import Graph, GraphError
+from .initializers import initialize, make_rng
+from .optimizers import OPTIMIZERS, Optimizer, OptimizerError, make_optimizer
+from .values import Value, is_finite
+
+# Ops whose first input is the model's prediction (what accuracy reads).
+LOSS_OPS = frozenset({"mse", "bce", "bce_logits", "softmax_ce", "hinge"})
+# Losses that take scores rather than probabilities: a positive score means class 1.
+SCORE_LOSSES = frozenset({"bce_logits", "hinge"})
+PAUSE_POLL_SECONDS = 0.05
+
+
+class TrainingError(Exception):
+    """Training cannot start or had to stop. ``node_id`` and ``epoch`` say where, when known."""
+
+    def __init__(self, message: str, node_id: str | None = None, epoch: int | None = None) -> None:
+        super().__init__(message)
+        self.node_id = node_id
+        self.epoch = epoch
+
+
+# ---- settings --------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainSettings:
+    """Everything a graph file stores to train again the same way (all JSON-able)."""
+
+    loss: str | None = None  # node name or id; None: the graph's output
+    predict: str | None = None  # None: the loss's prediction input (see docs)
+    inputs: dict[str, str] = field(default_factory=lambda: {"X": "X", "Y": "Y"})
+    dataset: dict[str, Any] | None = None  # a datasets.make_dataset spec
+    optimizer: str = "sgd"
+    optimizer_options: dict[str, float] = field(default_factory=dict)
+    lr: float = 0.1
+    epochs: int = 100
+    batch_size: int | None = None  # None: full batch; 1: stochastic
+    l2: float = 0.0
+    l2_params: list[str] | None = None  # None: the weights (parameters feeding matmul or mul)
+    seed: int | None = 0  # the shuffle order of mini-batches
+    # Accuracy, gradient norms and test metrics every k epochs (0: the last epoch only);
+    # the training loss is reported every epoch.
+    eval_every: int = 1
+    threshold: float | None = None  # None: 0.5 for probabilities, 0 for scores
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainSettings:
+        """Settings from a dict (missing keys take defaults); one-line errors for bad ones."""
+        if not isinstance(data, Mapping):
+            raise TrainingError(f"training settings must be an object, got {type(data).__name__}")
+        names = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in names:
+                raise TrainingError(
+                    f"training settings: unknown key {key!r} (allowed: {', '.join(sorted(names))})"
+                )
+        settings = cls(**{k: v for k, v in data.items()})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise TrainingError naming the first bad setting."""
+        for key in ("loss", "predict"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise TrainingError(
+                    f"training settings: {key!r} must be a node name, got {value!r}"
+                )
+        if not isinstance(self.inputs, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.inputs.items()
+        ):
+            raise TrainingError(
+                f"training settings: 'inputs' must map X and Y to node names, got {self.inputs!r}"
+            )
+        unknown = set(self.inputs) - {"X", "Y"}
+        if unknown:
+            raise TrainingError(f"training settings: 'inputs' has {sorted(unknown)[0]!r}; "
+                                "only X and Y are fed")
+        self.inputs = {"X": "X", "Y": "Y", **self.inputs}
+        if self.dataset is not None:
+            try:
+                validate_spec(self.dataset)
+            except DatasetError as exc:
+                raise TrainingError(f"training settings: {exc}") from None
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(f"training settings: unknown optimizer {self.optimizer!r} "
+                                f"(one of {', '.join(OPTIMIZERS)})")
+        if not isinstance(self.optimizer_options, Mapping):
+            raise TrainingError("training settings: 'optimizer_options' must be an object")
+        try:
+            make_optimizer(self.optimizer, self.lr, self.l2, None, **self.optimizer_options)
+        except (OptimizerError, TypeError) as exc:
+            raise TrainingError(f"training settings: {exc}") from None
+        self.epochs = _whole("epochs", self.epochs, 0)
+        if self.batch_size is not None:
+            self.batch_size = _whole("batch_size", self.batch_size, 1)
+        self.eval_every = _whole("eval_every", self.eval_every, 0)
+        if self.seed is not None:
+            self.seed = _whole("seed", self.seed, 0)
+        if self.l2_params is not None and (
+            isinstance(self.l2_params, str)
+            or not isinstance(self.l2_params, Sequence)
+            or not all(isinstance(p, str) for p in self.l2_params)
+        ):
+            raise TrainingError("training settings: 'l2_params' must be a list of node names")
+        if self.threshold is not None and (
+            isinstance(self.threshold, bool)
+            or not isinstance(self.threshold, (int, float))
+            or not math.isfinite(self.threshold)
+        ):
+            raise TrainingError(
+                f"training settings: 'threshold' must be a number, got {self.threshold!r}"
+            )
+
+
+def _whole(key: str, value: Any, low: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise TrainingError(
+            f"training settings: {key!r} must be a whole number >= {low}, got {value!r}"
+        )
+    return value
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us more per epoch
+class EpochResult:
+    """Metrics of one epoch.
+
+    ``train_loss`` and ``train_accuracy`` are measured during the epoch, before each update
+    (the notebook's loss curve); with mini-batches they average the batches weighted by size.
+    ``test_*`` use the parameters after the epoch. ``grad_norms`` maps each parameter's name
+    to the Euclidean norm of its gradient, averaged over the epoch's batches. All but
+    ``train_loss`` are measured only on epochs due by ``eval_every`` (else None, or ``{}``
+    for the norms); test metrics also need a test set and accuracies a classifier.
+    """
+
+    epoch: int
+    train_loss: float
+    test_loss: float | None
+    train_accuracy: float | None
+    test_accuracy: float | None
+    grad_norms: dict[str, float]
+    seconds: float
+
+
+@dataclass
+class TrainReport:
+    """What :func:`train_graph` returns; ``to_dict`` is the CLI's ``--json`` output."""
+
+    epochs: int
+    final_loss: float
+    loss_history: list[float] = field(repr=False)
+    train_accuracy: float | None
+    test_accuracy: float | None
+    seconds: float
+    parameters: dict[str, Value] = field(default_factory=dict, repr=False)
+    history: list[EpochResult] = field(default_factory=list, repr=False)
+    test_loss: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": self.epochs,
+            "final_loss": self.final_loss,
+            "loss_history": list(self.loss_history),
+            "train_accuracy": self.train_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "seconds": self.seconds,
+        }
+
+
+class _Stopped(Exception):
+    pass
+
+
+# ---- trainer ---------------------------------------------------------------------------------
+
+
+class Trainer:
+    """Trains the parameters of ``graph`` that ``loss`` depends on.
+
+    ``dataset`` is a :class:`Dataset`, a dataset spec, or None for a graph without data
+    (e.g. gradient descent on f(x) = x^2: each epoch is one step). ``optimizer`` is a name
+    (sgd, momentum, rmsprop, adam) or an :class:`Optimizer`. ``batch_size`` None trains on
+    the full batch; k on shuffled mini-batches of k (the last one may be smaller); 1 is
+    stochastic gradient descent. Every sample is visited once per epoch.
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        loss: str | None = None,
+        inputs: Mapping[str, str] | None = None,
+        dataset: Dataset | Mapping[str, Any] | None = None,
+        optimizer: str | Optimizer = "sgd",
+        lr: float = 0.1,
+        epochs: int = 100,
+        batch_size: int | None = None,
+        l2: float = 0.0,
+        seed: int | None = 0,
+        predict: str | None = None,
+        *,
+        optimizer_options: Mapping[str, float] | None = None,
+        l2_params: Sequence[str] | None = None,
+        eval_every: int = 1,
+        threshold: float | None = None,
+    ) -> None:
+        spec = None
+        if isinstance(dataset, Mapping):
+            spec = dict(dataset)
+            try:
+                dataset = make_dataset(spec)
+            except DatasetError as exc:
+                raise TrainingError(str(exc)) from None
+        elif isinstance(dataset, Dataset):
+            spec = dataset.meta.get("spec")
+        settings = TrainSettings(
+            loss=loss, predict=predict, inputs=dict(inputs or {}), dataset=spec,
+            optimizer=optimizer.name if isinstance(optimizer, Optimizer) else optimizer,
+            optimizer_options=dict(
+                optimizer.options if isinstance(optimizer, Optimizer) else optimizer_options or {}
+            ),
+            lr=optimizer.lr if isinstance(optimizer, Optimizer) else lr, epochs=epochs,
+            batch_size=batch_size, l2=l2, l2_params=None if l2_params is None else list(l2_params),
+            seed=seed, eval_every=eval_every, threshold=threshold,
+        )
+        settings.validate()
+        self.settings = settings
+        self.dataset: Dataset | None = dataset
+        self.epochs = settings.epochs
+        self.epoch = 0
+        self.history: list[EpochResult] = []
+        self.paused = threading.Event()  # set while run() waits on the pause event
+        self._previous: dict[str, Value] | None = None  # parameters before the last update
+        self._previous_feed: dict[str, Any] = {}
+        self._compile(graph, optimizer)
+        self._rng = np.random.default_rng(settings.seed)
+        self._check_first_batch()
+
+    @classmethod
+    def from_settings(
+        cls, graph: Graph, settings: TrainSettings | Mapping[str, Any],
+        dataset: Dataset | None = None,
+    ) -> Trainer:
+        """A Trainer from saved settings; ``dataset`` overrides the settings' spec."""
+        if not isinstance(settings, TrainSettings):
+            settings = TrainSettings.from_dict(settings)
+        return cls(
+            graph, loss=settings.loss, inputs=settings.inputs,
+            dataset=dataset if dataset is not None else settings.dataset,
+            optimizer=settings.optimizer, lr=settings.lr, epochs=settings.epochs,
+            batch_size=settings.batch_size, l2=settings.l2, seed=settings.seed,
+            predict=settings.predict, optimizer_options=settings.optimizer_options,
+            l2_params=settings.l2_params, eval_every=settings.eval_every,
+            threshold=settings.threshold,
+        )
+
+    # ---- construction --------------------------------------------------------------------
+
+    def _lookup(self, graph: Graph, ref: str, what: str) -> str:
+        try:
+            return graph.lookup(ref).id
+        except GraphError:
+            raise TrainingError(f"the {what} node {ref!r} is not in the graph") from None
+
+    def _compile(self, graph: Graph, optimizer: str | Optimizer) -> None:
+        s = self.settings
+        if s.loss is not None:
+            loss_id = self._lookup(graph, s.loss, "loss")
+        else:
+            loss_id = graph.output
+            if loss_id is None:
+                raise TrainingError("the graph is empty: there is no loss to train")
+        loss_node = graph.node(loss_id)
+        ancestors = graph.ancestors(loss_id)
+        order = graph.topological_order()
+        param_ids = [i for i in order if i in ancestors and graph.node(i).op == "parameter"]
+        if not param_ids:
+            raise TrainingError(f"no parameter node feeds the loss {loss_node.title}")
+        self.loss_id = loss_id
+        self.param_ids = param_ids
+        self.param_names = {pid: graph.node(pid).title for pid in param_ids}
+        self.feed_ids: dict[str, str] = {}
+        if self.dataset is not None:
+            for role in ("X", "Y"):
+                nid = self._lookup(graph, s.inputs[role], role)
+                node = graph.node(nid)
+                if node.op != "input":
+                    raise TrainingError(
+                        f"{role} must be an input node; {node.title} is a {node.op}"
+                    )
+                if nid not in ancestors:
+                    raise TrainingError(f"the loss {loss_node.title} does not depend on {role} "
+                                        f"({node.title})")
+                self.feed_ids[role] = nid
+        program = Program(graph, output=loss_id, wrt=param_ids, prune=True)
+        if program.errors:
+            nid, message = next(iter(program.errors.items()))
+            raise TrainingError(f"{graph.node(nid).title}: {message}", nid)
+        self.program = program
+        self._loss_slot = program.slot[loss_id]
+        self._param_slots = [(pid, program.slot[pid]) for pid in param_ids]
+        self._x_id = self.feed_ids.get("X")
+        self._y_id = self.feed_ids.get("Y")
+
+        # Prediction (for accuracy and predict()).
+        predict_id = None
+        if s.predict is not None:
+            predict_id = self._lookup(graph, s.predict, "prediction")
+        else:
+            predict_id = _auto_prediction(graph, loss_id)
+        self.predict_id = predict_id
+        self.predict_title = graph.node(predict_id).title if predict_id is not None else None
+        self._predict_slot = program.slot.get(predict_id) if predict_id is not None else None
+        self._predict_program: Program | None = None
+        self._predict_source_ids: list[str] = []
+        if predict_id is not None:
+            pp = Program(graph, output=predict_id, wrt=[], prune=True)
+            if not pp.errors:
+                self._predict_program = pp
+                self._predict_source_ids = [pid for pid in param_ids if pid in pp.slot]
+        score = graph.node(loss_id).op in SCORE_LOSSES or any(
+            graph.node(i).op in SCORE_LOSSES for i in ancestors
+        )
+        self.threshold = s.threshold if s.threshold is not None else (0.0 if score else 0.5)
+
+        # Optimizer; L2 on the weights unless told which parameters.
+        if s.l2_params is not None:
+            l2_ids = [self._lookup(graph, ref, "L2") for ref in s.l2_params]
+        else:
+            l2_ids = [
+                pid for pid in param_ids
+                if any(graph.node(e.dst).op in ("matmul", "mul") for e in graph.consumers(pid))
+            ]
+        self.l2_ids = l2_ids
+        if isinstance(optimizer, Optimizer):
+            # The Trainer's L2 settings replace the instance's (one place decides).
+            self.optimizer = optimizer
+            optimizer.l2 = s.l2
+            optimizer.l2_ids = frozenset(l2_ids)
+        else:
+            self.optimizer = make_optimizer(
+                s.optimizer, s.lr, s.l2, l2_ids, **s.optimizer_options
+            )
+
+    def _check_first_batch(self) -> None:
+        """One forward on the training data: shape errors and a non-scalar loss show now."""
+        ds = self.dataset
+        if ds is not None:
+            if ds.n_train == 0:
+                raise TrainingError("the dataset has no training samples")
+            self._train_feed = {self._x_id: ds.X_train, self._y_id: ds.Y_train}
+            self._test_feed = (
+                {self._x_id: ds.X_test, self._y_id: ds.Y_test} if ds.n_test else None
+            )
+            classify = ds.is_classification and self.predict_id is not None
+            self._binary = ds.n_outputs == 1
+            self._train_labels = ds.labels(ds.Y_train) if classify else None
+            self._test_labels = ds.labels(ds.Y_test) if classify else None
+        else:
+            self._train_feed = {}
+            self._test_feed = None
+            self._train_labels = self._test_labels = None
+        self._current_feed = self._train_feed
+        vals = self._forward(self._train_feed, 0)
+        loss = vals[self._loss_slot]
+        if not isinstance(loss, float):
+            raise TrainingError(
+                f"the loss {self.program.graph_node(self.loss_id).title} must be a single number; "
+                f"it has shape {np.shape(loss)}", self.loss_id
+            )
+        if self._train_labels is not None:
+            p = self._prediction(vals)
+            if p is None or self._classes(p).shape != self._train_labels.shape:
+                raise TrainingError(
+                    f"the prediction node {self.predict_title} has shape {np.shape(p)}, which "
+                    f"does not give one class per sample for {ds.n_train} samples along axis "
+                    f"{ds.sample_axis}",
+                    self.predict_id,
+                )
+
+    # ---- one step ------------------------------------------------------------------------
+
+    def _forward(self, feed: Mapping[str, Any], epoch: int) -> list[Any]:
+        try:
+            return self.program.forward(feed)
+        except EvaluationError as exc:
+            raise TrainingError(f"epoch {epoch}: {exc}" if epoch else str(exc),
+                                exc.node_id, epoch) from None
+
+    def _prediction(self, vals: list[Any]) -> Any:
+        if self._predict_slot is not None:
+            return vals[self._predict_slot]
+        if self._predict_program is None:
+            return None
+        return self._run_predict({k: v for k, v in self._current_feed.items()})
+
+    def _classes(self, p: Any) -> np.ndarray:
+        """Predicted class per sample: threshold for one output, argmax for several."""
+        ds = self.dataset
+        p = np.asarray(p)
+        if p.ndim == 2 and p.shape[1 - ds.sample_axis] > 1:
+            return np.argmax(p, axis=1 - ds.sample_axis)
+        return (p > self.threshold).reshape(-1)
+
+    def _step(self, feed: dict[str, Any], labels: np.ndarray | None, epoch: int,
+              norms: list[float] | None) -> tuple[float, int]:
+        """Forward, backward and one optimizer step on one batch: (loss, correct count).
+
+        ``labels`` None skips the accuracy, ``norms`` None the gradient norms.
+        """
+        self._current_feed = feed
+        program = self.program
+        try:
+            vals = program.forward(feed)
+        except EvaluationError as exc:
+            raise TrainingError(f"epoch {epoch}: {exc}", exc.node_id, epoch) from None
+        loss = vals[self._loss_slot]
+        if not math.isfinite(loss):
+            self._fail(vals, epoch)
+        correct = 0 if labels is None else self._correct(self._prediction(vals), labels)
+        grads = program.gradients(vals)
+        initial = program.initial
+        slots = self._param_slots
+        params = {pid: initial[slot] for pid, slot in slots}
+        new = self.optimizer.step(params, {pid: grads[slot] for pid, slot in slots})
+        self._previous = params
+        self._previous_feed = feed
+        # The snapshot's source slots, as Program.set_source writes them, without its
+        # validating copy: the optimizer returns fresh float64 arrays (or floats) of the
+        # parameters' shapes, which nothing else holds.
+        for pid, slot in slots:
+            initial[slot] = new[pid]
+        if norms is not None:
+            for k, (_, slot) in enumerate(slots):
+                g = grads[slot]
+                if g is not None:
+                    norms[k] += abs(g) if g.__class__ is float else math.sqrt(np.vdot(g, g))
+        return loss, correct
+
+    def _correct(self, p: Any, labels: np.ndarray) -> int:
+        """How many predictions ``p`` match the class ``labels``."""
+        if self._binary and p.__class__ is np.ndarray and p.size == labels.size:
+            return int(np.count_nonzero((p > self.threshold).ravel() == labels))
+        return int(np.count_nonzero(self._classes(p) == labels))
+
+    def _fail(self, vals: list[Any], epoch: int) -> None:
+        """Stop on a non-finite loss, naming the first node that produced a non-finite value.
+
+        The parameters go back to the values before the last update: the last ones whose
+        loss was finite.
+        """
+        program = self.program
+        found = program.first_nonfinite(vals)
+        loss = vals[self._loss_slot]
+        node_id, text = found or (self.loss_id, f"the loss is {loss}")
+        broken = node_id in self.param_names
+        previous = self._previous
+        if previous is not None:
+            for pid, value in previous.items():
+                program.set_source(pid, value)
+            if broken:
+                # The update itself made a parameter non-finite: name the gradient that
+                # overflowed with the previous values, if one did.
+                evaluation = program.evaluate(self._previous_feed)
+                if evaluation.nonfinite is not None:
+                    node_id, text = evaluation.nonfinite
+                else:
+                    text = (f"the {self.optimizer.name} update made {self.param_names[node_id]} "
+                            "non-finite; try a smaller learning rate")
+        kind = "nan" if loss != loss else ("infinite" if not math.isfinite(loss) else "finite")
+        what = f"the loss became {kind}" if kind != "finite" else "a parameter became non-finite"
+        raise TrainingError(f"epoch {epoch}: {what}: {text}", node_id, epoch)
+
+    # ---- epochs --------------------------------------------------------------------------
+
+    def metrics_due(self, epoch: int) -> bool:
+        """Whether ``epoch`` reports accuracy, gradient norms and test metrics (eval_every)."""
+        every = self.settings.eval_every
+        return bool(every and epoch % every == 0) or epoch >= self.epochs
+
+    def run_epoch(self, stop: threading.Event | None = None) -> EpochResult:
+        """Train one epoch and return its metrics. Raises TrainingError on a non-finite loss."""
+        start = time.perf_counter()
+        epoch = self.epoch + 1
+        ds = self.dataset
+        due = self.metrics_due(epoch)
+        norms = [0.0] * len(self._param_slots) if due else None
+        labels = self._train_labels if due else None
+        batch = self.settings.batch_size
+        if ds is None or batch is None or batch >= ds.n_train:
+            loss, correct = self._step(self._train_feed, labels, epoch, norms)
+            batches = 1
+        else:
+            m = ds.n_train
+            order = self._rng.permutation(m)
+            total = 0.0
+            correct = 0
+            batches = 0
+            x_id, y_id = self._x_id, self._y_id
+            for begin in range(0, m, batch):
+                if stop is not None and stop.is_set():
+                    raise _Stopped
+                index = order[begin:begin + batch]
+                feed = {x_id: ds.take(ds.X_train, index), y_id: ds.take(ds.Y_train, index)}
+                batch_loss, batch_correct = self._step(
+                    feed, None if labels is None else labels[index], epoch, norms
+                )
+                total += batch_loss * len(index)
+                correct += batch_correct
+                batches += 1
+            loss = total / m
+        train_acc = correct / len(labels) if labels is not None else None
+        test_loss = test_acc = None
+        grad_norms = {}
+        if due:
+            grad_norms = {
+                self.param_names[pid]: n / batches
+                for (pid, _), n in zip(self._param_slots, norms, strict=True)
+            }
+            if self._test_feed is not None:
+                test_loss, test_acc = self._measure(self._test_feed, self._test_labels, epoch)
+        self.epoch = epoch
+        result = EpochResult(
+            epoch, float(loss), test_loss, train_acc, test_acc, grad_norms,
+            time.perf_counter() - start,
+        )
+        self.history.append(result)
+        return result
+
+    def _measure(
+        self, feed: dict[str, Any], labels: np.ndarray | None, epoch: int
+    ) -> tuple[float, float | None]:
+        self._current_feed = feed
+        vals = self._forward(feed, epoch)
+        loss = vals[self._loss_slot]
+        if not math.isfinite(loss) and not all(
+            is_finite(self.program.initial[slot]) for _, slot in self._param_slots
+        ):
+            self._fail(vals, epoch)  # the last update broke a parameter
+        acc = None
+        if labels is not None:
+            acc = self._correct(self._prediction(vals), labels) / len(labels)
+        return float(loss), acc
+
+    def run(
+        self,
+        callback: Callable[[EpochResult], Any] | None = None,
+        stop: threading.Event | None = None,
+        pause: threading.Event | None = None,
+    ) -> list[EpochResult]:
+        """Train until ``epochs``; returns this call's results.
+
+        ``callback(result)`` runs after every epoch (in the calling thread). ``stop`` is
+        checked before every epoch and between batches (a partial epoch is not reported,
+        its updates are kept). While ``pause`` is set the trainer waits, polling every
+        50 ms, with :attr:`paused` set; clearing ``pause`` resumes it and ``stop`` ends it.
+        A second ``run`` continues where the first stopped.
+        """
+        results: list[EpochResult] = []
+        try:
+            while self.epoch < self.epochs:
+                if pause is not None and pause.is_set():
+                    self._wait(pause, stop)
+                if stop is not None and stop.is_set():
+                    break
+                result = self.run_epoch(stop)
+                results.append(result)
+                if callback is not None:
+                    callback(result)
+        except _Stopped:
+            pass
+        self._check_final()
+        return results
+
+    def _wait(self, pause: threading.Event, stop: threading.Event | None) -> None:
+        waiter = stop if stop is not None else threading.Event()
+        self.paused.set()
+        try:
+            while pause.is_set() and not waiter.is_set():
+                waiter.wait(PAUSE_POLL_SECONDS)
+        finally:
+            self.paused.clear()
+
+    def _check_final(self) -> None:
+        # The last update has not been through a forward pass yet: check it is finite.
+        current = [self.program.initial[slot] for _, slot in self._param_slots]
+        if all(is_finite(v) for v in current):
+            return
+        vals = self._forward(self._train_feed, self.epoch)
+        self._fail(vals, self.epoch)
+
+    # ---- results -------------------------------------------------------------------------
+
+    def parameters(self) -> dict[str, Value]:
+        """Current parameter values by node id (copies: the caller may keep them)."""
+        out = {}
+        for pid, slot in self._param_slots:
+            value = self.program.initial[slot]
+            out[pid] = value.copy() if isinstance(value, np.ndarray) else value
+        return out
+
+    def set_parameters(self, values: Mapping[str, Any]) -> None:
+        """Replace parameter values in the snapshot (e.g. after a reset)."""
+        for pid, value in values.items():
+            if pid not in self.program.slot or pid not in self.param_names:
+                raise TrainingError(f"{pid!r} is not a trained parameter")
+            self.program.set_source(pid, value)
+
+    def evaluate(self, split: str = "train") -> tuple[float, float | None]:
+        """(loss, accuracy) of the current parameters on the whole train or test set."""
+        if split == "train":
+            return self._measure(self._train_feed, self._train_labels, self.epoch)
+        if split != "test":
+            raise TrainingError(f"split must be 'train' or 'test', got {split!r}")
+        if self._test_feed is None:
+            raise TrainingError("the dataset has no test samples")
+        return self._measure(self._test_feed, self._test_labels, self.epoch)
+
+    def predict(self, X: Any) -> Value:
+        """The prediction node's value for inputs ``X`` (laid out like the dataset's X)."""
+        if self._predict_program is None:
+            raise TrainingError("there is no prediction node to evaluate")
+        feed = {self._x_id: np.asarray(X, dtype=float)} if self._x_id else {}
+        return self._run_predict(feed)
+
+    def _run_predict(self, feed: Mapping[str, Any]) -> Value:
+        pp = self._predict_program
+        for pid in self._predict_source_ids:
+            pp.set_source(pid, self.program.initial[self.program.slot[pid]])
+        feed = {k: v for k, v in feed.items() if k in pp.slot}
+        try:
+            vals = pp.forward(feed)
+        except EvaluationError as exc:
+            raise TrainingError(str(exc), exc.node_id) from None
+        return vals[pp.slot[self.predict_id]]
+
+
+def _auto_prediction(graph: Graph, loss_id: str) -> str | None:
+    """The loss op's first input (its prediction), found through e.g. ``bce + l2``."""
+    node = graph.node(loss_id)
+    if node.op in LOSS_OPS:
+        return graph.input_ids(loss_id)[0]
+    losses = [i for i in graph.ancestors(loss_id) if graph.node(i).op in LOSS_OPS]
+    if len(losses) == 1:
+        return graph.input_ids(losses[0])[0]
+    return None
+
+
+# ---- one call --------------------------------------------------------------------------------
+
+
+def train_graph(
+    graph: Graph,
+    settings: TrainSettings | Mapping[str, Any],
+    progress: Callable[[EpochResult], Any] | None = None,
+    stop: threading.Event | None = None,
+) -> TrainReport:
+    """Train headless (the CLI's ``graphgui train``); the graph itself is not modified.
+
+    ``seconds`` is the training loop alone. ``final_loss`` and the accuracies are measured
+    with the final parameters on the whole train (and test) set; apply
+    ``report.parameters`` with :func:`apply_parameters` to keep them.
+    """
+    if not isinstance(settings, TrainSettings):
+        settings = TrainSettings.from_dict(settings)
+    trainer = Trainer.from_settings(graph, settings)
+    start = time.perf_counter()
+    trainer.run(callback=progress, stop=stop)
+    seconds = time.perf_counter() - start
+    final_loss, train_acc = trainer.evaluate("train")
+    test_loss = test_acc = None
+    if trainer._test_feed is not None:
+        test_loss, test_acc = trainer.evaluate("test")
+    return TrainReport(
+        epochs=trainer.epoch, final_loss=final_loss,
+        loss_history=[r.train_loss for r in trainer.history], train_accuracy=train_acc,
+        test_accuracy=test_acc, seconds=seconds, parameters=trainer.parameters(),
+        history=list(trainer.history), test_loss=test_loss,
+    )
+
+
+def apply_parameters(graph: Graph, values: Mapping[str, Any]) -> None:
+    """Write trained values into the graph (the GUI does this as one undoable command)."""
+    for pid, value in values.items():
+        graph.set_value(pid, value)
+
+
+def initial_values(
+    graph: Graph, inits: Mapping[str, Any], seed: int | None = None,
+    shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> dict[str, Value]:
+    """Fresh values for parameters named in ``inits`` ({name or id: initializer spec}).
+
+    Parameters are drawn in the graph's topological order from one ``make_rng(seed)``, so the
+    notebook's ``np.random.seed(s)`` followed by W1 then W2 is reproduced. The shape is the
+    current value's unless ``shapes`` gives one.
+    """
+    rng = make_rng(seed)
+    wanted = {graph.lookup(ref).id: spec for ref, spec in inits.items()}
+    out = {}
+    for nid in graph.topological_order():
+        if nid in wanted:
+            node = graph.node(nid)
+            shape = (shapes or {}).get(node.name or nid, np.shape(node.value))
+            out[nid] = initialize(wanted[nid], tuple(shape), rng)
+    return out
+
+
+def mlp_graph(
+    sizes: Sequence[int],
+    hidden: str = "sigmoid",
+    output: str | None = "sigmoid",
+    loss: str = "bce",
+    weight_init: Any = None,
+    seed: int | None = None,
+    title: str = "",
+) -> Graph:
+    """A fully connected network in the notebook's layout: ``Z = W @ A + b`` per layer,
+    inputs ``X`` (features, m) and ``Y`` (outputs, m), loss node ``L`` (the graph's output),
+    prediction ``A{last}``. ``output=None`` leaves the last layer linear. Weights start as
+    ``weight_init`` (default normal * 0.01, the notebook's) drawn W1, W2, ... from one
+    ``make_rng(seed)``; biases start at zero.
+    """
+    if len(sizes) < 2:
+        raise TrainingError("an MLP needs at least an input and an output size")
+    init = weight_init if weight_init is not None else {"kind": "normal", "scale": 0.01}
+    rng = make_rng(seed)
+    g = Graph(title=title)
+    X = g.add_node("input", name="X", value=np.zeros((sizes[0], 1)))
+    Y = g.add_node("input", name="Y", value=np.zeros((sizes[-1], 1)))
+    a = X.id
+    n_layers = len(sizes) - 1
+    for k in range(1, n_layers + 1):
+        W = g.add_node(
+            "parameter", name=f"W{k}", value=initialize(init, (sizes[k], sizes[k - 1]), rng)
+        )
+        b = g.add_node("parameter", name=f"b{k}", value=np.zeros((sizes[k], 1)))
+        mm = g.add_node("matmul", name=f"WA{k}")
+        g.connect(W.id, mm.id, 0)
+        g.connect(a, mm.id, 1)
+        z = g.add_node("add", name=f"Z{k}")
+        g.connect(mm.id, z.id, 0)
+        g.connect(b.id, z.id, 1)
+        act = hidden if k < n_layers else output
+        if act is None:
+            a = z.id
+            continue
+        h = g.add_node(act, name=f"A{k}")
+        g.connect(z.id, h.id, 0)
+        a = h.id
+    L = g.add_node(loss, name="L")
+    g.connect(a, L.id, 0)
+    g.connect(Y.id, L.id, 1)
+    g.set_output(L.id)
+    return g
+
+
+__all__ = [
+    "EpochResult", "TrainReport", "TrainSettings", "Trainer", "TrainingError",
+    "apply_parameters", "initial_values", "mlp_graph", "train_graph",
+]
