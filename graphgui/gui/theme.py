@@ -50,7 +50,7 @@ LIGHT = Colors(
     text="#1d2128",
     muted="#6b7380",
     selection="#2f6fed",
-    wire="#7d8696",
+    wire="#6b7482",
     value="#15803d",
     grad="#c2410c",
     error="#d32f2f",
@@ -69,7 +69,7 @@ DARK = Colors(
     text="#e7e9ec",
     muted="#9aa2ae",
     selection="#5b9bff",
-    wire="#8b94a3",
+    wire="#98a1b0",
     value="#5ed27e",
     grad="#ff8f5a",
     error="#f05454",
@@ -96,6 +96,7 @@ class Theme:
     brushes: dict[str, QBrush] = field(default_factory=dict)
     category_brushes: dict[str, QBrush] = field(default_factory=dict)
     category_pens: dict[str, QPen] = field(default_factory=dict)
+    overview_brushes: dict[str, QBrush] = field(default_factory=dict)
     title_font: QFont = field(default_factory=QFont)
     small_font: QFont = field(default_factory=QFont)
     symbol_font: QFont = field(default_factory=QFont)
@@ -113,8 +114,9 @@ class Theme:
         p["muted"] = _pen(c.muted)
         p["value"] = _pen(c.value)
         p["grad"] = _pen(c.grad)
-        p["wire"] = _pen(c.wire, 1.6)
-        p["wire_selected"] = _pen(c.selection, 2.4)
+        # Width 1 cosmetic pens take the fast antialiased path (a 1.5 px curve costs 6x more).
+        p["wire"] = _pen(c.wire, 1.0)
+        p["wire_selected"] = _pen(c.selection, 2.0)
         p["wire_drag"] = _pen(c.selection, 1.8, Qt.DashLine)
         p["valid"] = _pen(c.valid, 2.0)
         p["grid_minor"] = _pen(c.grid_minor)
@@ -136,6 +138,7 @@ class Theme:
             theme.category_pens[cat] = _pen(base)
             header = _alpha(col, 70 if dark else 40)
             theme.category_brushes[cat] = QBrush(header)
+            theme.overview_brushes[cat] = QBrush(_mix(col, c.node_fill, 0.45))
         theme.title_font = _font(9.0, bold=True)
         theme.small_font = _font(8.0)
         theme.label_font = _font(8.0)
@@ -150,6 +153,16 @@ def _alpha(color: str, alpha: int) -> QColor:
     q = QColor(color)
     q.setAlpha(alpha)
     return q
+
+
+def _mix(a: str, b: str, t: float) -> QColor:
+    """Opaque colour t of the way from b to a."""
+    ca, cb = QColor(a), QColor(b)
+    return QColor(
+        round(cb.red() + (ca.red() - cb.red()) * t),
+        round(cb.green() + (ca.green() - cb.green()) * t),
+        round(cb.blue() + (ca.blue() - cb.blue()) * t),
+    )
 
 
 def _font(points: float, bold: bool = False) -> QFont:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.graph import Node
 from graphgui.core.values import format_value
@@ -31,7 +31,53 @@ RADIUS = 6.0
 STUB = 46.0  # length of the output stub that carries the output's value and gradient
 LOD_SIMPLE = 0.4  # below this scale nodes draw without text
 
-_OP_SYMBOLS = {"input": "", "constant": "", "parameter": ""}
+ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
+ALIGN_RIGHT = Qt.AlignRight | Qt.AlignVCenter
+ALIGN_CENTER = Qt.AlignCenter
+_POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
+_POSITION_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+
+
+class NodeGeometry:
+    """Shapes shared by every node of the same size (paths are built once, not per node).
+
+    The local origin is the node's centre: Node.pos is the centre, as the layout computes.
+    """
+
+    def __init__(self, w: float, arity: int, chip_w: float) -> None:
+        rows = max(1, arity)
+        h = HEADER + rows * ROW + 2 * BODY_PAD
+        x0, y0 = -w / 2, -h / 2
+        self.rect = QRectF(x0, y0, w, h)
+        self.path = QPainterPath()
+        self.path.addRoundedRect(self.rect, RADIUS, RADIUS)
+        # Header: rounded top corners, square bottom (union of two shapes by winding fill).
+        self.header_path = QPainterPath()
+        self.header_path.setFillRule(Qt.WindingFill)
+        self.header_path.addRoundedRect(QRectF(x0, y0, w, HEADER), RADIUS, RADIUS)
+        self.header_path.addRect(QRectF(x0, y0 + HEADER - RADIUS, w, RADIUS))
+        # The body plus the port circles that stick out, so clicks on a port reach the node.
+        r = PORT_HIT_RADIUS
+        self.shape = QPainterPath(self.path)
+        self.shape.setFillRule(Qt.WindingFill)
+        self.shape.addRect(QRectF(x0 - r, y0 + HEADER, 2 * r, h - HEADER))
+        self.shape.addRect(QRectF(x0 + w - r, y0 + HEADER, 2 * r, h - HEADER))
+        self.title_rect = QRectF(x0 + 8, y0, w - 16, HEADER)
+        self.body_rect = QRectF(x0, y0 + HEADER, w, h - HEADER)
+        body_top = y0 + HEADER + BODY_PAD
+        self.inputs = [QPointF(x0, body_top + (k + 0.5) * ROW) for k in range(arity)]
+        self.output = QPointF(x0 + w, y0 + HEADER + (h - HEADER) / 2)
+        self.port_label_rects = [
+            QRectF(x0 + PORT_RADIUS + 4, p.y() - ROW / 2, w / 2, ROW) for p in self.inputs
+        ]
+        self.chip_rect = QRectF(-chip_w / 2, self.output.y() - 9, chip_w, 18)
+        self.bounds = self.rect.adjusted(-PORT_RADIUS - 3, -3, PORT_RADIUS + 3, 3)
+        o = self.output
+        end = QPointF(o.x() + STUB, o.y())
+        self.stub_line = (QPointF(o.x() + PORT_RADIUS, o.y()), end)
+        self.stub_arrow = QPolygonF(
+            [end, QPointF(end.x() - 7, end.y() - 4), QPointF(end.x() - 7, end.y() + 4)]
+        )
 
 
 class NodeItem(QGraphicsItem):
@@ -50,6 +96,8 @@ class NodeItem(QGraphicsItem):
         self.value_text = ""
         self.grad_text = ""
         self._syncing = False
+        # Tooltips are set on first hover: setToolTip for 5,000 nodes at open costs 0.3 s.
+        self._tooltip_set = False
         self.setFlags(
             QGraphicsItem.ItemIsMovable
             | QGraphicsItem.ItemIsSelectable
@@ -77,58 +125,40 @@ class NodeItem(QGraphicsItem):
         self.arity = spec.arity
         self.tooltip_base = spec.tooltip()
         self._layout()
-        self._update_tooltip()
+        if self._tooltip_set:
+            self._update_tooltip()
 
     def _layout(self) -> None:
         st = self.state
-        fm_title, fm_small, fm_symbol = st.fm_title, st.fm_small, st.fm_symbol
-        head = fm_title.horizontalAdvance(self.title) + 14
+        width = st.text_width
+        head = width("title", self.title) + 14
         if self.op_text:
-            head += fm_small.horizontalAdvance(self.op_text) + 10
-        body = fm_symbol.horizontalAdvance(self.symbol) + 24
+            head += width("small", self.op_text) + 10
+        body = width("symbol", self.symbol) + 24
         if self.is_source:
-            body = fm_small.horizontalAdvance(self.source_text) + 28
+            body = width("small", self.source_text) + 28
         if self.port_names:
-            body += 2 * max(fm_small.horizontalAdvance(p) for p in self.port_names) + 8
+            body += 2 * max(width("small", p) for p in self.port_names) + 8
         w = min(MAX_WIDTH, max(MIN_WIDTH, head, body))
         w = float(int((w + 3) // 4 * 4))
-        rows = max(1, self.arity)
-        h = HEADER + rows * ROW + 2 * BODY_PAD
-        # Local origin at the node's centre: Node.pos is the centre (as the layout computes).
-        x0, y0 = -w / 2, -h / 2
+        chip_w = min(w - 20, width("small", self.source_text) + 16) if self.is_source else 0.0
+        key = (w, self.arity, chip_w)
+        geometry = st.geometry_cache.get(key)
+        if geometry is None:
+            geometry = st.geometry_cache[key] = NodeGeometry(w, self.arity, chip_w)
         self.prepareGeometryChange()
-        self.rect = QRectF(x0, y0, w, h)
-        path = QPainterPath()
-        path.addRoundedRect(self.rect, RADIUS, RADIUS)
-        self.path = path
-        head_rect = QPainterPath()
-        head_rect.addRect(QRectF(x0, y0, w, HEADER))
-        self.header_path = path.intersected(head_rect)
-        # The body plus the port circles that stick out, so clicks on a port reach the node.
-        shape = QPainterPath(path)
-        r = PORT_HIT_RADIUS
-        shape.addRect(QRectF(x0 - r, y0 + HEADER, 2 * r, h - HEADER))
-        shape.addRect(QRectF(x0 + w - r, y0 + HEADER, 2 * r, h - HEADER))
-        self._shape = shape.simplified()
-        self.title_rect = QRectF(x0 + 8, y0, w - 16, HEADER)
-        body_top = y0 + HEADER + BODY_PAD
-        self.body_rect = QRectF(x0, y0 + HEADER, w, h - HEADER)
-        self.inputs = [QPointF(x0, body_top + (k + 0.5) * ROW) for k in range(self.arity)]
-        self.output = QPointF(x0 + w, y0 + HEADER + (h - HEADER) / 2)
-        self.port_label_rects = [
-            QRectF(x0 + PORT_RADIUS + 4, p.y() - ROW / 2, w / 2, ROW) for p in self.inputs
-        ]
-        chip_w = min(w - 20, fm_small.horizontalAdvance(self.source_text) + 16)
-        self.chip_rect = QRectF(-chip_w / 2, self.output.y() - 9, chip_w, 18)
+        self.g = geometry
+        self.rect = geometry.rect
+        self.inputs = geometry.inputs
+        self.output = geometry.output
+        self.chip_rect = geometry.chip_rect
         self._stub_geometry()
 
     def _stub_geometry(self) -> None:
+        if not self.has_stub:
+            self._bounds = self.g.bounds
+            return
         o = self.output
-        end = QPointF(o.x() + STUB, o.y())
-        self.stub_line = (QPointF(o.x() + PORT_RADIUS, o.y()), end)
-        self.stub_arrow = QPolygonF(
-            [end, QPointF(end.x() - 7, end.y() - 4), QPointF(end.x() - 7, end.y() + 4)]
-        )
         fm = self.state.fm_label
         mid = o.x() + STUB / 2 + 2
         self.stub_value_rect = _label_rect(fm, self.value_text, mid, o.y() - 3, above=True)
@@ -160,16 +190,26 @@ class NodeItem(QGraphicsItem):
         self.value_text, self.grad_text = value_text, grad_text
         self.prepareGeometryChange()
         self._stub_geometry()
-        self._update_tooltip()
+        if self._tooltip_set or error:
+            self._update_tooltip()
         self.update()
 
-    def _update_tooltip(self) -> None:
+    def tooltip_text(self) -> str:
         tip = self.tooltip_base
         if self.is_source:
             tip += "\nDouble-click the value to edit it."
         if self.error:
             tip = f"Error: {self.error}\n\n{tip}"
-        self.setToolTip(tip)
+        return tip
+
+    def _update_tooltip(self) -> None:
+        self._tooltip_set = True
+        self.setToolTip(self.tooltip_text())
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        if not self._tooltip_set:
+            self._update_tooltip()
+        super().hoverEnterEvent(event)
 
     # ---- geometry queries ----------------------------------------------------------------
 
@@ -205,14 +245,15 @@ class NodeItem(QGraphicsItem):
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        return self._shape
+        return self.g.shape
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.ItemPositionChange and not self._syncing:
+        if change is _POSITION_CHANGE:
             grid = self.state.snap
-            if grid:
+            if grid and not self._syncing:
                 return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
-        elif change == QGraphicsItem.ItemPositionHasChanged:
+        elif change is _POSITION_CHANGED:
+            self.state.overview_cache = None
             for wire in self.wires_in.values():
                 wire.update_path()
             for wire in self.wires_out:
@@ -224,7 +265,8 @@ class NodeItem(QGraphicsItem):
     ) -> None:
         st = self.state
         t = st.theme
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        g = self.g
+        selected = self.isSelected()  # cheaper than flag-enum arithmetic
         border = t.pens["error"] if self.error else (
             t.pens["selected"] if selected else t.pens["border"]
         )
@@ -233,41 +275,40 @@ class NodeItem(QGraphicsItem):
         dimmed = drag is not None and self.node_id not in drag
         if dimmed:
             painter.setOpacity(0.35)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod < LOD_SIMPLE:
+        if st.lod < LOD_SIMPLE:
             painter.setPen(border)
             painter.setBrush(t.category_brushes[self.category] if not self.error else fill)
             painter.drawRect(self.rect)
             return
         painter.setPen(border)
         painter.setBrush(fill)
-        painter.drawPath(self.path)
+        painter.drawPath(g.path)
         painter.setPen(t.pens["none"])
         painter.setBrush(t.category_brushes[self.category])
-        painter.drawPath(self.header_path)
+        painter.drawPath(g.header_path)
         painter.setFont(t.title_font)
         painter.setPen(t.pens["text"])
-        painter.drawText(self.title_rect, Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        painter.drawText(g.title_rect, ALIGN_LEFT, self.title)
         if self.op_text:
             painter.setFont(t.small_font)
             painter.setPen(t.pens["muted"])
-            painter.drawText(self.title_rect, Qt.AlignRight | Qt.AlignVCenter, self.op_text)
+            painter.drawText(g.title_rect, ALIGN_RIGHT, self.op_text)
         if self.is_source:
             painter.setPen(t.pens["none"])
             painter.setBrush(t.brushes["chip"])
             painter.drawRoundedRect(self.chip_rect, 4, 4)
             painter.setFont(t.small_font)
             painter.setPen(t.pens["value"])
-            painter.drawText(self.chip_rect, Qt.AlignCenter, self.source_text)
+            painter.drawText(g.chip_rect, ALIGN_CENTER, self.source_text)
         else:
             painter.setFont(t.symbol_font)
             painter.setPen(t.pens["text"])
-            painter.drawText(self.body_rect, Qt.AlignCenter, self.symbol)
+            painter.drawText(g.body_rect, ALIGN_CENTER, self.symbol)
         if self.port_names:
             painter.setFont(t.small_font)
             painter.setPen(t.pens["muted"])
-            for rect, name in zip(self.port_label_rects, self.port_names, strict=True):
-                painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, name)
+            for rect, name in zip(g.port_label_rects, self.port_names, strict=True):
+                painter.drawText(rect, ALIGN_LEFT, name)
         port_pen = t.pens["border"]
         valid_ports = drag is not None and not dimmed
         in_brush = (
@@ -287,11 +328,11 @@ class NodeItem(QGraphicsItem):
         t = st.theme
         pen = t.pens["selected"] if self.is_output else t.pens["wire"]
         painter.setPen(pen)
-        painter.drawLine(*self.stub_line)
+        painter.drawLine(*self.g.stub_line)
         if self.is_output:
             painter.setBrush(t.brushes["selection"])
             painter.setPen(t.pens["none"])
-            painter.drawPolygon(self.stub_arrow)
+            painter.drawPolygon(self.g.stub_arrow)
         painter.setFont(t.label_font)
         if st.show_values and self.value_text:
             _paint_label(painter, t, self.stub_value_rect, self.value_text, t.pens["value"])
@@ -332,7 +373,7 @@ def _paint_label(painter: QPainter, theme: Any, rect: QRectF, text: str, pen: An
     painter.setBrush(theme.brushes["halo"])
     painter.drawRoundedRect(rect, 3, 3)
     painter.setPen(pen)
-    painter.drawText(rect, Qt.AlignCenter, text)
+    painter.drawText(rect, ALIGN_CENTER, text)
 
 
 paint_label = _paint_label

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFontMetricsF, QPainter, QTransform
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Edge, Graph, GraphError, Node
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 GRID = 20.0
 MARGIN = 3000.0
+# Below this zoom the scene draws every node and wire itself in a few batched calls (items
+# paint nothing), so a full repaint of 5,000 nodes costs milliseconds, not one Python
+# paint() call per item.
+OVERVIEW_ZOOM = 0.4
 
 
 class CanvasState:
@@ -38,14 +42,33 @@ class CanvasState:
         self.snap = 0.0  # grid size when snapping, else 0
         self.drag_valid: set[str] | None = None  # nodes a dragged wire may end on
         self.drag_to_input = True
+        self.overview_cache: Any = None  # batched overview geometry; None when stale
+        self.lod = 1.0  # the view's scale, set before each paint (no per-item query)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        self.geometry_cache: dict[tuple[float, int, float], Any] = {}
+        self._widths: dict[tuple[str, str], float] = {}
+        self._metrics = {
+            "title": QFontMetricsF(theme.title_font),
+            "small": QFontMetricsF(theme.small_font),
+            "symbol": QFontMetricsF(theme.symbol_font),
+        }
         self.fm_title = QFontMetricsF(theme.title_font)
         self.fm_small = QFontMetricsF(theme.small_font)
         self.fm_symbol = QFontMetricsF(theme.symbol_font)
         self.fm_label = QFontMetricsF(theme.label_font)
+
+    def text_width(self, font: str, text: str) -> float:
+        """Width of ``text`` in one of the node fonts, memoised (names repeat a lot)."""
+        key = (font, text)
+        w = self._widths.get(key)
+        if w is None:
+            if len(self._widths) > 20_000:
+                self._widths.clear()
+            w = self._widths[key] = self._metrics[font].horizontalAdvance(text)
+        return w
 
 
 class GraphScene(QGraphicsScene):
@@ -66,6 +89,8 @@ class GraphScene(QGraphicsScene):
         self.evaluation: Evaluation | None = None
         self._drag: tuple[PortRef, DragWire] | None = None
         self._press_pos: dict[str, QPointF] = {}
+        self.overview = False
+        self.selectionChanged.connect(self._invalidate_overview)
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.setSceneRect(QRectF(-MARGIN, -MARGIN, 2 * MARGIN, 2 * MARGIN))
 
@@ -107,24 +132,32 @@ class GraphScene(QGraphicsScene):
 
     def _on_node_added(self, node: Node, grow: bool = True) -> None:
         item = NodeItem(node, self.state)
+        if self.overview:
+            item.setFlag(QGraphicsItem.ItemHasNoContents, True)
         self.node_items[node.id] = item
         self.addItem(item)
+        self.state.overview_cache = None
         if grow:
             self._grow_to(item.sceneBoundingRect())
 
     def _on_node_removed(self, node: Node) -> None:
         item = self.node_items.pop(node.id)
         self.removeItem(item)
+        self.state.overview_cache = None
 
     def _on_edge_added(self, edge: Edge) -> None:
         wire = WireItem(self.node_items[edge.src], self.node_items[edge.dst], edge.port, self.state)
+        if self.overview:
+            wire.setFlag(QGraphicsItem.ItemHasNoContents, True)
         self.wire_items[(edge.dst, edge.port)] = wire
         self.addItem(wire)
+        self.state.overview_cache = None
 
     def _on_edge_removed(self, edge: Edge) -> None:
         wire = self.wire_items.pop((edge.dst, edge.port))
         wire.detach()
         self.removeItem(wire)
+        self.state.overview_cache = None
 
     def _on_node_changed(self, node: Node, what: str) -> None:
         item = self.node_items[node.id]
@@ -164,6 +197,7 @@ class GraphScene(QGraphicsScene):
             )
         for key, wire in self.wire_items.items():
             wire.set_texts(values.get(wire.src.node_id), wire_grads.get(key))
+        self.state.overview_cache = None
 
     def set_show_values(self, on: bool) -> None:
         self.state.show_values = on
@@ -227,11 +261,70 @@ class GraphScene(QGraphicsScene):
             rect = rect.united(item.sceneBoundingRect())
         return rect
 
+    # ---- overview (far zoomed out) -------------------------------------------------------
+
+    def set_overview(self, on: bool) -> None:
+        """Switch between per-item painting and the batched overview drawing."""
+        if on == self.overview:
+            return
+        self.overview = on
+        for item in self.node_items.values():
+            item.setFlag(QGraphicsItem.ItemHasNoContents, on)
+        for wire in self.wire_items.values():
+            wire.setFlag(QGraphicsItem.ItemHasNoContents, on)
+        self.state.overview_cache = None
+        self.update()
+
+    def _invalidate_overview(self) -> None:
+        self.state.overview_cache = None
+
+    def _overview_geometry(self) -> Any:
+        cache = self.state.overview_cache
+        if cache is not None:
+            return cache
+        lines = []
+        for wire in self.wire_items.values():
+            lines.append(QLineF(wire.src.output_scene_pos(), wire.dst.input_scene_pos(wire.port)))
+        by_category: dict[str, list[QRectF]] = {}
+        errors, selected = [], []
+        for item in self.node_items.values():
+            rect = item.rect.translated(item.pos())
+            by_category.setdefault(item.category, []).append(rect)
+            if item.error:
+                errors.append(rect)
+            if item.isSelected():
+                selected.append(rect)
+        cache = (lines, by_category, errors, selected)
+        self.state.overview_cache = cache
+        return cache
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if not self.overview:
+            return
+        t = self.state.theme
+        lines, by_category, errors, selected = self._overview_geometry()
+        painter.setPen(t.pens["wire"])
+        painter.drawLines(lines)
+        painter.setPen(t.pens["border"])
+        for category, rects in by_category.items():
+            painter.setBrush(t.overview_brushes[category])
+            painter.drawRects(rects)
+        if errors:
+            painter.setPen(t.pens["error"])
+            painter.setBrush(t.brushes["error_fill"])
+            painter.drawRects(errors)
+        if selected:
+            painter.setPen(t.pens["selected"])
+            painter.setBrush(t.brushes["none"])
+            painter.drawRects(selected)
+
     # ---- background ----------------------------------------------------------------------
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         t = self.state.theme
         painter.fillRect(rect, t.brushes["background"])
+        # Axis-aligned 1 px lines are crisp without antialiasing, and several times cheaper.
+        painter.setRenderHint(QPainter.Antialiasing, False)
         scale = painter.worldTransform().m11()
         # Widen the grid when zoomed out so lines stay at least ~12 px apart.
         step = GRID
@@ -251,6 +344,7 @@ class GraphScene(QGraphicsScene):
                 y += spacing
             painter.setPen(pen)
             painter.drawLines(lines)
+        painter.setRenderHint(QPainter.Antialiasing, True)
 
     # ---- mouse ---------------------------------------------------------------------------
 

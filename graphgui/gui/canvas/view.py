@@ -15,7 +15,7 @@ from graphgui.core.values import to_json
 
 from .node_item import NodeItem
 from .quick_add import QuickAdd
-from .scene import GraphScene
+from .scene import OVERVIEW_ZOOM, GraphScene
 
 OP_MIME = "application/x-graphgui-op"
 MIN_ZOOM, MAX_ZOOM = 0.02, 4.0
@@ -38,7 +38,7 @@ class GraphView(QGraphicsView):
         self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
         self.setTransformationAnchor(QGraphicsView.NoAnchor)
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
-        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setViewportUpdateMode(QGraphicsView.MinimalViewportUpdate)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.NoFrame)
@@ -50,6 +50,13 @@ class GraphView(QGraphicsView):
         self.value_editor: ValueEditor | None = None
         scene.quick_add_requested.connect(self.show_quick_add)
         scene.edit_value_requested.connect(self.edit_value)
+
+    def paintEvent(self, event: Any) -> None:
+        # Decide per paint: zoom can change through scale(), fitInView() or resetTransform().
+        scene = self.graph_scene()
+        scene.state.lod = self.zoom
+        scene.set_overview(self.zoom < OVERVIEW_ZOOM)
+        super().paintEvent(event)
 
     def graph_scene(self) -> GraphScene:
         return self.scene()  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
-from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import format_value
 
@@ -36,7 +36,7 @@ class WireItem(QGraphicsItem):
         self.state = state
         self.value_text = ""
         self.grad_text = ""
-        self.setFlags(QGraphicsItem.ItemIsSelectable)
+        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemUsesExtendedStyleOption)
         self.setZValue(-1)
         self._shape: QPainterPath | None = None
         src.wires_out.append(self)
@@ -58,15 +58,20 @@ class WireItem(QGraphicsItem):
         grad_text = "" if grad is None else format_value(grad)
         if value_text != self.value_text or grad_text != self.grad_text:
             self.value_text, self.grad_text = value_text, grad_text
-            self.update_path()
+            self.prepareGeometryChange()
+            self._place_labels()
 
     def update_path(self) -> None:
         p1 = self.src.output_scene_pos()
         p2 = self.dst.input_scene_pos(self.port)
         self.prepareGeometryChange()
         self.path = wire_path(p1, p2)
+        self._mid = ((p1.x() + p2.x()) / 2, (p1.y() + p2.y()) / 2)
         self._shape = None
-        cx, cy = (p1.x() + p2.x()) / 2, (p1.y() + p2.y()) / 2
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        cx, cy = self._mid
         fm = self.state.fm_label
         self.value_rect = label_rect(fm, self.value_text, cx, cy - 2, above=True)
         self.grad_rect = label_rect(fm, self.grad_text, cx, cy + 2, above=False)
@@ -92,16 +97,25 @@ class WireItem(QGraphicsItem):
     ) -> None:
         st = self.state
         t = st.theme
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        exposed = option.exposedRect
+        # Long wires often only cross the repainted area: skip what lies outside it.
+        partial = not exposed.contains(self._bounds)
+        if partial and not self.path.intersects(exposed):
+            return
+        selected = self.isSelected()  # cheaper than flag-enum arithmetic
         painter.setPen(t.pens["wire_selected"] if selected else t.pens["wire"])
         painter.setBrush(t.brushes["none"])
         painter.drawPath(self.path)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < LOD_SIMPLE:
+        if st.lod < LOD_SIMPLE:
             return
         painter.setFont(t.label_font)
-        if st.show_values and self.value_text:
+        if st.show_values and self.value_text and (
+            not partial or exposed.intersects(self.value_rect)
+        ):
             paint_label(painter, t, self.value_rect, self.value_text, t.pens["value"])
-        if st.show_grads and self.grad_text:
+        if st.show_grads and self.grad_text and (
+            not partial or exposed.intersects(self.grad_rect)
+        ):
             paint_label(painter, t, self.grad_rect, self.grad_text, t.pens["grad"])
 
 
