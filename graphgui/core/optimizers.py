@@ -74,18 +74,18 @@ class Optimizer:
         self, params: Mapping[str, Value], grads: Mapping[str, Value | None]
     ) -> dict[str, Value]:
         """New values for every parameter; one without a gradient (None) keeps its value."""
-        l2 = self.l2
-        l2_ids = self.l2_ids
+        update = self.update
         out: dict[str, Value] = {}
         for pid, w in params.items():
             g = grads.get(pid)
-            if g is None:
-                out[pid] = w
-                continue
-            if l2 and (l2_ids is None or pid in l2_ids):
-                g = g + l2 * w
-            out[pid] = self._update(pid, w, g)
+            out[pid] = w if g is None else update(pid, w, g)
         return out
+
+    def update(self, pid: str, w: Value, g: Value) -> Value:
+        """The new value of one parameter (``step`` for a single one; the Trainer's loop)."""
+        if self.l2 and (self.l2_ids is None or pid in self.l2_ids):
+            g = g + self.l2 * w
+        return self._update(pid, w, g)
 
     def _update(self, pid: str, w: Value, g: Value) -> Value:
         return w - self.lr * g
@@ -97,23 +97,11 @@ class Optimizer:
 class SGD(Optimizer):
     name = "sgd"
 
-    def step(
-        self, params: Mapping[str, Value], grads: Mapping[str, Value | None]
-    ) -> dict[str, Value]:
-        # The base class's loop with the update inlined: the common case, called per batch.
-        lr = self.lr
-        l2 = self.l2
-        l2_ids = self.l2_ids
-        out: dict[str, Value] = {}
-        for pid, w in params.items():
-            g = grads.get(pid)
-            if g is None:
-                out[pid] = w
-            elif l2 and (l2_ids is None or pid in l2_ids):
-                out[pid] = w - lr * (g + l2 * w)
-            else:
-                out[pid] = w - lr * g
-        return out
+    def update(self, pid: str, w: Value, g: Value) -> Value:
+        # The base class's update inlined: the common case, called per parameter and batch.
+        if self.l2 and (self.l2_ids is None or pid in self.l2_ids):
+            return w - self.lr * (g + self.l2 * w)
+        return w - self.lr * g
 
 
 class Momentum(Optimizer):

@@ -262,7 +262,7 @@ class Trainer:
         self.epoch = 0
         self.history: list[EpochResult] = []
         self.paused = threading.Event()  # set while run() waits on the pause event
-        self._previous: dict[str, Value] | None = None  # parameters before the last update
+        self._previous: list[Any] | None = None  # the snapshot's sources before the last update
         self._previous_feed: dict[str, Any] = {}
         self._compile(graph, optimizer)
         self._rng = np.random.default_rng(settings.seed)
@@ -449,19 +449,21 @@ class Trainer:
         loss = vals[self._loss_slot]
         if not math.isfinite(loss):
             self._fail(vals, epoch)
+        slots = self._param_slots
         correct = 0 if labels is None else self._correct(self._prediction(vals), labels)
         grads = program.gradients(vals)
+        # Update the snapshot's source slots, as Program.set_source does but without its
+        # validating copy: Optimizer.update returns a fresh float64 array (or a float) of the
+        # parameter's shape, which nothing else holds. The old values stay valid (nothing is
+        # modified in place), so a shallow copy of the list keeps them for a rollback.
         initial = program.initial
-        slots = self._param_slots
-        params = {pid: initial[slot] for pid, slot in slots}
-        new = self.optimizer.step(params, {pid: grads[slot] for pid, slot in slots})
-        self._previous = params
+        self._previous = initial.copy()
         self._previous_feed = feed
-        # The snapshot's source slots, as Program.set_source writes them, without its
-        # validating copy: the optimizer returns fresh float64 arrays (or floats) of the
-        # parameters' shapes, which nothing else holds.
+        update = self.optimizer.update
         for pid, slot in slots:
-            initial[slot] = new[pid]
+            g = grads[slot]
+            if g is not None:
+                initial[slot] = update(pid, initial[slot], g)
         if norms is not None:
             for k, (_, slot) in enumerate(slots):
                 g = grads[slot]
@@ -488,8 +490,8 @@ class Trainer:
         broken = node_id in self.param_names
         previous = self._previous
         if previous is not None:
-            for pid, value in previous.items():
-                program.set_source(pid, value)
+            for pid, slot in self._param_slots:
+                program.set_source(pid, previous[slot])
             if broken:
                 # The update itself made a parameter non-finite: name the gradient that
                 # overflowed with the previous values, if one did.
