@@ -44,7 +44,7 @@ from .canvas.node_item import NodeItem
 from .canvas.wire_item import WireItem
 from .document import Document, subgraph
 from .evaluation import Evaluator
-from .expression_bar import ExpressionBar
+from .expression_bar import ExpressionBar, column_gap
 from .palette import Palette
 from .panels.inspector import Inspector
 from .theme import current_theme
@@ -156,6 +156,19 @@ class MainWindow(QMainWindow):
         )
         self.addAction(self.action_undo)
         self.addAction(self.action_redo)
+        # Toolbar buttons keep a short label; the menu entries say what will be undone.
+        self.tool_undo = QAction("Undo", self)
+        self.tool_undo.triggered.connect(self.undo_group.undo)
+        self.undo_group.canUndoChanged.connect(self.tool_undo.setEnabled)
+        self.undo_group.undoTextChanged.connect(
+            lambda text: self.tool_undo.setToolTip(f"Undo {text}" if text else "Undo"))
+        self.tool_redo = QAction("Redo", self)
+        self.tool_redo.triggered.connect(self.undo_group.redo)
+        self.undo_group.canRedoChanged.connect(self.tool_redo.setEnabled)
+        self.undo_group.redoTextChanged.connect(
+            lambda text: self.tool_redo.setToolTip(f"Redo {text}" if text else "Redo"))
+        self.tool_undo.setEnabled(False)
+        self.tool_redo.setEnabled(False)
         self.action_cut = a("Cu&t", self.cut, S.Cut, "Cut the selected nodes")
         self.action_copy = a("&Copy", self.copy, S.Copy, "Copy the selected nodes as JSON")
         self.action_paste = a("&Paste", self.paste, S.Paste, "Paste nodes from the clipboard")
@@ -240,7 +253,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.file_toolbar)
         self.toolbar = QToolBar("Edit", self)
         self.toolbar.setObjectName("mainToolbar")
-        for act in (self.action_undo, self.action_redo, None, self.action_layout,
+        for act in (self.tool_undo, self.tool_redo, None, self.action_layout,
                     self.action_fit, None, self.action_show_values, self.action_show_grads,
                     self.action_snap):
             self.toolbar.addSeparator() if act is None else self.toolbar.addAction(act)
@@ -513,7 +526,8 @@ class MainWindow(QMainWindow):
         xs = [doc.graph.node(i).pos[0] for i in ids]
         ys = [doc.graph.node(i).pos[1] for i in ids]
         origin = (min(xs), (min(ys) + max(ys)) / 2)
-        positions = layered_layout(doc.graph, node_ids=ids, origin=origin)
+        positions = layered_layout(doc.graph, node_ids=ids, origin=origin,
+                                   x_gap=column_gap(doc.graph))
         doc.move_nodes(positions, f"Layout {len(ids)} nodes")
         if ids is not selected:
             self.view.fit_to_view()

@@ -43,8 +43,8 @@ class Colors:
 
 LIGHT = Colors(
     background="#f6f7f9",
-    grid_minor="#eceef2",
-    grid_major="#dde1e7",
+    grid_minor="#eef0f3",
+    grid_major="#e2e5ea",
     node_fill="#ffffff",
     node_border="#a3abb8",
     text="#1d2128",
@@ -141,7 +141,7 @@ class Theme:
             theme.overview_brushes[cat] = QBrush(_mix(col, c.node_fill, 0.45))
         theme.title_font = _font(9.0, bold=True)
         theme.small_font = _font(8.0)
-        theme.label_font = _font(8.0)
+        theme.label_font = _font(8.5)
         theme.symbol_font = _font(13.0, bold=False)
         return theme
 

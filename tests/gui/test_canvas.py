@@ -245,3 +245,24 @@ def test_space_drag_pans(window: Any) -> None:
     after = view.mapToScene(QPoint(100, 100))
     assert abs((after.x() - before.x()) - 50) < 2
     assert window.document.undo_stack.count() == 0
+
+
+def test_far_zoom_switches_to_batched_overview(window: Any) -> None:
+    ids = build(window, "f = (x + y) * z")
+    view, scene = window.view, window.scene
+    view.fit_to_view()
+    view.viewport().repaint()
+    assert not scene.overview
+    view.zoom_by(0.1 / view.zoom)
+    view.viewport().repaint()
+    assert scene.overview
+    lines, by_category, errors, selected = scene._overview_geometry()
+    assert len(lines) == 4 and sum(len(r) for r in by_category.values()) == 5
+    # Items still take clicks and selections in overview mode.
+    item = scene.node_items[ids["f"]]
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier,
+                     view.mapFromScene(item.pos()))
+    assert scene.selected_node_ids() == [ids["f"]]
+    view.zoom_by(1.0 / view.zoom)
+    view.viewport().repaint()
+    assert not scene.overview

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 HEADER = 20.0
 ROW = 18.0
 BODY_PAD = 5.0
-MIN_WIDTH = 84.0
+MIN_WIDTH = 72.0
 MAX_WIDTH = 220.0
 RADIUS = 6.0
 STUB = 46.0  # length of the output stub that carries the output's value and gradient

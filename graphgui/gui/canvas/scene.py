@@ -326,9 +326,9 @@ class GraphScene(QGraphicsScene):
         # Axis-aligned 1 px lines are crisp without antialiasing, and several times cheaper.
         painter.setRenderHint(QPainter.Antialiasing, False)
         scale = painter.worldTransform().m11()
-        # Widen the grid when zoomed out so lines stay at least ~12 px apart.
+        # Widen the grid when zoomed out so lines stay at least ~18 px apart (a calm grid).
         step = GRID
-        while step * scale < 12:
+        while step * scale < 18:
             step *= 5
         for spacing, pen in ((step, t.pens["grid_minor"]), (step * 5, t.pens["grid_major"])):
             left = math.floor(rect.left() / spacing) * spacing
