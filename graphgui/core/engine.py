@@ -172,6 +172,8 @@ class Program:
                 (k, a, b, rules[0] if rules else None, rules[1] if len(rules) > 1 else None)
             )
         self._bplan = bplan
+        # Without records, nodes that pass nothing on (sources) need no visit.
+        self._bwork = [e for e in bplan if e[3] is not None or e[4] is not None]
         self._consumers = consumers
 
     # ---- queries -------------------------------------------------------------------------
@@ -284,7 +286,7 @@ class Program:
         )
         remaining = list(self._consumers) if record else None
         with np.errstate(all="ignore"):
-            for i, a, b, rule_a, rule_b in self._bplan:
+            for i, a, b, rule_a, rule_b in self._bplan if record else self._bwork:
                 g = grads[i]
                 if g is None:
                     continue

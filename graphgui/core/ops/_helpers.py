@@ -62,7 +62,8 @@ def broadcast_count(a: Any, b: Any) -> int:
     """Number of elements of ``a`` and ``b`` broadcast together (what a mean divides by)."""
     if a.__class__ is float and b.__class__ is float:
         return 1
-    sa, sb = np.shape(a), np.shape(b)
+    sa = () if a.__class__ is float else a.shape
+    sb = () if b.__class__ is float else b.shape
     return math.prod(sa if sa == sb else np.broadcast_shapes(sa, sb))
 
 
