@@ -112,8 +112,7 @@ def dataset_defaults(kind: str) -> dict[str, Any]:
     if kind == "ising":
         del spec["split_seed"]  # the notebook's split: the generator's own shuffle
     if kind == "csv":
-        del spec["n"]
-        del spec["seed"]
+        del spec["seed"]  # a file has no generator
     return spec
 
 
