@@ -66,7 +66,7 @@ class TrainSettings:
     # Accuracy, gradient norms and test metrics every k epochs (0: the last epoch only);
     # the training loss is reported every epoch.
     eval_every: int = 1
-    threshold: float | None = None  # None: 0.5 for probabilities, 0 for scores
+    threshold: float | None = None  # None: 0 for the scores of bce_logits/hinge, else 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -350,8 +350,10 @@ class Trainer:
             if not pp.errors:
                 self._predict_program = pp
                 self._predict_source_ids = [pid for pid in param_ids if pid in pp.slot]
-        score = graph.node(loss_id).op in SCORE_LOSSES or any(
-            graph.node(i).op in SCORE_LOSSES for i in ancestors
+        # Scores (logits given to bce_logits or hinge) split at 0, probabilities at 0.5.
+        score = predict_id is not None and any(
+            graph.node(e.dst).op in SCORE_LOSSES and e.port == 0
+            for e in graph.consumers(predict_id)
         )
         self.threshold = s.threshold if s.threshold is not None else (0.0 if score else 0.5)
 
@@ -591,6 +593,19 @@ class Trainer:
         A second ``run`` continues where the first stopped.
         """
         results: list[EpochResult] = []
+        # Overflow in a gradient norm or a message's summary of a diverging value is reported
+        # by the non-finite check, not as a NumPy warning (one context per run, not per epoch).
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._run(results, callback, stop, pause)
+        return results
+
+    def _run(
+        self,
+        results: list[EpochResult],
+        callback: Callable[[EpochResult], Any] | None,
+        stop: threading.Event | None,
+        pause: threading.Event | None,
+    ) -> None:
         try:
             while self.epoch < self.epochs:
                 if pause is not None and pause.is_set():
@@ -604,7 +619,6 @@ class Trainer:
         except _Stopped:
             pass
         self._check_final()
-        return results
 
     def _wait(self, pause: threading.Event, stop: threading.Event | None) -> None:
         waiter = stop if stop is not None else threading.Event()
