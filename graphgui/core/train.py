@@ -511,19 +511,20 @@ class Trainer:
 
     def metrics_due(self, epoch: int) -> bool:
         """Whether ``epoch`` reports accuracy, gradient norms and test metrics (eval_every)."""
-        every = self.settings.eval_every
+        every = self.settings.eval_every  # (run_epoch inlines this test)
         return bool(every and epoch % every == 0) or epoch >= self.epochs
 
     def run_epoch(self, stop: threading.Event | None = None) -> EpochResult:
         """Train one epoch and return its metrics. Raises TrainingError on a non-finite loss."""
         start = time.perf_counter()
         epoch = self.epoch + 1
-        ds = self.dataset
-        due = self.metrics_due(epoch)
+        every = self.settings.eval_every
+        due = (every and epoch % every == 0) or epoch >= self.epochs
         norms = [0.0] * len(self._param_slots) if due else None
         labels = self._train_labels if due else None
         batch = self.settings.batch_size
-        if ds is None or batch is None or batch >= ds.n_train:
+        ds = self.dataset
+        if batch is None or ds is None or batch >= ds.n_train:
             loss, correct = self._step(self._train_feed, labels, epoch, norms)
             batches = 1
         else:
@@ -557,8 +558,7 @@ class Trainer:
                 test_loss, test_acc = self._measure(self._test_feed, self._test_labels, epoch)
         self.epoch = epoch
         result = EpochResult(
-            epoch, float(loss), test_loss, train_acc, test_acc, grad_norms,
-            time.perf_counter() - start,
+            epoch, loss, test_loss, train_acc, test_acc, grad_norms, time.perf_counter() - start
         )
         self.history.append(result)
         return result
