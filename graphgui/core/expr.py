@@ -312,10 +312,7 @@ class _Builder:
     def set_name(self, node: Node, name: str) -> None:
         if node.name is not None:
             self.names.pop(node.name, None)
-        # NOTE: names are kept unique by self.names; Graph.rename would scan every node to
-        # check that (quadratic on big programs), and this graph has no listeners yet.
-        check_name(name)
-        node.name = name
+        self.graph.rename(node.id, name)
         self.names[name] = node.id
 
     def fresh_name(self, base: str, prefer_plain: bool = False) -> str:

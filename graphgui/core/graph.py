@@ -5,6 +5,7 @@ announce each change as an event (the GUI's scene and panels subscribe to them).
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from .ops import SOURCE_OPS, OpError, OpSpec, get_op
 from .values import Value, to_value, values_equal
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
 RESERVED_NAMES = frozenset({"pi", "e"})
 
 
@@ -74,6 +76,7 @@ class Graph:
         self.title = title
         self.description = description
         self._nodes: dict[str, Node] = {}
+        self._by_name: dict[str, str] = {}  # name -> node id
         self._in: dict[tuple[str, int], Edge] = {}
         self._out: dict[str, set[Edge]] = {}
         self._output: str | None = None
@@ -115,10 +118,8 @@ class Graph:
 
     def find(self, name: str) -> Node | None:
         """The node called ``name``, or None."""
-        for node in self._nodes.values():
-            if node.name == name:
-                return node
-        return None
+        node_id = self._by_name.get(name)
+        return self._nodes[node_id] if node_id is not None else None
 
     def lookup(self, ref: str) -> Node:
         """A node by name or by id; raises GraphError naming ``ref`` if there is none."""
@@ -218,9 +219,45 @@ class Graph:
             return f"{target.title} has no input {port}"
         if src == dst:
             return f"cannot connect {target.title} to itself"
-        if src in self.descendants(dst):
+        if self._reaches(dst, src):
             return f"connecting {self._nodes[src].title} to {target.title} would make a cycle"
         return None
+
+    def _reaches(self, start: str, target: str) -> bool:
+        """Whether ``target`` depends on ``start``.
+
+        Searches forward from ``start`` and backward from ``target`` in turns and stops when
+        either side runs out, so the cost is that of the smaller side: a graph built from its
+        inputs and one built from its output end both connect in linear time.
+        """
+        forward, backward = {start}, {target}
+        forward_edge, backward_edge = [start], [target]
+        while forward_edge and backward_edge:
+            frontier = []
+            for nid in forward_edge:
+                for edge in self._out.get(nid, ()):
+                    if edge.dst in backward:
+                        return True
+                    if edge.dst not in forward:
+                        forward.add(edge.dst)
+                        frontier.append(edge.dst)
+            forward_edge = frontier
+            frontier = []
+            for nid in backward_edge:
+                for src in self._sources_of(nid):
+                    if src in forward:
+                        return True
+                    if src not in backward:
+                        backward.add(src)
+                        frontier.append(src)
+            backward_edge = frontier
+        return False
+
+    def _sources_of(self, node_id: str) -> Iterator[str]:
+        for port in range(self._nodes[node_id].spec.arity):
+            edge = self._in.get((node_id, port))
+            if edge is not None:
+                yield edge.src
 
     def new_id(self) -> str:
         while f"n{self._next_id}" in self._nodes:
@@ -229,15 +266,19 @@ class Graph:
 
     def unique_name(self, base: str) -> str:
         """``base`` if free, else ``base_2``, ``base_3``..."""
-        taken = {n.name for n in self._nodes.values()}
-        if base not in taken:
+        if base not in self._by_name:
             return base
         k = 2
-        while f"{base}_{k}" in taken:
+        while f"{base}_{k}" in self._by_name:
             k += 1
         return f"{base}_{k}"
 
-    # ---- edits ---------------------------------------------------------------------------
+    def node_index(self, node_id: str) -> int:
+        """Where ``node_id`` stands in insertion order (undo re-inserts it there)."""
+        for k, nid in enumerate(self._nodes):
+            if nid == node_id:
+                return k
+        raise GraphError(f"no node with id {node_id!r}")
 
     def add_node(
         self,
@@ -248,7 +289,10 @@ class Graph:
         value: Any = None,
         pos: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
+        index: int | None = None,
     ) -> Node:
+        """Add a node; ``index`` re-inserts it at a former place in the insertion order (undo
+        uses it, so the automatic output and the order of ties come back exactly)."""
         try:
             spec = get_op(op)
             checked = spec.check_params(params or {})
@@ -258,14 +302,23 @@ class Graph:
             node_id = self.new_id()
         elif node_id in self._nodes:
             raise GraphError(f"node id {node_id!r} is already used")
+        elif not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
+            raise GraphError(f"{node_id!r} is not a valid node id (letters, digits, _ . -)")
         if name is not None:
             self._check_free_name(name, None)
         if spec.is_source:
             value = 0.0 if value is None else self._coerce_value(value, name or node_id)
         elif value is not None:
             raise GraphError(f"only input, constant and parameter nodes hold a value ({op})")
-        node = Node(node_id, spec.name, name, checked, value, (float(pos[0]), float(pos[1])))
-        self._nodes[node_id] = node
+        node = Node(node_id, spec.name, name, checked, value, _finite_pos(pos, name or node_id))
+        if index is None or index >= len(self._nodes):
+            self._nodes[node_id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(max(index, 0), (node_id, node))
+            self._nodes = dict(items)
+        if name is not None:
+            self._by_name[name] = node_id
         self.structure_version += 1
         self.node_added.emit(node)
         self.changed.emit()
@@ -274,11 +327,13 @@ class Graph:
     def remove_node(self, node_id: str) -> list[Edge]:
         """Remove a node and its wires; returns the wires removed (for undo)."""
         node = self.node(node_id)
-        removed = [e for e in self._in.values() if e.dst == node_id]
+        removed = [e for p in range(node.spec.arity) if (e := self._in.get((node_id, p)))]
         removed += self.consumers(node_id)
         for edge in removed:
             self._drop_edge(edge)
         del self._nodes[node_id]
+        if node.name is not None:
+            del self._by_name[node.name]
         self._out.pop(node_id, None)
         if self._output == node_id:
             self._output = None
@@ -318,6 +373,10 @@ class Graph:
         if name is not None:
             self._check_free_name(name, node_id)
         if node.name != name:
+            if node.name is not None:
+                del self._by_name[node.name]
+            if name is not None:
+                self._by_name[name] = node_id
             node.name = name
             self.node_changed.emit(node, "name")
             self.changed.emit()
@@ -357,7 +416,7 @@ class Graph:
 
     def move(self, node_id: str, pos: tuple[float, float]) -> None:
         node = self.node(node_id)
-        pos = (float(pos[0]), float(pos[1]))
+        pos = _finite_pos(pos, node.title)
         if node.pos != pos:
             node.pos = pos
             self.node_changed.emit(node, "pos")
@@ -400,3 +459,13 @@ class Graph:
             return to_value(value)
         except ValueError as exc:
             raise GraphError(f"{where}: {exc}") from None
+
+
+def _finite_pos(pos: tuple[float, float], where: str) -> tuple[float, float]:
+    try:
+        x, y = float(pos[0]), float(pos[1])
+    except (TypeError, ValueError, IndexError):
+        raise GraphError(f"{where}: a position is two numbers, got {pos!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise GraphError(f"{where}: a position must be finite, got ({x}, {y})")
+    return (x, y)

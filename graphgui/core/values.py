@@ -21,14 +21,19 @@ def to_value(obj: Any) -> Value:
 
     Raises ``ValueError`` with a one-line reason for anything else.
     """
-    if isinstance(obj, bool):
-        return float(obj)
+    if isinstance(obj, (bool, np.bool_)):
+        raise ValueError("expected a number, got a boolean")
     if isinstance(obj, (int, float, np.integer, np.floating)):
-        return float(obj)
+        try:
+            return float(obj)
+        except OverflowError:
+            raise ValueError(f"{obj} is too large for a float") from None
     if isinstance(obj, (list, tuple, np.ndarray)):
         try:
             arr = np.asarray(obj, dtype=np.float64)
-        except (ValueError, TypeError):
+            if arr.size and not isinstance(obj, np.ndarray) and _has_bool(obj):
+                raise TypeError
+        except (ValueError, TypeError, OverflowError):
             raise ValueError("not a rectangular array of numbers") from None
         if arr.size > MAX_ELEMENTS:
             raise ValueError(f"array of {arr.size} elements is larger than {MAX_ELEMENTS}")
@@ -36,6 +41,12 @@ def to_value(obj: Any) -> Value:
             return float(arr)
         return arr.copy() if arr is obj else arr
     raise ValueError(f"expected a number or a list of numbers, got {type(obj).__name__}")
+
+
+def _has_bool(obj: Any) -> bool:
+    if isinstance(obj, (list, tuple)):
+        return any(_has_bool(item) for item in obj)
+    return isinstance(obj, bool)
 
 
 def to_json(value: Value | None) -> Any:

@@ -35,10 +35,10 @@ class NodeState:
         n = graph.node(node_id)
         return cls(n.id, n.op, n.name, dict(n.params), copy_value(n.value), n.pos)
 
-    def add_to(self, graph: Graph) -> None:
+    def add_to(self, graph: Graph, index: int | None = None) -> None:
         graph.add_node(
             self.op, name=self.name, params=self.params, value=copy_value(self.value),
-            pos=self.pos, node_id=self.id,
+            pos=self.pos, node_id=self.id, index=index,
         )
 
 
@@ -49,25 +49,6 @@ def copy_value(value: Any) -> Any:
 def _edges_of(graph: Graph, node_id: str) -> list[Edge]:
     ins = [graph.input_edge(node_id, p) for p in range(graph.node(node_id).spec.arity)]
     return [e for e in ins if e is not None] + graph.consumers(node_id)
-
-
-def _keep_automatic_output(graph: Graph, expected: str | None) -> None:
-    """Re-add ``expected`` last so the automatic output is what it was before the edit.
-
-    Graph.output (when none is chosen) is the *last-added* sink, so re-adding a deleted node
-    on undo could silently change which node the graph evaluates. The expected node is a sink,
-    so moving it to the end only touches its own input wires.
-    """
-    if graph.chosen_output is not None or expected is None or expected not in graph:
-        return
-    if graph.output == expected:
-        return
-    state = NodeState.of(graph, expected)
-    edges = _edges_of(graph, expected)
-    graph.remove_node(expected)
-    state.add_to(graph)
-    for e in edges:
-        graph.connect(e.src, e.dst, e.port)
 
 
 class GraphCommand(QUndoCommand):
@@ -106,17 +87,18 @@ class RemoveNodeCommand(GraphCommand):
         self._state = NodeState.of(g, self.node_id)
         self._edges = _edges_of(g, self.node_id)
         self._was_output = g.chosen_output == self.node_id
-        self._auto_output = g.output if g.chosen_output is None else None
+        self._index = g.node_index(self.node_id)
         g.remove_node(self.node_id)
 
     def undo(self) -> None:
+        # Back at its old place in the insertion order, so the automatic output (the last
+        # added sink) and the order of evaluation ties are exactly as before.
         g = self.graph
-        self._state.add_to(g)
+        self._state.add_to(g, self._index)
         for e in self._edges:
             g.connect(e.src, e.dst, e.port)
         if self._was_output:
             g.set_output(self.node_id)
-        _keep_automatic_output(g, self._auto_output)
 
 
 class ConnectCommand(GraphCommand):

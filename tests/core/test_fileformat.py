@@ -23,7 +23,7 @@ from hypothesis.extra import numpy as hnp
 
 from graphgui.core import fileformat as ff
 from graphgui.core.fileformat import FileFormatError
-from graphgui.core.graph import Graph
+from graphgui.core.graph import Graph, GraphError
 from graphgui.core.ops import Param, all_ops
 from graphgui.core.values import values_equal
 
@@ -581,9 +581,12 @@ def test_real_migration_table_covers_every_older_version_it_claims():
 
 
 def test_unwritable_graphs_are_refused_by_dumps():
+    # The Graph refuses these edits itself; dumps checks again in case one is set directly.
     g = Graph()
     n = g.add_node("input", name="x", value=1.0)
-    g.move(n.id, (math.nan, 0.0))
+    with pytest.raises(GraphError, match="position must be finite"):
+        g.move(n.id, (math.nan, 0.0))
+    n.pos = (math.nan, 0.0)
     with pytest.raises(FileFormatError, match=r'node "n1": position \(nan, 0.0\) is not finite'):
         ff.dumps(g)
     g = Graph()
@@ -591,11 +594,16 @@ def test_unwritable_graphs_are_refused_by_dumps():
     with pytest.raises(FileFormatError, match=r"shape \(0, 3\) cannot be written"):
         ff.dumps(g)
     g = Graph()
-    g.add_node("leaky_relu", params={"alpha": math.inf})
+    with pytest.raises(GraphError, match="must be a finite number"):
+        g.add_node("leaky_relu", params={"alpha": math.inf})
+    g.add_node("leaky_relu").params["alpha"] = math.inf
     with pytest.raises(FileFormatError, match="parameter 'alpha' is inf"):
         ff.dumps(g)
     g = Graph()
-    g.add_node("input", node_id="has space")
+    with pytest.raises(GraphError, match="not a valid node id"):
+        g.add_node("input", node_id="has space")
+    g.add_node("input", node_id="n1").id = "has space"
+    g._nodes = {"has space": g.node("n1")}
     with pytest.raises(FileFormatError, match='the id "has space" is not valid'):
         ff.dumps(g)
     g = Graph()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -390,3 +392,79 @@ def test_handlers_can_unsubscribe_while_being_called():
     g.add_node("input")
     g.add_node("input")
     assert len(calls) == 1 and len(g.node_added) == 0
+
+
+# ---- name index, re-insertion, validation ---------------------------------------------------
+
+
+def test_find_follows_add_rename_and_remove():
+    g = Graph()
+    a = g.add_node("input", name="a")
+    assert g.find("a") is a
+    g.rename(a.id, "b")
+    assert g.find("a") is None and g.find("b") is a
+    assert g.unique_name("b") == "b_2" and g.unique_name("a") == "a"
+    g.rename(a.id, None)
+    assert g.find("b") is None
+    g.rename(a.id, "c")
+    g.remove_node(a.id)
+    assert g.find("c") is None
+    g.add_node("input", name="c")  # the name is free again
+
+
+def test_add_node_at_index_restores_insertion_order_and_automatic_output():
+    g = Graph()
+    x = g.add_node("input", name="x")
+    f = g.add_node("neg", name="f")
+    h = g.add_node("exp", name="h")
+    g.connect(x.id, f.id, 0)
+    g.connect(x.id, h.id, 0)
+    assert g.output == h.id  # the last-added node that feeds nothing
+    index = g.node_index(f.id)
+    g.remove_node(f.id)
+    g.add_node("neg", name="f", node_id=f.id, index=index)
+    assert [n.id for n in g] == [x.id, f.id, h.id]
+    assert g.output == h.id
+    assert g.find("f").id == f.id
+
+
+@pytest.mark.parametrize("bad_id", ["has space", "", "x" * 65, "semi;colon"])
+def test_node_ids_are_checked(bad_id):
+    with pytest.raises(GraphError, match="not a valid node id"):
+        Graph().add_node("input", node_id=bad_id)
+
+
+@pytest.mark.parametrize("pos", [(math.nan, 0.0), (0.0, math.inf), ("a", 1)])
+def test_positions_must_be_finite_numbers(pos):
+    g = Graph()
+    n = g.add_node("input", name="x")
+    with pytest.raises(GraphError, match="position"):
+        g.move(n.id, pos)
+    with pytest.raises(GraphError, match="position"):
+        g.add_node("input", pos=pos)
+
+
+@pytest.mark.parametrize("alpha", [math.nan, math.inf, 10**400])
+def test_float_params_must_be_finite(alpha):
+    g = Graph()
+    with pytest.raises(GraphError, match="finite number"):
+        g.add_node("leaky_relu", params={"alpha": alpha})
+    n = g.add_node("leaky_relu")
+    with pytest.raises(GraphError, match="finite number"):
+        g.set_param(n.id, "alpha", alpha)
+
+
+@pytest.mark.parametrize("value", [True, [1.0, False], 10**400])
+def test_values_refuse_booleans_and_overflow(value):
+    g = Graph()
+    with pytest.raises(GraphError):
+        g.add_node("input", value=value)
+
+
+def test_connecting_is_linear_when_wired_from_the_output_end():
+    # A chain wired from its end first: each cycle check must stop early, not walk the chain.
+    g = Graph()
+    ids = [g.add_node("input").id] + [g.add_node("neg").id for _ in range(3000)]
+    for a, b in reversed(list(zip(ids, ids[1:], strict=False))):
+        g.connect(a, b, 0)
+    assert g.topological_order() == ids

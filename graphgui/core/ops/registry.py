@@ -6,6 +6,7 @@ all read the same entry, so adding an op is one ``register(OpSpec(...))`` and no
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,13 @@ class Param:
         if self.kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise OpError(f"parameter {self.name!r} must be a number, got {value!r}")
-            return float(value)
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise OpError(f"parameter {self.name!r} must be a finite number, got {value!r}")
+            return number
         if self.kind == "axis":
             if value is None:
                 return None
