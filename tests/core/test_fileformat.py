@@ -43,7 +43,8 @@ def assert_same_graph(a: Graph, b: Graph) -> None:
         if isinstance(m.value, np.ndarray):
             assert m.value.shape == n.value.shape and n.value.dtype == np.float64
         assert values_equal(m.value, n.value), m.id
-        if isinstance(m.value, float):  # values_equal treats 0.0 and -0.0 alike
+        # values_equal treats 0.0 and -0.0 alike; a nan's sign has no meaning (JSON has no -nan)
+        if isinstance(m.value, float) and not math.isnan(m.value):
             assert math.copysign(1, m.value) == math.copysign(1, n.value)
     assert sorted(a.edges, key=repr) == sorted(b.edges, key=repr)
 
