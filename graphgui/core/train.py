@@ -360,6 +360,9 @@ class Trainer:
         # Optimizer; L2 on the weights unless told which parameters.
         if s.l2_params is not None:
             l2_ids = [self._lookup(graph, ref, "L2") for ref in s.l2_params]
+            for ref, pid in zip(s.l2_params, l2_ids, strict=True):
+                if pid not in self.param_names:
+                    raise TrainingError(f"l2_params: {ref!r} is not a parameter the loss uses")
         else:
             l2_ids = [
                 pid for pid in param_ids
@@ -402,13 +405,15 @@ class Trainer:
                 f"the loss {self.program.graph_node(self.loss_id).title} must be a single number; "
                 f"it has shape {np.shape(loss)}", self.loss_id
             )
-        if self._train_labels is not None:
+        if ds is not None and self.predict_id is not None:
+            # A prediction shaped unlike Y would broadcast against it in the loss: (m,)
+            # against (m, 1) is an (m, m) "loss" that trains, silently, the wrong thing.
             p = self._prediction(vals)
-            if p is None or self._classes(p).shape != self._train_labels.shape:
+            if np.shape(p) != ds.Y_train.shape:
                 raise TrainingError(
-                    f"the prediction node {self.predict_title} has shape {np.shape(p)}, which "
-                    f"does not give one class per sample for {ds.n_train} samples along axis "
-                    f"{ds.sample_axis}",
+                    f"the prediction {self.predict_title} has shape {np.shape(p)} but Y has "
+                    f"shape {ds.Y_train.shape} ({ds.n_train} samples along axis "
+                    f"{ds.sample_axis})",
                     self.predict_id,
                 )
 

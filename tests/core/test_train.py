@@ -585,6 +585,15 @@ def test_unusable_graphs_are_refused_with_one_line(moons, edit, kwargs, message)
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+def test_a_prediction_shaped_unlike_y_is_refused():
+    three = make_dataset({"kind": "blobs", "centers": 3, "n": 60})
+    with pytest.raises(TrainingError, match=r"the prediction A2 has shape \(1, 42\) but Y has "
+                                            r"shape \(3, 42\)"):
+        Trainer(mlp_graph([2, 4, 1]), dataset=three)
+    with pytest.raises(TrainingError, match="l2_params: 'X' is not a parameter the loss uses"):
+        Trainer(mlp_graph([2, 4, 3]), dataset=three, l2_params=["X"])
+
+
 def test_a_loss_must_be_a_single_number():
     g, w = scalar_graph([("sin", "f")], np.array([1.0, 2.0]))
     with pytest.raises(TrainingError, match=r"^the loss f must be a single number; it has shape"):
