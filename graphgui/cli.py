@@ -330,7 +330,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_step(args: argparse.Namespace) -> int:
-    from .core.explain import explain_backward, explain_forward, markdown_table
+    from .core.explain import explain_backward, explain_forward, log_rows, markdown_table
 
     graph = load_graph(args)
     program = _program(graph, args)
@@ -343,7 +343,7 @@ def cmd_step(args: argparse.Namespace) -> int:
         print("## Forward pass\n")
         print("\n".join(f"{k}. `{line.text}`" for k, line in enumerate(forward, 1)))
         print("\n## Backward pass\n")
-        print(markdown_table(backward, p))
+        print(markdown_table(log_rows(program, backward, p)), end="")
         return EXIT_OK
     print("Forward pass")
     for k, line in enumerate(forward, 1):

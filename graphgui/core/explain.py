@@ -7,8 +7,10 @@ registered formula (``dz3/dw5 = A1``) evaluated with this node's numbers.
 
 from __future__ import annotations
 
+import csv
+import io
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .engine import Program, Step
@@ -193,16 +195,40 @@ def explain_step(
     return StepExplanation(number, step.node_id, heading, tuple(terms))
 
 
-def markdown_table(explanations: list[StepExplanation], precision: int = 4) -> str:
-    """The step log as a Markdown table (step, node, local derivative, upstream, contribution,
-    total)."""
-    rows = [
-        "| step | node | gradient | local derivative | upstream | contribution | total |",
-        "|---:|---|---|---|---:|---:|---:|",
-    ]
+LOG_HEADER = ("step", "node", "gradient", "local derivative", "upstream", "contribution", "total")
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One row of the step log: what one backward step added to one input."""
+
+    step: int
+    node: str
+    gradient: str
+    local: str
+    upstream: str
+    contribution: str
+    total: str
+
+    @property
+    def cells(self) -> list[str]:
+        return [
+            str(self.step),
+            self.node,
+            self.gradient,
+            self.local,
+            self.upstream,
+            self.contribution,
+            self.total,
+        ]
+
+
+def log_rows(
+    program: Program, explanations: Iterable[StepExplanation], precision: int = 4
+) -> list[LogRow]:
+    """The step log (step, node, gradient, local derivative, upstream, contribution, total)."""
+    rows = []
     for ex in explanations:
-        if not ex.terms:
-            continue
         for t in ex.terms:
             local = f"{t.local} = {t.local_formula}"
             if t.local_value is not None:
@@ -210,16 +236,35 @@ def markdown_table(explanations: list[StepExplanation], precision: int = 4) -> s
                 if number != t.local_formula:
                     local += f" = {number}"
             rows.append(
-                f"| {ex.number} | {symbol_of(ex)} | {t.gradient} | {_md(local)} | "
-                f"{_md(t.upstream)} = {format_value(t.upstream_value, precision)} | "
-                f"{format_value(t.contribution, precision)} | "
-                f"{format_value(t.total, precision)} |"
+                LogRow(
+                    ex.number,
+                    symbol(program, ex.node_id),
+                    t.gradient,
+                    local,
+                    f"{t.upstream} = {format_value(t.upstream_value, precision)}",
+                    format_value(t.contribution, precision),
+                    format_value(t.total, precision),
+                )
             )
-    return "\n".join(rows)
+    return rows
 
 
-def symbol_of(ex: StepExplanation) -> str:
-    return ex.heading.split(" ", 1)[0].rstrip(":")
+def markdown_table(rows: Iterable[LogRow]) -> str:
+    """The step log as a Markdown table."""
+    lines = ["| " + " | ".join(LOG_HEADER) + " |", "|---:|---|---|---|---|---:|---:|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_md(c) for c in row.cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(rows: Iterable[LogRow]) -> str:
+    """The step log as CSV, with a header row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(LOG_HEADER)
+    for row in rows:
+        writer.writerow(row.cells)
+    return buffer.getvalue()
 
 
 def _md(text: str) -> str:

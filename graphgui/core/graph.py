@@ -305,9 +305,9 @@ class Graph:
         elif not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
             raise GraphError(f"{node_id!r} is not a valid node id (letters, digits, _ . -)")
         if name is not None:
-            self._check_free_name(name, None)
+            self.check_free_name(name, None)
         if spec.is_source:
-            value = 0.0 if value is None else self._coerce_value(value, name or node_id)
+            value = 0.0 if value is None else self.coerce_value(value, name or node_id)
         elif value is not None:
             raise GraphError(f"only input, constant and parameter nodes hold a value ({op})")
         node = Node(node_id, spec.name, name, checked, value, _finite_pos(pos, name or node_id))
@@ -371,7 +371,7 @@ class Graph:
     def rename(self, node_id: str, name: str | None) -> None:
         node = self.node(node_id)
         if name is not None:
-            self._check_free_name(name, node_id)
+            self.check_free_name(name, node_id)
         if node.name != name:
             if node.name is not None:
                 del self._by_name[node.name]
@@ -385,7 +385,7 @@ class Graph:
         node = self.node(node_id)
         if not node.is_source:
             raise GraphError(f"{node.title} is computed by {node.op}; it holds no value")
-        value = self._coerce_value(value, node.title)
+        value = self.coerce_value(value, node.title)
         if not values_equal(node.value, value):
             node.value = value
             self.node_changed.emit(node, "value")
@@ -447,14 +447,16 @@ class Graph:
             return inputs.index(port)
         return port
 
-    def _check_free_name(self, name: str, node_id: str | None) -> None:
+    def check_free_name(self, name: str, node_id: str | None = None) -> None:
+        """Refuse ``name`` unless it is valid and unused (by nodes other than ``node_id``)."""
         check_name(name)
         other = self.find(name)
         if other is not None and other.id != node_id:
             raise GraphError(f"the name {name!r} is already used by another node")
 
     @staticmethod
-    def _coerce_value(value: Any, where: str) -> Value:
+    def coerce_value(value: Any, where: str) -> Value:
+        """``value`` as a graph value, or a GraphError naming ``where``."""
         try:
             return to_value(value)
         except ValueError as exc:

@@ -7,8 +7,6 @@ the GUI can redraw any position from scratch.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +15,18 @@ from typing import Any
 import numpy as np
 
 from .engine import Program
-from .explain import ForwardLine, StepExplanation, Term, explain_backward, explain_forward, symbol
+from .explain import (
+    ForwardLine,
+    LogRow,
+    StepExplanation,
+    Term,
+    csv_table,
+    explain_backward,
+    explain_forward,
+    log_rows,
+    markdown_table,
+    symbol,
+)
 from .graph import Graph
 from .values import Value, format_value, to_value
 
@@ -34,19 +43,6 @@ class Position:
 
     forward: int = 0
     backward: int = 0
-
-
-@dataclass(frozen=True)
-class LogRow:
-    """One row of the step log: what one backward step added to one input."""
-
-    step: int
-    node: str
-    gradient: str
-    local: str
-    upstream: str
-    contribution: str
-    total: str
 
 
 @dataclass(frozen=True)
@@ -242,42 +238,15 @@ class Stepper:
     # ---- step log --------------------------------------------------------------------------
 
     def log_rows(self) -> list[LogRow]:
-        p = self.precision
-        rows = []
-        for ex in self.backward_steps[: self.position.backward]:
-            for term in ex.terms:
-                local = f"{term.local} = {term.local_formula}"
-                if term.local_value is not None:
-                    number = format_value(term.local_value, p)
-                    if number != term.local_formula:
-                        local += f" = {number}"
-                rows.append(
-                    LogRow(
-                        ex.number,
-                        symbol(self.program, ex.node_id),
-                        term.gradient,
-                        local,
-                        f"{term.upstream} = {format_value(term.upstream_value, p)}",
-                        format_value(term.contribution, p),
-                        format_value(term.total, p),
-                    )
-                )
-        return rows
+        """The step log up to the current position."""
+        done = self.backward_steps[: self.position.backward]
+        return log_rows(self.program, done, self.precision)
 
     def log_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(LOG_HEADER)
-        for row in self.log_rows():
-            writer.writerow(_row_cells(row))
-        return buffer.getvalue()
+        return csv_table(self.log_rows())
 
     def log_markdown(self) -> str:
-        lines = ["| " + " | ".join(LOG_HEADER) + " |", "|---:|---|---|---|---|---:|---:|"]
-        for row in self.log_rows():
-            cells = [c.replace("|", "\\|") for c in _row_cells(row)]
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
+        return markdown_table(self.log_rows())
 
     # ---- gradient descent ------------------------------------------------------------------
 
@@ -327,21 +296,6 @@ class Stepper:
             (t.text for ex in self.backward_steps for t in ex.terms if t is term), term.text
         )
         return QuizVerdict(local_ok, total_ok, term.local_value, term.contribution, working)
-
-
-LOG_HEADER = ("step", "node", "gradient", "local derivative", "upstream", "contribution", "total")
-
-
-def _row_cells(row: LogRow) -> list[str]:
-    return [
-        str(row.step),
-        row.node,
-        row.gradient,
-        row.local,
-        row.upstream,
-        row.contribution,
-        row.total,
-    ]
 
 
 def _close(answer: Any, expected: Value | None, rel_tol: float) -> bool:

@@ -17,9 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from graphgui.core.graph import Graph, GraphError, check_name
+from graphgui.core.graph import Graph, GraphError
 from graphgui.core.ops import OpError, get_op
-from graphgui.core.values import to_value, values_equal
+from graphgui.core.values import values_equal
 
 from . import commands as cmd
 
@@ -86,9 +86,9 @@ class Document(QObject):
         except OpError as exc:
             raise GraphError(str(exc)) from None
         if name is not None:
-            self._check_name(name, None)
+            self.graph.check_free_name(name, None)
         if value is not None:
-            self._check_value(value, name or op)
+            self.graph.coerce_value(value, name or op)
         command = cmd.AddNodeCommand(
             self.graph, spec.name, pos, name=name, params=params, value=value
         )
@@ -158,14 +158,14 @@ class Document(QObject):
         if self.graph.node(node_id).name == name:
             return
         if name is not None:
-            self._check_name(name, node_id)
+            self.graph.check_free_name(name, node_id)
         self.push(cmd.RenameCommand(self.graph, node_id, name))
 
     def set_value(self, node_id: str, value: Any) -> None:
         node = self.graph.node(node_id)
         if not node.is_source:
             raise GraphError(f"{node.title} is computed by {node.op}; it holds no value")
-        value = self._check_value(value, node.title)
+        value = self.graph.coerce_value(value, node.title)
         if not values_equal(node.value, value):
             self.push(cmd.SetValueCommand(self.graph, node_id, value))
 
@@ -201,21 +201,6 @@ class Document(QObject):
         command = cmd.InsertGraphCommand(self.graph, sub, offset, text, take_output)
         self.push(command)
         return command.node_ids
-
-    # ---- validation ----------------------------------------------------------------------
-
-    def _check_name(self, name: str, node_id: str | None) -> None:
-        check_name(name)
-        other = self.graph.find(name)
-        if other is not None and other.id != node_id:
-            raise GraphError(f"the name {name!r} is already used by another node")
-
-    @staticmethod
-    def _check_value(value: Any, where: str) -> Any:
-        try:
-            return to_value(value)
-        except ValueError as exc:
-            raise GraphError(f"{where}: {exc}") from None
 
 
 def subgraph(graph: Graph, node_ids: Iterable[str]) -> Graph:
