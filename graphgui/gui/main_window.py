@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbars()
         self._connect()
+        from .panels.stepper import install as install_stepper
+
+        self.stepper_panel = install_stepper(self)
         self.set_document(document or Document())
         self._restore_settings()
 

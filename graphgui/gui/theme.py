@@ -39,6 +39,7 @@ class Colors:
     label_halo: str
     chip_fill: str
     valid: str
+    step: str  # the stepper's current node and the wires it works on
 
 
 LIGHT = Colors(
@@ -58,6 +59,7 @@ LIGHT = Colors(
     label_halo="#f6f7f9",
     chip_fill="#eef2f7",
     valid="#16a34a",
+    step="#f59e0b",
 )
 
 DARK = Colors(
@@ -77,6 +79,7 @@ DARK = Colors(
     label_halo="#1c1f24",
     chip_fill="#343a44",
     valid="#4ade80",
+    step="#fbbf24",
 )
 
 
@@ -119,6 +122,9 @@ class Theme:
         p["wire_selected"] = _pen(c.selection, 2.0)
         p["wire_drag"] = _pen(c.selection, 1.8, Qt.DashLine)
         p["valid"] = _pen(c.valid, 2.0)
+        p["step"] = _pen(c.step, 3.0)
+        p["wire_step"] = _pen(c.step, 3.0)
+        p["partial"] = _pen(c.grad, 1.0, Qt.DashLine)
         p["grid_minor"] = _pen(c.grid_minor)
         p["grid_major"] = _pen(c.grid_major)
         p["none"] = QPen(Qt.NoPen)
@@ -133,6 +139,7 @@ class Theme:
         b["value"] = QBrush(QColor(c.value))
         b["background"] = QBrush(QColor(c.background))
         b["error"] = QBrush(QColor(c.error))
+        b["step_halo"] = QBrush(_alpha(c.step, 60 if dark else 45))
         for cat, col in CATEGORY_COLORS.items():
             base = QColor(col)
             theme.category_pens[cat] = _pen(base)

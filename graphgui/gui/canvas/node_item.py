@@ -95,6 +95,11 @@ class NodeItem(QGraphicsItem):
         self.has_stub = False
         self.value_text = ""
         self.grad_text = ""
+        # The stepper's overlay: "current", "pending" (dimmed) or ""; a badge under the node
+        # with its value ("value"), gradient ("grad") or running sum at a fan-out ("partial").
+        self.step_state = ""
+        self.badge_text = ""
+        self.badge_kind = ""
         self._syncing = False
         # Tooltips are set on first hover: setToolTip for 5,000 nodes at open costs 0.3 s.
         self._tooltip_set = False
@@ -157,7 +162,17 @@ class NodeItem(QGraphicsItem):
     def _stub_geometry(self) -> None:
         if not self.has_stub:
             self._bounds = self.g.bounds
-            return
+        else:
+            self._stub_bounds()
+        if self.step_state == "current":
+            self._bounds = self._bounds.united(self.rect.adjusted(-7, -7, 7, 7))
+        if self.badge_text:
+            self.badge_rect = _label_rect(
+                self.state.fm_label, self.badge_text, 0.0, self.rect.bottom() + 5, above=False
+            )
+            self._bounds = self._bounds.united(self.badge_rect.adjusted(-2, -2, 2, 2))
+
+    def _stub_bounds(self) -> None:
         o = self.output
         fm = self.state.fm_label
         mid = o.x() + STUB / 2 + 2
@@ -175,12 +190,13 @@ class NodeItem(QGraphicsItem):
             self._syncing = False
 
     def set_evaluation(
-        self, value: Any, grad: Any, error: str | None, is_output: bool, is_sink: bool
+        self, value: Any, grad: Any, error: str | None, is_output: bool, is_sink: bool,
+        precision: int = 4,
     ) -> None:
         """Show the latest evaluation: error state and, for sinks, the value on the stub."""
         has_stub = is_sink or is_output
-        value_text = format_value(value) if has_stub and value is not None else ""
-        grad_text = format_value(grad) if is_output and grad is not None else ""
+        value_text = format_value(value, precision) if has_stub and value is not None else ""
+        grad_text = format_value(grad, precision) if is_output and grad is not None else ""
         if (
             error == self.error and is_output == self.is_output and has_stub == self.has_stub
             and value_text == self.value_text and grad_text == self.grad_text
@@ -192,6 +208,15 @@ class NodeItem(QGraphicsItem):
         self._stub_geometry()
         if self._tooltip_set or error:
             self._update_tooltip()
+        self.update()
+
+    def set_step(self, state: str = "", badge: str = "", kind: str = "") -> None:
+        """The stepper's overlay for this node (all empty: the normal picture)."""
+        if (state, badge, kind) == (self.step_state, self.badge_text, self.badge_kind):
+            return
+        self.step_state, self.badge_text, self.badge_kind = state, badge, kind
+        self.prepareGeometryChange()
+        self._stub_geometry()
         self.update()
 
     def tooltip_text(self) -> str:
@@ -273,8 +298,13 @@ class NodeItem(QGraphicsItem):
         fill = t.brushes["error_fill"] if self.error else t.brushes["fill"]
         drag = st.drag_valid
         dimmed = drag is not None and self.node_id not in drag
-        if dimmed:
+        step = self.step_state
+        if dimmed or step == "pending":
             painter.setOpacity(0.35)
+        if step == "current":
+            painter.setPen(t.pens["step"])
+            painter.setBrush(t.brushes["step_halo"])
+            painter.drawRoundedRect(self.rect.adjusted(-4, -4, 4, 4), RADIUS + 3, RADIUS + 3)
         if st.lod < LOD_SIMPLE:
             painter.setPen(border)
             painter.setBrush(t.category_brushes[self.category] if not self.error else fill)
@@ -322,6 +352,23 @@ class NodeItem(QGraphicsItem):
         if self.has_stub:
             self._paint_stub(painter)
         paint_port(painter, self.output, port_pen, out_brush)
+        if self.badge_text:
+            painter.setOpacity(1.0)  # news about a dimmed node: its gradient is arriving
+            self._paint_badge(painter)
+
+    def _paint_badge(self, painter: QPainter) -> None:
+        st = self.state
+        t = st.theme
+        kind = self.badge_kind
+        if not (st.show_values if kind == "value" else st.show_grads):
+            return
+        painter.setFont(t.label_font)
+        pen = t.pens["value"] if kind == "value" else t.pens["grad"]
+        _paint_label(painter, t, self.badge_rect, self.badge_text, pen)
+        if kind == "partial":  # a dashed frame: this sum is still growing
+            painter.setPen(t.pens["partial"])
+            painter.setBrush(t.brushes["none"])
+            painter.drawRoundedRect(self.badge_rect, 3, 3)
 
     def _paint_stub(self, painter: QPainter) -> None:
         st = self.state

@@ -8,6 +8,8 @@ graph are shown the same way. Without a Document the scene is a read-only pictur
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouse
 
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Edge, Graph, GraphError, Node
+from graphgui.core.values import format_value
 
 from ..theme import Theme, current_theme
 from .node_item import NodeItem
@@ -31,6 +34,24 @@ MARGIN = 3000.0
 # paint nothing), so a full repaint of 5,000 nodes costs milliseconds, not one Python
 # paint() call per item.
 OVERVIEW_ZOOM = 0.4
+
+
+@dataclass(frozen=True)
+class StepOverlay:
+    """What the stepper shows on the canvas in place of the full evaluation: only what the
+    steps taken so far have computed. Built by the stepper panel from a core Stepper."""
+
+    phase: str = "forward"  # or "backward"
+    current: str | None = None  # the node of the last step (highlighted)
+    edges: frozenset[tuple[str, str]] = frozenset()  # (src, dst) wires of the current step
+    values: Mapping[str, Any] = field(default_factory=dict)  # values computed so far
+    grads: Mapping[str, Any] = field(default_factory=dict)  # complete gradients so far
+    partial: Mapping[str, tuple[Any, int, int]] = field(default_factory=dict)  # fan-out sums
+    pending: frozenset[str] = frozenset()  # nodes the current pass has not reached (dimmed)
+    wire_grads: Mapping[tuple[str, int], Any] = field(default_factory=dict)  # by (dst, port)
+    output: str | None = None
+    hide_grads: bool = False  # quiz mode
+    precision: int = 4
 
 
 class CanvasState:
@@ -87,6 +108,8 @@ class GraphScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.wire_items: dict[tuple[str, int], WireItem] = {}
         self.evaluation: Evaluation | None = None
+        self._wire_grads: dict = {}
+        self.overlay: StepOverlay | None = None
         self._drag: tuple[PortRef, DragWire] | None = None
         self._press_pos: dict[str, QPointF] = {}
         self.overview = False
@@ -180,11 +203,18 @@ class GraphScene(QGraphicsScene):
     # ---- evaluation ----------------------------------------------------------------------
 
     def apply_evaluation(self, ev: Evaluation | None, wire_grads: dict | None = None) -> None:
-        """Show values, gradients and errors of an evaluation on nodes and wires."""
+        """Show values, gradients and errors of an evaluation on nodes and wires (kept for
+        later while a step overlay is shown)."""
         self.evaluation = ev
+        self._wire_grads = wire_grads or {}
+        if self.overlay is None:
+            self._show_evaluation()
+
+    def _show_evaluation(self) -> None:
+        ev = self.evaluation
         if ev is None:
             return
-        wire_grads = wire_grads or {}
+        wire_grads = self._wire_grads
         errors = dict(ev.errors)
         if ev.nonfinite is not None and ev.nonfinite[0] not in errors:
             errors[ev.nonfinite[0]] = ev.nonfinite[1]
@@ -197,6 +227,54 @@ class GraphScene(QGraphicsScene):
             )
         for key, wire in self.wire_items.items():
             wire.set_texts(values.get(wire.src.node_id), wire_grads.get(key))
+        self.state.overview_cache = None
+
+    def set_overlay(self, overlay: StepOverlay | None) -> None:
+        """Show a stepper position instead of the evaluation; None: back to the evaluation."""
+        was = self.overlay
+        self.overlay = overlay
+        if overlay is not None:
+            self._show_overlay(overlay)
+        elif was is not None:
+            for item in self.node_items.values():
+                item.set_step()
+            for wire in self.wire_items.values():
+                wire.set_step()
+            self._show_evaluation()
+
+    def _show_overlay(self, o: StepOverlay) -> None:
+        p = o.precision
+        grads = {} if o.hide_grads else o.grads
+        for nid, item in self.node_items.items():
+            is_out = nid == o.output
+            item.set_evaluation(
+                o.values.get(nid), grads.get(nid) if is_out else None, None, is_out,
+                not item.wires_out, p,
+            )
+            state = "current" if nid == o.current else ("pending" if nid in o.pending else "")
+            badge, kind = "", ""
+            if o.phase == "backward" and not o.hide_grads:
+                if nid in grads:
+                    badge, kind = f"∂ {format_value(grads[nid], p)}", "grad"
+                elif nid in o.partial:
+                    total, got, need = o.partial[nid]
+                    if got < need:  # more contributions to come
+                        badge = f"{format_value(total, p)} + …  ({got} of {need})"
+                        kind = "partial"
+                    elif need > 1:  # all in, summed; the node's own step comes later
+                        badge, kind = f"Σ {format_value(total, p)}  ({got} of {need})", "grad"
+                    else:
+                        badge, kind = f"∂ {format_value(total, p)}", "grad"
+            elif o.phase == "forward" and nid == o.current and nid in o.values:
+                badge, kind = f"= {format_value(o.values[nid], p)}", "value"
+            item.set_step(state, badge, kind)
+        wire_grads = {} if o.hide_grads else o.wire_grads
+        for key, wire in self.wire_items.items():
+            src, dst = wire.src.node_id, wire.dst.node_id
+            wire.set_texts(o.values.get(src), wire_grads.get(key), p)
+            wire.set_step(
+                "current" if (src, dst) in o.edges else ("pending" if dst in o.pending else "")
+            )
         self.state.overview_cache = None
 
     def set_show_values(self, on: bool) -> None:

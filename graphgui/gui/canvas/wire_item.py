@@ -36,6 +36,7 @@ class WireItem(QGraphicsItem):
         self.state = state
         self.value_text = ""
         self.grad_text = ""
+        self.step_state = ""  # the stepper's overlay: "current", "pending" (dimmed) or ""
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemUsesExtendedStyleOption)
         self.setZValue(-1)
         self._shape: QPainterPath | None = None
@@ -53,9 +54,14 @@ class WireItem(QGraphicsItem):
         if self.dst.wires_in.get(self.port) is self:
             del self.dst.wires_in[self.port]
 
-    def set_texts(self, value: Any, grad: Any) -> None:
-        value_text = "" if value is None else format_value(value)
-        grad_text = "" if grad is None else format_value(grad)
+    def set_step(self, state: str = "") -> None:
+        if state != self.step_state:
+            self.step_state = state
+            self.update()
+
+    def set_texts(self, value: Any, grad: Any, precision: int = 4) -> None:
+        value_text = "" if value is None else format_value(value, precision)
+        grad_text = "" if grad is None else format_value(grad, precision)
         if value_text != self.value_text or grad_text != self.grad_text:
             self.value_text, self.grad_text = value_text, grad_text
             self.prepareGeometryChange()
@@ -103,7 +109,13 @@ class WireItem(QGraphicsItem):
         if partial and not self.path.intersects(exposed):
             return
         selected = self.isSelected()  # cheaper than flag-enum arithmetic
-        painter.setPen(t.pens["wire_selected"] if selected else t.pens["wire"])
+        step = self.step_state
+        if step == "pending":
+            painter.setOpacity(0.35)
+        painter.setPen(
+            t.pens["wire_step"] if step == "current"
+            else t.pens["wire_selected"] if selected else t.pens["wire"]
+        )
         painter.setBrush(t.brushes["none"])
         painter.drawPath(self.path)
         if st.lod < LOD_SIMPLE:

@@ -1,0 +1,463 @@
+"""The stepper dock: buttons and keys, canvas overlay, chain-rule text, log export, gradient
+descent as one undo step, gradient check badges, quiz, resets on edits, failing graphs.
+
+Expected numbers are worked out by hand here (chain rule on paper), never read from the
+Stepper under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from typing import Any
+
+import pytest
+from gui_helpers import settle
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtTest import QTest
+
+from graphgui.core.examples import load_example
+from graphgui.core.expr import parse
+from graphgui.core.ops import OpSpec, register, unregister
+from graphgui.gui.document import Document
+
+CHAIN = "x = -2; y = 5; z = -4; q = x + y; f = q * z"
+
+
+def ids(graph: Any) -> dict[str, str]:
+    return {n.name: n.id for n in graph if n.name}
+
+
+def open_graph(window: Any, qtbot: Any, graph: Any) -> Any:
+    window.set_document(Document(graph))
+    settle(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is not None, timeout=2000)
+    return window.stepper_panel
+
+
+def click(panel: Any, name: str) -> None:
+    button = panel.tool_button(name)
+    assert button.isEnabled(), f"{name} is disabled"
+    QTest.mouseClick(button, Qt.LeftButton)
+
+
+def key(window: Any, sequence: str) -> None:
+    """Press a shortcut on the window as the user does (one key with its modifiers)."""
+    combo = QKeySequence(sequence)[0]
+    QTest.keyClick(window, combo.key(), combo.keyboardModifiers())
+
+
+def current_items(window: Any) -> list[str]:
+    return [nid for nid, item in window.scene.node_items.items() if item.step_state == "current"]
+
+
+def text(panel: Any) -> str:
+    return panel.step_view.toPlainText()
+
+
+# ---- stepping with buttons and keys ------------------------------------------------------
+
+
+def test_buttons_and_keys_step_forward_backward_and_back(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    g = window.document.graph
+    n = ids(g)
+    q, f = n["q"], n["f"]
+    assert window.scene.overlay is None  # not stepping: the full evaluation is shown
+    assert window.scene.node_items[f].grad_text == "1"
+
+    click(panel, "forward")
+    assert current_items(window) == [q]
+    assert "q = x + y = (-2) + 5 = 3" in text(panel)  # -2 + 5 = 3
+    assert "Forward step 1 of 2" in panel.position_label.text()
+    # f is not computed yet: dimmed, no value on its output, q's value on its wire.
+    assert window.scene.node_items[f].step_state == "pending"
+    assert window.scene.node_items[f].value_text == ""
+    assert window.scene.wire_items[(f, 0)].value_text == "3"
+    assert window.scene.node_items[q].badge_text == "= 3"
+
+    key(window, "F10")
+    assert current_items(window) == [f]
+    assert "f = q * z = 3 * (-4) = -12" in text(panel)  # 3 * -4 = -12
+    assert window.scene.node_items[f].value_text == "-12"
+    assert not panel.action_forward.isEnabled()
+
+    key(window, "F11")  # backward step 1: at f, df/df = 1
+    assert current_items(window) == [f]
+    body = text(panel)
+    assert "df/dq = df/df * df/dq = 1 * (-4) = -4" in body  # d(qz)/dq = z = -4
+    assert "df/dz = df/df * df/dz = 1 * 3 = 3" in body  # d(qz)/dz = q = 3
+    assert "Backward step 1 of" in panel.position_label.text()
+    # The wires f works on are highlighted and carry the new contributions.
+    assert window.scene.wire_items[(f, 0)].step_state == "current"
+    assert window.scene.wire_items[(f, 0)].grad_text == "-4"
+    assert window.scene.wire_items[(f, 1)].grad_text == "3"
+    assert window.scene.wire_items[(q, 0)].grad_text == ""  # q not visited yet
+    assert window.scene.node_items[q].step_state == "pending"
+
+    click(panel, "backward")  # at q: dq/dx = dq/dy = 1
+    assert current_items(window) == [q]
+    assert "df/dx = df/dq * dq/dx = (-4) * 1 = -4" in text(panel)
+    assert window.scene.wire_items[(q, 0)].grad_text == "-4"
+    assert window.scene.node_items[q].badge_text == "∂ -4"
+
+    click(panel, "back")  # back to the state before: at f again
+    assert current_items(window) == [f]
+    assert window.scene.wire_items[(q, 0)].grad_text == ""
+    key(window, "F9")
+    assert current_items(window) == [f] and "Forward step 2 of 2" in panel.position_label.text()
+
+    key(window, "Shift+F9")  # reset: the canvas shows the full evaluation again
+    assert window.scene.overlay is None
+    assert current_items(window) == []
+    assert window.scene.wire_items[(q, 0)].grad_text == "-4"  # the evaluation's gradient
+    assert not panel.action_back.isEnabled() and not panel.action_reset.isEnabled()
+
+
+def test_run_to_end_and_run_to_selected_node(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    n = ids(window.document.graph)
+    view = window.view
+
+    def select_by_click(name: str) -> None:
+        item = window.scene.node_items[n[name]]
+        point = view.mapFromScene(item.sceneBoundingRect().center())
+        QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, point)
+        assert window.scene.selected_node_ids() == [n[name]]
+
+    select_by_click("q")
+    click(panel, "run_node")  # through the forward pass (q is step 1), stops at q
+    assert current_items(window) == [n["q"]] and "Forward step 1" in panel.position_label.text()
+    key(window, "Ctrl+F10")  # again: on to q's backward step
+    assert current_items(window) == [n["q"]] and "Backward step 2" in panel.position_label.text()
+    select_by_click("f")  # f is behind: refused with a reason, no move
+    key(window, "Ctrl+F10")
+    assert current_items(window) == [n["q"]]
+    assert "no step ahead" in window.statusBar().currentMessage()
+    select_by_click("x")
+    key(window, "Ctrl+F10")
+    assert current_items(window) == [n["x"]]
+    assert "df/dx = -4" in text(panel)  # x's gradient is complete: df/dq * dq/dx = -4
+    assert window.scene.node_items[n["x"]].badge_text == "∂ -4"
+
+    key(window, "Shift+F11")
+    assert "gradients complete" in panel.position_label.text()
+    assert not panel.action_backward.isEnabled() and not panel.action_run_end.isEnabled()
+    grads = {name: window.scene.node_items[n[name]].badge_text for name in "xyzq"}
+    assert grads == {"x": "∂ -4", "y": "∂ -4", "z": "∂ 3", "q": "∂ -4"}
+
+
+def test_shortcuts_are_listed_and_in_tooltips(window: Any) -> None:
+    rows = dict(window.shortcut_rows())
+    panel = window.stepper_panel
+    expected = {"Forward Step": "F10", "Backward Step": "F11", "Step Back": "F9",
+                "Run to End": "Shift+F11", "Run to Selected Node": "Ctrl+F10",
+                "Reset Stepper": "Shift+F9"}
+    for name, keys in expected.items():
+        native = QKeySequence(keys).toString(QKeySequence.NativeText)
+        assert rows[name] == native
+    assert "(F10)" in panel.action_forward.toolTip()
+    # No clash with the editor's own shortcuts.
+    all_keys = [k for _, keys in window.shortcut_rows() for k in keys.split(", ") if k]
+    step_keys = [QKeySequence(k).toString(QKeySequence.NativeText) for k in expected.values()]
+    for k in step_keys:
+        assert all_keys.count(k) == 1, k
+    dock = window.findChild(type(panel.dock), "stepperDock")
+    assert dock is panel.dock and panel.toolbar.objectName() == "stepperToolbar"
+
+
+# ---- fan-out: partial contributions, then the sum ----------------------------------------
+
+
+def network_by_hand() -> dict[str, float]:
+    """The 2-2-2 example's gradients by the chain rule (linear hidden layer, sigmoid
+    outputs, E = 1/2 (y1 - A3)^2 + 1/2 (y2 - A4)^2)."""
+    x1, x2 = 0.85, 0.5
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.75, 0.55, 0.05, 0.05, 0.05, 0.015, 0.85, 0.95
+    b1, b2, b3, b4 = 0.25, 0.15, 0.15, 0.25
+    y1, y2 = 0.01, 0.99
+    z1 = w1 * x1 + w2 * x2 + b1
+    z2 = w3 * x1 + w4 * x2 + b2
+    z3 = w5 * z1 + w6 * z2 + b3
+    z4 = w7 * z1 + w8 * z2 + b4
+    a3 = 1 / (1 + math.exp(-z3))
+    a4 = 1 / (1 + math.exp(-z4))
+    d_z3 = (a3 - y1) * a3 * (1 - a3)
+    d_z4 = (a4 - y2) * a4 * (1 - a4)
+    return {"z1": z1, "d_z3": d_z3, "d_z4": d_z4, "A1 via Z4": d_z4 * w7,
+            "A1": d_z3 * w5 + d_z4 * w7, "w5": d_z3 * z1}
+
+
+def badge_number(badge: str) -> float:
+    return float(badge.replace("∂", "").replace("Σ", "").split("+")[0].split("(")[0])
+
+
+def test_fan_out_shows_partial_contribution_then_the_sum(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, load_example("network_2_2_2"))
+    a1 = ids(window.document.graph)["A1"]
+    hand = network_by_hand()
+    item = window.scene.node_items[a1]
+    seen_partial = False
+    while panel.action_backward.isEnabled():
+        key(window, "F11")
+        if item.badge_kind == "partial":
+            seen_partial = True
+            assert "(1 of 2)" in item.badge_text
+            assert badge_number(item.badge_text) == pytest.approx(hand["A1 via Z4"], rel=1e-3)
+        if current_items(window) == [a1]:
+            break
+    assert seen_partial
+    # At A1 itself the dock writes out the sum of both contributions.
+    body = text(panel)
+    assert "upstream dE_total/dA1 = " in body and " + " in body
+    assert "2 contributions" in body
+    assert item.badge_kind == "grad"
+    assert badge_number(item.badge_text) == pytest.approx(hand["A1"], rel=1e-3)
+    # The issue's example term: dE/dw5 = dE/d(w5*A1) * A1 = 0.1342 * 1.163 = 0.156.
+    panel.reset()
+    while "dE_total/dw5 = " not in text(panel):
+        panel.backward_step()
+    assert f"dE_total/dw5 = dE_total/d(w5 * A1) * d(w5 * A1)/dw5 = {hand['d_z3']:.4g} * " \
+           f"{hand['z1']:.4g} = {hand['w5']:.4g}" in text(panel)
+
+
+# ---- the step log --------------------------------------------------------------------------
+
+
+def test_log_grows_and_exports_csv_and_markdown(window: Any, qtbot: Any, tmp_path: Any,
+                                               monkeypatch: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    model = panel.log_model
+    key(window, "F11")  # completes the forward pass
+    assert model.rowCount() == 0
+    key(window, "F11")  # at f: two rows (q and z)
+    assert model.rowCount() == 2
+    key(window, "F11")  # at q: two more (x and y)
+    assert model.rowCount() == 4
+    cells = [[model.index(r, c).data() for c in range(model.columnCount())]
+             for r in range(model.rowCount())]
+    assert [model.headerData(c, Qt.Horizontal) for c in range(7)] == [
+        "step", "node", "gradient", "local derivative", "upstream", "contribution", "total"]
+    assert cells[0] == ["1", "f", "df/dq", "df/dq = z = -4", "df/df = 1", "-4", "-4"]
+    assert cells[2] == ["2", "q", "df/dx", "dq/dx = 1", "df/dq = -4", "-4", "-4"]
+    click(panel, "back")
+    assert model.rowCount() == 2
+    click(panel, "run_end")
+
+    paths = {"csv": str(tmp_path / "log.csv"), "md": str(tmp_path / "log.md")}
+    monkeypatch.setattr(panel, "ask_export_path", lambda kind: paths[kind])
+    QTest.mouseClick(panel.export_csv_button, Qt.LeftButton)
+    with open(paths["csv"], encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["step", "node", "gradient", "local derivative", "upstream",
+                       "contribution", "total"]
+    assert ["2", "q", "df/dy", "dq/dy = 1", "df/dq = -4", "-4", "-4"] in rows
+    assert len(rows) == 1 + 4
+    QTest.mouseClick(panel.export_md_button, Qt.LeftButton)
+    with open(paths["md"], encoding="utf-8") as fh:
+        md = fh.read()
+    assert md.startswith("| step | node | gradient | local derivative |")
+    assert "| 1 | f | df/dz | df/dz = q = 3 | df/df = 1 | 3 | 3 |" in md
+    QTest.mouseClick(panel.copy_md_button, Qt.LeftButton)
+    assert QGuiApplication.clipboard().text() == md
+    # A cancelled dialog writes nothing.
+    monkeypatch.setattr(panel, "ask_export_path", lambda kind: None)
+    assert panel.export_log("csv") is None
+
+
+# ---- gradient descent --------------------------------------------------------------------
+
+
+def test_apply_gradient_descent_is_one_undo_step(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    g = window.document.graph
+    n = ids(g)
+    stack = window.document.undo_stack
+    assert not panel.apply_button.isEnabled()  # only after the backward pass
+    key(window, "Shift+F11")
+    panel.alpha_spin.setValue(0.1)
+    table = panel.update_table
+    shown = {table.item(r, 0).text(): table.item(r, 4).text() for r in range(table.rowCount())}
+    # df/dx = df/dy = z = -4, df/dz = x + y = 3; w - 0.1 * grad:
+    assert shown == {"x": "-1.6", "y": "5.4", "z": "-4.3"}
+    before = stack.count()
+    QTest.mouseClick(panel.apply_button, Qt.LeftButton)
+    assert stack.count() == before + 1
+    assert g.node(n["x"]).value == pytest.approx(-2 - 0.1 * -4)  # -1.6
+    assert g.node(n["y"]).value == pytest.approx(5 - 0.1 * -4)  # 5.4
+    assert g.node(n["z"]).value == pytest.approx(-4 - 0.1 * 3)  # -4.3
+    # Re-evaluated at once: f = (x + y) z = 3.8 * -4.3 = -16.34, shown before/after.
+    assert window.evaluator.evaluation.values[n["f"]] == pytest.approx(-16.34)
+    assert "-12 → -16.34" in panel.loss_label.text()
+    assert "-12 → -16.34" in window.statusBar().currentMessage()
+    assert panel.stepper.finished  # ready for the next update
+    QTest.mouseClick(panel.apply_button, Qt.LeftButton)  # f falls again
+    # grads now: df/dx = df/dy = z = -4.3, df/dz = x + y = 3.8
+    x2, y2, z2 = -1.6 + 0.43, 5.4 + 0.43, -4.3 - 0.38
+    assert g.node(n["z"]).value == pytest.approx(z2)
+    assert f"-16.34 → {(x2 + y2) * z2:.4g}" in panel.loss_label.text()
+    stack.undo()
+    stack.undo()
+    assert (g.node(n["x"]).value, g.node(n["y"]).value, g.node(n["z"]).value) == (-2, 5, -4)
+    assert panel.stepper is None and "reset" in window.statusBar().currentMessage()
+
+
+# ---- gradient check ----------------------------------------------------------------------
+
+
+def test_gradient_check_badges_pass_and_flag_a_wrong_rule(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    panel.tabs.setCurrentIndex(2)
+    QTest.mouseClick(panel.check_button, Qt.LeftButton)
+    table = panel.check_table
+    results = {table.item(r, 0).text(): table.item(r, 4).text() for r in range(3)}
+    assert results == {"x": "✓ pass", "y": "✓ pass", "z": "✓ pass"}
+    assert "all 3 pass" in panel.check_summary.text()
+    # d/dx x^3 is 3x^2; this rule says 2x^2 on purpose.
+    register(OpSpec(name="cube_wrong_gui", category="Functions", label="x3", doc="test only",
+                    inputs=("x",), forward=lambda x: x**3,
+                    vjps=(lambda g, out, x: g * 2 * x**2,), formula="x^3",
+                    derivatives=("2 x^2",)))
+    try:
+        open_graph(window, qtbot, parse("x = 1.5; w = param(2); f = cube_wrong_gui(x) * w"))
+        panel.check_step_edit.clear()
+        QTest.keyClicks(panel.check_step_edit, "1e-5")
+        QTest.keyClick(panel.check_step_edit, Qt.Key_Return)
+        results = {table.item(r, 0).text(): table.item(r, 4).text()
+                   for r in range(table.rowCount())}
+        assert results == {"x": "✗ FAIL", "w": "✓ pass"}  # df/dw = x^3 is right
+        row = next(r for r in range(2) if table.item(r, 0).text() == "x")
+        assert float(table.item(row, 1).text()) == pytest.approx(2 * 2 * 1.5**2, rel=1e-3)
+        assert float(table.item(row, 2).text()) == pytest.approx(2 * 3 * 1.5**2, rel=1e-3)
+        assert "1 of 2 fail" in panel.check_summary.text()
+        panel.check_step_edit.setText("-1")
+        assert panel.run_gradient_check() == []
+        assert "positive number" in panel.check_summary.text()
+    finally:
+        window.set_document(Document())
+        unregister("cube_wrong_gui")
+
+
+# ---- quiz ----------------------------------------------------------------------------------
+
+
+def test_quiz_hides_gradients_and_checks_typed_answers(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    n = ids(window.document.graph)
+    QTest.mouseClick(panel.quiz_check, Qt.LeftButton)
+    assert panel.quiz_mode
+    scene = window.scene
+    assert all(w.grad_text == "" for w in scene.wire_items.values())
+    assert scene.node_items[n["f"]].grad_text == ""
+    key(window, "F11")  # forward pass done; the question is the step at f
+    assert all(w.grad_text == "" for w in scene.wire_items.values())
+    assert "df/dq = df/df * df/dq = ?" in text(panel)
+    assert "-4" not in text(panel)  # no gradient of this step is shown
+    assert not panel.tabs.isTabEnabled(0)  # the log would give the answers away
+    assert len(panel.quiz_rows) == 2
+    (t0, local0, total0, verdict0), (t1, local1, total1, verdict1) = panel.quiz_rows
+    # Wrong: df/dq = z = -4, not 4.
+    QTest.keyClicks(local0, "4")
+    QTest.keyClicks(total0, "4")
+    QTest.keyClicks(local1, "3")
+    QTest.keyClicks(total1, "3")
+    QTest.mouseClick(panel.quiz_check_button, Qt.LeftButton)
+    assert "✗" in verdict0.text() and "✓" in verdict1.text()
+    assert "Not yet" in panel.quiz_result.text()
+    local0.clear()
+    total0.clear()
+    QTest.keyClicks(local0, "-4")
+    QTest.keyClicks(total0, "-8/2")
+    QTest.keyClick(total0, Qt.Key_Return)
+    assert "✓" in verdict0.text()
+    assert "All right" in panel.quiz_result.text()
+    QTest.mouseClick(panel.quiz_working_button, Qt.LeftButton)
+    assert "df/dq = df/df * df/dq = 1 * (-4) = -4" in panel.quiz_result.text()
+    # A typo is refused with a reason, not counted as an answer.
+    key(window, "F11")  # next question: the step at q
+    (_, local0, total0, verdict0), _ = panel.quiz_rows
+    QTest.keyClicks(total0, "minus four")
+    QTest.mouseClick(panel.quiz_check_button, Qt.LeftButton)
+    assert "not a number" in verdict0.text()
+    QTest.mouseClick(panel.quiz_check, Qt.LeftButton)  # quiz off: gradients come back
+    assert scene.wire_items[(n["f"], 0)].grad_text == "-4"
+
+
+# ---- edits, failures, tensors, precision ---------------------------------------------------
+
+
+def test_editing_while_stepping_resets_with_a_notice(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    n = ids(window.document.graph)
+    key(window, "F10")
+    key(window, "F10")
+    # Moving a node changes no number: stepping goes on.
+    window.document.move_nodes({n["x"]: (10.0, 20.0)})
+    assert current_items(window) == [n["f"]]
+    window.document.set_value(n["x"], 1.0)
+    # At once, before any re-evaluation: no overlay, no stepper, a notice.
+    assert window.scene.overlay is None and panel.stepper is None
+    assert "reset" in window.statusBar().currentMessage()
+    assert panel.message_label.isVisible() and "reset" in panel.message_label.text()
+    settle(qtbot, window)
+    key(window, "F10")
+    key(window, "F10")  # the new numbers: (1 + 5) * -4 = -24
+    assert "f = q * z = 6 * (-4) = -24" in text(panel)
+    assert not panel.message_label.isVisible()
+    # Opening another graph resets too.
+    window.set_document(Document(parse("a = 2; b = a * a")))
+    assert panel.stepper is None and window.scene.overlay is None
+    assert "Ready" in panel.position_label.text()
+
+
+def test_failing_graph_disables_stepping(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse("a = [1, 2]; b = [1, 2, 3]; c = a + b"))
+    for name in ("forward", "backward", "run_end", "run_node"):
+        assert not panel.tool_button(name).isEnabled(), name
+    assert panel.message_label.isVisible()
+    assert "cannot be stepped through: c:" in panel.message_label.text()
+    key(window, "F10")  # the disabled shortcut does nothing
+    assert panel.stepper is None and window.scene.overlay is None
+    # Fixing the graph enables stepping again.
+    b = ids(window.document.graph)["b"]
+    window.document.set_value(b, [10, 20])
+    settle(qtbot, window)
+    assert panel.tool_button("forward").isEnabled() and not panel.message_label.isVisible()
+    click(panel, "forward")
+    assert "c = a + b = [1, 2] + [10, 20] = [11, 22]" in text(panel)
+
+
+def test_empty_graph_cannot_be_stepped(window: Any, qtbot: Any) -> None:
+    panel = window.stepper_panel
+    settle(qtbot, window)
+    assert not panel.action_forward.isEnabled()
+    assert "empty" in panel.message_label.text()
+
+
+def test_tensor_graph_shows_shapes_and_norms(window: Any, qtbot: Any) -> None:
+    panel = open_graph(
+        window, qtbot, parse("W = param([[1, 2, 3], [4, 5, 6]]); x = [1, 1, 1]; "
+                             "h = W @ x; L = sum(h)"))
+    n = ids(window.document.graph)
+    key(window, "F10")  # h = W @ x = [6, 15]
+    assert "[6, 15]" in text(panel)
+    key(window, "Shift+F11")
+    # dL/dW = ones(2) outer x = a 2x3 matrix of ones, norm sqrt(6) = 2.449.
+    badge = window.scene.node_items[n["W"]].badge_text
+    assert badge == f"∂ [2x3] |{math.sqrt(6):.4g}|"
+    table = panel.update_table
+    assert table.item(0, 0).text() == "W"
+    assert table.item(0, 2).text() == f"[2x3] |{math.sqrt(6):.4g}|"
+
+
+def test_precision_spin_changes_the_digits(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse("x = 2; f = exp(x)"))
+    key(window, "F10")
+    assert f"= {math.exp(2):.4g}" in text(panel)  # 7.389
+    panel.precision_spin.setValue(7)
+    assert f"= {math.exp(2):.7g}" in text(panel)  # 7.389056
+    assert current_items(window) != []  # the position is kept
+    assert window.scene.node_items[ids(window.document.graph)["f"]].value_text == \
+        f"{math.exp(2):.7g}"
