@@ -598,9 +598,9 @@ class Trainer:
         A second ``run`` continues where the first stopped.
         """
         results: list[EpochResult] = []
-        # Overflow in a gradient norm or a message's summary of a diverging value is reported
-        # by the non-finite check, not as a NumPy warning (one context per run, not per epoch).
-        with np.errstate(over="ignore", invalid="ignore"):
+        # Non-finite values are reported by the loss check, not as NumPy warnings: one error
+        # state for the whole run, so the engine's passes need not enter one each.
+        with self.program.batch_mode():
             self._run(results, callback, stop, pause)
         return results
 
