@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-COMMANDS = ("eval", "check", "step", "convert", "export", "examples")
+COMMANDS = ("eval", "check", "step", "convert", "export", "train", "examples")
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -107,6 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
     with_source(p, output=False)
     p.add_argument("-o", dest="out", required=True, metavar="OUT", help="OUT.png or OUT.svg")
 
+    p = sub.add_parser("train", help="train the graph's parameters on its data set")
+    with_source(p, output=False)
+    p.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
+    p.add_argument("--lr", type=float, metavar="A", help="learning rate")
+    p.add_argument("--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam")
+    p.add_argument("--batch-size", type=int, metavar="B", help="mini-batch size (1: stochastic)")
+    p.add_argument("--full-batch", action="store_true", help="one batch of all samples")
+    p.add_argument("--l2", type=float, metavar="L", help="L2 penalty on the weights")
+    p.add_argument("--seed", type=int, metavar="S", help="seed for the mini-batch order")
+    p.add_argument(
+        "--dataset",
+        metavar="KIND|JSON",
+        help="data set when the file has none: a kind (moons, circles, xor, blobs, "
+        "sin, ising) or a JSON spec",
+    )
+    p.add_argument("-o", dest="out", metavar="FILE", help="save the trained graph here")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
     sub.add_parser("examples", help="list the bundled examples")
     return parser
 
@@ -165,9 +183,15 @@ def _run_gui(argv: list[str]) -> int:
 
 def load_graph(args: argparse.Namespace) -> Any:
     """The graph named by FILE, --expr or --example, with --set values applied."""
+    return load_document(args)[0]
+
+
+def load_document(args: argparse.Namespace) -> tuple[Any, dict | None]:
+    """The graph (with --set values applied) and the settings its file stores, if any."""
     given = [x for x in (args.file, args.expr, args.example) if x is not None]
     if len(given) != 1:
         raise CliError("give exactly one of FILE, --expr SRC or --example NAME")
+    settings = None
     if args.expr is not None:
         from .core.expr import parse
 
@@ -177,9 +201,10 @@ def load_graph(args: argparse.Namespace) -> Any:
 
         graph = load_example(args.example)
     else:
-        from .core.fileformat import load
+        from .core.fileformat import load_document as read
 
-        graph = load(args.file)
+        document = read(args.file)
+        graph, settings = document.graph, document.settings
     for item in args.set:
         name, value = _parse_assignment(item)
         node = graph.find(name)
@@ -190,7 +215,7 @@ def load_graph(args: argparse.Namespace) -> Any:
                 f"--set {name}: {name} is computed by {node.op}; only sources can be set"
             )
         graph.set_value(node.id, value)
-    return graph
+    return graph, settings
 
 
 def _parse_assignment(item: str) -> tuple[str, Any]:
@@ -387,6 +412,100 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .core import fileformat
+    from .core.train import TrainingError, TrainSettings, apply_parameters, train_graph
+
+    graph, file_settings = load_document(args)
+    settings = dict((file_settings or {}).get("training") or {})
+    overrides = {
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "batch_size": args.batch_size,
+        "l2": args.l2,
+        "seed": args.seed,
+    }
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    if args.full_batch:
+        settings["batch_size"] = None
+    if args.dataset:
+        settings["dataset"] = _dataset_spec(args.dataset)
+    if not settings.get("dataset"):
+        raise CliError(
+            "the graph has no data set: give --dataset KIND (moons, circles, xor, "
+            "blobs, sin, ising) or a JSON spec"
+        )
+    training = TrainSettings.from_dict(settings)
+    progress = _ProgressBar(training.epochs) if sys.stderr.isatty() else None
+    try:
+        report = train_graph(graph, training, progress=progress)
+    except TrainingError as exc:
+        if progress:
+            progress.finish()
+        print(f"graphgui train: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if progress:
+        progress.finish()
+    if args.out:
+        apply_parameters(graph, report.parameters)
+        fileformat.save(
+            graph, args.out, settings={**(file_settings or {}), "training": training.to_dict()}
+        )
+    if args.json:
+        print(json.dumps(report.to_dict()))
+        return EXIT_OK
+    print(f"trained {report.epochs} epochs in {report.seconds:.2f} s")
+    print(f"final loss       {report.final_loss:.4f}")
+    if report.train_accuracy is not None:
+        print(f"train accuracy   {100 * report.train_accuracy:.1f}%")
+    if report.test_accuracy is not None:
+        print(f"test accuracy    {100 * report.test_accuracy:.1f}%")
+    if args.out:
+        print(f"wrote {args.out}")
+    return EXIT_OK
+
+
+def _dataset_spec(text: str) -> dict:
+    if text.lstrip().startswith("{"):
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CliError(f"--dataset: not JSON ({exc.msg})") from None
+        if not isinstance(spec, dict):
+            raise CliError("--dataset: a JSON spec must be an object")
+        return spec
+    return {"kind": text}
+
+
+class _ProgressBar:
+    """``epoch 120/10000 [####......] loss 0.4123  ETA 3 s`` on stderr, ~10 times a second."""
+
+    def __init__(self, total: int) -> None:
+        import time
+
+        self.total = max(total, 1)
+        self.clock = time.perf_counter
+        self.start = self.last = self.clock()
+
+    def __call__(self, result: Any) -> None:
+        now = self.clock()
+        if now - self.last < 0.1 and result.epoch < self.total:
+            return
+        self.last = now
+        done = result.epoch / self.total
+        eta = (now - self.start) * (1 - done) / done if done else 0.0
+        bar = "#" * int(20 * done) + "." * (20 - int(20 * done))
+        sys.stderr.write(
+            f"\repoch {result.epoch}/{self.total} [{bar}] "
+            f"loss {result.train_loss:.4f}  ETA {eta:.0f} s "
+        )
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
+
+
 def cmd_examples(args: argparse.Namespace) -> int:
     from .core.examples import list_examples
 
@@ -404,6 +523,7 @@ _COMMAND_FUNCTIONS = {
     "step": cmd_step,
     "convert": cmd_convert,
     "export": cmd_export,
+    "train": cmd_train,
     "examples": cmd_examples,
 }
 

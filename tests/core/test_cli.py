@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from graphgui.cli import main
@@ -226,3 +227,69 @@ def test_headless_commands_load_no_qt():
     assert last == "[]"
     first = json.loads(out.stdout.splitlines()[0])
     assert first["value"] == pytest.approx(2 * math.sin(1))
+
+
+# ---- train -----------------------------------------------------------------------------------
+
+
+def _mlp_file(tmp_path, training: dict | None, loss: str = "bce") -> str:
+    from graphgui.core import fileformat
+    from graphgui.core.train import mlp_graph
+
+    if loss == "bce":
+        graph = mlp_graph([2, 4, 1], hidden="sigmoid", output="sigmoid", loss="bce", seed=0)
+    else:
+        graph = mlp_graph([1, 8, 1], hidden="tanh", output=None, loss="mse", seed=0)
+    path = tmp_path / "net.json"
+    settings = None if training is None else {"training": training}
+    fileformat.save(graph, path, settings=settings)
+    return str(path)
+
+
+def test_train_json_reports_the_keys_of_the_issue(tmp_path, capsys):
+    path = _mlp_file(tmp_path, {"dataset": {"kind": "moons"}, "epochs": 300, "lr": 0.5})
+    code, out, err = run(capsys, "train", path, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {"epochs", "final_loss", "loss_history", "train_accuracy",
+                         "test_accuracy", "seconds"}
+    assert data["epochs"] == 300 and len(data["loss_history"]) == 300
+    # The loss falls from about ln 2 (weights near 0 predict 0.5) and the net learns the moons.
+    assert data["loss_history"][0] == pytest.approx(math.log(2), abs=0.01)
+    assert data["final_loss"] < 0.45 < data["loss_history"][0]
+    assert data["test_accuracy"] > 0.75 and 0 <= data["seconds"] < 60
+
+
+def test_train_options_override_the_file_and_o_saves_the_trained_graph(tmp_path, capsys):
+    from graphgui.core import fileformat
+
+    path = _mlp_file(tmp_path, {"dataset": {"kind": "moons"}, "epochs": 5})
+    out_path = tmp_path / "trained.json"
+    code, out, err = run(capsys, "train", path, "--epochs", "40", "--optimizer", "adam",
+                         "--lr", "0.05", "--batch-size", "16", "-o", str(out_path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["epochs"] == 40
+    before = fileformat.load(path)
+    document = fileformat.load_document(out_path)
+    assert document.settings["training"]["optimizer"] == "adam"
+    assert document.settings["training"]["batch_size"] == 16
+    w_before = before.find("W1").value
+    w_after = document.graph.find("W1").value
+    assert w_after.shape == w_before.shape and not np.array_equal(w_after, w_before)
+
+
+def test_train_without_a_data_set_says_how_to_give_one(tmp_path, capsys):
+    code, out, err = run(capsys, "train", _mlp_file(tmp_path, None))
+    assert code == 2 and err.count("\n") == 1
+    assert "--dataset KIND" in err
+    code, out, err = run(capsys, "train", _mlp_file(tmp_path, None), "--dataset", "moons",
+                         "--epochs", "3", "--json")
+    assert code == 0, err
+
+
+def test_train_stops_on_a_non_finite_loss_naming_the_node(tmp_path, capsys):
+    path = _mlp_file(tmp_path, {"dataset": {"kind": "sin"}, "epochs": 50, "lr": 1e6}, "mse")
+    code, out, err = run(capsys, "train", path)
+    assert code == 1
+    assert err.count("\n") == 1
+    assert "L (mse" in err and "inf" in err
