@@ -25,7 +25,7 @@ from graphgui.core.examples import list_examples, load_example
 from graphgui.core.expr import parse
 from graphgui.gui import autosave
 from graphgui.gui.document import Document
-from graphgui.gui.files import MAX_RECENT, FileController
+from graphgui.gui.files import MAX_RECENT, FileController, install
 
 Button = QMessageBox.StandardButton
 
@@ -94,7 +94,8 @@ def make_editor(make_window: Callable[..., Any]) -> Iterator[Callable[..., tuple
 
     def make(document: Any = None, check_crashed: bool = False) -> tuple[Any, Prompts]:
         window = make_window(document)
-        fc = FileController(window, check_crashed=check_crashed)
+        # install() reuses a controller the window may already have made for itself.
+        fc = install(window, check_crashed=check_crashed)
         prompts = Prompts()
         prompts.install(fc)
         made.append(fc)
@@ -649,9 +650,9 @@ def simulate_crash(data_dir: Path, original_path: str = "") -> Path:
 def test_restore_after_crash(
     make_editor: Any, data_dir: Path, qtbot: Any, original: str
 ) -> None:
+    window, prompts = make_editor(check_crashed=False)
     folder = simulate_crash(data_dir, original)
     expected = parse("x = 3\ny = param(0.5)\nf = tanh(x * y)\n", output="f")
-    window, prompts = make_editor(check_crashed=False)
     prompts.restore = ["restore"]
     assert window.file_controller.offer_restore() == 1
     assert prompts.asked == ["restore"]
@@ -669,30 +670,30 @@ def test_restore_after_crash(
 
 
 def test_restore_is_offered_at_start(
-    make_window: Callable[..., Any], data_dir: Path, qtbot: Any
+    make_window: Callable[..., Any], data_dir: Path, qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     simulate_crash(data_dir)
     asked: list[Any] = []
 
-    class Recording(FileController):
-        def ask_restore(self, orphan: Any) -> str:
-            asked.append(orphan)
-            return "restore"
+    def ask_restore(self: FileController, orphan: Any) -> str:
+        asked.append(orphan)
+        return "restore"
 
+    monkeypatch.setattr(FileController, "ask_restore", ask_restore)
     window = make_window()
-    fc = Recording(window)  # checks for crashed sessions once the event loop runs
+    fc = install(window)  # checks for crashed sessions once the event loop runs
     try:
-        assert asked == []
         qtbot.waitUntil(lambda: bool(asked), timeout=2000)
-        assert asked[0].title == "before the crash"
+        assert len(asked) == 1 and asked[0].title == "before the crash"
         assert window.document.graph.title == "before the crash"
     finally:
         fc.shutdown()
 
 
 def test_discard_and_keep_crashed_autosaves(make_editor: Any, data_dir: Path) -> None:
-    folder = simulate_crash(data_dir)
     window, prompts = make_editor(check_crashed=False)
+    folder = simulate_crash(data_dir)
     fc = window.file_controller
     prompts.restore = ["keep"]
     assert fc.offer_restore() == 0
@@ -716,10 +717,10 @@ def test_live_sessions_are_not_offered(make_editor: Any, data_dir: Path) -> None
 
 
 def test_unreadable_autosave_is_set_aside(make_editor: Any, data_dir: Path) -> None:
-    folder = data_dir / autosave.SUBDIR
-    folder.mkdir(parents=True)
-    (folder / "old.json").write_text("{ truncated", encoding="utf-8")
     window, prompts = make_editor()
+    folder = data_dir / autosave.SUBDIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "old.json").write_text("{ truncated", encoding="utf-8")
     assert window.file_controller.offer_restore() == 0
     assert prompts.asked == []
     assert (folder / "old.corrupt").read_text(encoding="utf-8") == "{ truncated"
