@@ -356,6 +356,7 @@ def test_quiz_hides_gradients_and_checks_typed_answers(window: Any, qtbot: Any) 
     assert "df/dq = df/df * df/dq = ?" in text(panel)
     assert "-4" not in text(panel)  # no gradient of this step is shown
     assert not panel.tabs.isTabEnabled(0)  # the log would give the answers away
+    assert window.inspector.evaluation.grads == {}  # so would the inspector
     assert len(panel.quiz_rows) == 2
     (t0, local0, total0, verdict0), (t1, local1, total1, verdict1) = panel.quiz_rows
     # Wrong: df/dq = z = -4, not 4.
@@ -381,8 +382,15 @@ def test_quiz_hides_gradients_and_checks_typed_answers(window: Any, qtbot: Any) 
     QTest.keyClicks(total0, "minus four")
     QTest.mouseClick(panel.quiz_check_button, Qt.LeftButton)
     assert "not a number" in verdict0.text()
+    # An edit in quiz mode resets the stepper but never shows the gradients.
+    window.document.set_value(n["x"], 1.0)
+    assert all(w.grad_text == "" for w in scene.wire_items.values())
+    settle(qtbot, window)
+    assert all(w.grad_text == "" for w in scene.wire_items.values())
+    assert window.inspector.evaluation.grads == {}
     QTest.mouseClick(panel.quiz_check, Qt.LeftButton)  # quiz off: gradients come back
     assert scene.wire_items[(n["f"], 0)].grad_text == "-4"
+    assert window.inspector.evaluation.grads[n["x"]] == -4
 
 
 # ---- edits, failures, tensors, precision ---------------------------------------------------
@@ -461,3 +469,18 @@ def test_precision_spin_changes_the_digits(window: Any, qtbot: Any) -> None:
     assert current_items(window) != []  # the position is kept
     assert window.scene.node_items[ids(window.document.graph)["f"]].value_text == \
         f"{math.exp(2):.7g}"
+
+
+def test_user_guide_lists_the_stepper_keys(window: Any) -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Stepping through backprop", 1)[1].split("\n## ", 1)[0]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 3 and cells[1] and cells[0] != "Action":
+            documented[cells[0]] = cells[1]
+    actual = {a.text().replace("&", ""): a.shortcut().toString()
+              for a in window.stepper_panel.actions_by_name.values()}
+    assert documented == actual

@@ -13,6 +13,7 @@ on demand, so editing a large graph costs nothing while the stepper is not in us
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from collections.abc import Callable
@@ -77,6 +78,7 @@ STEP_ACTIONS = (
     ("reset", "&Reset Stepper", "Shift+F9",
      "Back to the start; the canvas shows the full evaluation again"),
 )
+LOG_COLUMN_MAX = 150  # px; longer cells are elided in the middle (full text in the tooltip)
 TOOL_TEXT = {
     "forward": "Forward", "backward": "Backward", "back": "Back", "run_end": "Run to End",
     "run_node": "Run to Node", "reset": "Reset",
@@ -107,7 +109,7 @@ class LogModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(LOG_HEADER)
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
-        if role == Qt.DisplayRole:
+        if role in (Qt.DisplayRole, Qt.ToolTipRole):  # the tooltip shows elided text whole
             row = self.rows[index.row()]
             return (str(row.step), row.node, row.gradient, row.local, row.upstream,
                     row.contribution, row.total)[index.column()]
@@ -282,8 +284,10 @@ class StepperPanel(QWidget):
         self.log_view.setAlternatingRowColors(True)
         self.log_view.verticalHeader().hide()
         self.log_view.verticalHeader().setDefaultSectionSize(20)
+        self.log_view.setTextElideMode(Qt.ElideMiddle)
+        self.log_view.setWordWrap(False)
         header = self.log_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.Interactive)
         header.setStretchLastSection(True)
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_md_button = QPushButton("Export Markdown…")
@@ -461,6 +465,7 @@ class StepperPanel(QWidget):
         self.render()
 
     def _on_evaluated(self, ev: Evaluation | None) -> None:
+        self._sync_inspector()
         graph = self.window_.evaluator.graph
         if graph is not self.graph:
             self._attach(graph)
@@ -563,8 +568,16 @@ class StepperPanel(QWidget):
                 st.move_to(position)
         self.render()
 
+    def _sync_inspector(self) -> None:
+        """In quiz mode the inspector's gradient table would give the answers away."""
+        ev = self.window_.evaluator.evaluation
+        if self.quiz_mode and ev is not None:
+            ev = dataclasses.replace(ev, grads={})
+        self.window_.inspector.set_evaluation(ev)
+
     def set_quiz_mode(self, on: bool) -> None:
         self.quiz_check.setChecked(on)
+        self._sync_inspector()
         if on:
             self.ensure_stepper()
             self.tabs.setCurrentIndex(self.tabs.indexOf(self.quiz_page))
@@ -585,8 +598,14 @@ class StepperPanel(QWidget):
         self._render_update()
         self._render_check()
         self._render_quiz()
-        scene = self.window_.scene
-        scene.set_overlay(self.overlay() if self.active else None)
+        overlay = None
+        if self.active:
+            overlay = self.overlay()
+        elif self.quiz_mode:  # no stepper yet (just edited, or a failing graph): still no grads
+            ev = self.window_.evaluator.evaluation
+            overlay = StepOverlay(values=ev.values if ev else {}, output=ev.output if ev else None,
+                                  hide_grads=True, precision=self.precision)
+        self.window_.scene.set_overlay(overlay)
 
     def _update_actions(self) -> None:
         st = self.stepper
@@ -716,7 +735,14 @@ class StepperPanel(QWidget):
     def _render_log(self) -> None:
         st = self.stepper
         hidden = self.quiz_mode or st is None
-        self.log_model.set_rows([] if hidden else st.log_rows())
+        rows = [] if hidden else st.log_rows()
+        if rows != self.log_model.rows:
+            self.log_model.set_rows(rows)
+            # Fit the columns, but keep long expressions from pushing the numbers out of view.
+            self.log_view.resizeColumnsToContents()
+            for c in range(len(LOG_HEADER) - 1):
+                if self.log_view.columnWidth(c) > LOG_COLUMN_MAX:
+                    self.log_view.setColumnWidth(c, LOG_COLUMN_MAX)
         for b in (self.export_csv_button, self.export_md_button, self.copy_md_button):
             b.setEnabled(bool(self.log_model.rows))
         if self.log_model.rows:
