@@ -354,6 +354,7 @@ class FileController(QObject):
         if choice == Button.Save:
             return self.save()
         if choice == Button.Discard:
+            self._debounce.stop()
             self.store.remove()  # the user chose to drop this work
             return True
         return False
