@@ -79,6 +79,7 @@ STEP_ACTIONS = (
      "Back to the start; the canvas shows the full evaluation again"),
 )
 LOG_COLUMN_MAX = 150  # px; longer cells are elided in the middle (full text in the tooltip)
+LOG_FIT_ROWS = 200  # the log's columns are fitted to their contents up to this many rows
 TOOL_TEXT = {
     "forward": "Forward", "backward": "Backward", "back": "Back", "run_end": "Run to End",
     "run_node": "Run to Node", "reset": "Reset",
@@ -96,11 +97,21 @@ class LogModel(QAbstractTableModel):
         self._mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
 
     def set_rows(self, rows: list[LogRow]) -> None:
-        if rows == self.rows:
-            return
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+        """Show ``rows``; a step adds or removes rows at the end, so only those change."""
+        old = self.rows
+        n, m = len(old), len(rows)
+        if m > n and rows[:n] == old:
+            self.beginInsertRows(QModelIndex(), n, m - 1)
+            self.rows = rows
+            self.endInsertRows()
+        elif m < n and old[:m] == rows:
+            self.beginRemoveRows(QModelIndex(), m, n - 1)
+            self.rows = rows
+            self.endRemoveRows()
+        elif rows != old:
+            self.beginResetModel()
+            self.rows = rows
+            self.endResetModel()
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -738,16 +749,20 @@ class StepperPanel(QWidget):
         rows = [] if hidden else st.log_rows()
         if rows != self.log_model.rows:
             self.log_model.set_rows(rows)
-            # Fit the columns, but keep long expressions from pushing the numbers out of view.
-            self.log_view.resizeColumnsToContents()
-            for c in range(len(LOG_HEADER) - 1):
-                if self.log_view.columnWidth(c) > LOG_COLUMN_MAX:
-                    self.log_view.setColumnWidth(c, LOG_COLUMN_MAX)
+            if rows and len(rows) <= LOG_FIT_ROWS:  # measuring every cell of a long log is slow
+                self._fit_log_columns()
+            if rows:
+                self.log_view.scrollToBottom()
         for b in (self.export_csv_button, self.export_md_button, self.copy_md_button):
             b.setEnabled(bool(self.log_model.rows))
-        if self.log_model.rows:
-            self.log_view.scrollToBottom()
         self.tabs.setTabEnabled(0, not self.quiz_mode)
+
+    def _fit_log_columns(self) -> None:
+        # Fit the columns, but keep long expressions from pushing the numbers out of view.
+        self.log_view.resizeColumnsToContents()
+        for c in range(len(LOG_HEADER) - 1):
+            if self.log_view.columnWidth(c) > LOG_COLUMN_MAX:
+                self.log_view.setColumnWidth(c, LOG_COLUMN_MAX)
 
     def _render_update(self) -> None:
         st = self.stepper
