@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 ORGANIZATION = "graphgui"
 APPLICATION = "graphgui"
@@ -39,9 +39,6 @@ def run(argv: list[str]) -> int:
     window = MainWindow()
     window.show()
     paths = [a for a in argv if not a.startswith("-")]
-    if paths:
-        try:
-            window.open_path(paths[0])
-        except (OSError, ValueError) as exc:
-            QMessageBox.critical(window, "Cannot open file", f"{paths[0]}: {exc}")
+    if paths:  # a file that cannot be read is reported and leaves an empty document
+        window.file_controller.open_file(paths[0], check_unsaved=False)
     return app.exec()

@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
         from .panels.stepper import install as install_stepper
 
         self.stepper_panel = install_stepper(self)
+        from .files import install as install_files
+
+        self.file_controller = install_files(self)
         self.set_document(document or Document())
         self._restore_settings()
 

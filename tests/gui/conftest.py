@@ -25,6 +25,14 @@ def temp_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
+def temp_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Autosaves and their lock files go to a fresh folder, never the user's data folder."""
+    path = str(tmp_path_factory.mktemp("data"))
+    monkeypatch.setenv("GRAPHGUI_DATA_DIR", path)
+    return path
+
+
+@pytest.fixture(autouse=True)
 def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
     """A modal dialog would hang the run: make opening one fail the test instead."""
 
