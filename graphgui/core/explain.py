@@ -147,7 +147,10 @@ def explain_step(
     names = {port: symbol(program, i) for port, i in zip(spec.inputs, step.inputs, strict=True)}
     names["out"] = me
     names.update(_param_text(node.params, precision))
-    heading = f"{me} = {spec.render(spec.formula, names)}: upstream {upstream}{summed} = {total}"
+    formula = spec.render(spec.formula, names)
+    # An unnamed node's symbol is its own formula: say it once.
+    defined = f"{me} = {formula}" if node.name else formula
+    heading = f"{defined}: upstream {upstream}{summed} = {total}"
     locals_ = step.local_derivatives(program)
     terms = []
     for port, (input_id, contribution) in enumerate(
