@@ -1,6 +1,6 @@
 """Regenerate the bundled example graph files from their recipes in graphgui/core/examples.py.
 
-    python scripts/build_examples.py           # rewrite graphgui/resources/examples/*.json
+    python scripts/build_examples.py           # rewrite graphgui/resources/examples/**/*.json
     python scripts/build_examples.py --check   # exit 1 if a committed file differs
 
 tests/core/test_examples.py runs the same comparison, so a recipe edited without rebuilding
@@ -13,10 +13,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from graphgui.core.examples import RESOURCE_DIR, build_example, example_names, example_text
+from graphgui.core.examples import (
+    RESOURCE_DIR,
+    TRAINING_DIR,
+    build_example,
+    build_training_example,
+    example_names,
+    example_text,
+    training_example_names,
+)
 from graphgui.core.fileformat import save
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "graphgui" / "resources" / RESOURCE_DIR
+TRAINING_EXAMPLES_DIR = EXAMPLES_DIR / TRAINING_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,17 +34,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     names = example_names()
+    training = training_example_names()
     stale = sorted(p.name for p in EXAMPLES_DIR.glob("*.json") if p.stem not in names)
+    stale += sorted(f"{TRAINING_DIR}/{p.name}" for p in TRAINING_EXAMPLES_DIR.glob("*.json")
+                    if p.stem not in training)
     differing = []
-    for name in names:
-        path = EXAMPLES_DIR / f"{name}.json"
+    for name in names + training:
+        is_training = name in training
+        path = (TRAINING_EXAMPLES_DIR if is_training else EXAMPLES_DIR) / f"{name}.json"
         text = example_text(name)
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue
         differing.append(path.name)
         if not args.check:
-            save(build_example(name), path)
+            path.parent.mkdir(exist_ok=True)
+            if is_training:
+                graph, settings = build_training_example(name)
+                save(graph, path, settings=settings)
+            else:
+                save(build_example(name), path)
             if path.read_text(encoding="utf-8") != text:
                 print(f"error: {path.name}: save() wrote other text than dumps()", file=sys.stderr)
                 return 1
@@ -47,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name} differs from its recipe", file=sys.stderr)
         return 1 if differing or stale else 0
     if not differing:
-        print(f"all {len(names)} example files are up to date")
+        print(f"all {len(names) + len(training)} example files are up to date")
     return 0
 
 

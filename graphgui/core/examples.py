@@ -15,9 +15,13 @@ notebooks, are in docs/examples.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
+from typing import Any
+
+import numpy as np
 
 from .graph import Graph
 
@@ -247,15 +251,22 @@ def get_recipe(name: str) -> ExampleRecipe:
 
 
 def example_path(name: str) -> Traversable:
-    """Where example ``name``'s file is (a ``pathlib.Path`` for wheel and editable installs)."""
-    get_recipe(name)
+    """Where example ``name``'s file is (a ``pathlib.Path`` for wheel and editable installs).
+    Training examples are in the ``training`` subfolder."""
+    if _is_training(name):
+        return resources.files(RESOURCE_PACKAGE).joinpath(
+            RESOURCE_DIR, TRAINING_DIR, f"{name}.json"
+        )
+    _known_name(name)
     return resources.files(RESOURCE_PACKAGE).joinpath(RESOURCE_DIR, f"{name}.json")
 
 
 def load_example(name: str) -> Graph:
-    """A new Graph read from the bundled file of example ``name``."""
+    """A new Graph read from the bundled file of example ``name`` (either kind)."""
     from .fileformat import loads
 
+    if _is_training(name):
+        return load_example_document(name)[0]
     path = example_path(name)
     try:
         text = path.read_text(encoding="utf-8")
@@ -285,4 +296,286 @@ def example_text(name: str) -> str:
     """The exact text of example ``name``'s file, as the build script writes it."""
     from .fileformat import dumps
 
+    if _is_training(name):
+        return dumps(*build_training_example(name))
     return dumps(build_example(name))
+
+
+# ---- training examples -----------------------------------------------------------------------
+#
+# Networks to train, each saved with its training settings (the file's ``settings`` object:
+# ``{"training": TrainSettings, "initializer": {...}}``, see docs/training.md). They live in
+# ``examples/training/`` so the catalogue of worked examples above (and its tests) stays as it
+# is; :func:`load_example` and :func:`load_example_document` read both kinds.
+
+TRAINING_DIR = "training"
+# The notebook's network: weights normal * 0.01, biases 0 (the "Reset parameters" default).
+NOTEBOOK_INIT: dict[str, Any] = {"weights": {"kind": "normal", "scale": 0.01},
+                                 "biases": "zeros", "seed": 0}
+MOONS: dict[str, Any] = {"kind": "moons", "n": 200, "noise": 0.2, "seed": 42,
+                         "test_size": 0.3, "split_seed": 42}
+
+
+@dataclass(frozen=True)
+class TrainingRecipe:
+    """A trainable example: ``build()`` makes the graph (X and Y may hold placeholders: the
+    build fills them with the training split), ``training`` the TrainSettings dict."""
+
+    name: str
+    title: str
+    description: str
+    build: Callable[[], Graph]
+    training: dict[str, Any]
+    initializer: dict[str, Any] = field(default_factory=lambda: dict(NOTEBOOK_INIT))
+
+    @property
+    def info(self) -> ExampleInfo:
+        return ExampleInfo(self.name, self.title, self.description)
+
+
+def _mlp(sizes: list[int], hidden: str, output: str | None, loss: str,
+         weights: dict[str, Any] | None = None, seed: int = 0) -> Callable[[], Graph]:
+    def build() -> Graph:
+        from .train import mlp_graph
+
+        return mlp_graph(sizes, hidden=hidden, output=output, loss=loss, weight_init=weights,
+                         seed=seed)
+
+    return build
+
+
+def _x_squared() -> Graph:
+    from .expr import parse
+
+    return parse("x = param(5)\nf = x**2\n", output="f")
+
+
+def _deep_pair() -> Graph:
+    """Two 5-layer networks on the same X and Y, trained together: L = L_s + L_r. The sum
+    keeps them independent (each loss only reaches its own parameters), so one run shows
+    both gradient profiles side by side."""
+    from .initializers import initialize, make_rng
+
+    sizes = [2, 8, 8, 8, 8, 1]
+    rng = make_rng(0)
+    g = Graph()
+    X = g.add_node("input", name="X", value=np.zeros((2, 1)))
+    Y = g.add_node("input", name="Y", value=np.zeros((1, 1)))
+    losses = []
+    for tag, act, init in (("s", "sigmoid", {"kind": "xavier"}), ("r", "relu", {"kind": "he"})):
+        a = X.id
+        for k in range(1, len(sizes)):
+            W = g.add_node("parameter", name=f"W{k}{tag}",
+                           value=initialize(init, (sizes[k], sizes[k - 1]), rng))
+            b = g.add_node("parameter", name=f"b{k}{tag}", value=np.zeros((sizes[k], 1)))
+            mm = g.add_node("matmul", name=f"WA{k}{tag}")
+            g.connect(W.id, mm.id, 0)
+            g.connect(a, mm.id, 1)
+            z = g.add_node("add", name=f"Z{k}{tag}")
+            g.connect(mm.id, z.id, 0)
+            g.connect(b.id, z.id, 1)
+            h = g.add_node(act if k < len(sizes) - 1 else "sigmoid", name=f"A{k}{tag}")
+            g.connect(z.id, h.id, 0)
+            a = h.id
+        loss = g.add_node("bce", name=f"L_{tag}")
+        g.connect(a, loss.id, 0)
+        g.connect(Y.id, loss.id, 1)
+        losses.append(loss.id)
+    total = g.add_node("add", name="L")
+    g.connect(losses[0], total.id, 0)
+    g.connect(losses[1], total.id, 1)
+    g.set_output(total.id)
+    return g
+
+
+def _training(**kw: Any) -> dict[str, Any]:
+    from .train import TrainSettings
+
+    settings = TrainSettings(**kw)
+    settings.validate()
+    return settings.to_dict()
+
+
+TRAINING_RECIPES: tuple[TrainingRecipe, ...] = (
+    TrainingRecipe(
+        name="moons_network",
+        title="Two moons: the notebook's 2-4-1 sigmoid network",
+        description=(
+            "Notebook 001's SimpleNeuralNetwork on make_moons(200, noise 0.2, random_state 42) "
+            "split 70/30 (random_state 42): Z1 = W1 @ X + b1, A1 = sigmoid(Z1), "
+            "Z2 = W2 @ A1 + b2, A2 = sigmoid(Z2), binary cross-entropy, plain gradient "
+            "descent with lr 0.1 for 10,000 epochs, weights normal * 0.01 (seed 0), biases 0. "
+            "Training ends near loss 0.33 and 83% test accuracy, the notebook's result."
+        ),
+        build=_mlp([2, 4, 1], "sigmoid", "sigmoid", "bce"),
+        training=_training(dataset=MOONS, optimizer="sgd", lr=0.1, epochs=10_000,
+                           eval_every=10),
+    ),
+    TrainingRecipe(
+        name="moons_tanh",
+        title="Two moons with a tanh hidden layer",
+        description=(
+            "The moons network with tanh in the hidden layer (sigmoid output, BCE, lr 0.1, "
+            "10,000 epochs, same data and initial weights). tanh is centred on 0 and its "
+            "slope at 0 is 1 instead of 1/4: the loss falls much further (about 0.07 instead "
+            "of 0.33) and the boundary bends around the moons (about 95% test accuracy)."
+        ),
+        build=_mlp([2, 4, 1], "tanh", "sigmoid", "bce"),
+        training=_training(dataset=MOONS, optimizer="sgd", lr=0.1, epochs=10_000,
+                           eval_every=10),
+    ),
+    TrainingRecipe(
+        name="moons_l2",
+        title="Two moons with an L2 penalty",
+        description=(
+            "The moons network trained with weight decay on W1 and W2 (not the biases): "
+            "l2 = 0.01, i.e. the notebook's exercise lambda / m with lambda = 1.4 and m = 140. "
+            "Each update adds l2 * W to the gradient; compare the final weights and the "
+            "smoother boundary with the plain network."
+        ),
+        build=_mlp([2, 4, 1], "sigmoid", "sigmoid", "bce"),
+        training=_training(dataset=MOONS, optimizer="sgd", lr=0.1, epochs=10_000, l2=0.01,
+                           eval_every=10),
+    ),
+    TrainingRecipe(
+        name="moons_sgd",
+        title="Two moons with stochastic gradient descent",
+        description=(
+            "The moons network with batch size 1: every epoch visits the 140 training points "
+            "one at a time in a shuffled order (seed 0), so one epoch makes 140 small updates "
+            "instead of one. 200 epochs at lr 0.1 get further than 10,000 full-batch epochs, "
+            "with a noisier loss curve."
+        ),
+        build=_mlp([2, 4, 1], "sigmoid", "sigmoid", "bce"),
+        training=_training(dataset=MOONS, optimizer="sgd", lr=0.1, epochs=200, batch_size=1),
+    ),
+    TrainingRecipe(
+        name="sin_regression",
+        title="Regression: fit y = sin(x)",
+        description=(
+            "Notebook 001, exercise 4: 100 points y = sin(x) on [-pi, pi] (80 train, 20 test), "
+            "a 1-16-1 network with a tanh hidden layer and a linear output (no activation), "
+            "mean squared error, Adam with lr 0.01 for 2,000 epochs, Xavier weights. The fit "
+            "plot shows the data, sin(x) and the network's prediction."
+        ),
+        build=_mlp([1, 16, 1], "tanh", None, "mse", weights={"kind": "xavier"}),
+        training=_training(dataset={"kind": "sin", "n": 100, "test_size": 0.2, "seed": 0},
+                           optimizer="adam", lr=0.01, epochs=2000, eval_every=10),
+        initializer={"weights": {"kind": "xavier"}, "biases": "zeros", "seed": 0},
+    ),
+    TrainingRecipe(
+        name="ising_phases",
+        title="Ising model: ordered or disordered phase",
+        description=(
+            "Notebook 001's toy Ising classifier: 4x4 spin grids (16 inputs, +1/-1), mostly "
+            "aligned (ordered, label 0) or random (disordered, label 1), 800 for training and "
+            "200 for test; 16-8-1 sigmoid network, BCE, lr 0.05, 5,000 epochs as in the "
+            "notebook. The mean spin tells the phases apart: about 98% test accuracy."
+        ),
+        build=_mlp([16, 8, 1], "sigmoid", "sigmoid", "bce"),
+        training=_training(dataset={"kind": "ising", "seed": 0}, optimizer="sgd", lr=0.05,
+                           epochs=5000, eval_every=10),
+    ),
+    TrainingRecipe(
+        name="gradient_descent_x2",
+        title="Gradient descent on f(x) = x^2",
+        description=(
+            "No data: the trainer minimises the graph's output itself, one gradient step per "
+            "epoch. From x = 5 with alpha 0.1 each step is x <- x - 0.1 * 2x = 0.8 x, so after "
+            "k steps x = 5 * 0.8^k and f = 25 * 0.64^k (after 30 steps x = 0.0062). Try "
+            "alpha 1.0 (it oscillates) and 1.1 (it diverges)."
+        ),
+        build=_x_squared,
+        training=_training(dataset=None, optimizer="sgd", lr=0.1, epochs=30),
+        initializer={"weights": {"kind": "constant", "value": 5.0}, "biases": "zeros",
+                     "seed": 0},
+    ),
+    TrainingRecipe(
+        name="vanishing_gradients",
+        title="Vanishing gradients: 5 sigmoid layers vs 5 ReLU layers",
+        description=(
+            "Notebook 001, exercise 2, trained: two 2-8-8-8-8-1 networks on the moons, one "
+            "with sigmoid hidden layers (Xavier weights), one with ReLU (He weights), both with "
+            "a sigmoid output and BCE; L = L_s + L_r trains them side by side with lr 0.5. "
+            "In the gradient-norm plot W1s starts with a gradient over 100 times smaller than "
+            "W5s (each sigmoid layer multiplies it by at most 1/4), while W1r gets a larger "
+            "one than W5r and the ReLU network learns first."
+        ),
+        build=_deep_pair,
+        training=_training(dataset=MOONS, optimizer="sgd", lr=0.5, epochs=2000,
+                           predict="A5r"),
+        initializer={"weights": {"kind": "xavier"}, "biases": "zeros", "seed": 0},
+    ),
+)
+
+_TRAINING_BY_NAME = {recipe.name: recipe for recipe in TRAINING_RECIPES}
+
+
+def list_training_examples() -> list[ExampleInfo]:
+    """The bundled training examples (networks with data and settings), in teaching order."""
+    return [recipe.info for recipe in TRAINING_RECIPES]
+
+
+def training_example_names() -> list[str]:
+    return [recipe.name for recipe in TRAINING_RECIPES]
+
+
+def get_training_recipe(name: str) -> TrainingRecipe:
+    recipe = _TRAINING_BY_NAME.get(name) if isinstance(name, str) else None
+    if recipe is None:
+        known = ", ".join(training_example_names())
+        raise ExampleError(f"no training example named {name!r} (known: {known})")
+    return recipe
+
+
+def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
+    """Training example ``name`` from its recipe: the graph (X and Y hold the training split,
+    so the canvas shows the shapes; laid out) and the file's settings object."""
+    from .datasets import make_dataset
+    from .layout import layered_layout
+
+    recipe = get_training_recipe(name)
+    graph = recipe.build()
+    graph.title = recipe.title
+    graph.description = recipe.description
+    spec = recipe.training.get("dataset")
+    if spec is not None:
+        data = make_dataset(spec)
+        inputs = recipe.training.get("inputs") or {"X": "X", "Y": "Y"}
+        graph.set_value(graph.find(inputs["X"]).id, data.X_train)
+        graph.set_value(graph.find(inputs["Y"]).id, data.Y_train)
+    for nid, pos in layered_layout(graph, x_gap=200.0).items():
+        graph.move(nid, (round(pos[0], 1), round(pos[1], 1)))
+    settings = {"training": dict(recipe.training), "initializer": dict(recipe.initializer)}
+    return graph, settings
+
+
+def _is_training(name: str) -> bool:
+    return isinstance(name, str) and name in _TRAINING_BY_NAME
+
+
+def _known_name(name: str) -> None:
+    if _is_training(name):
+        return
+    if not (isinstance(name, str) and name in _BY_NAME):
+        known = ", ".join(example_names() + training_example_names())
+        raise ExampleError(f"no bundled example named {name!r} (known: {known})")
+
+
+def load_example_document(name: str) -> tuple[Graph, dict[str, Any] | None]:
+    """(Graph, settings) read from the bundled file of example ``name``; the settings are
+    None for the worked examples, which carry none."""
+    from .fileformat import read_document
+
+    _known_name(name)
+    path = example_path(name)
+    folder = f"{RESOURCE_DIR}/{TRAINING_DIR}" if _is_training(name) else RESOURCE_DIR
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ExampleError(
+            f"example {name!r}: the bundled file {folder}/{name}.json is missing "
+            "(run scripts/build_examples.py)"
+        ) from None
+    document = read_document(text, source=f"example {name}")
+    return document.graph, document.settings
