@@ -170,6 +170,12 @@ def _is_user_error(exc: Exception) -> bool:
 
 
 def _run_gui(argv: list[str]) -> int:
+    from .gui.display_check import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(f"graphgui: error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         from .gui.app import run
     except ImportError as exc:

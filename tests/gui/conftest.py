@@ -33,6 +33,18 @@ def temp_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 @pytest.fixture(autouse=True)
+def empty_clipboard_after_test() -> Iterator[None]:
+    """Leave nothing on the clipboard: with the offscreen platform (PySide6 6.11), mime data
+    still on the clipboard when Python exits crashes the interpreter at teardown (exit 139,
+    after every test passed). A real X11 session does not crash (checked under Xvfb)."""
+    yield
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is not None:
+        QGuiApplication.clipboard().clear()
+
+
+@pytest.fixture(autouse=True)
 def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
     """A modal dialog would hang the run: make opening one fail the test instead."""
 
