@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from graphgui.core.graph import Graph, GraphError
 from graphgui.core.ops import OpError, get_op
@@ -27,18 +27,29 @@ Pos = tuple[float, float]
 
 
 class Document(QObject):
-    """Graph + QUndoStack + path + modified state."""
+    """Graph + QUndoStack + path + modified state + the file's ``settings`` object.
+
+    ``settings`` is the graph file's free-form "settings" object (``{}`` when the file has
+    none): ``settings["training"]`` holds the trainer's TrainSettings dict. Change it with
+    :meth:`set_setting` so views hear about it. While :attr:`locked` (training runs) every
+    edit is refused with a GraphError carrying the reason.
+    """
 
     modified_changed = Signal(bool)
     path_changed = Signal(str)
+    settings_changed = Signal(str)  # the top-level key that changed
+    lock_changed = Signal(str)  # the reason, "" when unlocked
 
     def __init__(
-        self, graph: Graph | None = None, path: str | None = None, parent: QObject | None = None
+        self, graph: Graph | None = None, path: str | None = None, parent: QObject | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(parent)
         self.graph = graph if graph is not None else Graph()
         self.undo_stack = QUndoStack(self)
         self._path = path
+        self.settings: dict[str, Any] = dict(settings or {})
+        self._lock = ""
         # A bound slot (not a lambda) is disconnected when the document is destroyed.
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
@@ -70,9 +81,41 @@ class Document(QObject):
         """Mark the current state as saved."""
         self.undo_stack.setClean()
 
+    # ---- settings and lock ---------------------------------------------------------------
+
+    def set_setting(self, key: str, value: Any, mark_modified: bool = True) -> None:
+        """Set (or with None remove) ``settings[key]``. A change marks the document modified
+        (settings are saved with the graph; a plain change is not an undo step). An undoable
+        command that changes settings passes ``mark_modified=False``: its own push does."""
+        old = self.settings.get(key)
+        if old == value:
+            return
+        if value is None:
+            self.settings.pop(key, None)
+        else:
+            self.settings[key] = value
+        if mark_modified:
+            self.undo_stack.resetClean()
+        self.settings_changed.emit(key)
+
+    @property
+    def locked(self) -> str:
+        """Why edits are refused now ("" when they are not)."""
+        return self._lock
+
+    def lock(self, reason: str) -> None:
+        self._lock = reason
+        self.lock_changed.emit(reason)
+
+    def unlock(self) -> None:
+        self._lock = ""
+        self.lock_changed.emit("")
+
     # ---- edits ---------------------------------------------------------------------------
 
-    def push(self, command: cmd.GraphCommand) -> None:
+    def push(self, command: QUndoCommand) -> None:
+        if self._lock:
+            raise GraphError(self._lock)
         self.undo_stack.push(command)
 
     def add_node(

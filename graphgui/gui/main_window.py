@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
         from .panels.stepper import install as install_stepper
 
         self.stepper_panel = install_stepper(self)
+        from .panels.training import install as install_training
+
+        self.training_panel = install_training(self)
         from .files import install as install_files
 
         self.file_controller = install_files(self)
