@@ -62,6 +62,7 @@ class TrainingWorker(QThread):
         self._probe: tuple[int, Any] | None = None
         self._probe_time = 0.0
         self._target: int | None = None  # pause once this epoch is done (Step epoch)
+        self._hold_until = 0.0
         self.error: TrainingError | None = None
         self.parameters: dict[str, Any] = {}
         self.stopped = False
@@ -112,6 +113,9 @@ class TrainingWorker(QThread):
 
     def run(self) -> None:  # noqa: D102 (QThread entry point)
         limiter = _blas_limit(self.blas_threads)
+        wait = self._hold_until - time.perf_counter()
+        if wait > 0:  # let the GUI show the start first (buttons, cleared plots)
+            self._stop.wait(wait)
         start = time.perf_counter()
         try:
             with limiter:
@@ -125,14 +129,27 @@ class TrainingWorker(QThread):
         self.parameters = self.trainer.parameters()
         self._run_probe()
 
+    def hold(self, seconds: float) -> None:
+        """Step aside for ``seconds`` after the current epoch (GUI thread): the GUI is about
+        to repaint its plots. pyqtgraph paints in Python; with the worker holding the GIL
+        each of its many Python <-> Qt transitions waits for a GIL switch, and a 10 ms paint
+        becomes a 150 ms stall. A short pause without the GIL lets it paint at full speed."""
+        self._hold_until = time.perf_counter() + seconds
+
     def _on_epoch(self, result: EpochResult) -> None:
         with self._lock:
             self._results.append(result)
+        wait = self._hold_until - time.perf_counter()
+        if wait > 0:
+            self._stop.wait(wait)  # sleeps without the GIL; a stop ends it early
         target = self._target
         if target is not None and result.epoch >= target:
             self._target = None
             self._pause.set()
-        if self.probe is not None and time.perf_counter() - self._probe_time >= self.probe_interval:
+        if self.probe is not None and (
+            self._pause.is_set()  # about to wait: show the model as it is now
+            or time.perf_counter() - self._probe_time >= self.probe_interval
+        ):
             self._run_probe()
 
     def _run_probe(self) -> None:

@@ -123,6 +123,10 @@ class PlotPanel(QWidget):
             axis.setPen(_pen(current_theme().colors.muted))
             axis.setTextPen(_pen(self._foreground))
             axis.enableAutoSIPrefix(False)  # no "(x0.001)" on a loss axis
+        # Fixed axis sizes: tick labels that change width would re-lay out the whole plot
+        # (and repaint everything) on every frame of a live curve.
+        plot.getAxis("left").setWidth(52)
+        plot.getAxis("bottom").setHeight(36 if xlabel else 20)
         if xlabel:
             plot.setLabel("bottom", xlabel)
         if ylabel:
@@ -182,9 +186,19 @@ class PlotPanel(QWidget):
         if hasattr(window, "show_message"):
             window.show_message(message)
 
-    def refresh(self) -> None:
-        """Push pending data into the items (at most once per drain)."""
-        self._dirty = False
+    def refresh(self) -> bool:
+        """Push pending data into the items; True when there was any."""
+        dirty, self._dirty = self._dirty, False
+        return dirty
+
+    def set_epochs(self, first: int, last: int) -> None:
+        """Fix the epoch axis to the run ahead: a growing axis re-lays out every frame."""
+        for plot in self._epoch_plots():
+            plot.setXRange(first, max(last, first + 1), padding=0.01)
+            plot.enableAutoRange(x=False)
+
+    def _epoch_plots(self) -> list[Any]:
+        return []
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt)
         super().showEvent(event)
@@ -249,9 +263,9 @@ class LossPlot(PlotPanel):
                               for r in measured])
         self._dirty = True
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         self.train_curve.setData(self.epochs.values, self.train.values)
         self.test_curve.setData(self.test_epochs.values, self.test.values)
@@ -259,6 +273,10 @@ class LossPlot(PlotPanel):
         test_acc = self.test_acc.values
         keep = ~np.isnan(test_acc)
         self.test_acc_curve.setData(self.acc_epochs.values[keep], test_acc[keep])
+        return True
+
+    def _epoch_plots(self) -> list[Any]:
+        return [self.loss_plot]
 
     def set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
@@ -327,6 +345,7 @@ class BoundaryPlot(PlotPanel):
         self.sample_axis = 1
         self.levels = (0.0, 1.0)
         self._score = False
+        self.live = False  # set while training runs (see refresh)
 
     def set_data(self, X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
                  y_test: np.ndarray, sample_axis: int = 1, score: bool = False,
@@ -375,15 +394,17 @@ class BoundaryPlot(PlotPanel):
         self.epoch = epoch
         self._dirty = True
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
         if not self._dirty or self.values is None:
-            return
+            return False
         self._dirty = False
         self.image.setImage(self.values, levels=(0.0, 1.0), autoLevels=False)
         self.image.setRect(self.rect)
-        # IsocurveItem reads its data in (x, y) order.
-        self.contour.setData(self.values.T)
+        # The decision line costs ~10 ms of Python (pyqtgraph's isocurve): drawn when the
+        # picture stops changing, not on every live frame. IsocurveItem reads (x, y) order.
+        self.contour.setData(None if self.live else self.values.T)
         self.caption.setText(f"{self.title} · epoch {self.epoch}")
+        return True
 
     def table(self) -> tuple[list[str], list[Sequence[Any]]]:
         if self.grid is None or self.values is None:
@@ -441,13 +462,14 @@ class FitPlot(PlotPanel):
         self.epoch = epoch
         self._dirty = True
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         if self.prediction.size == self.xs.size:
             self.prediction_curve.setData(self.xs, self.prediction)
         self.caption.setText(f"{self.title} · epoch {self.epoch}")
+        return True
 
     def table(self) -> tuple[list[str], list[Sequence[Any]]]:
         _, target = self.target_curve.getData()
@@ -600,9 +622,9 @@ class GradNormPlot(PlotPanel):
             series.extend([r.grad_norms.get(name, math.nan) for r in measured])
         self._dirty = True
 
-    def refresh(self) -> None:
+    def refresh(self) -> bool:
         if not self._dirty:
-            return
+            return False
         self._dirty = False
         epochs = self.epochs.values
         for k, (name, series) in enumerate(self.norms.items()):
@@ -614,6 +636,10 @@ class GradNormPlot(PlotPanel):
             # log10 of 0 is -inf: a zero gradient (a dead ReLU layer) leaves a gap.
             values = np.where(series.values > 0, series.values, np.nan)
             curve.setData(epochs, values, connect="finite")
+        return True
+
+    def _epoch_plots(self) -> list[Any]:
+        return [self.plot]
 
     def table(self) -> tuple[list[str], list[Sequence[Any]]]:
         names = list(self.norms)

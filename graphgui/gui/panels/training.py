@@ -13,8 +13,10 @@ plots. When training ends or stops, the trained values become one undoable edit.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
+import sys
 import time
 from typing import Any
 
@@ -60,7 +62,11 @@ from ..document import Document
 from ..worker import TrainingWorker
 from .plots import ActivationPlot, BoundaryPlot, FitPlot, GradNormPlot, LossPlot
 
-DRAIN_MS = 33  # ~30 Hz
+DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
+PLOT_EVERY = 3  # plots redraw on every 3rd drain (~10 Hz): pyqtgraph paints in Python
+HOLD_SECONDS = 0.012  # the worker steps aside this long while the plots repaint
+SWITCH_SECONDS = 0.001  # sys.setswitchinterval while training runs
+START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the started state
 LOCK_REASON = "Training is running: pause or stop it to edit the graph"
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 BATCH_MODES = (("full", "Full batch"), ("mini", "Mini-batch"), ("sgd", "Stochastic (1)"))
@@ -91,7 +97,10 @@ class TrainingPanel(QWidget):
         self._start_epoch = 0
         self._loading = False
         self._movable: list[QGraphicsItem] = []
-        self._preview_spec: Any = None
+        self._preview_spec: Any = None  # the full spec of the data shown in the plots
+        self._preview_key: Any = None  # the settings' spec it came from
+        self._drains = 0
+        self._switch = sys.getswitchinterval()
         self.timer = QTimer(self)
         self.timer.setInterval(DRAIN_MS)
         self.timer.timeout.connect(self.drain)
@@ -239,7 +248,7 @@ class TrainingPanel(QWidget):
             document.graph.changed.subscribe(self._on_graph_changed)
         self.loss_plot.clear()
         self.grad_plot.clear()
-        self._preview_spec = None
+        self._preview_spec = self._preview_key = None
         self.message = ""
         self.status.setText("")
         self.progress.setValue(0)
@@ -366,9 +375,9 @@ class TrainingPanel(QWidget):
     def show_data_preview(self) -> None:
         """Describe the data set and show it in the boundary or fit plot."""
         spec = self.settings().get("dataset")
-        if spec == self._preview_spec and spec is not None:
+        if spec == self._preview_key and spec is not None:
             return
-        self._preview_spec = spec
+        self._preview_key = spec
         try:
             data = self.dataset()
         except DatasetError as exc:
@@ -379,6 +388,7 @@ class TrainingPanel(QWidget):
                                     "with its own input values (one step per epoch).")
             return
         spec = data.meta["spec"]
+        self._preview_spec = spec
         split = f"{data.n_train} train / {data.n_test} test"
         kind = {"moons": "Two moons", "sin": "sin(x)", "ising": "Ising"}.get(data.kind,
                                                                             data.kind)
@@ -522,13 +532,32 @@ class TrainingPanel(QWidget):
         self.trainer = trainer
         self.loss_plot.clear()
         self.grad_plot.clear()
-        probe = self._setup_data_plots(data, trainer) if data is not None else None
+        for plot in (self.loss_plot, self.grad_plot):
+            plot.set_epochs(trainer.epoch, trainer.epochs)
+        probe = None
+        if data is not None:
+            bp = self.boundary_plot
+            score = trainer.threshold == 0.0
+            if (data.meta["spec"] == self._preview_spec and bp.grid is not None
+                    and data.n_features == 2 and bp._score == score):
+                probe = bp.grid  # the preview already shows these points (saves a repaint)
+            else:
+                probe = self._setup_data_plots(data, trainer)
         self.worker = TrainingWorker(trainer, probe=probe, parent=self)
         self.worker.finished.connect(self._on_worker_finished)
         self.last_result = None
         self._started = time.perf_counter()
         self._start_epoch = 0
         self._lock(True)
+        self.boundary_plot.live = True
+        # Hand the GIL to the GUI thread sooner when it asks (5 ms by default): its paints
+        # cross between Python and Qt many times, each crossing may wait for a switch.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_SECONDS)
+        # Objects alive now (the whole editor) need no garbage collection while training:
+        # a full collection of them costs ~25 ms of GIL (a stall) several times a run.
+        gc.freeze()
+        self.worker.hold(START_HOLD_SECONDS)
         if paused:
             self.worker.start_paused()
             self._set_state("paused")
@@ -593,6 +622,10 @@ class TrainingPanel(QWidget):
         if worker is None or not worker.isFinished():
             return
         self.timer.stop()
+        sys.setswitchinterval(self._switch)
+        gc.unfreeze()
+        self.boundary_plot.live = False
+        self.boundary_plot._dirty = self.boundary_plot.values is not None
         self.drain()
         self.refresh_plots()
         self.worker = None
@@ -672,8 +705,7 @@ class TrainingPanel(QWidget):
 
     def _update_buttons(self) -> None:
         s = self.state
-        self.start_button.setEnabled(s in ("idle", "paused"))
-        self.start_button.setText("Resume" if s == "paused" else "Start")
+        self.start_button.setEnabled(s == "idle")
         self.pause_button.setEnabled(s in ("running", "paused"))
         self.pause_button.setText("Resume" if s == "paused" else "Pause")
         self.stop_button.setEnabled(s in ("running", "paused"))
@@ -694,6 +726,7 @@ class TrainingPanel(QWidget):
         if worker is None:
             return
         progress = worker.drain()
+        self._drains += 1
         if progress.results:
             self.last_result = progress.results[-1]
             self.loss_plot.append(progress.results)
@@ -704,14 +737,21 @@ class TrainingPanel(QWidget):
                 self.trainer is not None and self.trainer.dataset is not None
                 and self.trainer.dataset.n_features == 2) else self.fit_plot
             target.set_prediction(epoch, value)
-        self.refresh_plots(everything=False)
+        if self._drains % PLOT_EVERY == 0 and self.state == "running":
+            if self.refresh_plots(everything=False):
+                worker.hold(HOLD_SECONDS)
+        elif self.state != "running":
+            self.refresh_plots(everything=False)
         self._update_progress()
 
-    def refresh_plots(self, everything: bool = True) -> None:
-        """Redraw plots with new data; hidden ones wait until shown (or ``everything``)."""
+    def refresh_plots(self, everything: bool = True) -> bool:
+        """Redraw plots with new data; hidden ones wait until shown (or ``everything``).
+        True when a visible plot changed (it will repaint)."""
+        changed = False
         for plot in (self.loss_plot, self.grad_plot, self.boundary_plot, self.fit_plot):
             if everything or plot.isVisible():
-                plot.refresh()
+                changed |= plot.refresh() and plot.isVisible()
+        return changed
 
     def _update_progress(self, final: bool = False) -> None:
         trainer, r = self.trainer, self.last_result
