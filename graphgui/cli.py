@@ -203,9 +203,9 @@ def load_document(args: argparse.Namespace) -> tuple[Any, dict | None]:
 
         graph = parse(args.expr)
     elif args.example is not None:
-        from .core.examples import load_example
+        from .core.examples import load_example_document
 
-        graph = load_example(args.example)
+        graph, settings = load_example_document(args.example)
     else:
         from .core.fileformat import load_document as read
 
@@ -513,13 +513,17 @@ class _ProgressBar:
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
-    from .core.examples import list_examples
+    from .core.examples import list_examples, list_training_examples
 
-    examples = list_examples()
-    width = max(len(e.name) for e in examples)
-    for e in examples:
-        print(f"{e.name:<{width}}  {e.title}")
-    print("\nUse one with: graphgui eval --example NAME (or step, check, convert, export)")
+    worked, training = list_examples(), list_training_examples()
+    width = max(len(e.name) for e in worked + training)
+    print("Worked examples (eval, step, check):")
+    for e in worked:
+        print(f"  {e.name:<{width}}  {e.title}")
+    print("\nNetworks to train (train):")
+    for e in training:
+        print(f"  {e.name:<{width}}  {e.title}")
+    print("\nUse one with: graphgui eval --example NAME, or step, check, train, convert, export")
     return EXIT_OK
 
 
@@ -561,17 +565,18 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 
 
 def _print_full_arrays(graph: Any, named: list[str], result: Any, precision: int) -> None:
-    """Arrays are shown compactly in the table; here in full (up to 64 elements)."""
+    """Larger arrays are summarised in the table (shape and norm); here in full, up to 64
+    elements, with ``precision`` significant digits."""
     import numpy as np
 
+    from .core.values import SHOWN_IN_FULL, format_array
+
     out = _name(graph, result.output)
-    options = {"precision": precision, "suppress_small": True}
     for n in named:
         value = result.values[n]
-        if not isinstance(value, np.ndarray) or value.size > 64:
+        if not isinstance(value, np.ndarray) or not SHOWN_IN_FULL < value.size <= 64:
             continue
         name = graph.node(n).name
-        print(f"\n{name} =\n{np.array2string(value, **options)}")
+        print(f"\n{name} =\n{format_array(value, precision)}")
         if n in result.grads:
-            grad = np.asarray(result.grads[n])
-            print(f"d{out}/d{name} =\n{np.array2string(grad, **options)}")
+            print(f"d{out}/d{name} =\n{format_array(result.grads[n], precision)}")

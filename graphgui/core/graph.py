@@ -143,12 +143,16 @@ class Graph:
 
     @property
     def output(self) -> str | None:
-        """The chosen output node, or else the last-added node that feeds nothing."""
+        """The chosen output node, or else the last-added computed node that feeds nothing and
+        has all its inputs connected (else any such node, else the last source)."""
         if self._output is not None:
             return self._output
         sinks = [n.id for n in self._nodes.values() if not self._out.get(n.id)]
         non_sources = [i for i in sinks if not self._nodes[i].is_source]
-        candidates = non_sources or sinks
+        # A node just dropped on the canvas, not wired yet, should not take the output from
+        # the graph being built.
+        wired = [i for i in non_sources if None not in self.input_ids(i)]
+        candidates = wired or non_sources or sinks
         return candidates[-1] if candidates else None
 
     @property

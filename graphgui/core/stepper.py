@@ -85,7 +85,8 @@ class Stepper:
     def __init__(self, graph: Graph, output: str | None = None, precision: int = 4) -> None:
         self.graph_title = graph.title
         self.precision = precision
-        self.program = Program(graph, output=output)
+        # Only what the output depends on: a half-built corner elsewhere must not block it.
+        self.program = Program(graph, output=output, prune=True)
         if self.program.output_id is None:
             raise StepperError("the graph is empty: add nodes to step through")
         evaluation = self.program.evaluate()
@@ -93,6 +94,8 @@ class Stepper:
             node_id, message = next(iter(evaluation.errors.items()))
             raise StepperError(f"{graph.node(node_id).title}: {message}")
         self._vals = self.program.forward()
+        # A nan or inf, with the node that first produced it: the dock warns while stepping.
+        self.nonfinite: tuple[str, str] | None = evaluation.nonfinite
         self.forward_lines: list[ForwardLine] = list(
             explain_forward(self.program, self._vals, precision)
         )

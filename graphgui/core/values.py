@@ -86,21 +86,44 @@ def values_equal(a: Value | None, b: Value | None) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
+SHOWN_IN_FULL = 4  # arrays with at most this many elements are written out
+FLOAT_NOISE = 1e-15  # |x| below this is rounding noise (cos(pi/2) = 6.1e-17), shown as 0
+
+
 def format_value(value: Value | None, precision: int = 4) -> str:
-    """Compact text for a value: ``-12``, ``0.7311``, ``[2x3] |x|=1.23``."""
+    """Compact text for a value: ``-12``, ``0.7311``, ``[[1, 2], [3, 4]]`` for small arrays,
+    ``[2x3] |1.23|`` (shape and norm) for larger ones."""
     if value is None:
         return "-"
     if isinstance(value, np.ndarray) and value.ndim > 0:
-        if value.size <= 4 and value.ndim == 1:
-            return "[" + ", ".join(format_number(v, precision) for v in value) + "]"
+        if value.size <= SHOWN_IN_FULL:
+            return _nested(value, precision)
         dims = "x".join(str(d) for d in value.shape)
-        return f"[{dims}] |{format_number(float(np.linalg.norm(value)), precision)}|"
+        with np.errstate(over="ignore", invalid="ignore"):
+            norm = float(np.linalg.norm(value))
+        return f"[{dims}] |{format_number(norm, precision)}|"
     return format_number(float(value), precision)
 
 
+def format_array(value: np.ndarray, precision: int = 4) -> str:
+    """A whole array with ``precision`` significant digits, one row per line."""
+    return np.array2string(
+        np.asarray(value, dtype=float),
+        formatter={"float_kind": lambda v: format_number(v, precision)},
+        max_line_width=100,
+    )
+
+
+def _nested(value: np.ndarray, precision: int) -> str:
+    if value.ndim == 1:
+        return "[" + ", ".join(format_number(v, precision) for v in value) + "]"
+    return "[" + ", ".join(_nested(row, precision) for row in value) + "]"
+
+
 def format_number(x: float, precision: int = 4) -> str:
+    """``-12``, ``0.7311``, ``1.5e-08``; rounding noise below 1e-15 shows as 0."""
     x = float(x)
-    if x == 0:
+    if x == 0 or abs(x) < FLOAT_NOISE:
         return "0"
     if math.isfinite(x) and x == round(x) and abs(x) < 1e12:
         return str(int(x))

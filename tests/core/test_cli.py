@@ -293,3 +293,16 @@ def test_train_stops_on_a_non_finite_loss_naming_the_node(tmp_path, capsys):
     assert code == 1
     assert err.count("\n") == 1
     assert "L (mse" in err and "inf" in err
+
+
+def test_train_an_example_uses_its_settings(capsys):
+    code, out, err = run(capsys, "train", "--example", "moons_network", "--epochs", "20",
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["epochs"] == 20
+
+
+def test_examples_lists_worked_and_training_examples(capsys):
+    code, out, _ = run(capsys, "examples")
+    assert code == 0
+    assert "chain_rule" in out and "moons_network" in out

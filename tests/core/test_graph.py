@@ -289,7 +289,7 @@ def test_output_is_automatic_until_chosen():
     g.connect(a.id, b.id, 0)
     assert g.output == b.id
     c = g.add_node("sin")
-    assert g.output == c.id
+    assert g.output == b.id  # c is not wired yet: it does not take the output
     g.connect(b.id, c.id, 0)
     assert g.output == c.id
     rec = Recorder(g)
@@ -468,3 +468,14 @@ def test_connecting_is_linear_when_wired_from_the_output_end():
     for a, b in reversed(list(zip(ids, ids[1:], strict=False))):
         g.connect(a, b, 0)
     assert g.topological_order() == ids
+
+
+def test_a_new_unwired_node_does_not_take_the_automatic_output():
+    g = Graph()
+    x = g.add_node("input", name="x")
+    f = g.add_node("neg", name="f")
+    g.connect(x.id, f.id, 0)
+    new = g.add_node("exp")  # dropped on the canvas, not wired yet
+    assert g.output == f.id
+    g.connect(f.id, new.id, 0)
+    assert g.output == new.id  # once wired it is the end of the graph

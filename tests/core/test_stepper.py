@@ -254,3 +254,19 @@ def test_tensor_graph_steps_show_shapes_and_norms():
         n for n in stepper.program.ids if stepper.program.graph_node(n).name == "W")]
     # L = |W v|^2, dL/dW = 2 (W v) v^T with W v = [-1, -1].
     assert w_grad.tolist() == [[-2.0, 2.0], [-2.0, 2.0]]
+
+
+def test_a_failing_node_elsewhere_does_not_block_stepping():
+    graph = parse(CHAIN)
+    graph.add_node("log", name="dangling")  # not connected, so it cannot evaluate
+    graph.set_output(graph.find("f").id)
+    stepper = Stepper(graph)
+    stepper.run_to_end()
+    assert stepper.visible_values()[graph.find("f").id] == -12
+
+
+def test_non_finite_values_are_reported_to_the_stepper():
+    stepper = Stepper(parse("x = -1; f = log(x)"))
+    node_id, message = stepper.nonfinite
+    assert stepper.program.graph_node(node_id).name == "f" and "nan" in message
+    assert Stepper(parse(CHAIN)).nonfinite is None
