@@ -28,7 +28,7 @@ from .explain import (
     symbol,
 )
 from .graph import Graph
-from .values import Value, format_value, to_value
+from .values import Value, format_value, parse_value_text, to_value
 
 FORWARD, BACKWARD = "forward", "backward"
 
@@ -315,22 +315,8 @@ def _close(answer: Any, expected: Value | None, rel_tol: float) -> bool:
 
 
 def parse_answer(text: str) -> Value:
-    """A typed answer: a number, a fraction like 1/4, or a list such as [0.5, -1]."""
-    import json
-
-    text = text.strip()
-    if not text:
-        raise ValueError("type a number")
-    if "/" in text and not text.startswith("["):
-        top, _, bottom = text.partition("/")
-        try:
-            return float(top) / float(bottom)
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"{text!r} is not a number") from None
-    try:
-        return to_value(json.loads(text))
-    except (json.JSONDecodeError, ValueError):
-        raise ValueError(f"{text!r} is not a number or a list of numbers") from None
+    """A typed answer: a number, a fraction like 1/4, pi/2, or a list such as [0.5, -1]."""
+    return parse_value_text(text)
 
 
 def updates_table(updates: Iterable[Update], alpha: float, precision: int = 4) -> str:

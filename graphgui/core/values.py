@@ -128,3 +128,75 @@ def format_number(x: float, precision: int = 4) -> str:
     if math.isfinite(x) and x == round(x) and abs(x) < 1e12:
         return str(int(x))
     return f"{x:.{precision}g}"
+
+
+# ---- values typed by a person ----------------------------------------------------------------
+
+_NAMED = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
+MAX_TYPED = 1_000_000  # characters
+
+
+def parse_value_text(text: str) -> Value:
+    """A value as a person types it: ``2``, ``.5``, ``-1/4``, ``3e-4``, ``pi/2``, ``nan``,
+    ``[1, 2]``, ``[[0.5, 0.3], [0.2, 0.8]]`` (list items may be any of these).
+
+    Read with :mod:`ast` and an allow-list of numbers, names above, + - * / and lists, never
+    evaluated as code. Raises ValueError with a one-line reason.
+    """
+    import ast
+
+    text = text.strip()
+    if not text:
+        raise ValueError("type a number, e.g. 0.5 or [1, 2]")
+    if len(text) > MAX_TYPED:
+        raise ValueError(f"more than {MAX_TYPED} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ValueError(f"{_short(text)} is not a number or a list of numbers") from None
+    try:
+        data = _literal(tree.body)
+    except RecursionError:
+        raise ValueError("the list is nested too deeply") from None
+    return to_value(data)
+
+
+def _literal(node: Any) -> Any:
+    import ast
+
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        try:
+            return float(node.value)
+        except OverflowError:
+            raise ValueError("a number too large for a float") from None
+    if isinstance(node, ast.Name) and node.id in _NAMED:
+        return _NAMED[node.id]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(item) for item in node.elts]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _scalar(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        a, b = _scalar(node.left), _scalar(node.right)
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            return a * b
+        if b == 0:
+            raise ValueError("division by zero")
+        return a / b
+    shown = ast.unparse(node) if hasattr(ast, "unparse") else type(node).__name__
+    raise ValueError(f"{_short(shown)} is not a number (use digits, pi, e, + - * / and [lists])")
+
+
+def _scalar(node: Any) -> float:
+    value = _literal(node)
+    if isinstance(value, list):
+        raise ValueError("arithmetic works on numbers, not on lists")
+    return value
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
