@@ -124,6 +124,9 @@ class ExprError(ValueError):
         if " (did you mean " in message:  # keep hints after the quoted text
             message, _, rest = message.partition(" (did you mean ")
             hint = " (did you mean " + rest
+        elif "; " in message:  # "what is wrong; what to write instead"
+            message, _, rest = message.partition("; ")
+            hint = "; " + rest
         super().__init__(f"{where}{message}{quoted}{hint}")
 
 
@@ -170,6 +173,8 @@ def _parse_ast(source: str) -> ast.Module:
             raise ExprError("the program contains a null byte") from None
         if msg.startswith("Exceeds the limit") and "digits" in msg:
             msg = "number literal is too long"
+        elif msg == "invalid decimal literal":  # 2x: Python needs the operator
+            msg = "a number runs into a name; write 2 * x for a product"
         raise ExprError(msg, line, col, _shorten(text.strip())) from None
     except (RecursionError, MemoryError):
         raise ExprError(
@@ -204,7 +209,21 @@ def _where(source_lines: str | list[str], node: ast.AST) -> tuple[int, int, str]
     return line, col, _shorten(text)
 
 
+# Functions people reach for that have another name here.
+_INSTEAD = {
+    "max": "relu(x) is max(x, 0)",
+    "min": "-relu(-x) is min(x, 0)",
+    "square": "write x ** 2",
+    "sqr": "write x ** 2",
+    "dot": "write a @ b",
+    "exp2": "write 2 ** x",
+    "logistic": "sigmoid(x) is the logistic function",
+}
+
+
 def _suggest(name: str) -> str:
+    if name in _INSTEAD:
+        return f"; {_INSTEAD[name]}"
     candidates = list(op_names()) + [a for n in op_names() for a in get_op(n).aliases]
     candidates += list(SOURCE_FORMS)
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
@@ -351,7 +370,8 @@ class _Builder:
             if isinstance(node, ast.BinOp):
                 if type(node.op) not in _BINOPS:
                     symbol = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
-                    raise self.error(f"operator '{symbol}' is not supported", node)
+                    hint = "; write x ** 2 for a power" if symbol == "^" else ""
+                    raise self.error(f"operator '{symbol}' is not supported{hint}", node)
                 stack.append((node.right, level + 1))
                 stack.append((node.left, level))
             elif isinstance(node, ast.UnaryOp):

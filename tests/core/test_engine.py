@@ -275,11 +275,11 @@ def test_shape_mismatch_names_the_node_and_the_shapes():
     g, ids = build("s = add(a, b); t = tanh(s); u = sin(a)", a=np.ones(2), b=np.ones(3))
     result = evaluate(g)
     message = result.errors[ids["s"]]
-    assert message.startswith("shape mismatch in add: inputs are (2,) and (3,)")
+    assert message == "shape mismatch in add: (2,) and (3,) cannot be combined elementwise"
     assert "\n" not in message
     assert result.errors[ids["t"]] == "depends on s, which failed"
     np.testing.assert_allclose(result.values[ids["u"]], np.sin(np.ones(2)))
-    with pytest.raises(EvaluationError, match=r"^s: shape mismatch in add: inputs are \(2,\)") as e:
+    with pytest.raises(EvaluationError, match=r"^s: shape mismatch in add: \(2,\) and \(3,\)") as e:
         Program(g).forward()
     assert e.value.node_id == ids["s"]
 
@@ -287,7 +287,10 @@ def test_shape_mismatch_names_the_node_and_the_shapes():
 def test_matmul_mismatch_and_scalar_input_messages():
     g, ids = build("m = matmul(a, b)", a=np.ones((2, 3)), b=np.ones((2, 3)))
     msg = evaluate(g).errors[ids["m"]]
-    assert msg.startswith("shape mismatch in matmul: inputs are (2, 3) and (2, 3)")
+    assert msg == (
+        "shape mismatch in matmul: (2, 3) @ (2, 3) needs the last size of a (3) to equal "
+        "the first size of b (2)"
+    )
     g, ids = build("m = matmul(a, b)", a=2.0, b=np.ones(2))
     msg = evaluate(g).errors[ids["m"]]
     assert "matmul needs arrays" in msg and "a scalar and (2,)" in msg

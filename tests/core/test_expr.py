@@ -560,3 +560,27 @@ def test_documented_renaming_example():
 def test_power_and_matmul_augmented_assignments():
     graph, ev, f, _ = run("a = x\na **= 3\nb = [[1, 2], [3, 4]]\nb @= [1, 1]\nf = a * sum(b)", x=2)
     assert f == 8.0 * (3 + 7)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("f = x ^ 2", 'line 1, col 5: operator \'^\' is not supported in "x ^ 2"; '
+                      "write x ** 2 for a power"),
+        ("f = 2x", 'line 1, col 5: a number runs into a name in "f = 2x"; '
+                   "write 2 * x for a product"),
+        ("f = max(x, 0)", 'line 1, col 5: unknown function \'max\' in "max(x, 0)"; '
+                          "relu(x) is max(x, 0)"),
+    ],
+)
+def test_common_slips_get_a_hint(source, message):
+    with pytest.raises(ExprError) as caught:
+        parse(source)
+    assert str(caught.value) == message
+
+
+def test_ln_is_the_natural_log():
+    from graphgui.core.engine import evaluate
+
+    graph = parse("x = 2; f = ln(x)")
+    assert evaluate(graph).values[graph.find("f").id] == pytest.approx(0.6931471805599453)

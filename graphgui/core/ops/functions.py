@@ -54,7 +54,7 @@ register(OpSpec(
 register(OpSpec(
     name="log", category="Functions", label="ln", doc="natural logarithm (x > 0)",
     inputs=("x",), forward=log_or_nan, vjps=(_log_grad,),
-    formula="ln(x)", derivatives=("1 / x",), elementwise=True,
+    formula="ln(x)", derivatives=("1 / x",), elementwise=True, aliases=("ln",),
 ))
 register(OpSpec(
     name="sqrt", category="Functions", label="\u221a", doc="square root (x >= 0)",
