@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ def explain_forward(program: Program, vals: list, precision: int = 4) -> Iterato
         names.update(_param_text(node.params, precision))
         numbers.update(_param_text(node.params, precision))
         formula = spec.render(spec.formula, names)
-        with_numbers = spec.render(spec.formula, numbers)
+        with_numbers = _render_numbers(spec.formula, numbers)
         result = format_value(vals[k], precision)
         parts = [node.name, formula] if node.name else [formula]
         if with_numbers != formula:
@@ -280,6 +281,22 @@ def _number(value: Value, precision: int) -> str:
     if isinstance(value, float) and value < 0:
         return f"({text})"
     return text
+
+
+def _render_numbers(template: str, numbers: dict[str, str]) -> str:
+    """Like OpSpec.render, but a negative number that already sits in the formula's own
+    parentheses is not wrapped twice: ``ln(x)`` at x = -1 is ``ln(-1)``, not ``ln((-1))``."""
+    if not numbers:
+        return template
+    keys = "|".join(re.escape(k) for k in numbers)
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            text = numbers[m.group(1)]
+            return text if text.startswith("(") and text.endswith(")") else f"({text})"
+        return numbers[m.group(2)]
+
+    return re.sub(rf"\(({keys})\)|\b({keys})\b", sub, template)
 
 
 def _param_text(params: dict, precision: int) -> dict[str, str]:

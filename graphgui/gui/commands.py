@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
-from graphgui.core.graph import Edge, Graph
+from graphgui.core.graph import Edge, Graph, Node
 
 Pos = tuple[float, float]
 
@@ -40,6 +40,12 @@ class NodeState:
             self.op, name=self.name, params=self.params, value=copy_value(self.value),
             pos=self.pos, node_id=self.id, index=index,
         )
+
+
+def label(node: Node) -> str:
+    """How GUI texts name a node, as the canvas titles it: its name, else its op ("mul"),
+    never the internal id."""
+    return node.name or node.spec.name
 
 
 def copy_value(value: Any) -> Any:
@@ -79,7 +85,7 @@ class RemoveNodeCommand(GraphCommand):
     """Remove one node with its wires (a multi-delete is a macro of these)."""
 
     def __init__(self, graph: Graph, node_id: str) -> None:
-        super().__init__(graph, f"Delete {graph.node(node_id).title}")
+        super().__init__(graph, f"Delete {label(graph.node(node_id))}")
         self.node_id = node_id
 
     def redo(self) -> None:
@@ -107,8 +113,8 @@ class ConnectCommand(GraphCommand):
     def __init__(self, graph: Graph, src: str, dst: str, port: int) -> None:
         dst_node = graph.node(dst)
         self.old = graph.input_edge(dst, port)
-        target = f"{dst_node.title}.{dst_node.spec.inputs[port]}"
-        verb = "Replace wire into" if self.old else f"Connect {graph.node(src).title} to"
+        target = f"{label(dst_node)}.{dst_node.spec.inputs[port]}"
+        verb = "Replace wire into" if self.old else f"Connect {label(graph.node(src))} to"
         super().__init__(graph, f"{verb} {target}")
         self.src, self.dst, self.port = src, dst, port
 
@@ -128,7 +134,7 @@ class DisconnectCommand(GraphCommand):
         edge = graph.input_edge(dst, port)
         assert edge is not None, "validated by the caller"
         node = graph.node(dst)
-        super().__init__(graph, f"Delete wire into {node.title}.{node.spec.inputs[port]}")
+        super().__init__(graph, f"Delete wire into {label(node)}.{node.spec.inputs[port]}")
         self.edge = edge
 
     def redo(self) -> None:
@@ -144,7 +150,7 @@ class MoveNodesCommand(GraphCommand):
     def __init__(self, graph: Graph, moves: Mapping[str, tuple[Pos, Pos]], text: str = "") -> None:
         if not text:
             text = (
-                f"Move {graph.node(next(iter(moves))).title}"
+                f"Move {label(graph.node(next(iter(moves))))}"
                 if len(moves) == 1
                 else f"Move {len(moves)} nodes"
             )
@@ -163,7 +169,7 @@ class MoveNodesCommand(GraphCommand):
 class RenameCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, name: str | None) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Rename {node.title} to {name or '(none)'}")
+        super().__init__(graph, f"Rename {label(node)} to {name or '(none)'}")
         self.node_id, self.old, self.new = node_id, node.name, name
 
     def redo(self) -> None:
@@ -176,7 +182,7 @@ class RenameCommand(GraphCommand):
 class SetValueCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, value: Any) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Set value of {node.title}")
+        super().__init__(graph, f"Set value of {label(node)}")
         self.node_id, self.old, self.new = node_id, copy_value(node.value), copy_value(value)
 
     def redo(self) -> None:
@@ -189,7 +195,7 @@ class SetValueCommand(GraphCommand):
 class SetParamCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, key: str, value: Any) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Set {key} of {node.title}")
+        super().__init__(graph, f"Set {key} of {label(node)}")
         self.node_id, self.key, self.old, self.new = node_id, key, node.params[key], value
 
     def redo(self) -> None:
@@ -202,7 +208,7 @@ class SetParamCommand(GraphCommand):
 class SetOpCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, op: str) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Make {node.title} a {op}")
+        super().__init__(graph, f"Make {label(node)} a {op}")
         self.node_id, self.old, self.new = node_id, node.op, op
 
     def redo(self) -> None:
@@ -214,7 +220,7 @@ class SetOpCommand(GraphCommand):
 
 class SetOutputCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str | None) -> None:
-        what = graph.node(node_id).title if node_id else "automatic"
+        what = label(graph.node(node_id)) if node_id else "automatic"
         super().__init__(graph, f"Set output to {what}")
         self.old, self.new = graph.chosen_output, node_id
 

@@ -151,7 +151,7 @@ class Document(QObject):
 
     def disconnect(self, dst: str, port: int) -> None:
         if self.graph.input_edge(dst, port) is None:
-            raise GraphError(f"input {port} of {self.graph.node(dst).title} is not connected")
+            raise GraphError(f"input {port} of {cmd.label(self.graph.node(dst))} is not connected")
         self.push(cmd.DisconnectCommand(self.graph, dst, port))
 
     def delete(self, node_ids: Iterable[str] = (), wires: Iterable[tuple[str, int]] = ()) -> None:
@@ -207,8 +207,8 @@ class Document(QObject):
     def set_value(self, node_id: str, value: Any) -> None:
         node = self.graph.node(node_id)
         if not node.is_source:
-            raise GraphError(f"{node.title} is computed by {node.op}; it holds no value")
-        value = self.graph.coerce_value(value, node.title)
+            raise GraphError(f"{cmd.label(node)} is computed by {node.op}; it holds no value")
+        value = self.graph.coerce_value(value, cmd.label(node))
         if not values_equal(node.value, value):
             self.push(cmd.SetValueCommand(self.graph, node_id, value))
 
@@ -217,7 +217,7 @@ class Document(QObject):
         try:
             checked = node.spec.check_params({**node.params, key: value})
         except OpError as exc:
-            raise GraphError(f"{node.title}: {exc}") from None
+            raise GraphError(f"{cmd.label(node)}: {exc}") from None
         if checked != node.params:
             self.push(cmd.SetParamCommand(self.graph, node_id, key, checked[key]))
 

@@ -35,7 +35,13 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from graphgui.core import fileformat
-from graphgui.core.examples import ExampleError, list_examples, load_example
+from graphgui.core.examples import (
+    ExampleError,
+    ExampleInfo,
+    list_examples,
+    list_training_examples,
+    load_example_document,
+)
 from graphgui.core.fileformat import FileFormatError
 from graphgui.core.graph import Graph
 
@@ -52,6 +58,7 @@ PNG_FILTER = "PNG image (*.png)"
 SVG_FILTER = "SVG image (*.svg)"
 AUTOSAVE_DELAY_MS = 2000  # after the last edit
 AUTOSAVE_INTERVAL_MS = 60_000  # while edits keep coming faster than the delay
+EXERCISE_PREFIX = "exercise_"  # examples that open with the gradients hidden
 
 RestoreChoice = Literal["restore", "discard", "keep"]
 Button = QMessageBox.StandardButton
@@ -107,13 +114,12 @@ class FileController(QObject):
         window.file_controller = self
         self.store = AutosaveStore(autosave_dir)
         self.store.acquire()
-        self._settings: dict[str, Any] | None = None  # the open file's "settings" object
-        self._settings_doc: Document | None = None
         self._suggested_name = "untitled"
         self._autosave_dirty = False
         self._autosave_failed = False
         self._shut_down = False
         self._document: Document | None = None
+        self._hid_grads = False  # View > Show Gradients was turned off for an exercise
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -128,6 +134,7 @@ class FileController(QObject):
         self._build_menus()
         self._build_toolbar()
         window.add_close_guard(self._guard_unsaved)
+        window.action_show_grads.toggled.connect(self._on_show_grads_toggled)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
         window.view.viewport().installEventFilter(self)
@@ -214,17 +221,27 @@ class FileController(QObject):
 
     def _fill_examples_menu(self) -> None:
         self.example_actions: dict[str, QAction] = {}
-        for info in list_examples():
-            action = self.menu_examples.addAction(info.title)
-            action.setObjectName(f"example_{info.name}")
-            action.setData(info.name)
-            action.setStatusTip(info.description)
-            # Rich text so the long description wraps in the tooltip.
-            action.setToolTip(
-                f"<p><b>{html.escape(info.title)}</b></p><p>{html.escape(info.description)}</p>"
-            )
-            action.triggered.connect(lambda _c=False, n=info.name: self.open_example(n))
-            self.example_actions[info.name] = action
+        self.example_sections: list[QAction] = []
+        for heading, infos in (("Worked examples and exercises", list_examples()),
+                               ("Training (data and settings included)",
+                                list_training_examples())):
+            if self.example_sections:
+                self.menu_examples.addSeparator()
+            self.example_sections.append(_menu_heading(self.menu_examples, heading))
+            for info in infos:
+                self._add_example_action(info)
+
+    def _add_example_action(self, info: ExampleInfo) -> None:
+        action = self.menu_examples.addAction(info.title)
+        action.setObjectName(f"example_{info.name}")
+        action.setData(info.name)
+        action.setStatusTip(info.description)
+        # Rich text so the long description wraps in the tooltip.
+        action.setToolTip(
+            f"<p><b>{html.escape(info.title)}</b></p><p>{html.escape(info.description)}</p>"
+        )
+        action.triggered.connect(lambda _c=False, n=info.name: self.open_example(n))
+        self.example_actions[info.name] = action
 
     # ---- the document --------------------------------------------------------------------
 
@@ -237,13 +254,20 @@ class FileController(QObject):
         if doc is self._document or doc is None:
             return
         self._document = doc
-        if self._settings_doc is not doc:
-            self._settings, self._settings_doc = None, None
+        if self._hid_grads:  # the exercise is gone: its hidden gradients come back
+            self.window.action_show_grads.setChecked(True)
         doc.path_changed.connect(self._on_path_changed)
+        # A settings change (the Trainer dock) of an already modified document changes no
+        # clean state, but the autosave must still pick it up.
+        doc.settings_changed.connect(self._on_state_changed)
         # Every way a file gets shown (Open, a dropped file, `graphgui FILE`) lands here.
         if doc.path:
             self.add_recent(doc.path)
         self._on_state_changed()
+
+    def _on_show_grads_toggled(self, on: bool) -> None:
+        if on:  # shown again (by the user or by us): nothing left to restore
+            self._hid_grads = False
 
     def _on_path_changed(self, path: str) -> None:
         if path:
@@ -268,13 +292,15 @@ class FileController(QObject):
         self.action_revert.setEnabled(bool(doc is not None and doc.path and doc.modified))
 
     def _file_settings(self) -> dict[str, Any] | None:
-        return self._settings if self._settings_doc is self.window.document else None
+        """What the file's "settings" object holds now: the document's (the Trainer dock
+        edits it through Document.set_setting); None when empty."""
+        doc = self.window.document
+        return dict(doc.settings) if doc is not None and doc.settings else None
 
     def _show(self, graph: Graph, path: str | None,
               settings_obj: dict[str, Any] | None = None) -> Document:
-        """Replace the document (guards already asked)."""
-        doc = Document(graph, path)
-        self._settings, self._settings_doc = settings_obj, doc
+        """Replace the document (guards already asked); the file's settings come along."""
+        doc = Document(graph, path, settings=settings_obj)
         self.window.set_document(doc)
         return doc
 
@@ -393,19 +419,41 @@ class FileController(QObject):
         return True
 
     def open_example(self, name: str) -> bool:
-        """Open a bundled example as an untitled, unmodified document (Save asks where)."""
+        """Open a bundled example as an untitled, unmodified document (Save asks where);
+        a training example brings its settings (data set, network, optimizer) along.
+
+        An exercise (``exercise_*``) opens with the gradients hidden, so the answers are
+        not on the wires before the user has worked them out."""
         try:
-            graph = load_example(name)
+            graph, settings_obj = load_example_document(name)
         except (ExampleError, FileFormatError) as exc:
             self.show_error("Cannot open example", str(exc))
             return False
         if not self.window.can_discard():
             return False
-        self._show(graph, None)
+        self._show(graph, None, settings_obj)
         self._suggested_name = name
-        self.window.show_message(f"Opened the example “{graph.title or name}”")
+        title = graph.title or name
+        if name.startswith(EXERCISE_PREFIX):
+            self._hide_gradients_for_exercise(title)
+        else:
+            self.window.show_message(f"Opened the example “{title}”")
         self.opened.emit(f"example:{name}")
         return True
+
+    def _hide_gradients_for_exercise(self, title: str) -> None:
+        action = self.window.action_show_grads
+        if action.isChecked():
+            action.setChecked(False)
+            self._hid_grads = True
+        reveal = action.shortcut().toString(QKeySequence.NativeText)
+        notice = (f"Exercise “{title}”: gradients are hidden. Work them out by hand, then "
+                  f"show them with View > Show Gradients ({reveal}), or step through with "
+                  "Quiz Mode to check each step.")
+        self.window.show_message(notice, 20000)
+        panel = getattr(self.window, "stepper_panel", None)
+        if panel is not None:
+            panel.show_notice(notice)
 
     def revert(self) -> bool:
         """Reload the file from disk, dropping unsaved changes (after asking)."""
@@ -469,7 +517,6 @@ class FileController(QObject):
         if doc.path != path:
             doc.path = path
         doc.set_clean()
-        self._settings, self._settings_doc = self._file_settings(), doc
         self._remember_dir(path)
         self._suggested_name = os.path.splitext(os.path.basename(path))[0]
         self.store.remove()
@@ -740,6 +787,17 @@ def dropped_files(mime: QMimeData | None) -> list[str]:
     if mime is None or mime.hasFormat(OP_MIME) or not mime.hasUrls():
         return []
     return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+
+
+def _menu_heading(menu: QMenu, text: str) -> QAction:
+    """A section heading: a disabled, bold entry (QMenu.addSection shows no text in some
+    styles, e.g. Fusion)."""
+    action = menu.addAction(text)
+    action.setEnabled(False)
+    font = action.font()
+    font.setBold(True)
+    action.setFont(font)
+    return action
 
 
 def _path_key(path: str) -> str:

@@ -106,6 +106,46 @@ def test_refused_edits_push_nothing(qapp: Any) -> None:
     assert doc.undo_stack.count() == 0
 
 
+def test_undo_texts_name_unnamed_nodes_as_the_canvas_does(qapp: Any) -> None:
+    """Unnamed nodes are called by their op ("mul", as the canvas titles them), never by
+    their internal id ("mul n5")."""
+    import re
+
+    doc = Document()
+    stack = doc.undo_stack
+    x = doc.add_node("input", (0, 0), name="x", value=2.0)
+    m = doc.add_node("mul", (150, 0))
+    s = doc.add_node("sigmoid", (300, 0))
+    lr = doc.add_node("leaky_relu", (450, 0))
+    c = doc.add_node("input", (0, 100), value=1.0)
+    doc.connect(x, m, 0)
+    doc.connect(m, s, 0)
+    doc.connect(c, m, 1)
+    doc.connect(x, m, 1)  # replaces the wire from c
+    doc.disconnect(s, 0)
+    doc.move_nodes({m: (160.0, 10.0)})
+    doc.set_value(c, 3.0)
+    doc.set_param(lr, "alpha", 0.2)
+    doc.set_op(c, "parameter")
+    doc.set_output(m)
+    doc.rename(m, "q")
+    doc.rename(m, None)
+    doc.delete([s])
+    texts = [stack.text(k) for k in range(stack.count())]
+    assert texts == [
+        "Add x", "Add mul", "Add sigmoid", "Add leaky_relu", "Add input",
+        "Connect x to mul.a", "Connect mul to sigmoid.x", "Connect input to mul.b",
+        "Replace wire into mul.b", "Delete wire into sigmoid.x", "Move mul",
+        "Set value of input", "Set alpha of leaky_relu", "Make input a parameter",
+        "Set output to mul", "Rename mul to q", "Rename q to (none)", "Delete sigmoid",
+    ]
+    assert not any(re.search(r"\bn\d+\b", t) for t in texts)
+    # Refusals name the node the same way.
+    with pytest.raises(GraphError) as refused:
+        doc.set_value(m, 1.0)
+    assert str(refused.value).startswith("mul is computed by mul")
+
+
 def test_modified_follows_the_clean_state(qapp: Any) -> None:
     doc = Document()
     seen = []

@@ -399,6 +399,41 @@ def test_unwritable_graph_is_refused_before_touching_the_file(
 # ---- revert --------------------------------------------------------------------------------
 
 
+def test_settings_changed_in_the_editor_survive_save_open_and_revert(
+    editor: Any, tmp_path: Path
+) -> None:
+    from graphgui.core.fileformat import dumps
+
+    window, prompts = editor
+    fc = window.file_controller
+    path = tmp_path / "net.json"
+    path.write_text(dumps(parse("w = param(1)\nL = w * w\n"), {"training": {"epochs": 5}}),
+                    encoding="utf-8")
+    assert fc.open_file(str(path))
+    doc = window.document
+    assert doc.settings == {"training": {"epochs": 5}}
+    # What the Trainer dock does: a settings change marks the document modified.
+    doc.set_setting("training", {"epochs": 50, "lr": 0.1})
+    assert doc.modified
+    assert fc.save() and not doc.modified
+    assert json.loads(path.read_text(encoding="utf-8"))["settings"] == {
+        "training": {"epochs": 50, "lr": 0.1}}
+    window.action_new.trigger()
+    assert window.document.settings == {}
+    assert fc.open_file(str(path))
+    assert window.document.settings == {"training": {"epochs": 50, "lr": 0.1}}
+    # Revert drops an unsaved settings change and reads the file's.
+    window.document.set_setting("training", {"epochs": 1})
+    window.document.set_setting("initializer", {"seed": 3})
+    fc.action_revert.trigger()
+    assert window.document.settings == {"training": {"epochs": 50, "lr": 0.1}}
+    # Save As writes them too.
+    prompts.save_path = str(tmp_path / "copy.json")
+    assert fc.save_as()
+    assert json.loads((tmp_path / "copy.json").read_text(encoding="utf-8"))["settings"] == {
+        "training": {"epochs": 50, "lr": 0.1}}
+
+
 def test_revert_reloads_the_file(editor: Any, tmp_path: Path) -> None:
     window, prompts = editor
     fc = window.file_controller
@@ -477,9 +512,10 @@ def test_examples_menu_opens_each_example(editor: Any, tmp_path: Path) -> None:
     window, prompts = editor
     fc = window.file_controller
     infos = list_examples()
-    menu_actions = fc.menu_examples.actions()
-    assert [a.data() for a in menu_actions] == [i.name for i in infos]
-    for info, action in zip(infos, menu_actions, strict=True):
+    menu_actions = [a for a in fc.menu_examples.actions() if a.data() in fc.example_actions]
+    worked = menu_actions[: len(infos)]
+    assert [a.data() for a in worked] == [i.name for i in infos]
+    for info, action in zip(infos, worked, strict=True):
         assert action.text() == info.title
         assert action.statusTip() == info.description
         assert info.description.split(".")[0] in action.toolTip()
@@ -488,11 +524,74 @@ def test_examples_menu_opens_each_example(editor: Any, tmp_path: Path) -> None:
         assert doc.path is None and not doc.modified
         assert canonical(doc.graph) == canonical(load_example(info.name))
         assert window.windowTitle().startswith(info.title)
+        assert doc.settings == {}  # the worked examples carry no settings
     # Save asks for a path, suggesting the example's name.
     prompts.save_path = None  # the user cancels the file dialog
     fc.action_save.trigger()
     assert prompts.asked == ["save_path"] and window.document.path is None
     assert os.path.basename(prompts.save_suggestions[0]) == f"{infos[-1].name}.json"
+
+
+def test_examples_menu_lists_training_examples_in_their_own_section(
+    editor: Any, tmp_path: Path
+) -> None:
+    from graphgui.core.examples import list_training_examples
+
+    window, prompts = editor
+    fc = window.file_controller
+    entries = fc.menu_examples.actions()
+    training = list_training_examples()
+    assert len(training) >= 8
+    # Heading, worked examples, separator, heading, training examples.
+    headings = [a for a in entries if not a.isSeparator() and a.data() is None]
+    assert [h.text() for h in headings] == ["Worked examples and exercises",
+                                            "Training (data and settings included)"]
+    assert not any(h.isEnabled() for h in headings)
+    second = entries.index(headings[1])
+    assert entries[second - 1].isSeparator()
+    assert [a.data() for a in entries[second + 1:]] == [i.name for i in training]
+    for info in training:
+        fc.example_actions[info.name].trigger()
+        doc = window.document
+        assert doc.path is None and not doc.modified
+        # The file's settings came along (read here with json, not with the loader).
+        from graphgui.core.examples import example_path
+
+        stored = json.loads(example_path(info.name).read_text(encoding="utf-8"))["settings"]
+        assert doc.settings == stored and "training" in doc.settings
+        assert window.windowTitle().startswith(info.title)
+    # Saved under a new name, the settings are written with the graph.
+    prompts.save_path = str(tmp_path / "trained.json")
+    assert fc.save()
+    data = json.loads((tmp_path / "trained.json").read_text(encoding="utf-8"))
+    assert data["settings"] == stored
+
+
+def test_exercises_open_with_gradients_hidden(editor: Any, qtbot: Any) -> None:
+    window, _ = editor
+    fc = window.file_controller
+    grads = window.action_show_grads
+    assert grads.isChecked()
+    fc.example_actions["exercise_div"].trigger()
+    assert not grads.isChecked() and not window.scene.state.show_grads
+    message = window.statusBar().currentMessage()
+    assert "gradients are hidden" in message and "Show Gradients" in message
+    assert grads.shortcut().toString(QKeySequence.NativeText) in message
+    panel = window.stepper_panel
+    assert "Quiz Mode" in panel.message_label.text() and panel.message_kind == "info"
+    # Showing them is the user's choice: the toggle brings them back.
+    grads.trigger()
+    assert window.scene.state.show_grads
+    grads.trigger()  # hidden again by the user: a worked example leaves that alone
+    fc.example_actions["chain_rule"].trigger()
+    assert not grads.isChecked()
+    grads.trigger()
+    # Hidden by an exercise, they come back when a worked example replaces it.
+    fc.example_actions["exercise_log"].trigger()
+    assert not grads.isChecked()
+    fc.example_actions["neuron"].trigger()
+    assert grads.isChecked() and window.scene.state.show_grads
+    assert "gradients are hidden" not in window.statusBar().currentMessage()
 
 
 def test_example_values_show_after_opening(editor: Any, qtbot: Any) -> None:
@@ -595,6 +694,23 @@ def test_autosave_writes_unsaved_work_and_removes_it_when_saved(
     assert not os.path.exists(path)
 
 
+def test_autosave_writes_the_documents_settings(editor: Any, qtbot: Any) -> None:
+    window, _ = editor
+    fc = window.file_controller
+    fc.autosave_delay = 30
+    doc = window.document
+    doc.add_node("input", (0, 0), name="x", value=1.0)
+    with qtbot.waitSignal(fc.autosaved, timeout=3000):
+        pass
+    # Already modified: a settings change alone must still reach the autosave.
+    with qtbot.waitSignal(fc.autosaved, timeout=3000) as blocker:
+        doc.set_setting("training", {"epochs": 7})
+    stored = json.loads(Path(blocker.args[0]).read_text(encoding="utf-8"))["settings"]
+    assert stored["training"] == {"epochs": 7}
+    assert stored[autosave.META_KEY]["path"] is None
+    assert doc.settings == {"training": {"epochs": 7}}  # the bookkeeping stays in the file
+
+
 def test_autosave_is_debounced(editor: Any, qtbot: Any) -> None:
     window, _ = editor
     fc = window.file_controller
@@ -666,7 +782,7 @@ def test_restore_after_crash(
     assert "crashed.json" not in names and "crashed.lock" not in names
     assert os.path.isfile(window.file_controller.store.path)
     # The file's own settings survive (the autosave bookkeeping does not).
-    assert window.file_controller._file_settings() == {"stepper": {"speed": 2}}
+    assert doc.settings == {"stepper": {"speed": 2}}
 
 
 def test_restore_is_offered_at_start(

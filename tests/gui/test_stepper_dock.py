@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from gui_helpers import settle
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from graphgui.core.examples import load_example
 from graphgui.core.expr import parse
@@ -393,6 +394,92 @@ def test_quiz_hides_gradients_and_checks_typed_answers(window: Any, qtbot: Any) 
     assert window.inspector.evaluation.grads[n["x"]] == -4
 
 
+def test_quiz_frames_the_node_asked_about_and_labels_the_answers(window: Any,
+                                                                 qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    n = ids(window.document.graph)
+    QTest.mouseClick(panel.quiz_check, Qt.LeftButton)
+    key(window, "F11")  # forward pass done; the first question is the step at f
+    # Backward steps of f = (x + y) z: f, then q and z, then x and y: 5 in all.
+    assert current_items(window) == [n["f"]]
+    assert "Question: backward step 1 of 5" in panel.position_label.text()
+    assert "backward step 1 of 5" in text(panel)
+    assert "backward step 1 of 5" in panel.quiz_prompt.text()
+    # At the output the local derivative and the gradient are both written df/dq: the
+    # labels say which box is which.
+    grid = panel.quiz_grid_host
+    assert grid.findChild(QLabel, "quizLocalLabel0").text() == "local derivative df/dq"
+    assert grid.findChild(QLabel, "quizTotalLabel0").text() == "gradient df/dq"
+    assert grid.findChild(QLabel, "quizLocalLabel1").text() == "local derivative df/dz"
+    (_, local0, total0, _), (_, local1, total1, _) = panel.quiz_rows
+    QTest.keyClicks(local0, "-4")  # d(qz)/dq = z = -4
+    QTest.keyClicks(total0, "-4")  # 1 * -4
+    QTest.keyClicks(local1, "3")  # d(qz)/dz = q = 3
+    QTest.keyClicks(total1, "3")
+    QTest.mouseClick(panel.quiz_check_button, Qt.LeftButton)
+    assert "All right" in panel.quiz_result.text()
+
+    key(window, "F11")  # the question moves on to q: q is framed, not f
+    assert current_items(window) == [n["q"]]
+    assert window.scene.wire_items[(n["q"], 0)].step_state == "current"
+    assert "Question: backward step 2 of 5" in panel.position_label.text()
+    assert "backward step 2 of 5" in text(panel)
+    grid = panel.quiz_grid_host
+    assert grid.findChild(QLabel, "quizLocalLabel0").text() == "local derivative dq/dx"
+    assert grid.findChild(QLabel, "quizTotalLabel0").text() == "gradient df/dx"
+    QTest.mouseClick(panel.quiz_working_button, Qt.LeftButton)
+    assert "df/dx = df/dq * dq/dx = (-4) * 1 = -4" in panel.quiz_result.text()
+    assert all(w.grad_text == "" for w in window.scene.wire_items.values())
+    key(window, "Shift+F11")  # finished: no question, the header says so
+    assert "gradients complete" in panel.position_label.text()
+    assert "Question" not in panel.position_label.text()
+
+
+# ---- the step log's columns and the dock's messages ----------------------------------------
+
+
+def test_log_columns_show_whole_expressions(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, load_example("network_2_2_2"))
+    panel.precision_spin.setValue(8)
+    key(window, "Shift+F11")
+    model, view = panel.log_model, panel.log_view
+    assert model.rowCount() > 20
+    fm = QFontMetrics(view.font())
+    mono = QFontMetrics(model.index(0, 0).data(Qt.FontRole))
+    for c in range(model.columnCount()):
+        texts = [model.index(r, c).data() for r in range(model.rowCount())]
+        widest = max(mono.horizontalAdvance(t) for t in texts)
+        # Room for the widest text plus the cell's margins: nothing is elided.
+        assert view.columnWidth(c) >= widest + 6, (model.headerData(c, Qt.Horizontal), widest)
+        # ... and no column (the total was) takes far more than its texts need.
+        header = fm.horizontalAdvance(model.headerData(c, Qt.Horizontal))
+        assert view.columnWidth(c) <= max(widest, header) + 40
+    assert not view.horizontalHeader().stretchLastSection()
+    # An upstream cell such as "dE_total/d((y2 - A4) ^ 2) = 0.5" is whole, with its number.
+    upstream = [model.index(r, 4).data() for r in range(model.rowCount())]
+    assert any(u.startswith("dE_total/d((y2 - A4) ^ 2) = ") for u in upstream)
+
+
+def test_notices_use_a_style_icon_and_no_warning_colour(window: Any, qtbot: Any) -> None:
+    from graphgui.gui.theme import current_theme
+
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    colors = current_theme().colors
+    key(window, "Shift+F11")
+    QTest.mouseClick(panel.apply_button, Qt.LeftButton)
+    assert "Gradient descent step applied" in panel.message_label.text()
+    assert panel.message_kind == "info"
+    # Not orange like a warning, and no glyph that default fonts lack (U+24D8).
+    assert colors.grad not in panel.message_label.text()
+    assert colors.error not in panel.message_label.text()
+    assert "ⓘ" not in panel.message_label.text()
+    assert panel.message_icon.isVisible() and not panel.message_icon.pixmap().isNull()
+    # A failing graph is an error: red, with the warning icon.
+    open_graph(window, qtbot, parse("a = [1, 2]; b = [1, 2, 3]; c = a + b"))
+    assert panel.message_kind == "error" and colors.error in panel.message_label.text()
+    assert panel.message_icon.isVisible()
+
+
 # ---- edits, failures, tensors, precision ---------------------------------------------------
 
 
@@ -437,11 +524,85 @@ def test_failing_graph_disables_stepping(window: Any, qtbot: Any) -> None:
     assert "c = a + b = [1, 2] + [10, 20] = [11, 22]" in text(panel)
 
 
-def test_empty_graph_cannot_be_stepped(window: Any, qtbot: Any) -> None:
+def test_empty_graph_gives_a_neutral_hint(window: Any, qtbot: Any) -> None:
     panel = window.stepper_panel
     settle(qtbot, window)
     assert not panel.action_forward.isEnabled()
-    assert "empty" in panel.message_label.text()
+    # A first launch is not an error: no red "Cannot step", a hint on how to begin.
+    assert panel.message_kind == "" and not panel.message_label.isVisible()
+    assert "Cannot step" not in panel.position_label.text()
+    assert "Empty graph" in panel.position_label.text()
+    assert "Type an expression" in text(panel) and "palette" in text(panel)
+    key(window, "F10")  # disabled: nothing happens, nothing turns red
+    assert panel.stepper is None and panel.message_kind == ""
+    # The first node makes the graph steppable.
+    window.document.add_node("input", (0.0, 0.0), name="x", value=2.0)
+    settle(qtbot, window)
+    assert panel.error is None
+    assert "Empty graph" not in panel.position_label.text()
+
+
+def test_unrelated_failing_node_does_not_block_stepping(window: Any, qtbot: Any) -> None:
+    panel = open_graph(window, qtbot, parse(CHAIN))
+    f = ids(window.document.graph)["f"]
+    # A half-built corner: an unwired sigmoid fails ("input 'x' is not connected").
+    window.document.add_node("sigmoid", (0.0, 300.0))
+    settle(qtbot, window)
+    assert window.evaluator.evaluation.errors  # the editor does report it
+    assert panel.error is None and panel.message_kind == ""
+    assert "Cannot step" not in panel.position_label.text()
+    assert panel.tool_button("forward").isEnabled()
+    key(window, "Shift+F11")
+    assert "gradients complete" in panel.position_label.text()
+    assert panel.stepper.program.output_id == f
+    assert window.scene.node_items[ids(window.document.graph)["x"]].badge_text == "∂ -4"
+
+
+def test_nonfinite_value_warns_and_keeps_the_red_frame(window: Any, qtbot: Any) -> None:
+    # a = 2x = -2, q = ln(a) = ln(-2) is nan, f = q + x.
+    panel = open_graph(window, qtbot, parse("x = -1; a = x * 2; q = log(a); f = q + x"))
+    n = ids(window.document.graph)
+    scene = window.scene
+    assert scene.node_items[n["q"]].error  # the evaluation frames q in red
+    key(window, "F10")  # a = -2: nothing wrong yet
+    assert panel.message_kind == "" and not scene.node_items[n["q"]].error
+    key(window, "F10")  # q = ln(-2) = nan
+    assert panel.message_kind == "warning" and panel.message_label.isVisible()
+    message = panel.message_label.text()
+    assert "q = ln(-2) is nan" in message and "not meaningful" in message
+    assert scene.node_items[n["q"]].error  # the red frame stays while stepping
+    assert not scene.node_items[n["a"]].error
+    key(window, "Shift+F11")
+    assert "gradients complete" in panel.position_label.text()
+    assert panel.message_kind == "warning" and scene.node_items[n["q"]].error
+    key(window, "Shift+F9")  # reset: the evaluation's own error frame is back
+    assert window.scene.overlay is None and scene.node_items[n["q"]].error
+    assert panel.message_kind == ""
+
+
+def test_node_ids_never_show_in_the_dock(window: Any, qtbot: Any) -> None:
+    import re
+
+    panel = open_graph(window, qtbot, parse("x = -2; y = 5; f = (x + y) * 3"))
+    graph = window.document.graph
+    node_id = re.compile(r"\bn\d+\b")
+    seen = []
+    while panel.action_backward.isEnabled():
+        key(window, "F10" if panel.action_forward.isEnabled() else "F11")
+        seen.append(text(panel))
+    assert "Forward pass · computing (x + y)" in seen[0]  # the canvas shows it as "add"
+    for body in seen:
+        assert not node_id.search(body), body
+    # The refusal names the node as the canvas does, not by its id.
+    add = next(n for n in graph if n.op == "add")
+    key(window, "Shift+F9")
+    window.scene.select_nodes([add.id])
+    key(window, "Ctrl+F10")  # forward, to add
+    key(window, "Ctrl+F10")  # backward, to add
+    key(window, "F11")  # past it
+    key(window, "Ctrl+F10")  # add is behind now: refused
+    message = window.statusBar().currentMessage()
+    assert message.startswith("add has no step ahead") and not node_id.search(message)
 
 
 def test_tensor_graph_shows_shapes_and_norms(window: Any, qtbot: Any) -> None:

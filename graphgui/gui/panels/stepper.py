@@ -14,13 +14,22 @@ on demand, so editing a large graph costs nothing while the stepper is not in us
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import html
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QIODevice, QModelIndex, QSaveFile, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFontDatabase, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QFontDatabase,
+    QFontMetrics,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -37,6 +46,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QStyle,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -48,7 +58,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphgui.core.engine import Evaluation
-from graphgui.core.explain import LOG_HEADER, LogRow
+from graphgui.core.explain import LOG_HEADER, LogRow, symbol
 from graphgui.core.gradcheck import DEFAULT_STEP, GradCheck, check_gradients
 from graphgui.core.graph import Graph, GraphError, Node
 from graphgui.core.stepper import (
@@ -61,6 +71,7 @@ from graphgui.core.stepper import (
 from graphgui.core.values import format_value, values_equal
 
 from ..canvas.scene import StepOverlay
+from ..commands import label
 from ..theme import current_theme
 
 if TYPE_CHECKING:
@@ -78,8 +89,11 @@ STEP_ACTIONS = (
     ("reset", "&Reset Stepper", "Shift+F9",
      "Back to the start; the canvas shows the full evaluation again"),
 )
-LOG_COLUMN_MAX = 150  # px; longer cells are elided in the middle (full text in the tooltip)
-LOG_FIT_ROWS = 200  # the log's columns are fitted to their contents up to this many rows
+LOG_COLUMN_MAX = 560  # px; only a longer cell is elided (its full text is in the tooltip)
+EMPTY_HINT = (
+    "Nothing to step through yet. Type an expression in the bar above the canvas, e.g. "
+    "f = (x + y) * z, or drag an op from the palette onto the canvas."
+)
 TOOL_TEXT = {
     "forward": "Forward", "backward": "Backward", "back": "Back", "run_end": "Run to End",
     "run_node": "Run to Node", "reset": "Reset",
@@ -113,6 +127,11 @@ class LogModel(QAbstractTableModel):
             self.rows = rows
             self.endResetModel()
 
+    def cell(self, row: int, column: int) -> str:
+        r = self.rows[row]
+        return (str(r.step), r.node, r.gradient, r.local, r.upstream, r.contribution,
+                r.total)[column]
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
@@ -121,9 +140,7 @@ class LogModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         if role in (Qt.DisplayRole, Qt.ToolTipRole):  # the tooltip shows elided text whole
-            row = self.rows[index.row()]
-            return (str(row.step), row.node, row.gradient, row.local, row.upstream,
-                    row.contribution, row.total)[index.column()]
+            return self.cell(index.row(), index.column())
         if role == Qt.TextAlignmentRole and index.column() in self.NUMERIC:
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.FontRole:
@@ -149,7 +166,9 @@ class StepperPanel(QWidget):
         self.graph: Graph | None = None
         self.stepper: Stepper | None = None
         self.error: str | None = None  # why stepping is impossible (a failing graph)
-        self.notice = ""  # the last reset notice, shown in the dock
+        self.notice = ""  # the last notice (a reset, an applied update), shown in the dock
+        self.message_kind = ""  # what the dock's message line shows: "error", "warning",
+        # "info" or "" (hidden)
         self.loss_history: list[Any] = []
         self.checks: list[GradCheck] = []
         self.quiz_rows: list[tuple[Any, QLineEdit | None, QLineEdit, QLabel]] = []
@@ -229,6 +248,10 @@ class StepperPanel(QWidget):
         self.message_label.setWordWrap(True)
         self.message_label.setTextFormat(Qt.RichText)
         self.message_label.hide()
+        # The style's own icons: a glyph such as U+24D8 is missing from common fonts.
+        self.message_icon = QLabel()
+        self.message_icon.setObjectName("stepperMessageIcon")
+        self.message_icon.hide()
 
         self.step_view = QTextBrowser()
         self.step_view.setObjectName("stepperText")
@@ -265,7 +288,11 @@ class StepperPanel(QWidget):
         lbox.setContentsMargins(6, 6, 6, 6)
         lbox.setSpacing(4)
         lbox.addLayout(head)
-        lbox.addWidget(self.message_label)
+        message_row = QHBoxLayout()
+        message_row.setSpacing(6)
+        message_row.addWidget(self.message_icon, 0, Qt.AlignTop)
+        message_row.addWidget(self.message_label, 1)
+        lbox.addLayout(message_row)
         lbox.addWidget(self.step_view, 1)
         lbox.addLayout(options)
 
@@ -299,7 +326,9 @@ class StepperPanel(QWidget):
         self.log_view.setWordWrap(False)
         header = self.log_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setStretchLastSection(True)
+        # Every column as wide as its texts (the log scrolls sideways if it must); the last
+        # one must not swallow the spare width while the expressions are elided.
+        header.setStretchLastSection(False)
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_md_button = QPushButton("Export Markdown…")
         self.copy_md_button = QPushButton("Copy as Markdown")
@@ -525,11 +554,18 @@ class StepperPanel(QWidget):
         st = self.stepper
         return st is not None and (st.position != Position() or self.quiz_mode)
 
+    @property
+    def empty(self) -> bool:
+        """No graph or no node: nothing to step through (a hint, not an error)."""
+        return self.graph is None or len(self.graph) == 0
+
     def _move(self, how: Callable[[Stepper], object], refused: str = "") -> bool:
         st = self.ensure_stepper()
         if st is None:
             self.render()
-            self.window_.show_message(f"Cannot step: {self.error}")
+            self.window_.show_message(
+                "Nothing to step through: the graph is empty" if self.empty
+                else f"Cannot step: {self.error}")
             return False
         self.notice = ""
         before = st.position
@@ -562,7 +598,7 @@ class StepperPanel(QWidget):
             self.window_.show_message("Select one node to run to")
             return False
         nid = ids[0]
-        title = self.graph.node(nid).title if self.graph is not None else nid
+        title = label(self.graph.node(nid)) if self.graph is not None else "that node"
         return self._move(
             lambda st: st.run_to_node(nid),
             f"{title} has no step ahead (it is behind the current step or does not lead "
@@ -617,6 +653,8 @@ class StepperPanel(QWidget):
             overlay = StepOverlay(values=ev.values if ev else {}, output=ev.output if ev else None,
                                   hide_grads=True, precision=self.precision)
         self.window_.scene.set_overlay(overlay)
+        if overlay is not None:
+            self._mark_nonfinite(overlay)
 
     def _update_actions(self) -> None:
         st = self.stepper
@@ -639,9 +677,9 @@ class StepperPanel(QWidget):
 
     def _render_head(self) -> None:
         st = self.stepper
-        colors = current_theme().colors
         if self.error is not None:
-            self.position_label.setText("<b>Cannot step</b>")
+            self.position_label.setText(
+                "<b>Empty graph</b>" if self.empty else "<b>Cannot step</b>")
             self.progress.setValue(0)
         elif st is None:
             self.position_label.setText("<b>Ready</b>")
@@ -649,7 +687,10 @@ class StepperPanel(QWidget):
         else:
             nf, nb = len(st.forward_lines), len(st.backward_steps)
             p = st.position
-            if p.backward:
+            if self._question_node(st) is not None:
+                # The quiz asks about the step ahead: say its number, as the question does.
+                where = f"Question: backward step {p.backward + 1} of {nb}"
+            elif p.backward:
                 where = f"Backward step {p.backward} of {nb}"
             elif p.forward:
                 where = f"Forward step {p.forward} of {nf}"
@@ -660,22 +701,70 @@ class StepperPanel(QWidget):
             self.position_label.setText(f"<b>{where}</b>")
             self.progress.setMaximum(max(1, nf + nb))
             self.progress.setValue(p.forward + p.backward)
-        message = ""
-        if self.error is not None:
-            message = (f"<span style='color:{colors.error}'>⚠ This graph cannot be stepped "
-                       f"through: {html.escape(self.error)}</span>")
+        kind, text = "", ""
+        if self.error is not None and not self.empty:  # empty: the step view has a hint
+            kind, text = "error", f"This graph cannot be stepped through: {self.error}"
+        elif (warning := self._nonfinite_warning()) is not None:
+            kind, text = "warning", warning
         elif self.notice:
-            message = f"<span style='color:{colors.grad}'>ⓘ {html.escape(self.notice)}</span>"
-        self.message_label.setText(message)
-        self.message_label.setVisible(bool(message))
+            kind, text = "info", self.notice
+        self._show_message(kind, text)
+
+    def _show_message(self, kind: str, text: str) -> None:
+        """The message line under the position: an icon from the style and the text, red
+        for an error or a warning, in the normal text colour for a notice."""
+        self.message_kind = kind
+        if not kind:
+            self.message_label.setText("")
+            self.message_label.hide()
+            self.message_icon.hide()
+            return
+        colors = current_theme().colors
+        icon = QStyle.SP_MessageBoxInformation if kind == "info" else \
+            QStyle.SP_MessageBoxWarning
+        size = self.message_label.fontMetrics().height()
+        self.message_icon.setPixmap(self.style().standardIcon(icon).pixmap(size, size))
+        body = html.escape(text)
+        if kind in ("error", "warning"):
+            body = f"<span style='color:{colors.error}'>{body}</span>"
+        self.message_label.setText(body)
+        self.message_label.show()
+        self.message_icon.show()
+
+    def show_notice(self, text: str) -> None:
+        """Show a notice in the dock (until the next step), e.g. how to use an exercise."""
+        self.notice = text
+        self.render()
+
+    def _nonfinite_warning(self) -> str | None:
+        """While stepping: the node that first gave nan or inf, once it has been computed,
+        e.g. "f = ln(-1) is nan: the gradients below it are not meaningful"."""
+        st = self.stepper
+        if st is None or st.nonfinite is None or not self.active:
+            return None
+        nid, message = st.nonfinite
+        if nid not in st.visible_values():
+            return None
+        what = message
+        line = next((ln for ln in st.forward_lines if ln.node_id == nid), None)
+        if line is not None:
+            parts = line.text.split(" = ")
+            if len(parts) >= 3:
+                what = f"{symbol(st.program, nid)} = {parts[-2]} is {parts[-1]}"
+        return (f"{what}: the gradients below it are not meaningful (fix the input values "
+                "that lead to it).")
 
     def _render_step(self) -> None:
         st = self.stepper
         view = self.step_view
+        keys = _keys_hint(self.actions_by_name)
+        if self.error is not None and self.empty:
+            view.setHtml(f"<p>{html.escape(EMPTY_HINT)}</p><p class='muted'>Then step through "
+                         f"the passes: {keys}</p>")
+            return
         if self.error is not None:
             view.setHtml("<p class='muted'>Fix the graph and the stepper is ready again.</p>")
             return
-        keys = _keys_hint(self.actions_by_name)
         if st is None or st.position == Position():
             ready = (
                 st.current_text() if st is not None
@@ -689,7 +778,7 @@ class StepperPanel(QWidget):
         if st.phase == "forward":
             line = st.forward_lines[st.position.forward - 1]
             body = f"<p class='eq'>{_result_bold(line.text, 'value')}</p>"
-            title = st.program.graph_node(line.node_id).title
+            title = symbol(st.program, line.node_id)
             view.setHtml(f"<p class='muted'>Forward pass · computing {html.escape(title)}</p>"
                          + body)
             return
@@ -749,20 +838,35 @@ class StepperPanel(QWidget):
         rows = [] if hidden else st.log_rows()
         if rows != self.log_model.rows:
             self.log_model.set_rows(rows)
-            if rows and len(rows) <= LOG_FIT_ROWS:  # measuring every cell of a long log is slow
-                self._fit_log_columns()
             if rows:
+                self._fit_log_columns()
                 self.log_view.scrollToBottom()
         for b in (self.export_csv_button, self.export_md_button, self.copy_md_button):
             b.setEnabled(bool(self.log_model.rows))
         self.tabs.setTabEnabled(0, not self.quiz_mode)
 
+    def log_column_widths(self) -> list[int]:
+        """Each column as wide as its longest text (up to LOG_COLUMN_MAX): the expressions
+        are what the log is read for, so none is cut while a number column has room.
+
+        Measured from the strings, not by resizeColumnsToContents (which asks the view for
+        every cell: 0.9 s per step for a 2000-node graph): a few longest texts per column
+        in the log's fixed-width font."""
+        metrics = QFontMetrics(self.log_model._mono)
+        header = QFontMetrics(self.log_view.horizontalHeader().font())
+        columns = list(zip(*(row.cells for row in self.log_model.rows), strict=True)) or \
+            [()] * len(LOG_HEADER)
+        widths = []
+        for title, texts in zip(LOG_HEADER, columns, strict=True):
+            longest = heapq.nlargest(4, texts, key=len)
+            width = max([metrics.horizontalAdvance(t) for t in longest]
+                        + [header.horizontalAdvance(title) + 8])
+            widths.append(min(LOG_COLUMN_MAX, width + 18))
+        return widths
+
     def _fit_log_columns(self) -> None:
-        # Fit the columns, but keep long expressions from pushing the numbers out of view.
-        self.log_view.resizeColumnsToContents()
-        for c in range(len(LOG_HEADER) - 1):
-            if self.log_view.columnWidth(c) > LOG_COLUMN_MAX:
-                self.log_view.setColumnWidth(c, LOG_COLUMN_MAX)
+        for c, width in enumerate(self.log_column_widths()):
+            self.log_view.setColumnWidth(c, width)
 
     def _render_update(self) -> None:
         st = self.stepper
@@ -784,7 +888,7 @@ class StepperPanel(QWidget):
             self._fill_updates(updates, st.precision)
         history = self.loss_history
         if history and self.graph is not None:
-            out = self.graph.node(st.program.output_id).title if st is not None else "output"
+            out = symbol(st.program, st.program.output_id) if st is not None else "output"
             chain = " → ".join(format_value(v, self.precision) for v in history)
             self.loss_label.setText(f"{html.escape(out)}: {html.escape(chain)}")
         else:
@@ -822,31 +926,53 @@ class StepperPanel(QWidget):
             return
         while self.quiz_grid.count():
             item = self.quiz_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = item.widget()
+            if old is not None:
+                old.hide()
+                old.setParent(None)  # gone from findChild at once, not only after deletion
+                old.deleteLater()
         self.quiz_rows = []
         self.quiz_result.setText("")
         for r, term in enumerate(terms):
-            label = QLabel(f"{term.gradient} = {term.upstream} * {term.local}")
-            label.setFont(self._mono)
-            self.quiz_grid.addWidget(label, 2 * r, 0, 1, 4)
+            equation = QLabel(f"{term.gradient} = {term.upstream} * {term.local}")
+            equation.setObjectName(f"quizEquation{r}")
+            equation.setFont(self._mono)
+            equation.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            self.quiz_grid.addWidget(equation, 3 * r, 0, 1, 3)
             local_edit: QLineEdit | None = None
             if term.local_value is not None:  # elementwise: the local derivative is a number
                 local_edit = QLineEdit()
                 local_edit.setObjectName(f"quizLocal{r}")
-                local_edit.setPlaceholderText(f"{term.local} = ?")
+                local_edit.setPlaceholderText("?")
+                local_edit.setToolTip(f"The local derivative {term.local}: how this node's "
+                                      "output changes with this input")
                 local_edit.returnPressed.connect(self.check_quiz)
-                self.quiz_grid.addWidget(local_edit, 2 * r + 1, 0)
+                self.quiz_grid.addWidget(
+                    self._answer_label(f"local derivative {term.local}", local_edit, r, "Local"),
+                    3 * r + 1, 0)
+                self.quiz_grid.addWidget(local_edit, 3 * r + 2, 0)
             total_edit = QLineEdit()
             total_edit.setObjectName(f"quizTotal{r}")
-            total_edit.setPlaceholderText(f"{term.gradient} = ?")
+            total_edit.setPlaceholderText("?")
+            total_edit.setToolTip(f"The gradient {term.gradient} = {term.upstream} * "
+                                  f"{term.local} (this step's contribution)")
             total_edit.returnPressed.connect(self.check_quiz)
-            self.quiz_grid.addWidget(total_edit, 2 * r + 1, 1)
+            self.quiz_grid.addWidget(
+                self._answer_label(f"gradient {term.gradient}", total_edit, r, "Total"),
+                3 * r + 1, 1)
+            self.quiz_grid.addWidget(total_edit, 3 * r + 2, 1)
             verdict = QLabel()
             verdict.setObjectName(f"quizVerdict{r}")
-            self.quiz_grid.addWidget(verdict, 2 * r + 1, 2)
+            self.quiz_grid.addWidget(verdict, 3 * r + 2, 2)
             self.quiz_rows.append((term, local_edit, total_edit, verdict))
         self._quiz_prompt_text(st, terms)
+
+    def _answer_label(self, text: str, buddy: QLineEdit, row: int, kind: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName(f"quiz{kind}Label{row}")
+        label.setBuddy(buddy)
+        buddy.setAccessibleName(text)
+        return label
 
     def _quiz_prompt_text(self, st: Stepper | None, terms: list) -> None:
         on = self.quiz_mode
@@ -866,10 +992,11 @@ class StepperPanel(QWidget):
             ex = st.backward_steps[st.position.backward]
             up = format_value(terms[0].upstream_value, st.precision)
             self.quiz_prompt.setText(
-                f"Step {ex.number}: <b>{html.escape(ex.heading.split(': ', 1)[0])}</b>, "
+                f"Question: backward step {ex.number} of {len(st.backward_steps)} at "
+                f"<b>{html.escape(ex.heading.split(': ', 1)[0])}</b> (framed on the canvas), "
                 f"upstream {html.escape(terms[0].upstream)} = {html.escape(up)}. For each "
-                "input type the local derivative (left) and the gradient (right); fractions "
-                "such as 1/4 and lists such as [0.5, -1] are fine.")
+                "input type the local derivative and the gradient; fractions such as 1/4 and "
+                "lists such as [0.5, -1] are fine.")
 
     # ---- quiz ----------------------------------------------------------------------------
 
@@ -930,8 +1057,12 @@ class StepperPanel(QWidget):
         """The canvas picture of the current position."""
         st = self.stepper
         assert st is not None
-        edges = set(st.current_edges)
-        current = st.current_node
+        current = self._question_node(st)
+        if current is not None:  # the quiz asks about the step ahead: frame that node
+            edges = {(src, current) for src in st.program.inputs_of(current)}
+        else:
+            edges = set(st.current_edges)
+            current = st.current_node
         if st.phase == "backward" and current is not None and self.graph is not None \
                 and current in self.graph and len(self.graph.consumers(current)) > 1:
             # A fan-out node: the wires whose contributions are being summed.
@@ -949,6 +1080,27 @@ class StepperPanel(QWidget):
             hide_grads=self.quiz_mode,
             precision=st.precision,
         )
+
+    def _question_node(self, st: Stepper) -> str | None:
+        """In quiz mode, the node of the backward step the user is asked about next."""
+        if not self.quiz_mode or not st.forward_done or st.finished:
+            return None
+        return st.backward_steps[st.position.backward].node_id
+
+    def _mark_nonfinite(self, overlay: StepOverlay) -> None:
+        """Keep the red frame on the node that gave nan or inf while stepping. StepOverlay
+        has no field for errors, so the node item is told directly, after the overlay."""
+        st = self.stepper
+        if st is None or st.nonfinite is None:
+            return
+        nid, message = st.nonfinite
+        item = self.window_.scene.node_items.get(nid)
+        if item is None or nid not in overlay.values:
+            return
+        is_out = nid == overlay.output
+        grad = None if overlay.hide_grads or not is_out else overlay.grads.get(nid)
+        item.set_evaluation(overlay.values[nid], grad, message, is_out, not item.wires_out,
+                            overlay.precision)
 
     # ---- log export ----------------------------------------------------------------------
 
@@ -1020,8 +1172,7 @@ class StepperPanel(QWidget):
         after = st.visible_values()[st.program.output_id]
         self.loss_history.append(after)
         p = self.precision
-        name = self.graph.node(out).title if self.graph is not None and out in self.graph \
-            else "output"
+        name = symbol(st.program, st.program.output_id)
         self.notice = (f"Gradient descent step applied: {name} {format_value(before, p)} → "
                        f"{format_value(after, p)}")
         self.window_.show_message(self.notice)
