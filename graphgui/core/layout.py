@@ -10,10 +10,14 @@ few passes of isotonic regression, which keeps the order and the minimum gap exa
 
 Positions are node centres: layer k is at ``origin[0] + k * x_gap`` and the picture is
 centred vertically on ``origin[1]``. Everything is deterministic (no set or hash order).
+The default ``x_gap`` (:func:`column_gap`) leaves room between columns for the value and
+gradient labels the editor writes on the wires: wider when they carry small arrays, which are
+written out in full.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 from .graph import Graph
@@ -25,15 +29,49 @@ PORT_SPREAD = 0.25
 DUMMY_HEIGHT = 0.5  # of a real node's slot
 MAX_DUMMIES_PER_NODE = 4  # beyond this (plus a constant) long edges get no dummies
 
+MIN_COLUMN_GAP = 180.0
+NODE_ROOM = 120.0  # a typical node's width plus the clearance around its ports
+CHAR_WIDTH = 6.5  # a label character in scene units (8.5 pt digits are about 6.2)
+SCALAR_CHARS = 9  # "-0.008511"
+NUMBER_CHARS = 11  # one array element with its ", "
+FULL_ARRAY = 4  # arrays up to this size are written out in full (values.SHOWN_IN_FULL)
+
+
+def column_gap(graph: Graph) -> float:
+    """Distance between layout columns that leaves room for the labels on the wires.
+
+    Estimated from the sources' shapes (the rest of the graph usually carries the same
+    shapes): a scalar label is about 9 characters; a small array is written out with one
+    row per line (``[[0.0009801, 0.00196],`` is one line); larger arrays show their shape
+    and norm (``[20x3] |1.234|``).
+    """
+    chars = SCALAR_CHARS
+    for node in graph.nodes:
+        shape = getattr(node.value, "shape", ()) if node.is_source else ()
+        if not shape:
+            continue
+        size = 1
+        for d in shape:
+            size *= d
+        if size <= FULL_ARRAY:
+            chars = max(chars, 3 + shape[-1] * NUMBER_CHARS)
+        else:
+            chars = max(chars, 16)
+    gap = NODE_ROOM + chars * CHAR_WIDTH
+    return max(MIN_COLUMN_GAP, float(math.ceil(gap / 10.0) * 10))
+
 
 def layered_layout(
     graph: Graph,
     node_ids: Iterable[str] | None = None,
     origin: Position = (0.0, 0.0),
-    x_gap: float = 180.0,
+    x_gap: float | None = None,
     y_gap: float = 90.0,
 ) -> dict[str, Position]:
-    """Positions for ``node_ids`` (default: every node); edges to other nodes are ignored."""
+    """Positions for ``node_ids`` (default: every node); edges to other nodes are ignored.
+    ``x_gap`` None: :func:`column_gap` of the graph."""
+    if x_gap is None:
+        x_gap = column_gap(graph)
     if node_ids is None:
         wanted = [node.id for node in graph.nodes]
     else:
@@ -333,4 +371,4 @@ def _isotonic_with_gaps(
     return [z + c for z, c in zip(result, offsets, strict=True)]
 
 
-__all__ = ["apply_layout", "layered_layout"]
+__all__ = ["apply_layout", "column_gap", "layered_layout"]

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from graphgui.core.expr import ExprError, parse
 from graphgui.core.graph import Graph, GraphError
-from graphgui.core.layout import layered_layout
 
 GAP = 220.0  # horizontal room between the existing nodes and an inserted expression
 
@@ -101,9 +100,6 @@ class ExpressionBar(QWidget):
         except ExprError as exc:
             self.show_error(str(exc))
             return []
-        # Re-layout with room for the labels of array values (parse uses the default gaps).
-        for nid, pos in layered_layout(sub, x_gap=column_gap(sub)).items():
-            sub.move(nid, pos)
         offset = placement_offset(doc.graph, sub)
         try:
             ids = doc.insert_graph(sub, offset, text=f"Insert {_short(text)}", take_output=True)
@@ -115,15 +111,6 @@ class ExpressionBar(QWidget):
         self._clear_error()
         self.inserted.emit(ids)
         return ids
-
-
-def column_gap(graph: Graph) -> float:
-    """Horizontal distance between layout columns: wider when wires will carry arrays,
-    whose labels (``[0.0275, 0.0425]``) need more room than scalars."""
-    import numpy as np
-
-    has_arrays = any(isinstance(n.value, np.ndarray) for n in graph if n.is_source)
-    return 250.0 if has_arrays else 180.0
 
 
 def placement_offset(graph: Graph, sub: Graph) -> tuple[float, float]:

@@ -44,7 +44,7 @@ from .canvas.node_item import NodeItem
 from .canvas.wire_item import WireItem
 from .document import Document, subgraph
 from .evaluation import Evaluator
-from .expression_bar import ExpressionBar, column_gap
+from .expression_bar import ExpressionBar
 from .palette import Palette
 from .panels.inspector import Inspector
 from .theme import current_theme
@@ -535,8 +535,7 @@ class MainWindow(QMainWindow):
         xs = [doc.graph.node(i).pos[0] for i in ids]
         ys = [doc.graph.node(i).pos[1] for i in ids]
         origin = (min(xs), (min(ys) + max(ys)) / 2)
-        positions = layered_layout(doc.graph, node_ids=ids, origin=origin,
-                                   x_gap=column_gap(doc.graph))
+        positions = layered_layout(doc.graph, node_ids=ids, origin=origin)
         doc.move_nodes(positions, f"Layout {len(ids)} nodes")
         if ids is not selected:
             self.view.fit_to_view()

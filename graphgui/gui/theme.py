@@ -37,6 +37,8 @@ class Colors:
     error: str
     error_fill: str
     label_halo: str
+    label_fill: str
+    label_edge: str
     chip_fill: str
     valid: str
     step: str  # the stepper's current node and the wires it works on
@@ -57,6 +59,8 @@ LIGHT = Colors(
     error="#d32f2f",
     error_fill="#fdecec",
     label_halo="#f6f7f9",
+    label_fill="#ffffff",
+    label_edge="#dfe3e8",
     chip_fill="#eef2f7",
     valid="#16a34a",
     step="#f59e0b",
@@ -77,6 +81,8 @@ DARK = Colors(
     error="#f05454",
     error_fill="#4a2528",
     label_halo="#1c1f24",
+    label_fill="#23272e",
+    label_edge="#3a404a",
     chip_fill="#343a44",
     valid="#4ade80",
     step="#fbbf24",
@@ -134,6 +140,9 @@ class Theme:
         b["port"] = QBrush(QColor(c.wire))
         b["port_valid"] = QBrush(QColor(c.valid))
         b["halo"] = QBrush(_alpha(c.label_halo, 215))
+        # Wire labels: an almost opaque pill with a faint edge, readable over wires and grid.
+        b["label"] = QBrush(_alpha(c.label_fill, 240))
+        p["label_border"] = _pen(_alpha(c.label_edge, 255))
         b["chip"] = QBrush(QColor(c.chip_fill))
         b["selection"] = QBrush(QColor(c.selection))
         b["value"] = QBrush(QColor(c.value))

@@ -30,6 +30,7 @@ MAX_WIDTH = 220.0
 RADIUS = 6.0
 STUB = 46.0  # length of the output stub that carries the output's value and gradient
 LOD_SIMPLE = 0.4  # below this scale nodes draw without text
+NODE_PAD = 4.0  # room kept free of wire labels around a node
 
 ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
 ALIGN_RIGHT = Qt.AlignRight | Qt.AlignVCenter
@@ -171,6 +172,30 @@ class NodeItem(QGraphicsItem):
                 self.state.fm_label, self.badge_text, 0.0, self.rect.bottom() + 5, above=False
             )
             self._bounds = self._bounds.united(self.badge_rect.adjusted(-2, -2, 2, 2))
+        labels = self.state.labels
+        if labels is not None:
+            labels.node_changed(self)
+
+    def obstacle_rects(self) -> list[tuple[float, float, float, float]]:
+        """Where wire labels must not go, in scene units: the box with its ports, the
+        output stub with its labels, the step badge."""
+        x, y = self.pos().x(), self.pos().y()
+        pad = PORT_RADIUS + NODE_PAD
+        r = self.rect
+        rects = [(x + r.left() - pad, y + r.top() - NODE_PAD,
+                  x + r.right() + pad, y + r.bottom() + NODE_PAD)]
+        if self.has_stub:
+            o = self.output
+            stub = QRectF(o.x(), o.y() - 4, STUB + 4, 8)
+            for extra in (self.stub_value_rect, self.stub_grad_rect):
+                if extra.width() > 0:
+                    stub = stub.united(extra)
+            rects.append((x + stub.left(), y + stub.top() - 1,
+                           x + stub.right() + NODE_PAD, y + stub.bottom() + 1))
+        if self.badge_text:
+            b = self.badge_rect
+            rects.append((x + b.left() - 2, y + b.top() - 2, x + b.right() + 2, y + b.bottom() + 2))
+        return rects
 
     def _stub_bounds(self) -> None:
         o = self.output
@@ -279,11 +304,20 @@ class NodeItem(QGraphicsItem):
                 return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
         elif change is _POSITION_CHANGED:
             self.state.overview_cache = None
-            for wire in self.wires_in.values():
-                wire.update_path()
-            for wire in self.wires_out:
-                wire.update_path()
+            labels = self.state.labels
+            if labels is None:
+                self._update_wires()
+            else:
+                with labels.batch():  # place the moved labels once, after every wire moved
+                    labels.node_changed(self)
+                    self._update_wires()
         return super().itemChange(change, value)
+
+    def _update_wires(self) -> None:
+        for wire in self.wires_in.values():
+            wire.update_path()
+        for wire in self.wires_out:
+            wire.update_path()
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -409,15 +443,15 @@ def _label_rect(fm: Any, text: str, cx: float, y: float, above: bool) -> QRectF:
     """The box of a wire label centred on ``cx``, its bottom (above) or top (below) at y."""
     if not text:
         return QRectF(cx, y, 0, 0)
-    w = fm.horizontalAdvance(text) + 6
+    w = fm.horizontalAdvance(text) + 8
     h = fm.height()
     top = y - h if above else y
     return QRectF(cx - w / 2, top, w, h)
 
 
 def _paint_label(painter: QPainter, theme: Any, rect: QRectF, text: str, pen: Any) -> None:
-    painter.setPen(theme.pens["none"])
-    painter.setBrush(theme.brushes["halo"])
+    painter.setPen(theme.pens["label_border"])
+    painter.setBrush(theme.brushes["label"])
     painter.drawRoundedRect(rect, 3, 3)
     painter.setPen(pen)
     painter.drawText(rect, ALIGN_CENTER, text)

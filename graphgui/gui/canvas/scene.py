@@ -21,6 +21,7 @@ from graphgui.core.graph import Edge, Graph, GraphError, Node
 from graphgui.core.values import format_value
 
 from ..theme import Theme, current_theme
+from .labels import LabelLayer, WireLabel
 from .node_item import NodeItem
 from .port_item import PortRef
 from .wire_item import DragWire, WireItem
@@ -65,6 +66,7 @@ class CanvasState:
         self.drag_to_input = True
         self.overview_cache: Any = None  # batched overview geometry; None when stale
         self.lod = 1.0  # the view's scale, set before each paint (no per-item query)
+        self.labels: LabelLayer | None = None  # places the wire labels (set by the scene)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
@@ -75,6 +77,7 @@ class CanvasState:
             "title": QFontMetricsF(theme.title_font),
             "small": QFontMetricsF(theme.small_font),
             "symbol": QFontMetricsF(theme.symbol_font),
+            "label": QFontMetricsF(theme.label_font),
         }
         self.fm_title = QFontMetricsF(theme.title_font)
         self.fm_small = QFontMetricsF(theme.small_font)
@@ -99,10 +102,13 @@ class GraphScene(QGraphicsScene):
     quick_add_requested = Signal(QPointF)  # double-click on empty canvas (scene position)
     edit_value_requested = Signal(str)  # double-click on a source's value (node id)
     context_menu_requested = Signal(object, QPointF, QPoint)  # item or None, scene, screen
+    overlay_changed = Signal(object)  # the stepper's current node id, or None
 
     def __init__(self, parent: Any = None, theme: Theme | None = None) -> None:
         super().__init__(parent)
         self.state = CanvasState(theme or current_theme())
+        self.labels = LabelLayer(self)
+        self.state.labels = self.labels
         self.graph: Graph | None = None
         self.document: Document | None = None
         self.node_items: dict[str, NodeItem] = {}
@@ -133,6 +139,7 @@ class GraphScene(QGraphicsScene):
             g.edge_added.unsubscribe(self._on_edge_added)
             g.edge_removed.unsubscribe(self._on_edge_removed)
             g.node_changed.unsubscribe(self._on_node_changed)
+        self.labels.clear()
         self.clear()
         self.node_items.clear()
         self.wire_items.clear()
@@ -145,10 +152,11 @@ class GraphScene(QGraphicsScene):
         graph.edge_added.subscribe(self._on_edge_added)
         graph.edge_removed.subscribe(self._on_edge_removed)
         graph.node_changed.subscribe(self._on_node_changed)
-        for node in graph.nodes:
-            self._on_node_added(node, grow=False)
-        for edge in graph.edges:
-            self._on_edge_added(edge)
+        with self.labels.batch():
+            for node in graph.nodes:
+                self._on_node_added(node, grow=False)
+            for edge in graph.edges:
+                self._on_edge_added(edge)
         self._grow_to(self.itemsBoundingRect())
 
     # ---- graph events --------------------------------------------------------------------
@@ -159,12 +167,14 @@ class GraphScene(QGraphicsScene):
             item.setFlag(QGraphicsItem.ItemHasNoContents, True)
         self.node_items[node.id] = item
         self.addItem(item)
+        self.labels.node_changed(item)
         self.state.overview_cache = None
         if grow:
             self._grow_to(item.sceneBoundingRect())
 
     def _on_node_removed(self, node: Node) -> None:
         item = self.node_items.pop(node.id)
+        self.labels.remove_node(item)
         self.removeItem(item)
         self.state.overview_cache = None
 
@@ -174,10 +184,12 @@ class GraphScene(QGraphicsScene):
             wire.setFlag(QGraphicsItem.ItemHasNoContents, True)
         self.wire_items[(edge.dst, edge.port)] = wire
         self.addItem(wire)
+        self.labels.add_wire(wire)
         self.state.overview_cache = None
 
     def _on_edge_removed(self, edge: Edge) -> None:
         wire = self.wire_items.pop((edge.dst, edge.port))
+        self.labels.remove_wire(wire)
         wire.detach()
         self.removeItem(wire)
         self.state.overview_cache = None
@@ -188,9 +200,10 @@ class GraphScene(QGraphicsScene):
             item.set_pos_from_model(node.pos)
             self._grow_to(item.sceneBoundingRect())
             return
-        item.refresh(node)
-        for wire in list(item.wires_in.values()) + item.wires_out:
-            wire.update_path()
+        with self.labels.batch():
+            item.refresh(node)
+            for wire in list(item.wires_in.values()) + item.wires_out:
+                wire.update_path()
         item.update()
 
     def _grow_to(self, rect: QRectF) -> None:
@@ -208,7 +221,8 @@ class GraphScene(QGraphicsScene):
         self.evaluation = ev
         self._wire_grads = wire_grads or {}
         if self.overlay is None:
-            self._show_evaluation()
+            with self.labels.batch():
+                self._show_evaluation()
 
     def _show_evaluation(self) -> None:
         ev = self.evaluation
@@ -233,14 +247,16 @@ class GraphScene(QGraphicsScene):
         """Show a stepper position instead of the evaluation; None: back to the evaluation."""
         was = self.overlay
         self.overlay = overlay
-        if overlay is not None:
-            self._show_overlay(overlay)
-        elif was is not None:
-            for item in self.node_items.values():
-                item.set_step()
-            for wire in self.wire_items.values():
-                wire.set_step()
-            self._show_evaluation()
+        with self.labels.batch():
+            if overlay is not None:
+                self._show_overlay(overlay)
+            elif was is not None:
+                for item in self.node_items.values():
+                    item.set_step()
+                for wire in self.wire_items.values():
+                    wire.set_step()
+                self._show_evaluation()
+        self.overlay_changed.emit(overlay.current if overlay is not None else None)
 
     def _show_overlay(self, o: StepOverlay) -> None:
         p = o.precision
@@ -279,10 +295,12 @@ class GraphScene(QGraphicsScene):
 
     def set_show_values(self, on: bool) -> None:
         self.state.show_values = on
+        self.labels.resize_all()
         self.update()
 
     def set_show_grads(self, on: bool) -> None:
         self.state.show_grads = on
+        self.labels.resize_all()
         self.update()
 
     def set_snap(self, on: bool) -> None:
@@ -291,10 +309,12 @@ class GraphScene(QGraphicsScene):
     def set_theme(self, theme: Theme) -> None:
         self.state.set_theme(theme)
         if self.graph is not None:
-            for nid, item in self.node_items.items():
-                item.refresh(self.graph.node(nid))
-            for wire in self.wire_items.values():
-                wire.update_path()
+            with self.labels.batch():
+                for nid, item in self.node_items.items():
+                    item.refresh(self.graph.node(nid))
+                for wire in self.wire_items.values():
+                    wire.update_path()
+            self.labels.replace_all()
         self.update()
 
     # ---- queries -------------------------------------------------------------------------
@@ -350,6 +370,7 @@ class GraphScene(QGraphicsScene):
             item.setFlag(QGraphicsItem.ItemHasNoContents, on)
         for wire in self.wire_items.values():
             wire.setFlag(QGraphicsItem.ItemHasNoContents, on)
+        self.labels.set_overview(on)
         self.state.overview_cache = None
         self.update()
 
@@ -487,6 +508,8 @@ class GraphScene(QGraphicsScene):
         target: Any = self.node_at(pos)
         if target is None:
             item = self.itemAt(pos, QTransform())
+            if isinstance(item, WireLabel):  # a label stands for its wire
+                item = item.wire
             target = item if isinstance(item, WireItem) else None
         if target is not None and not target.isSelected():
             self.clearSelection()

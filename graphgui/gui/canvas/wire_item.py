@@ -1,6 +1,6 @@
-"""Wires: a curve from an output port to an input port, with the forward value written above
-it and the gradient flowing back written below it (as in the classic backprop circuit
-diagrams)."""
+"""Wires: a curve from an output port to an input port. The forward value written above it
+and the gradient flowing back written below it (as in the classic backprop circuit diagrams)
+are drawn by the wire's label item (labels.py), in a layer above the nodes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import format_value
 
-from .node_item import LOD_SIMPLE, label_rect, paint_label
+from .labels import label_lines
 
 if TYPE_CHECKING:
+    from .labels import WireLabel
     from .node_item import NodeItem
     from .scene import CanvasState
 
@@ -37,6 +38,7 @@ class WireItem(QGraphicsItem):
         self.value_text = ""
         self.grad_text = ""
         self.step_state = ""  # the stepper's overlay: "current", "pending" (dimmed) or ""
+        self.label: WireLabel | None = None  # set by the scene's LabelLayer
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemUsesExtendedStyleOption)
         self.setZValue(-1)
         self._shape: QPainterPath | None = None
@@ -58,35 +60,28 @@ class WireItem(QGraphicsItem):
         if state != self.step_state:
             self.step_state = state
             self.update()
+            if self.label is not None:
+                self.label.update()
 
     def set_texts(self, value: Any, grad: Any, precision: int = 4) -> None:
         value_text = "" if value is None else format_value(value, precision)
         grad_text = "" if grad is None else format_value(grad, precision)
         if value_text != self.value_text or grad_text != self.grad_text:
             self.value_text, self.grad_text = value_text, grad_text
-            self.prepareGeometryChange()
-            self._place_labels()
+            if self.label is not None:
+                self.label.value_lines = label_lines(value, precision) if value_text else []
+                self.label.grad_lines = label_lines(grad, precision) if grad_text else []
+                self.state.labels.wire_changed(self)
 
     def update_path(self) -> None:
         p1 = self.src.output_scene_pos()
         p2 = self.dst.input_scene_pos(self.port)
         self.prepareGeometryChange()
         self.path = wire_path(p1, p2)
-        self._mid = ((p1.x() + p2.x()) / 2, (p1.y() + p2.y()) / 2)
+        self._bounds = self.path.controlPointRect().adjusted(-3, -3, 3, 3)
         self._shape = None
-        self._place_labels()
-
-    def _place_labels(self) -> None:
-        cx, cy = self._mid
-        fm = self.state.fm_label
-        self.value_rect = label_rect(fm, self.value_text, cx, cy - 2, above=True)
-        self.grad_rect = label_rect(fm, self.grad_text, cx, cy + 2, above=False)
-        bounds = self.path.controlPointRect().adjusted(-3, -3, 3, 3)
-        if self.value_text:
-            bounds = bounds.united(self.value_rect)
-        if self.grad_text:
-            bounds = bounds.united(self.grad_rect)
-        self._bounds = bounds
+        if self.label is not None:
+            self.state.labels.wire_changed(self)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -101,34 +96,20 @@ class WireItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        st = self.state
-        t = st.theme
-        exposed = option.exposedRect
+        t = self.state.theme
         # Long wires often only cross the repainted area: skip what lies outside it.
-        partial = not exposed.contains(self._bounds)
-        if partial and not self.path.intersects(exposed):
+        exposed = option.exposedRect
+        if not exposed.contains(self._bounds) and not self.path.intersects(exposed):
             return
-        selected = self.isSelected()  # cheaper than flag-enum arithmetic
         step = self.step_state
         if step == "pending":
             painter.setOpacity(0.35)
         painter.setPen(
             t.pens["wire_step"] if step == "current"
-            else t.pens["wire_selected"] if selected else t.pens["wire"]
+            else t.pens["wire_selected"] if self.isSelected() else t.pens["wire"]
         )
         painter.setBrush(t.brushes["none"])
         painter.drawPath(self.path)
-        if st.lod < LOD_SIMPLE:
-            return
-        painter.setFont(t.label_font)
-        if st.show_values and self.value_text and (
-            not partial or exposed.intersects(self.value_rect)
-        ):
-            paint_label(painter, t, self.value_rect, self.value_text, t.pens["value"])
-        if st.show_grads and self.grad_text and (
-            not partial or exposed.intersects(self.grad_rect)
-        ):
-            paint_label(painter, t, self.grad_rect, self.grad_text, t.pens["grad"])
 
 
 class DragWire(QGraphicsItem):

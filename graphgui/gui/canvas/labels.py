@@ -1,0 +1,422 @@
+"""Wire labels: the forward value above a wire (green) and its gradient below (orange),
+drawn in a layer above the nodes and placed where they hide no node and no other label.
+
+Each wire's pair of labels sits on its own curve, as close to the receiving port as free
+room allows: labels of wires into one node then stagger along their wires instead of piling
+up at a shared midpoint. Placement is greedy and sticky: a label keeps its place while that
+place stays free (values change while stepping; labels should not jump), and only labels
+that grew into something, or that something moved onto, look for a new place.
+
+Free room is looked up in a grid of cells (no Qt calls), so placing thousands of labels
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from graphgui.core.values import SHOWN_IN_FULL, format_value
+
+if TYPE_CHECKING:
+    from .node_item import NodeItem
+    from .scene import GraphScene
+    from .wire_item import WireItem
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
+
+LABEL_Z = 5.0  # above nodes (0) and wires (-1), below a wire being dragged (10)
+CELL = 80.0  # grid cell of the free-room index
+WIRE_GAP = 1.5  # between the wire and the edge of its labels
+LABEL_PAD = 2.0  # clearance between two labels
+NODE_PAD = 4.0  # clearance around a node (beyond its ports)
+SAMPLES = 40  # anchor positions tried along a wire
+LOD_LABELS = 0.4  # below this zoom labels are not drawn (nodes draw plain boxes too)
+
+
+def label_lines(value: Any, precision: int = 4) -> list[str]:
+    """A value as the lines of its label: one line, or one row per line for a small
+    matrix (``[[0.00098, 0.00196],`` / `` [0.0004, 0.0008]]``) so it stays narrow."""
+    if value is None:
+        return []
+    if (
+        isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] > 1
+        and value.size <= SHOWN_IN_FULL
+    ):
+        rows = [format_value(row, precision) for row in value]
+        last = len(rows) - 1
+        return [("[" if k == 0 else " ") + row + ("]" if k == last else ",")
+                for k, row in enumerate(rows)]
+    return [format_value(value, precision)]
+
+
+def _overlap(a: Rect, b: Rect) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    if w <= 0:
+        return 0.0
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if h > 0 else 0.0
+
+
+class FreeRoom:
+    """Rectangles by key in a grid of cells: what is taken, and what overlaps a rectangle."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], set[Any]] = {}
+        self.rects: dict[Any, list[Rect]] = {}
+
+    @staticmethod
+    def _span(r: Rect) -> Iterator[tuple[int, int]]:
+        for i in range(math.floor(r[0] / CELL), math.floor(r[2] / CELL) + 1):
+            for j in range(math.floor(r[1] / CELL), math.floor(r[3] / CELL) + 1):
+                yield (i, j)
+
+    def put(self, key: Any, rects: list[Rect]) -> None:
+        self.remove(key)
+        if not rects:
+            return
+        self.rects[key] = rects
+        cells = self.cells
+        for r in rects:
+            for c in self._span(r):
+                cells.setdefault(c, set()).add(key)
+
+    def remove(self, key: Any) -> None:
+        rects = self.rects.pop(key, None)
+        if rects is None:
+            return
+        for r in rects:
+            for c in self._span(r):
+                bucket = self.cells.get(c)
+                if bucket is not None:
+                    bucket.discard(key)
+                    if not bucket:
+                        del self.cells[c]
+
+    def near(self, r: Rect) -> set[Any]:
+        found: set[Any] = set()
+        cells = self.cells
+        for c in self._span(r):
+            bucket = cells.get(c)
+            if bucket:
+                found |= bucket
+        return found
+
+    def cost(self, rects: list[Rect], skip: Any, nodes: set[Any] | None = None,
+             stop: float = math.inf) -> float:
+        """Overlap of ``rects`` with everything but ``skip``; nodes weigh ten times more.
+        Stops counting once past ``stop``."""
+        total = 0.0
+        for r in rects:
+            for key in self.near(r):
+                if key == skip:
+                    continue
+                weight = 10.0 if isinstance(key, str) else 1.0
+                for other in self.rects[key]:
+                    total += weight * _overlap(r, other)
+                if total > stop:
+                    return total
+        return total
+
+
+class WireLabel(QGraphicsItem):
+    """The labels of one wire, in the layer above the nodes (placed by a LabelLayer)."""
+
+    def __init__(self, wire: WireItem) -> None:
+        super().__init__()
+        self.wire = wire
+        self.setZValue(LABEL_Z)
+        self.setAcceptedMouseButtons(Qt.NoButton)  # clicks reach the wire or node below
+        self.setAcceptHoverEvents(True)
+        self.value_lines: list[str] = []
+        self.grad_lines: list[str] = []
+        self.value_size = (0.0, 0.0)
+        self.grad_size = (0.0, 0.0)
+        self.value_rect = QRectF()
+        self.grad_rect = QRectF()
+        self.t: float | None = None  # where on the wire (0 at the source, 1 at the port)
+        self._bounds = QRectF()
+
+    def set_rects(self, value: Rect | None, grad: Rect | None) -> None:
+        self.prepareGeometryChange()
+        self.value_rect = _qrect(value)
+        self.grad_rect = _qrect(grad)
+        bounds = QRectF()
+        for r in (self.value_rect, self.grad_rect):
+            if not r.isEmpty():
+                bounds = r if bounds.isEmpty() else bounds.united(r)
+        self._bounds = bounds
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        wire = self.wire
+        st = wire.state
+        if st.lod < LOD_LABELS:
+            return
+        t = st.theme
+        if wire.step_state == "pending":
+            painter.setOpacity(0.35)
+        painter.setFont(t.label_font)
+        if st.show_values and self.value_lines and not self.value_rect.isEmpty():
+            paint_pill(painter, t, self.value_rect, self.value_lines, t.pens["value"])
+        if st.show_grads and self.grad_lines and not self.grad_rect.isEmpty():
+            paint_pill(painter, t, self.grad_rect, self.grad_lines, t.pens["grad"])
+
+    def tooltip_text(self) -> str:
+        wire = self.wire
+        src, dst = wire.src, wire.dst
+        port = dst.port_names[wire.port] if dst.port_names else ""
+        target = f"{dst.title}.{port}" if port else dst.title
+        parts = [f"{src.title} → {target}"]
+        if wire.value_text:
+            parts.append(f"value: {wire.value_text}")
+        if wire.grad_text:
+            parts.append(f"gradient: {wire.grad_text}")
+        return "\n".join(parts)
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self.setToolTip(self.tooltip_text())
+        super().hoverEnterEvent(event)
+
+
+def paint_pill(painter: QPainter, theme: Any, rect: QRectF, lines: list[str], pen: Any) -> None:
+    """A label: text on a rounded background that hides the wires beneath it."""
+    painter.setPen(theme.pens["label_border"])
+    painter.setBrush(theme.brushes["label"])
+    painter.drawRoundedRect(rect, 3, 3)
+    painter.setPen(pen)
+    if len(lines) == 1:
+        painter.drawText(rect, Qt.AlignCenter, lines[0])
+        return
+    step = (rect.height() - 1) / len(lines)
+    for k, line in enumerate(lines):
+        row = QRectF(rect.left() + 4, rect.top() + 0.5 + k * step, rect.width() - 8, step)
+        painter.drawText(row, Qt.AlignLeft | Qt.AlignVCenter, line)
+
+
+def _qrect(r: Rect | None) -> QRectF:
+    if r is None:
+        return QRectF()
+    return QRectF(r[0], r[1], r[2] - r[0], r[3] - r[1])
+
+
+def _curve(p1: QPointF, p2: QPointF) -> Any:
+    """The wire's cubic (the same curve as wire_item.wire_path) as a function of t."""
+    x1, y1, x2, y2 = p1.x(), p1.y(), p2.x(), p2.y()
+    dx = max(30.0, abs(x2 - x1) * 0.5)
+    c1x, c2x = x1 + dx, x2 - dx
+
+    def point(t: float) -> tuple[float, float]:
+        u = 1 - t
+        a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
+        return a * x1 + b * c1x + c * c2x + d * x2, (a + b) * y1 + (c + d) * y2
+
+    return point
+
+
+def _wire_length(wire: WireItem) -> float:
+    p1, p2 = wire.src.output_scene_pos(), wire.dst.input_scene_pos(wire.port)
+    return abs(p2.x() - p1.x()) + abs(p2.y() - p1.y())
+
+
+class LabelLayer:
+    """Creates, places and keeps in place the labels of a scene's wires.
+
+    Nodes are obstacles (their box, ports, output stub and step badge); labels are placed
+    one wire at a time. Inside ``batch()`` the work is collected and done once at the end.
+    """
+
+    def __init__(self, scene: GraphScene) -> None:
+        self.scene = scene
+        self.room = FreeRoom()
+        self.labels: dict[tuple[str, int], WireLabel] = {}
+        self._depth = 0
+        self._dirty_nodes: dict[str, NodeItem] = {}
+        self._dirty_wires: dict[tuple[str, int], WireItem] = {}
+
+    # ---- membership ----------------------------------------------------------------------
+
+    def add_wire(self, wire: WireItem) -> WireLabel:
+        label = WireLabel(wire)
+        self.labels[wire.key] = label
+        wire.label = label
+        if self.scene.overview:
+            label.setFlag(QGraphicsItem.ItemHasNoContents, True)
+        self.scene.addItem(label)
+        self.wire_changed(wire)
+        return label
+
+    def remove_wire(self, wire: WireItem) -> None:
+        label = self.labels.pop(wire.key, None)
+        self._dirty_wires.pop(wire.key, None)
+        self.room.remove(wire.key)
+        if label is not None:
+            self.scene.removeItem(label)
+
+    def remove_node(self, item: NodeItem) -> None:
+        self._dirty_nodes.pop(item.node_id, None)
+        self.room.remove(item.node_id)
+
+    def clear(self) -> None:
+        self.room = FreeRoom()
+        self.labels.clear()
+        self._dirty_nodes.clear()
+        self._dirty_wires.clear()
+
+    def set_overview(self, on: bool) -> None:
+        for label in self.labels.values():
+            label.setFlag(QGraphicsItem.ItemHasNoContents, on)
+
+    # ---- changes -------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._flush()
+
+    def node_changed(self, item: NodeItem) -> None:
+        """The node moved or changed size, stub or badge."""
+        self._dirty_nodes[item.node_id] = item
+        if self._depth == 0:
+            self._flush()
+
+    def wire_changed(self, wire: WireItem) -> None:
+        """The wire's path or texts changed."""
+        if wire.key not in self.labels:
+            return
+        self._dirty_wires[wire.key] = wire
+        if self._depth == 0:
+            self._flush()
+
+    def replace_all(self) -> None:
+        """Forget every place and place all labels again (new fonts, shown texts)."""
+        with self.batch():
+            for label in self.labels.values():
+                label.t = None
+            for item in self.scene.node_items.values():
+                self._dirty_nodes[item.node_id] = item
+            for wire in self.scene.wire_items.values():
+                self._dirty_wires[wire.key] = wire
+
+    def resize_all(self) -> None:
+        """Shown texts changed size (values or gradients shown or hidden): keep the places
+        that stay free, move the rest."""
+        with self.batch():
+            for wire in self.scene.wire_items.values():
+                self._dirty_wires[wire.key] = wire
+
+    def _flush(self) -> None:
+        nodes, self._dirty_nodes = self._dirty_nodes, {}
+        wires, self._dirty_wires = self._dirty_wires, {}
+        room = self.room
+        moved: list[Rect] = []
+        for nid, item in nodes.items():
+            if item.scene() is not self.scene and self.scene.node_items.get(nid) is not item:
+                continue
+            rects = item.obstacle_rects()
+            room.put(nid, rects)
+            moved.extend(rects)
+        # Labels that a node now covers must move too.
+        for r in moved:
+            for key in room.near(r):
+                if isinstance(key, tuple) and key not in wires:
+                    wire = self.scene.wire_items.get(key)
+                    if wire is not None and any(_overlap(r, o) for o in room.rects[key]):
+                        wires[key] = wire
+        # Short wires first: they have few free places, long wires have many.
+        for wire in sorted(wires.values(), key=_wire_length):
+            if wire.key in self.labels:
+                self._place(wire)
+
+    # ---- placement -----------------------------------------------------------------------
+
+    def _sizes(self, wire: WireItem, label: WireLabel) -> None:
+        st = wire.state
+        fm = st.fm_label
+        line_h = fm.height()
+
+        def size(lines: list[str]) -> tuple[float, float]:
+            if not lines:
+                return (0.0, 0.0)
+            width = max(st.text_width("label", line) for line in lines)
+            return (width + 8.0, len(lines) * line_h + 1.0)
+
+        label.value_size = size(label.value_lines) if st.show_values else (0.0, 0.0)
+        label.grad_size = size(label.grad_lines) if st.show_grads else (0.0, 0.0)
+
+    @staticmethod
+    def _rects_at(label: WireLabel, x: float, y: float) -> tuple[Rect | None, Rect | None]:
+        vw, vh = label.value_size
+        gw, gh = label.grad_size
+        value = (x - vw / 2, y - WIRE_GAP - vh, x + vw / 2, y - WIRE_GAP) if vw else None
+        grad = (x - gw / 2, y + WIRE_GAP, x + gw / 2, y + WIRE_GAP + gh) if gw else None
+        return value, grad
+
+    def _place(self, wire: WireItem) -> None:
+        label = self.labels[wire.key]
+        self._sizes(wire, label)
+        if not (label.value_size[0] or label.grad_size[0]):
+            self.room.remove(wire.key)
+            label.set_rects(None, None)
+            return
+        room = self.room
+        key = wire.key
+        point = _curve(wire.src.output_scene_pos(), wire.dst.input_scene_pos(wire.port))
+
+        def padded(rects: tuple[Rect | None, Rect | None]) -> list[Rect]:
+            return [(r[0] - LABEL_PAD, r[1] - LABEL_PAD, r[2] + LABEL_PAD, r[3] + LABEL_PAD)
+                    for r in rects if r is not None]
+
+        best: tuple[float, float, tuple[Rect | None, Rect | None]] | None = None
+        if label.t is not None:  # sticky: stay where it was if that is still free
+            x, y = point(label.t)
+            rects = self._rects_at(label, x, y)
+            if room.cost(padded(rects), key, stop=0.0) == 0.0:
+                best = (0.0, label.t, rects)
+        if best is None:
+            # From the receiving port back to the source: the first free place wins.
+            for k in range(SAMPLES - 1, 0, -1):
+                t = k / SAMPLES
+                x, y = point(t)
+                rects = self._rects_at(label, x, y)
+                cost = room.cost(padded(rects), key, stop=best[0] if best else math.inf)
+                if best is None or cost < best[0]:
+                    best = (cost, t, rects)
+                if cost == 0.0:
+                    break
+        assert best is not None
+        _, label.t, rects = best
+        room.put(key, padded(rects))
+        label.set_rects(*rects)
+
+    def overlaps(self) -> list[tuple[Any, Any]]:
+        """Pairs (label key, other key) whose rectangles overlap: for tests and checks."""
+        found = []
+        for key, rects in self.room.rects.items():
+            if not isinstance(key, tuple):
+                continue
+            for r in rects:
+                inner = (r[0] + LABEL_PAD, r[1] + LABEL_PAD, r[2] - LABEL_PAD, r[3] - LABEL_PAD)
+                for other in self.room.near(inner):
+                    if other == key:
+                        continue
+                    if any(_overlap(inner, o) for o in self.room.rects[other]):
+                        found.append((key, other))
+        return found
