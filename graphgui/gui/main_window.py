@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphgui.core.engine import Evaluation
-from graphgui.core.graph import GraphError
+from graphgui.core.graph import Graph, GraphError
 from graphgui.core.layout import layered_layout
 from graphgui.core.values import format_value
 
@@ -50,17 +50,58 @@ from .panels.inspector import Inspector
 from .theme import current_theme
 
 GRAPH_MIME = "application/x-graphgui+json"
-PASTE_OFFSET = 40.0
+PASTE_OFFSET = 40.0  # each further copy at the same place moves this far right and down
+DEFAULT_SIZE = (1280, 800)  # shrunk to the screen: a 1366x768 laptop gets a whole window
+PALETTE_WIDTH, INSPECTOR_WIDTH, BOTTOM_HEIGHT = 190, 300, 210
+INSPECTOR_MIN_WIDTH = 280
+
+
+def default_window_size() -> tuple[int, int]:
+    """1280x800, or less on a smaller screen (room left for the title bar and a panel)."""
+    screen = QGuiApplication.primaryScreen()
+    w, h = DEFAULT_SIZE
+    if screen is not None:
+        avail = screen.availableGeometry()
+        w = min(w, avail.width() - 16)
+        h = min(h, avail.height() - 48)
+    return max(w, 640), max(h, 480)
+
+
+def key_sequences(keys: QKeySequence.StandardKey | str | list) -> list[QKeySequence]:
+    """Shortcuts for ``keys``: the platform's primary binding of each standard key (not
+    its alternatives such as F14 for Undo on X11) and each key given as text; no repeats."""
+    found: list[QKeySequence] = []
+    for key in keys if isinstance(keys, list) else [keys]:
+        if isinstance(key, QKeySequence.StandardKey):
+            bindings = QKeySequence.keyBindings(key)
+            seq = bindings[0] if bindings else QKeySequence()
+        else:
+            seq = QKeySequence(key)
+        if not seq.isEmpty() and seq not in found:
+            found.append(seq)
+    return found
+
+
+def node_label(node: object) -> str:
+    """How the window names a node: its name, else its op (as the canvas draws it); never
+    the internal id."""
+    return getattr(node, "name", "") or node.spec.name  # type: ignore[attr-defined]
 
 
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.resize(1280, 800)
+        self.resize(*default_window_size())
+        # The side docks run the full height; the stepper and plots sit under the canvas.
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks
+                            | QMainWindow.AllowNestedDocks)
         self.document: Document | None = None
         self._close_guards: list[Callable[[], bool]] = []
         self.undo_group = QUndoGroup(self)
+        self._message_fresh = False
 
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
@@ -80,6 +121,7 @@ class MainWindow(QMainWindow):
         self.inspector.status = self.show_message
         self.palette_dock = self._dock("Palette", "paletteDock", self.palette)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector)
+        self.inspector_dock.setMinimumWidth(INSPECTOR_MIN_WIDTH)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.palette_dock)
         self.addDockWidget(Qt.RightDockWidgetArea, self.inspector_dock)
         self.panels: list[QDockWidget] = [self.palette_dock, self.inspector_dock]
@@ -98,6 +140,13 @@ class MainWindow(QMainWindow):
         from .files import install as install_files
 
         self.file_controller = install_files(self)
+        self._arrange_docks()
+        # The docks added side by side above made the window grow; now that they share
+        # tabs, let the layout shrink its minimum and come back to the default size.
+        self.layout().invalidate()
+        self.layout().activate()
+        self.resize(*default_window_size())
+        self._default_state = self.saveState()
         self.set_document(document or Document())
         self._restore_settings()
 
@@ -130,14 +179,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            keys = shortcut if isinstance(shortcut, list) else [shortcut]
-            sequences: list[QKeySequence] = []
-            for key in keys:
-                if isinstance(key, QKeySequence.StandardKey):
-                    sequences += QKeySequence.keyBindings(key)
-                else:
-                    sequences.append(QKeySequence(key))
-            action.setShortcuts([s for s in sequences if not s.isEmpty()])
+            action.setShortcuts(key_sequences(shortcut))
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
@@ -158,11 +200,12 @@ class MainWindow(QMainWindow):
         self.action_quit = a("&Quit", self.close, [S.Quit, "Ctrl+Q"], "Quit graphgui")
         self.action_quit.setMenuRole(QAction.QuitRole)
         self.action_undo = self.undo_group.createUndoAction(self, "Undo")
-        self.action_undo.setShortcuts(QKeySequence.keyBindings(S.Undo))
+        self.action_undo.setShortcuts(key_sequences(S.Undo))
         self.action_redo = self.undo_group.createRedoAction(self, "Redo")
-        self.action_redo.setShortcuts(
-            QKeySequence.keyBindings(S.Redo) or [QKeySequence("Ctrl+Shift+Z")]
-        )
+        # Both common redo keys on every platform (the standard key is only one of them).
+        self.action_redo.setShortcuts(key_sequences([S.Redo, "Ctrl+Y", "Ctrl+Shift+Z"]))
+        for act in (self.action_undo, self.action_redo):
+            act.setShortcutContext(Qt.WindowShortcut)
         self.addAction(self.action_undo)
         self.addAction(self.action_redo)
         # Toolbar buttons keep a short label; the menu entries say what will be undone.
@@ -183,7 +226,9 @@ class MainWindow(QMainWindow):
         self.action_paste = a("&Paste", self.paste, S.Paste, "Paste nodes from the clipboard")
         self.action_duplicate = a("D&uplicate", self.duplicate, "Ctrl+D",
                                   "Duplicate the selected nodes")
-        self.action_delete = a("&Delete", self.delete_selection, [S.Delete, "Backspace"],
+        # Not QKeySequence.Delete: on X11 it includes Ctrl+D, which would make Duplicate's
+        # Ctrl+D ambiguous (neither action then fires).
+        self.action_delete = a("&Delete", self.delete_selection, ["Del", "Backspace"],
                                "Delete the selected nodes and wires")
         self.action_select_all = a("Select &All", self.select_all, S.SelectAll)
         self.action_align_left = a("Align &Left", lambda: self.align("left"),
@@ -208,6 +253,8 @@ class MainWindow(QMainWindow):
                              "Snap moved nodes to the grid", checkable=True)
         self.action_layout = a("Automatic &Layout", self.auto_layout, "Ctrl+L",
                                "Arrange the nodes (or the selection) left to right")
+        self.action_reset_layout = a("&Reset Panel Layout", self.reset_panel_layout,
+                                     tip="Put every panel back where it starts")
         self.action_add_node = a("&Add Node…", self.quick_add_at_center,
                                  tip="Search an op and add it (Tab or double-click on the canvas)")
         self.action_set_output = a("Set as &Output", self.set_output_from_selection,
@@ -243,6 +290,8 @@ class MainWindow(QMainWindow):
                     self.action_snap, None):
             self.menu_view.addSeparator() if act is None else self.menu_view.addAction(act)
         self.menu_panels = self.menu_view.addMenu("&Panels")
+        self.menu_panels.addAction(self.action_reset_layout)
+        self.menu_panels.addSeparator()
         for dock in self.panels:
             self.menu_panels.addAction(dock.toggleViewAction())
         self.menu_graph = bar.addMenu("&Graph")
@@ -260,6 +309,11 @@ class MainWindow(QMainWindow):
         self.file_toolbar.setObjectName("fileToolbar")
         self.file_toolbar.addAction(self.action_new)
         self.addToolBar(self.file_toolbar)
+        # Short button texts: the three toolbars share one row at 1280 px.
+        for act, short in ((self.action_layout, "Layout"), (self.action_fit, "Fit"),
+                           (self.action_show_values, "Values"),
+                           (self.action_show_grads, "Gradients"), (self.action_snap, "Snap")):
+            act.setIconText(short)
         self.toolbar = QToolBar("Edit", self)
         self.toolbar.setObjectName("mainToolbar")
         for act in (self.tool_undo, self.tool_redo, None, self.action_layout,
@@ -276,6 +330,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._on_selection)
         self.scene.context_menu_requested.connect(self._on_context_menu)
         self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.scene.overlay_changed.connect(self.view.ensure_node_visible)
         self.evaluator.evaluated.connect(self._on_evaluated)
         self.palette.op_activated.connect(self.add_op_at_center)
         self.expression_bar.inserted.connect(self._on_expression_inserted)
@@ -290,11 +345,13 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.modified_changed.disconnect(self._update_title)
             old.path_changed.disconnect(self._update_title)
+            old.undo_stack.indexChanged.disconnect(self._on_edit)
             self.undo_group.removeStack(old.undo_stack)
         document.setParent(self)
         self.document = document
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
+        document.undo_stack.indexChanged.connect(self._on_edit)
         document.modified_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)
         self.scene.set_document(document)
@@ -303,8 +360,8 @@ class MainWindow(QMainWindow):
         self.evaluator.set_graph(document.graph)
         self._on_evaluated(self.evaluator.evaluate_now())
         self._update_title()
-        # Fit once the view has its final size (it may not be shown yet).
-        QTimer.singleShot(0, self.view.fit_to_view)
+        # Frame the graph once the view has its final size (it may not be shown yet).
+        QTimer.singleShot(0, self.view.show_graph)
         if old is not None and old is not document:
             old.deleteLater()
 
@@ -347,6 +404,33 @@ class MainWindow(QMainWindow):
         self.menu_panels.addAction(dock.toggleViewAction())
         self.restoreDockWidget(dock)
 
+    def _arrange_docks(self) -> None:
+        """The starting layout: palette left, inspector right (the trainer as a tab behind
+        it), the stepper under the canvas with the plots as tabs behind it; the canvas
+        keeps most of the window."""
+        docks = {d.objectName(): d for d in self.panels}
+        inspector = docks["inspectorDock"]
+        trainer = docks.get("trainerDock")
+        if trainer is not None:
+            self.tabifyDockWidget(inspector, trainer)
+        bottom = docks.get("stepperDock")
+        plots = [d for d in self.panels if self.dockWidgetArea(d) == Qt.BottomDockWidgetArea
+                 and d is not bottom]
+        if bottom is not None:
+            for dock in plots:
+                self.tabifyDockWidget(bottom, dock)
+        inspector.raise_()
+        if bottom is not None:
+            bottom.raise_()
+            self.resizeDocks([bottom], [BOTTOM_HEIGHT], Qt.Vertical)
+        self.resizeDocks([self.palette_dock, inspector], [PALETTE_WIDTH, INSPECTOR_WIDTH],
+                         Qt.Horizontal)
+
+    def reset_panel_layout(self) -> None:
+        """Every panel back to its starting place and size."""
+        self.restoreState(self._default_state)
+        self._arrange_docks()
+
     def _restore_settings(self) -> None:
         s = settings()
         geometry = s.value("window/geometry")
@@ -382,6 +466,18 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str, timeout: int = 6000) -> None:
         self.statusBar().showMessage(text, timeout)
+        # Fresh until the event loop turns: messages about the edit being handled now.
+        self._message_fresh = True
+        QTimer.singleShot(0, self._message_aged)
+
+    def _message_aged(self) -> None:
+        self._message_fresh = False
+
+    def _on_edit(self, *_: object) -> None:
+        # A message from an earlier action would read as news about this edit (or undo):
+        # drop it. Messages posted while this edit runs are kept.
+        if not self._message_fresh:
+            self.statusBar().clearMessage()
 
     def _on_evaluated(self, ev: Evaluation | None) -> None:
         self.scene.apply_evaluation(ev, self.evaluator.wire_grads)
@@ -393,7 +489,8 @@ class MainWindow(QMainWindow):
         parts = []
         if ev.output is not None and ev.output in graph:
             value = ev.values.get(ev.output)
-            parts.append(f"{graph.node(ev.output).title} = {format_value(value)}")
+            if value is not None:  # a failed output is told by the error below, not "= -"
+                parts.append(f"{node_label(graph.node(ev.output))} = {format_value(value)}")
         problems = [(nid, msg) for nid, msg in ev.errors.items() if nid in graph]
         if ev.nonfinite is not None:
             problems.append(ev.nonfinite)
@@ -401,10 +498,11 @@ class MainWindow(QMainWindow):
         if problems:
             nid, msg = problems[0]
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-            title = graph.node(nid).title if nid in graph else ""
+            title = node_label(graph.node(nid)) if nid in graph else ""
             parts.append(f"<span style='color:{color}'>⚠ {title}: {msg}{more}</span>")
             self.eval_label.setToolTip("\n".join(
-                f"{graph.node(n).title if n in graph else n}: {m}" for n, m in problems
+                f"{node_label(graph.node(n)) if n in graph else 'a removed node'}: {m}"
+                for n, m in problems
             ))
         else:
             self.eval_label.setToolTip("")
@@ -458,7 +556,10 @@ class MainWindow(QMainWindow):
             finally:
                 self.document.undo_stack.endMacro()
 
-    def paste(self) -> list[str]:
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        """Paste the clipboard's nodes centred on ``at`` (scene), else on the mouse when it
+        is over the canvas, else beside the originals; a copy never lands exactly on
+        another node: it moves on by PASTE_OFFSET until the place is free."""
         from graphgui.core import fileformat
 
         doc = self.document
@@ -477,7 +578,9 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.show_message(f"Cannot paste: {exc}")
             return []
-        return self._insert(sub, "Paste")
+        if at is None:
+            at = self.view.cursor_scene_pos()
+        return self._insert(sub, "Paste", at)
 
     def duplicate(self) -> list[str]:
         doc = self.document
@@ -487,9 +590,27 @@ class MainWindow(QMainWindow):
             return []
         return self._insert(subgraph(doc.graph, ids), "Duplicate")
 
-    def _insert(self, sub: object, text: str) -> list[str]:
+    def _insert(self, sub: Graph, text: str, at: QPointF | None = None) -> list[str]:
         assert self.document is not None
-        new = self.document.insert_graph(sub, (PASTE_OFFSET, PASTE_OFFSET), text=text)  # type: ignore[arg-type]
+        graph = self.document.graph
+        if len(sub) == 0:
+            return []
+        if at is not None:
+            xs = [n.pos[0] for n in sub]
+            ys = [n.pos[1] for n in sub]
+            dx = at.x() - (min(xs) + max(xs)) / 2
+            dy = at.y() - (min(ys) + max(ys)) / 2
+        else:
+            dx = dy = PASTE_OFFSET
+        # Cascade: step on while the first copied node would sit on an existing node.
+        first = sub.nodes[0].pos
+        taken = {(round(n.pos[0]), round(n.pos[1])) for n in graph}
+        for _ in range(1000):
+            if (round(first[0] + dx), round(first[1] + dy)) not in taken:
+                break
+            dx += PASTE_OFFSET
+            dy += PASTE_OFFSET
+        new = self.document.insert_graph(sub, (dx, dy), text=text)
         self.scene.select_nodes(new)
         rect = self.scene.nodes_rect(new)
         if not rect.isEmpty():
@@ -538,7 +659,7 @@ class MainWindow(QMainWindow):
         positions = layered_layout(doc.graph, node_ids=ids, origin=origin)
         doc.move_nodes(positions, f"Layout {len(ids)} nodes")
         if ids is not selected:
-            self.view.fit_to_view()
+            self.view.show_graph()
 
     def set_output_from_selection(self) -> None:
         ids = self.scene.selected_node_ids()
@@ -570,7 +691,7 @@ class MainWindow(QMainWindow):
 
     def _on_expression_inserted(self, ids: list[str]) -> None:
         self.scene.select_nodes(ids)
-        self.view.fit_to_view()
+        self.view.show_graph(ids)
         self.show_message(f"Inserted {len(ids)} nodes")
 
     # ---- context menus -------------------------------------------------------------------
@@ -607,7 +728,8 @@ class MainWindow(QMainWindow):
             menu.addAction("Select Target", lambda: self.scene.select_nodes([dst]))
         else:
             menu.addAction("Add Node…", lambda: self.view.show_quick_add(scene_pos))
-            menu.addAction(self.action_paste)
+            paste = menu.addAction("Paste Here", lambda: self.paste(at=scene_pos))
+            paste.setShortcut(self.action_paste.shortcut())
             menu.addSeparator()
             for act in (self.action_select_all, self.action_layout, self.action_fit,
                         self.action_auto_output):
@@ -628,11 +750,17 @@ class MainWindow(QMainWindow):
     # ---- help ----------------------------------------------------------------------------
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(action, keys) for the Help table: each action once, under its plain name
+        (the undo action's menu text names the last edit)."""
         rows = []
+        seen = set()
+        plain = {self.action_undo: "Undo", self.action_redo: "Redo"}
         for act in self.actions():
             keys = ", ".join(s.toString(QKeySequence.NativeText) for s in act.shortcuts())
-            if keys:
-                rows.append((act.text().replace("&", "").rstrip("…"), keys))
+            name = plain.get(act) or act.text().replace("&", "").rstrip("…")
+            if keys and name not in seen:
+                seen.add(name)
+                rows.append((name, keys))
         rows += [
             ("Add node at the cursor", "Tab / double-click the canvas"),
             ("Pan", "Middle drag, Space+drag"),

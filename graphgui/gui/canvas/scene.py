@@ -562,8 +562,9 @@ class GraphScene(QGraphicsScene):
         except GraphError as exc:
             self.status_message.emit(f"Cannot connect: {exc}")
             return
-        s, d = self.graph.node(src.node_id), self.graph.node(dst.node_id)
-        self.status_message.emit(f"Connected {s.title} to {d.title}.{d.spec.inputs[dst.index]}")
+        s, d = self.node_items[src.node_id], self.node_items[dst.node_id]
+        port = self.graph.node(dst.node_id).spec.inputs[dst.index]
+        self.status_message.emit(f"Connected {s.title} to {d.title}.{port}")
 
     def _cancel_wire_drag(self) -> None:
         if self._drag is not None:

@@ -3,15 +3,14 @@ and the in-place value editor."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLineEdit, QWidget
 
 from graphgui.core.graph import GraphError
-from graphgui.core.values import to_json
+from graphgui.core.values import parse_value_text
 
 from .node_item import NodeItem
 from .quick_add import QuickAdd
@@ -19,6 +18,12 @@ from .scene import OVERVIEW_ZOOM, GraphScene
 
 OP_MIME = "application/x-graphgui-op"
 MIN_ZOOM, MAX_ZOOM = 0.02, 4.0
+# Opening a graph never zooms below this: node texts and labels stay readable (a graph that
+# does not fit is framed around its output; the overview is for the user to zoom out to).
+READABLE_ZOOM = 0.8
+OPEN_MAX_ZOOM = 1.25
+# What an empty canvas says (the stepper dock may say the same).
+EMPTY_CANVAS_HINT = "Type an expression above or drag an op from the palette"
 
 
 def default_name(graph: Any, op: str) -> str | None:
@@ -95,6 +100,65 @@ class GraphView(QGraphicsView):
 
     def reset_zoom(self) -> None:
         self.zoom_by(1.0 / self.zoom)
+
+    def show_graph(self, node_ids: list[str] | None = None) -> None:
+        """Frame the graph (or ``node_ids``) at a readable zoom: all of it when it fits at
+        READABLE_ZOOM or more, else at READABLE_ZOOM around the output (kept in view at the
+        right, as much of the rest as fits to its left)."""
+        scene = self.graph_scene()
+        rect = scene.nodes_rect(node_ids)
+        if rect.isEmpty():
+            self.fit_to_view(rect)
+            return
+        rect = rect.adjusted(-60, -40, 60, 40)  # room for the output's stub and labels
+        vp = self.viewport().rect()
+        fit = min(vp.width() / rect.width(), vp.height() / rect.height())
+        if fit >= READABLE_ZOOM:
+            self.zoom_by(min(fit, OPEN_MAX_ZOOM) / self.zoom)
+            self.centerOn(rect.center())
+            self.zoom_changed.emit(self.zoom)
+            return
+        self.zoom_by(READABLE_ZOOM / self.zoom)
+        graph = scene.graph
+        out = graph.output if graph is not None else None
+        if node_ids is not None and out not in node_ids:
+            out = node_ids[-1]
+        item = scene.node_items.get(out) if out is not None else None
+        anchor = item.sceneBoundingRect() if item is not None else rect
+        w, h = vp.width() / self.zoom, vp.height() / self.zoom
+        cx = anchor.right() + 40 - w / 2 if rect.width() > w else rect.center().x()
+        cy = rect.center().y() if rect.height() <= h else anchor.center().y()
+        self.centerOn(cx, cy)
+        self.zoom_changed.emit(self.zoom)
+
+    def ensure_node_visible(self, node_id: str | None) -> None:
+        """Scroll (never zoom) so ``node_id`` is in view, e.g. the stepper's current node."""
+        item = self.graph_scene().node_items.get(node_id) if node_id else None
+        if item is not None:
+            self.ensureVisible(item.sceneBoundingRect(), 40, 40)
+
+    def cursor_scene_pos(self) -> QPointF | None:
+        """The mouse position in the scene when the mouse is over the canvas, else None."""
+        pos = self.viewport().mapFromGlobal(QCursor.pos())
+        if not self.viewport().rect().contains(pos) or not self.underMouse():
+            return None
+        return self.mapToScene(pos)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        scene = self.graph_scene()
+        if scene.node_items or scene.document is None:
+            return
+        # An empty canvas says what to do (in view coordinates, at any zoom).
+        painter.save()
+        painter.resetTransform()
+        theme = scene.state.theme
+        painter.setPen(theme.pens["muted"])
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        painter.setFont(font)
+        painter.drawText(self.viewport().rect(), Qt.AlignCenter, EMPTY_CANVAS_HINT)
+        painter.restore()
 
     def fit_to_view(self, rect: QRectF | None = None) -> None:
         """Show all nodes (or ``rect``), never magnifying beyond 150 %."""
@@ -209,7 +273,7 @@ class GraphView(QGraphicsView):
             scene.status_message.emit(f"Cannot add {op}: {exc}")
             return None
         scene.select_nodes([nid])
-        scene.status_message.emit(f"Added {doc.graph.node(nid).title}")
+        scene.status_message.emit(f"Added {scene.node_items[nid].title}")
         return nid
 
     # ---- quick add -----------------------------------------------------------------------
@@ -234,8 +298,12 @@ class GraphView(QGraphicsView):
             self.value_editor.close_editor()
         rect = self.mapFromScene(item.chip_scene_rect()).boundingRect()
         editor = ValueEditor(self, item)
-        width = max(rect.width() + 40, 90)
-        editor.setGeometry(rect.center().x() - width // 2, rect.center().y() - 12, width, 24)
+        # Wide enough for the whole text (a 2x2 matrix is about 30 characters), within
+        # the canvas.
+        text_w = editor.fontMetrics().horizontalAdvance(editor.text() + "000000")
+        width = min(max(rect.width() + 40, 120, text_w), self.viewport().width() - 8)
+        left = max(4, min(rect.center().x() - width // 2, self.viewport().width() - width - 4))
+        editor.setGeometry(left, rect.center().y() - 13, width, 26)
         editor.show()
         editor.setFocus()
         editor.selectAll()
@@ -243,10 +311,30 @@ class GraphView(QGraphicsView):
         return editor
 
 
+def value_text(value: Any) -> str:
+    """A value as editable text that parse_value_text reads back exactly: every digit kept
+    (the canvas rounds, an editor must not); ``nan``, ``inf`` by name."""
+    import math
+
+    import numpy as np
+
+    if value is None:
+        return ""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    x = float(value)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
 class ValueEditor(QLineEdit):
     """Edits a source's value in place; Enter commits one undo command, Escape cancels.
 
-    Accepts a number or JSON nested lists (``[[1, 2], [3, 4]]``)."""
+    Accepts what people type: ``.5``, ``1/2``, ``-pi/4``, ``3e-4``, ``[[1, 2], [3, 4]]``
+    (values.parse_value_text)."""
 
     def __init__(self, view: GraphView, item: NodeItem) -> None:
         super().__init__(view.viewport())
@@ -255,7 +343,9 @@ class ValueEditor(QLineEdit):
         self.setObjectName("valueEditor")
         graph = view.graph_scene().graph
         assert graph is not None
-        self.setText(json.dumps(to_json(graph.node(item.node_id).value)))
+        self.setText(value_text(graph.node(item.node_id).value))
+        self.setToolTip("A number, a fraction or pi (.5, 1/2, pi/4) or a list such as "
+                        "[[1, 2], [3, 4]]")
         self.setAlignment(Qt.AlignCenter)
         self._closed = False
         self.returnPressed.connect(self.commit)
@@ -263,13 +353,11 @@ class ValueEditor(QLineEdit):
     def commit(self) -> bool:
         scene = self.view.graph_scene()
         try:
-            value = json.loads(self.text())
+            value = parse_value_text(self.text())
             assert scene.document is not None
             scene.document.set_value(self.node_id, value)
         except (ValueError, GraphError) as exc:
-            message = str(exc) if isinstance(exc, GraphError) else (
-                f"{self.text()!r} is not a number or a list of numbers"
-            )
+            message = str(exc)
             self.setStyleSheet("QLineEdit { border: 1px solid #d32f2f; }")
             self.setToolTip(message)
             scene.status_message.emit(f"Cannot set value: {message}")

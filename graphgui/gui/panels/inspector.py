@@ -3,7 +3,7 @@ and its error. Every edit made here goes through the Document as one undoable co
 
 from __future__ import annotations
 
-import json
+import html
 from typing import Any
 
 import numpy as np
@@ -23,9 +23,15 @@ from PySide6.QtWidgets import (
 
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Graph, GraphError, Node
-from graphgui.core.values import format_number, format_value, to_json
+from graphgui.core.values import format_number, format_value, parse_value_text
 
+from ..canvas.view import value_text
 from ..document import Document
+
+
+def node_label(node: Node) -> str:
+    """A node as the canvas names it: its name, else its op (never the internal id)."""
+    return node.name or node.spec.name
 
 
 class ArrayModel(QAbstractTableModel):
@@ -139,7 +145,10 @@ class Inspector(QWidget):
         self.kind_combo.addItems(["input", "parameter", "constant"])
         self.value_edit = QLineEdit()
         self.value_edit.setObjectName("inspectorValue")
-        self.value_edit.setToolTip("A number or JSON nested lists, e.g. [[1, 2], [3, 4]]")
+        self.value_edit.setToolTip(
+            "A number, a fraction or pi (.5, 1/2, pi/4) or a list such as [[1, 2], [3, 4]]; "
+            "Enter applies it"
+        )
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -246,14 +255,14 @@ class Inspector(QWidget):
             return
         spec = node.spec
         self.heading.setText(
-            f"<b style='font-size:11pt'>{node.title}</b>&nbsp;&nbsp;"
+            f"<b style='font-size:11pt'>{html.escape(node_label(node))}</b>&nbsp;&nbsp;"
             f"<span style='color:gray'>{spec.name} · {spec.category}</span>"
             f"<br><span style='color:gray'>{spec.doc}</span>"
         )
         self.name_edit.setText(node.name or "")
         if node.is_source:
             self.kind_combo.setCurrentText(node.op)
-            self.value_edit.setText(json.dumps(to_json(node.value)))
+            self.value_edit.setText(value_text(node.value))
             self.value_edit.setStyleSheet("")
         lines = [f"out = {spec.formula}"] if not node.is_source else []
         for port, d in zip(spec.inputs, spec.derivatives, strict=True):
@@ -273,7 +282,8 @@ class Inspector(QWidget):
         if out is not None:
             ev = self.evaluation
             value = ev.values.get(out) if ev is not None else None
-            text += f"<br>Output: {graph.node(out).title} = {format_value(value)}"
+            text += (f"<br>Output: {html.escape(node_label(graph.node(out)))} = "
+                     f"{format_value(value)}")
         text += "<br><span style='color:gray'>Select a node to see and edit it.</span>"
         return text
 
@@ -294,16 +304,24 @@ class Inspector(QWidget):
                 error = ev.nonfinite[1]
         self.error_label.setText(f"Error: {error}" if error else "")
         self.error_label.setVisible(bool(error))
-        self.value_title.setText(f"<b>Value</b> {_shape_text(value)}")
-        self.value_model.set_value(value)
+        node = graph.node(node_id)
+        is_array = isinstance(value, np.ndarray) and value.ndim > 0
+        # A source's value is in the editor above: only an array gets a table, headed by
+        # its shape; a scalar is one line, never a 1x1 table.
+        heading = "Elements" if node.is_source else "Value"
+        self.value_title.setText(f"<b>{heading}</b> {_shape_text(value)}")
+        self.value_title.setVisible(is_array or not node.is_source)
+        self.value_model.set_value(value if is_array else None)
+        self.value_table.setVisible(is_array)
         has_grad = grad is not None
         self.grad_title.setText(
-            f"<b>Gradient</b> ∂{_output_title(graph, ev)}/∂{graph.node(node_id).title} "
-            f"{_shape_text(grad)}"
+            f"<b>Gradient</b> ∂{html.escape(_output_title(graph, ev))}/"
+            f"∂{html.escape(node_label(node))} {_shape_text(grad)}"
         )
-        self.grad_model.set_value(grad)
+        grad_is_array = isinstance(grad, np.ndarray) and grad.ndim > 0
+        self.grad_model.set_value(grad if grad_is_array else None)
         self.grad_title.setVisible(has_grad)
-        self.grad_table.setVisible(has_grad)
+        self.grad_table.setVisible(has_grad and grad_is_array)
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         label = self.form.labelForField(field)
@@ -356,13 +374,11 @@ class Inspector(QWidget):
         if self.document is None or self.node_id is None:
             return
         try:
-            value = json.loads(self.value_edit.text())
+            value = parse_value_text(self.value_edit.text())
             self.document.set_value(self.node_id, value)
             self.value_edit.setStyleSheet("")
         except (ValueError, GraphError) as exc:
-            reason = str(exc) if isinstance(exc, GraphError) else (
-                f"{self.value_edit.text()!r} is not a number or a list of numbers"
-            )
+            reason = str(exc)
             self.value_edit.setStyleSheet("QLineEdit { border: 1px solid #d32f2f; }")
             self._report(f"Cannot set value: {reason}")
 
@@ -397,7 +413,7 @@ def _shape_text(value: Any) -> str:
 def _output_title(graph: Graph, ev: Evaluation | None) -> str:
     if ev is None or ev.output is None or ev.output not in graph:
         return "out"
-    return graph.node(ev.output).title
+    return node_label(graph.node(ev.output))
 
 
 __all__ = ["ArrayModel", "Inspector", "format_param", "parse_param"]

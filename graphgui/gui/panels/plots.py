@@ -134,8 +134,10 @@ class PlotPanel(QWidget):
         return plot
 
     def _legend(self, plot: pg.PlotItem) -> pg.LegendItem:
+        # Entries side by side: a small plot has room for one row, not a stacked column.
         legend = plot.addLegend(offset=(-8, 8), labelTextColor=self._foreground,
-                                brush=pg.mkBrush(current_theme().colors.node_fill + "d0"))
+                                brush=pg.mkBrush(current_theme().colors.node_fill + "d0"),
+                                colCount=4)
         return legend
 
     # ---- export --------------------------------------------------------------------------

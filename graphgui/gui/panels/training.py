@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -862,7 +863,13 @@ def install(window: Any) -> TrainingPanel:
     panel = TrainingPanel(window)
     dock = QDockWidget("Trainer", window)
     dock.setObjectName("trainerDock")
-    dock.setWidget(panel)
+    # In a scroll area: the form is tall and wide, and must not set the window's minimum.
+    scroll = QScrollArea()
+    scroll.setObjectName("trainerScroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.NoFrame)
+    scroll.setWidget(panel)
+    dock.setWidget(scroll)
     panel.dock = dock
     window.add_panel(dock, Qt.RightDockWidgetArea)
     docks = {}
