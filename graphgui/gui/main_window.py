@@ -509,7 +509,7 @@ class MainWindow(QMainWindow):
         self.eval_label.setText("  ·  ".join(parts))
 
     def _on_color_scheme(self, *_: object) -> None:
-        self.scene.set_theme(current_theme())
+        self.view.sync_theme(current_theme().dark)
 
     # ---- selection-based edits -----------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """Colours, pens and fonts for the canvas, for the system's light and dark schemes.
 
-Pens are cosmetic (width in device pixels) so lines stay one crisp pixel at any zoom and on
-high-DPI screens; every QPen/QBrush/QFont is built once here, never inside paint().
+Pens are cosmetic (width in device pixels) so lines stay crisp at any zoom; on a high-DPI
+screen the view asks for a theme with its device pixel ratio (``current_theme(dpr=2)``), whose
+pens are that many device pixels wide, so a 1 px line is not a hairline. Every
+QPen/QBrush/QFont is built once here, never inside paint().
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
@@ -42,6 +45,7 @@ class Colors:
     chip_fill: str
     valid: str
     step: str  # the stepper's current node and the wires it works on
+    warning: str = "#b45309"  # notices that need attention (not errors)
 
 
 LIGHT = Colors(
@@ -86,11 +90,13 @@ DARK = Colors(
     chip_fill="#343a44",
     valid="#4ade80",
     step="#fbbf24",
+    warning="#fbbf24",
 )
 
 
-def _pen(color: str | QColor, width: float = 1.0, style: Qt.PenStyle = Qt.SolidLine) -> QPen:
-    pen = QPen(QColor(color), width, style)
+def _scaled_pen(color: str | QColor, width: float = 1.0, style: Qt.PenStyle = Qt.SolidLine,
+                scale: float = 1.0) -> QPen:
+    pen = QPen(QColor(color), width * scale, style)
     pen.setCosmetic(True)
     return pen
 
@@ -101,6 +107,7 @@ class Theme:
 
     dark: bool
     colors: Colors
+    scale: float = 1.0  # device pixels per pen-width unit (the screen's pixel ratio)
     pens: dict[str, QPen] = field(default_factory=dict)
     brushes: dict[str, QBrush] = field(default_factory=dict)
     category_brushes: dict[str, QBrush] = field(default_factory=dict)
@@ -112,10 +119,15 @@ class Theme:
     label_font: QFont = field(default_factory=QFont)
 
     @classmethod
-    def build(cls, dark: bool) -> Theme:
+    def build(cls, dark: bool, scale: float = 1.0) -> Theme:
         c = DARK if dark else LIGHT
-        theme = cls(dark, c)
+        theme = cls(dark, c, scale)
         p, b = theme.pens, theme.brushes
+
+        def _pen(color: str | QColor, width: float = 1.0,
+                 style: Qt.PenStyle = Qt.SolidLine) -> QPen:
+            return _scaled_pen(color, width, style, scale)
+
         p["border"] = _pen(c.node_border)
         p["selected"] = _pen(c.selection, 2.0)
         p["error"] = _pen(c.error, 2.0)
@@ -196,16 +208,37 @@ def system_is_dark() -> bool:
     return hints.colorScheme() == Qt.ColorScheme.Dark
 
 
-_THEMES: dict[bool, Theme] = {}
+_THEMES: dict[tuple[bool, float], Theme] = {}
 
 
-def current_theme(dark: bool | None = None) -> Theme:
-    """The theme for ``dark`` (default: the system's scheme); built once per scheme."""
+def current_theme(dark: bool | None = None, dpr: float = 1.0) -> Theme:
+    """The theme for ``dark`` (default: the system's scheme) on a screen with device pixel
+    ratio ``dpr``; built once per scheme and ratio. Exports use ratio 1 (their own scale)."""
     if dark is None:
         dark = system_is_dark()
-    if dark not in _THEMES:
-        _THEMES[dark] = Theme.build(dark)
-    return _THEMES[dark]
+    key = (dark, round(max(1.0, dpr), 2))
+    if key not in _THEMES:
+        _THEMES[key] = Theme.build(dark, key[1])
+    return _THEMES[key]
+
+
+# Notices in panels and the status bar: a glyph that the common fonts (DejaVu) have, and a
+# colour that says what kind of news it is (success is not a warning).
+NOTICE_GLYPHS = {"info": "ℹ", "success": "✓", "warning": "⚠", "error": "⚠"}
+
+
+def notice_color(kind: str, dark: bool | None = None) -> str:
+    c = current_theme(dark).colors
+    return {"info": c.selection, "success": c.value, "warning": c.warning,
+            "error": c.error}.get(kind, c.muted)
+
+
+def notice_html(text: str, kind: str = "info", dark: bool | None = None) -> str:
+    """``text`` (plain, escaped here) as a coloured notice with its glyph: kind is "info",
+    "success", "warning" or "error"."""
+    glyph = NOTICE_GLYPHS.get(kind, NOTICE_GLYPHS["info"])
+    return (f"<span style='color:{notice_color(kind, dark)}'>{glyph} "
+            f"{html.escape(text)}</span>")
 
 
 def text_width(font: QFont, text: str) -> float:

@@ -12,11 +12,13 @@ from PySide6.QtWidgets import QFrame, QGraphicsView, QLineEdit, QWidget
 from graphgui.core.graph import GraphError
 from graphgui.core.values import parse_value_text
 
+from ..theme import current_theme
 from .node_item import NodeItem
 from .quick_add import QuickAdd
 from .scene import OVERVIEW_ZOOM, GraphScene
 
 OP_MIME = "application/x-graphgui-op"
+_DPR_CHANGE = getattr(QEvent, "DevicePixelRatioChange", QEvent.ScreenChangeInternal)
 MIN_ZOOM, MAX_ZOOM = 0.02, 4.0
 # Opening a graph never zooms below this: node texts and labels stay readable (a graph that
 # does not fit is framed around its output; the overview is for the user to zoom out to).
@@ -55,6 +57,19 @@ class GraphView(QGraphicsView):
         self.value_editor: ValueEditor | None = None
         scene.quick_add_requested.connect(self.show_quick_add)
         scene.edit_value_requested.connect(self.edit_value)
+
+    def sync_theme(self, dark: bool | None = None) -> None:
+        """Use the theme for this screen's pixel ratio (pens of real 1 px width on high-DPI
+        screens) and for ``dark`` (None: the current scheme)."""
+        scene = self.graph_scene()
+        theme = scene.state.theme
+        want = current_theme(theme.dark if dark is None else dark, self.devicePixelRatioF())
+        if want is not theme:
+            scene.set_theme(want)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.sync_theme()
 
     def paintEvent(self, event: Any) -> None:
         # Decide per paint: zoom can change through scale(), fitInView() or resetTransform().
@@ -227,6 +242,8 @@ class GraphView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def event(self, event: QEvent) -> bool:
+        if event.type() == _DPR_CHANGE:  # moved to a screen with another pixel ratio
+            self.sync_theme()
         # Tab would move the focus away; on the canvas it opens the quick-add box.
         if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab \
                 and not event.modifiers() & ~Qt.KeypadModifier:
