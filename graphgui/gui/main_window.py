@@ -241,8 +241,8 @@ class MainWindow(QMainWindow):
         self.action_zoom_in = a("Zoom &In", self.view.zoom_in, [S.ZoomIn, "Ctrl+="])
         self.action_zoom_out = a("Zoom &Out", self.view.zoom_out, S.ZoomOut)
         self.action_zoom_reset = a("&Actual Size", self.view.reset_zoom, "Ctrl+0")
-        self.action_fit = a("&Fit to View", self.view.fit_to_view, ["Home", "Ctrl+Shift+F"],
-                            "Show the whole graph")
+        self.action_fit = a("&Fit to View", lambda: self.view.fit_to_view(),
+                            ["Home", "Ctrl+Shift+F"], "Show the whole graph")
         self.action_show_values = a("Show &Values", self.scene.set_show_values, "Ctrl+1",
                                     "Forward values above the wires (green)",
                                     checkable=True, checked=True)

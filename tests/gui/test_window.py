@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 from gui_helpers import canonical, settle
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QCursor, QGuiApplication, QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QLabel
 
@@ -37,6 +37,7 @@ def test_copy_paste_through_the_system_clipboard(window: Any, qtbot: Any) -> Non
     data = json.loads(mime.text())  # plain text is the same JSON
     assert len(data["nodes"]) == len(selected)
     before = len(g)
+    QCursor.setPos(window.view.viewport().mapToGlobal(QPoint(-50, -50)))  # not on the canvas
     new = window.paste()
     assert len(new) == len(selected) and len(g) == before + len(selected)
     assert set(window.scene.selected_node_ids()) == set(new)

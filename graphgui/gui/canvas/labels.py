@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .wire_item import WireItem
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
+Place = tuple[float, float, tuple["Rect | None", "Rect | None"], float]  # cost, t, rects, dy
 
 LABEL_Z = 5.0  # above nodes (0) and wires (-1), below a wire being dragged (10)
 CELL = 80.0  # grid cell of the free-room index
@@ -142,6 +143,7 @@ class WireLabel(QGraphicsItem):
         self.value_rect = QRectF()
         self.grad_rect = QRectF()
         self.t: float | None = None  # where on the wire (0 at the source, 1 at the port)
+        self.shift = 0.0  # moved this far up (<0) or down from the wire where crowded
         self._bounds = QRectF()
 
     def set_rects(self, value: Rect | None, grad: Rect | None) -> None:
@@ -224,6 +226,17 @@ def _curve(p1: QPointF, p2: QPointF) -> Any:
         return a * x1 + b * c1x + c * c2x + d * x2, (a + b) * y1 + (c + d) * y2
 
     return point
+
+
+def _plain(rect: QRectF) -> Rect | None:
+    if rect.isEmpty():
+        return None
+    return (rect.left(), rect.top(), rect.right(), rect.bottom())
+
+
+def _padded(rects: tuple[Rect | None, Rect | None]) -> list[Rect]:
+    return [(r[0] - LABEL_PAD, r[1] - LABEL_PAD, r[2] + LABEL_PAD, r[3] + LABEL_PAD)
+            for r in rects if r is not None]
 
 
 def _wire_length(wire: WireItem) -> float:
@@ -341,9 +354,18 @@ class LabelLayer:
                     if wire is not None and any(_overlap(r, o) for o in room.rects[key]):
                         wires[key] = wire
         # Short wires first: they have few free places, long wires have many.
+        troubled = []
         for wire in sorted(wires.values(), key=_wire_length):
-            if wire.key in self.labels:
-                self._place(wire)
+            if wire.key in self.labels and self._place(wire) > 0.0:
+                troubled.append(wire)
+        # Still overlapping: a label in the way may have found room since it was placed.
+        for wire in troubled:
+            for other in self._blocking(wire.key):
+                label = self.labels[other]
+                place = self._search(self.scene.wire_items[other], label, sticky=False)
+                if place[0] == 0.0:
+                    self._commit(other, label, place)
+            self._place(wire, repair=False)
 
     # ---- placement -----------------------------------------------------------------------
 
@@ -369,42 +391,109 @@ class LabelLayer:
         grad = (x - gw / 2, y + WIRE_GAP, x + gw / 2, y + WIRE_GAP + gh) if gw else None
         return value, grad
 
-    def _place(self, wire: WireItem) -> None:
+    def _place(self, wire: WireItem, repair: bool = True) -> float:
+        """Place the wire's labels; returns the overlap left (0: clear)."""
         label = self.labels[wire.key]
         self._sizes(wire, label)
+        key = wire.key
+        room = self.room
         if not (label.value_size[0] or label.grad_size[0]):
-            self.room.remove(wire.key)
+            room.remove(key)
             label.set_rects(None, None)
-            return
+            return 0.0
+        best = self._search(wire, label, sticky=True)
+        if best[0] > 0.0 and repair:
+            repaired = self._repair(wire, label, best)
+            if repaired is None:
+                return 0.0
+            best = repaired
+        self._commit(key, label, best)
+        return best[0]
+
+    def _blocking(self, key: Any) -> list[Any]:
+        """The other labels that overlap the labels of wire ``key``."""
+        room = self.room
+        found: list[Any] = []
+        for r in room.rects.get(key, []):
+            for other in room.near(r):
+                if isinstance(other, tuple) and other != key and other not in found \
+                        and any(_overlap(r, o) for o in room.rects[other]):
+                    found.append(other)
+        return found
+
+    def _commit(self, key: Any, label: WireLabel, place: Place) -> None:
+        _, label.t, rects, label.shift = place
+        self.room.put(key, _padded(rects))
+        label.set_rects(*rects)
+
+    def _search(self, wire: WireItem, label: WireLabel, sticky: bool) -> Place:
+        """(overlap cost, t, rects, shift) of the best place on the wire."""
         room = self.room
         key = wire.key
         point = _curve(wire.src.output_scene_pos(), wire.dst.input_scene_pos(wire.port))
-
-        def padded(rects: tuple[Rect | None, Rect | None]) -> list[Rect]:
-            return [(r[0] - LABEL_PAD, r[1] - LABEL_PAD, r[2] + LABEL_PAD, r[3] + LABEL_PAD)
-                    for r in rects if r is not None]
-
-        best: tuple[float, float, tuple[Rect | None, Rect | None]] | None = None
-        if label.t is not None:  # sticky: stay where it was if that is still free
+        best: Place | None = None
+        if sticky and label.t is not None:  # stay where it was if that is still free
             x, y = point(label.t)
+            rects = self._rects_at(label, x, y + label.shift)
+            if room.cost(_padded(rects), key, stop=0.0) == 0.0:
+                return (0.0, label.t, rects, label.shift)
+        # From the receiving port back to the source: the first free place wins.
+        for k in range(SAMPLES - 1, 0, -1):
+            t = k / SAMPLES
+            x, y = point(t)
             rects = self._rects_at(label, x, y)
-            if room.cost(padded(rects), key, stop=0.0) == 0.0:
-                best = (0.0, label.t, rects)
-        if best is None:
-            # From the receiving port back to the source: the first free place wins.
+            cost = room.cost(_padded(rects), key, stop=best[0] if best else math.inf)
+            if best is None or cost < best[0]:
+                best = (cost, t, rects, 0.0)
+            if cost == 0.0:
+                return best
+        assert best is not None
+        # Crowded: try the pair nudged a little above or below the wire (still touching it).
+        for shift in (-8.0, 8.0, -14.0, 14.0):
             for k in range(SAMPLES - 1, 0, -1):
                 t = k / SAMPLES
                 x, y = point(t)
-                rects = self._rects_at(label, x, y)
-                cost = room.cost(padded(rects), key, stop=best[0] if best else math.inf)
-                if best is None or cost < best[0]:
-                    best = (cost, t, rects)
+                rects = self._rects_at(label, x, y + shift)
+                cost = room.cost(_padded(rects), key, stop=best[0])
+                if cost < best[0]:
+                    best = (cost, t, rects, shift)
                 if cost == 0.0:
-                    break
+                    return best
         assert best is not None
-        _, label.t, rects = best
-        room.put(key, padded(rects))
-        label.set_rects(*rects)
+        return best
+
+    def _repair(self, wire: WireItem, label: WireLabel, best: Place) -> Place | None:
+        """No free place: move the labels in the way (they may have room elsewhere on their
+        wires), take the place, put them back where they fit. Undone unless it helps.
+        Returns the place to commit, or None when already committed."""
+        room = self.room
+        blocking = []
+        for r in _padded(best[2]):
+            for other in room.near(r):
+                if isinstance(other, tuple) and other != wire.key and other not in blocking \
+                        and any(_overlap(r, o) for o in room.rects[other]):
+                    blocking.append(other)
+        if not blocking:
+            return best
+        saved = {}
+        for k in blocking:
+            other_label = self.labels[k]
+            saved[k] = (0.0, other_label.t, (_plain(other_label.value_rect),
+                                            _plain(other_label.grad_rect)), other_label.shift)
+            room.remove(k)
+        mine = self._search(wire, label, sticky=False)
+        self._commit(wire.key, label, mine)
+        total = mine[0]
+        for k in blocking:
+            other = self._search(self.scene.wire_items[k], self.labels[k], sticky=True)
+            self._commit(k, self.labels[k], other)
+            total += other[0]
+        if total < best[0]:
+            return None
+        # No better: put everything back as it was.
+        for k, place in saved.items():
+            self._commit(k, self.labels[k], place)
+        return best
 
     def overlaps(self) -> list[tuple[Any, Any]]:
         """Pairs (label key, other key) whose rectangles overlap: for tests and checks."""
