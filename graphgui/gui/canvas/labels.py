@@ -39,6 +39,9 @@ WIRE_GAP = 1.5  # between the wire and the edge of its labels
 LABEL_PAD = 2.0  # clearance between two labels
 NODE_PAD = 4.0  # clearance around a node (beyond its ports)
 SAMPLES = 40  # anchor positions tried along a wire
+# Up to this many labels, crowded labels also try places off the wire and push others
+# aside; beyond it (thousands of nodes, rarely read label by label) placement stays cheap.
+THOROUGH_LIMIT = 600
 LOD_LABELS = 0.4  # below this zoom labels are not drawn (nodes draw plain boxes too)
 
 
@@ -355,8 +358,9 @@ class LabelLayer:
                         wires[key] = wire
         # Short wires first: they have few free places, long wires have many.
         troubled = []
+        thorough = len(self.labels) <= THOROUGH_LIMIT
         for wire in sorted(wires.values(), key=_wire_length):
-            if wire.key in self.labels and self._place(wire) > 0.0:
+            if wire.key in self.labels and self._place(wire, thorough) > 0.0 and thorough:
                 troubled.append(wire)
         # Still overlapping: a label in the way may have found room since it was placed.
         for wire in troubled:
@@ -401,7 +405,7 @@ class LabelLayer:
             room.remove(key)
             label.set_rects(None, None)
             return 0.0
-        best = self._search(wire, label, sticky=True)
+        best = self._search(wire, label, sticky=True, nudge=repair)
         if best[0] > 0.0 and repair:
             repaired = self._repair(wire, label, best)
             if repaired is None:
@@ -426,7 +430,8 @@ class LabelLayer:
         self.room.put(key, _padded(rects))
         label.set_rects(*rects)
 
-    def _search(self, wire: WireItem, label: WireLabel, sticky: bool) -> Place:
+    def _search(self, wire: WireItem, label: WireLabel, sticky: bool,
+                nudge: bool = True) -> Place:
         """(overlap cost, t, rects, shift) of the best place on the wire."""
         room = self.room
         key = wire.key
@@ -449,7 +454,7 @@ class LabelLayer:
                 return best
         assert best is not None
         # Crowded: try the pair nudged a little above or below the wire (still touching it).
-        for shift in (-8.0, 8.0, -14.0, 14.0):
+        for shift in (-8.0, 8.0, -14.0, 14.0) if nudge else ():
             for k in range(SAMPLES - 1, 0, -1):
                 t = k / SAMPLES
                 x, y = point(t)
