@@ -447,7 +447,8 @@ class FileController(QObject):
             action.setChecked(False)
             self._hid_grads = True
         reveal = action.shortcut().toString(QKeySequence.NativeText)
-        notice = (f"Exercise “{title}”: gradients are hidden. Work them out by hand, then "
+        what = title if title.lower().startswith("exercise") else f"Exercise “{title}”"
+        notice = (f"{what}: the gradients are hidden. Work them out by hand, then "
                   f"show them with View > Show Gradients ({reveal}), or step through with "
                   "Quiz Mode to check each step.")
         self.window.show_message(notice, 20000)

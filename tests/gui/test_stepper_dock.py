@@ -404,15 +404,20 @@ def test_quiz_frames_the_node_asked_about_and_labels_the_answers(window: Any,
     assert current_items(window) == [n["f"]]
     assert "Question: backward step 1 of 5" in panel.position_label.text()
     assert "backward step 1 of 5" in text(panel)
-    assert "backward step 1 of 5" in panel.quiz_prompt.text()
+    assert "Backward step 1 of 5" in panel.quiz_prompt.text()
     # At the output the local derivative and the gradient are both written df/dq: the
     # labels say which box is which.
     grid = panel.quiz_grid_host
     assert grid.findChild(QLabel, "quizLocalLabel0").text() == "local derivative df/dq"
     assert grid.findChild(QLabel, "quizTotalLabel0").text() == "gradient df/dq"
     assert grid.findChild(QLabel, "quizLocalLabel1").text() == "local derivative df/dz"
-    (_, local0, total0, _), (_, local1, total1, _) = panel.quiz_rows
+    (_, local0, total0, verdict0), (_, local1, total1, verdict1) = panel.quiz_rows
+    QTest.mouseClick(panel.quiz_check_button, Qt.LeftButton)  # nothing typed: not an error
+    assert "no answer yet" in verdict0.text() and "✗" not in verdict0.text()
     QTest.keyClicks(local0, "-4")  # d(qz)/dq = z = -4
+    QTest.keyClick(local0, Qt.Key_Return)  # the local derivative alone is checked
+    assert "✓" in verdict0.text() and "now the gradient" in verdict0.text()
+    assert "no answer yet" in verdict1.text() and "Not yet" in panel.quiz_result.text()
     QTest.keyClicks(total0, "-4")  # 1 * -4
     QTest.keyClicks(local1, "3")  # d(qz)/dz = q = 3
     QTest.keyClicks(total1, "3")
@@ -454,7 +459,14 @@ def test_log_columns_show_whole_expressions(window: Any, qtbot: Any) -> None:
         # ... and no column (the total was) takes far more than its texts need.
         header = fm.horizontalAdvance(model.headerData(c, Qt.Horizontal))
         assert view.columnWidth(c) <= max(widest, header) + 40
-    assert not view.horizontalHeader().stretchLastSection()
+    header = view.horizontalHeader()
+    assert not header.stretchLastSection()
+    # The numbers come before the long expressions, so they are in view in a narrow dock.
+    shown = [model.headerData(header.logicalIndex(v), Qt.Horizontal) for v in range(7)]
+    assert shown == ["step", "node", "gradient", "contribution", "total", "local derivative",
+                     "upstream"]
+    assert header.sectionViewportPosition(5) + view.columnWidth(5) < \
+        header.sectionViewportPosition(3)  # contribution ends before local derivative starts
     # An upstream cell such as "dE_total/d((y2 - A4) ^ 2) = 0.5" is whole, with its number.
     upstream = [model.index(r, 4).data() for r in range(model.rowCount())]
     assert any(u.startswith("dE_total/d((y2 - A4) ^ 2) = ") for u in upstream)

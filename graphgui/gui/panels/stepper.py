@@ -20,7 +20,15 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QIODevice, QModelIndex, QSaveFile, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QIODevice,
+    QModelIndex,
+    QSaveFile,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QBrush,
@@ -329,6 +337,11 @@ class StepperPanel(QWidget):
         # Every column as wide as its texts (the log scrolls sideways if it must); the last
         # one must not swallow the spare width while the expressions are elided.
         header.setStretchLastSection(False)
+        # Shown as step, node, gradient, contribution, total, local derivative, upstream: the
+        # numbers stay in view in a narrow dock; the long expressions follow (exports keep
+        # the core's column order).
+        header.moveSection(LOG_HEADER.index("contribution"), LOG_HEADER.index("local derivative"))
+        header.moveSection(LOG_HEADER.index("total"), LOG_HEADER.index("upstream"))
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_md_button = QPushButton("Export Markdown…")
         self.copy_md_button = QPushButton("Copy as Markdown")
@@ -446,21 +459,26 @@ class StepperPanel(QWidget):
         buttons.addWidget(self.quiz_check_button)
         buttons.addWidget(self.quiz_working_button)
         buttons.addStretch(1)
+        self.quiz_grid.setColumnStretch(0, 1)
+        self.quiz_grid.setColumnStretch(1, 1)
         inner = QWidget()
         box = QVBoxLayout(inner)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.quiz_prompt)
         box.addWidget(self.quiz_grid_host)
-        box.addLayout(buttons)
         box.addWidget(self.quiz_result)
         box.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setWidget(inner)
+        self.quiz_scroll = QScrollArea()
+        self.quiz_scroll.setWidgetResizable(True)
+        self.quiz_scroll.setFrameShape(QScrollArea.NoFrame)
+        # Long symbols wrap; the page never scrolls sideways.
+        self.quiz_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.quiz_scroll.setWidget(inner)
         outer = QVBoxLayout(page)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setContentsMargins(0, 0, 0, 4)
+        outer.addWidget(self.quiz_scroll, 1)
+        buttons.setContentsMargins(4, 0, 4, 0)
+        outer.addLayout(buttons)  # under the scrolled part: always in reach
         return page
 
     # ---- the graph -----------------------------------------------------------------------
@@ -628,6 +646,8 @@ class StepperPanel(QWidget):
         if on:
             self.ensure_stepper()
             self.tabs.setCurrentIndex(self.tabs.indexOf(self.quiz_page))
+        elif self.tabs.currentWidget() is self.quiz_page:
+            self.tabs.setCurrentIndex(0)  # the step log is back
         self.render()
 
     @property
@@ -838,8 +858,8 @@ class StepperPanel(QWidget):
         rows = [] if hidden else st.log_rows()
         if rows != self.log_model.rows:
             self.log_model.set_rows(rows)
+            self._fit_log_columns()  # also when emptied: no widths left from another graph
             if rows:
-                self._fit_log_columns()
                 self.log_view.scrollToBottom()
         for b in (self.export_csv_button, self.export_md_button, self.copy_md_button):
             b.setEnabled(bool(self.log_model.rows))
@@ -937,6 +957,7 @@ class StepperPanel(QWidget):
             equation = QLabel(f"{term.gradient} = {term.upstream} * {term.local}")
             equation.setObjectName(f"quizEquation{r}")
             equation.setFont(self._mono)
+            equation.setWordWrap(True)
             equation.setTextInteractionFlags(Qt.TextSelectableByMouse)
             self.quiz_grid.addWidget(equation, 3 * r, 0, 1, 3)
             local_edit: QLineEdit | None = None
@@ -963,6 +984,7 @@ class StepperPanel(QWidget):
             self.quiz_grid.addWidget(total_edit, 3 * r + 2, 1)
             verdict = QLabel()
             verdict.setObjectName(f"quizVerdict{r}")
+            verdict.setWordWrap(True)
             self.quiz_grid.addWidget(verdict, 3 * r + 2, 2)
             self.quiz_rows.append((term, local_edit, total_edit, verdict))
         self._quiz_prompt_text(st, terms)
@@ -970,6 +992,7 @@ class StepperPanel(QWidget):
     def _answer_label(self, text: str, buddy: QLineEdit, row: int, kind: str) -> QLabel:
         label = QLabel(text)
         label.setObjectName(f"quiz{kind}Label{row}")
+        label.setWordWrap(True)
         label.setBuddy(buddy)
         buddy.setAccessibleName(text)
         return label
@@ -992,11 +1015,12 @@ class StepperPanel(QWidget):
             ex = st.backward_steps[st.position.backward]
             up = format_value(terms[0].upstream_value, st.precision)
             self.quiz_prompt.setText(
-                f"Question: backward step {ex.number} of {len(st.backward_steps)} at "
+                f"Backward step {ex.number} of {len(st.backward_steps)} at "
                 f"<b>{html.escape(ex.heading.split(': ', 1)[0])}</b> (framed on the canvas), "
-                f"upstream {html.escape(terms[0].upstream)} = {html.escape(up)}. For each "
-                "input type the local derivative and the gradient; fractions such as 1/4 and "
-                "lists such as [0.5, -1] are fine.")
+                f"upstream {html.escape(terms[0].upstream)} = {html.escape(up)}. "
+                f"<span style='color:{current_theme().colors.muted}'>Answers such as 1/4, "
+                "pi/2 or [0.5, -1] are "
+                "fine.</span>")
 
     # ---- quiz ----------------------------------------------------------------------------
 
@@ -1008,10 +1032,16 @@ class StepperPanel(QWidget):
         colors = current_theme().colors
         all_right = True
         for term, local_edit, total_edit, verdict in self.quiz_rows:
+            if not total_edit.text().strip() and not (
+                    local_edit is not None and local_edit.text().strip()):
+                verdict.setText(f"<span style='color:{colors.muted}'>no answer yet</span>")
+                all_right = False
+                continue
             try:
                 local = (parse_answer(local_edit.text())
                          if local_edit is not None and local_edit.text().strip() else None)
-                total = parse_answer(total_edit.text())
+                total = (parse_answer(total_edit.text()) if total_edit.text().strip()
+                         else None)
             except ValueError as exc:
                 verdict.setText(f"<span style='color:{colors.error}'>✗ {html.escape(str(exc))}"
                                 "</span>")
@@ -1021,6 +1051,10 @@ class StepperPanel(QWidget):
             if local_edit is not None and local is None:
                 result_ok = bool(result.total_correct)
                 note = " (local derivative not given)"
+            elif total is None:  # only the local derivative so far
+                result_ok = bool(result.local_correct)
+                note = ": the local derivative (now the gradient)"
+                all_right = False
             else:
                 result_ok = result.correct
                 note = ""
@@ -1030,7 +1064,7 @@ class StepperPanel(QWidget):
                 wrong = []
                 if result.local_correct is False:
                     wrong.append("the local derivative")
-                if not result.total_correct:
+                if result.total_correct is False:
                     wrong.append("the gradient")
                 verdict.setText(f"<span style='color:{colors.error}'>✗ check "
                                 f"{' and '.join(wrong)}</span>")
@@ -1040,7 +1074,17 @@ class StepperPanel(QWidget):
             "question.</span>" if all_right else
             "Not yet: try again, or press <b>Show working</b>."
         )
+        self._reveal_quiz_result()
         return all_right
+
+    def _reveal_quiz_result(self) -> None:
+        QTimer.singleShot(0, self, self._scroll_to_quiz_result)
+
+    def _scroll_to_quiz_result(self) -> None:
+        inner = self.quiz_scroll.widget()
+        inner.layout().activate()  # new rows and text laid out before measuring
+        inner.adjustSize()
+        self.quiz_scroll.ensureWidgetVisible(self.quiz_result, 0, 4)
 
     def show_working(self) -> None:
         st = self.stepper
@@ -1050,6 +1094,7 @@ class StepperPanel(QWidget):
         self.quiz_result.setText(
             f"<span style='font-family:\"{self._mono.family()}\"'>" + "<br>".join(lines)
             + "</span>")
+        self._reveal_quiz_result()
 
     # ---- canvas --------------------------------------------------------------------------
 
