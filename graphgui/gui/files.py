@@ -59,6 +59,7 @@ SVG_FILTER = "SVG image (*.svg)"
 AUTOSAVE_DELAY_MS = 2000  # after the last edit
 AUTOSAVE_INTERVAL_MS = 60_000  # while edits keep coming faster than the delay
 EXERCISE_PREFIX = "exercise_"  # examples that open with the gradients hidden
+SHOW_GRADS_KEY = "view/grads"  # where MainWindow keeps View > Show Gradients
 
 RestoreChoice = Literal["restore", "discard", "keep"]
 Button = QMessageBox.StandardButton
@@ -781,6 +782,12 @@ class FileController(QObject):
         self._debounce.stop()
         self._periodic.stop()
         self.store.release()
+        if self._hid_grads:
+            # The window saved View > Show Gradients as off because an exercise was open;
+            # the next session must not start with the gradients silently hidden.
+            s = settings()
+            s.setValue(SHOW_GRADS_KEY, True)
+            s.sync()
 
 
 def dropped_files(mime: QMimeData | None) -> list[str]:

@@ -594,6 +594,18 @@ def test_exercises_open_with_gradients_hidden(editor: Any, qtbot: Any) -> None:
     assert "gradients are hidden" not in window.statusBar().currentMessage()
 
 
+def test_an_exercise_open_at_exit_does_not_hide_gradients_next_time(editor: Any) -> None:
+    from graphgui.gui.app import settings
+
+    window, _ = editor
+    fc = window.file_controller
+    fc.example_actions["exercise_exp_sin"].trigger()
+    assert not window.action_show_grads.isChecked()
+    window.close()  # the window saves its View settings: gradients off
+    fc.shutdown()
+    assert str(settings().value("view/grads")).lower() == "true"
+
+
 def test_example_values_show_after_opening(editor: Any, qtbot: Any) -> None:
     window, _ = editor
     window.file_controller.open_example("chain_rule")
