@@ -270,3 +270,11 @@ def test_non_finite_values_are_reported_to_the_stepper():
     node_id, message = stepper.nonfinite
     assert stepper.program.graph_node(node_id).name == "f" and "nan" in message
     assert Stepper(parse(CHAIN)).nonfinite is None
+
+
+def test_a_negative_number_in_a_call_is_not_wrapped_twice():
+    lines = [line.text for line in Stepper(parse("x = -1; f = log(x)")).forward_lines]
+    assert lines == ["f = ln(x) = ln(-1) = nan"]
+    # A negative operand outside a call keeps its parentheses: 3 * (-4).
+    lines = [line.text for line in Stepper(parse(CHAIN)).forward_lines]
+    assert lines == ["q = x + y = (-2) + 5 = 3", "f = q * z = 3 * (-4) = -12"]
