@@ -32,6 +32,19 @@ def symbol(program: Program, node_id: str) -> str:
 _SYMBOLS: weakref.WeakKeyDictionary[Program, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
+def _has_top_level_operator(text: str) -> bool:
+    """``a + b`` needs brackets inside a larger formula; ``exp(x)`` and ``-x`` do not."""
+    depth = 0
+    for k, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif depth == 0 and char == " " and text[k + 1 : k + 2] in ("+", "-", "*", "/", "^", "@"):
+            return True
+    return False
+
+
 def _symbols(program: Program) -> dict[str, str]:
     table: dict[str, str] = {}
     for nid in program.ids:  # topological order: inputs are named before their consumers
@@ -47,7 +60,10 @@ def _symbols(program: Program) -> dict[str, str]:
                 for port, src in zip(spec.inputs, program.inputs_of(nid), strict=True)
             }
             text = spec.render(spec.formula, names)
-            table[nid] = f"({text})" if len(text) <= MAX_SYMBOL else nid
+            if len(text) > MAX_SYMBOL:
+                table[nid] = nid
+            else:
+                table[nid] = f"({text})" if _has_top_level_operator(text) else text
         else:
             table[nid] = nid
     return table

@@ -371,13 +371,6 @@ class MainWindow(QMainWindow):
         self.set_document(Document())
         return True
 
-    def open_path(self, path: str) -> None:
-        """Open a graph file as the document (raises FileFormatError/OSError on failure)."""
-        from graphgui.core import fileformat
-
-        graph = fileformat.load(path)
-        self.set_document(Document(graph, path))
-
     def add_close_guard(self, guard: Callable[[], bool]) -> None:
         """``guard()`` runs before closing or replacing the document; False cancels."""
         self._close_guards.append(guard)
