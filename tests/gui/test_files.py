@@ -499,9 +499,9 @@ def test_saving_adds_to_recent_and_graphgui_file_path_too(
     window.document.add_node("input", (0, 0), name="x", value=1.0)
     fc.save()
     assert fc.recent_files() == [str(tmp_path / "s.json")]
-    # `graphgui FILE` opens through window.open_path: it lands in the list as well.
+    # `graphgui FILE` opens through the file controller (app.run): it lands in the list too.
     other = write_graph(tmp_path / "cli.json")
-    window.open_path(str(other))
+    window.file_controller.open_file(str(other), check_unsaved=False)
     assert fc.recent_files()[0] == str(other)
 
 
