@@ -64,7 +64,10 @@ from ..worker import TrainingWorker
 from .plots import ActivationPlot, BoundaryPlot, FitPlot, GradNormPlot, LossPlot
 
 DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
-PLOT_EVERY = 3  # plots redraw on every 3rd drain (~10 Hz): pyqtgraph paints in Python
+# Plots redraw on every 6th drain (~5 Hz) while training: pyqtgraph paints in Python and
+# competes with the worker for the GIL; at ~10 Hz training ran at 0.73x headless speed, at
+# ~5 Hz 0.87x (benchmarks/bench_training_gui.py). The progress bar still updates at 30 Hz.
+PLOT_EVERY = 6
 HOLD_SECONDS = 0.012  # the worker steps aside this long while the plots repaint
 SWITCH_SECONDS = 0.001  # sys.setswitchinterval while training runs
 START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the started state
