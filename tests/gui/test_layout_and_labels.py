@@ -408,3 +408,27 @@ def test_high_dpi_theme_has_real_pixel_pens(qapp: Any) -> None:
     assert current_theme(False, 2.0).pens["wire"].widthF() == 2.0
     assert current_theme(False).pens["wire"].widthF() == 1.0
     assert "✓" in notice_html("applied", "success") and "ⓘ" not in notice_html("x")
+
+
+def test_labels_ride_along_a_mouse_drag_and_settle_on_release(window: Any, qtbot: Any) -> None:
+    graph = open_example(window, qtbot, "chain_rule")
+    scene, view = window.scene, window.view
+    q = scene.node_items[names(graph)["q"]]
+    into_q = [w for w in scene.wire_items.values() if w.dst is q]
+    before = {w.key: w.label.value_rect.center() for w in into_q}
+    q_before = q.pos()
+    start = view.mapFromScene(q.mapToScene(q.rect.center()))
+    QTest.mousePress(view.viewport(), Qt.LeftButton, Qt.NoModifier, start)
+    for step in range(1, 6):
+        QTest.mouseMove(view.viewport(), start + QPoint(0, 12 * step))
+    # Mid-drag: each label moved with its wire (the wire's end moved down 60 px; a label
+    # keeps its place along the curve, so it moved down by part of that).
+    assert scene.labels._dragging
+    for w in into_q:
+        dy = w.label.value_rect.center().y() - before[w.key].y()
+        assert 0 < dy <= 60 + 1e-6, (w.key, dy)
+    QTest.mouseRelease(view.viewport(), Qt.LeftButton, Qt.NoModifier, start + QPoint(0, 60))
+    assert not scene.labels._dragging
+    assert q.pos().y() - q_before.y() == pytest.approx(60 / view.transform().m22())
+    assert window.document.undo_stack.undoText().startswith("Move")
+    assert_labels_clear(scene)

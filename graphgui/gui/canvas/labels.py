@@ -261,6 +261,10 @@ class LabelLayer:
         self._depth = 0
         self._dirty_nodes: dict[str, NodeItem] = {}
         self._dirty_wires: dict[tuple[str, int], WireItem] = {}
+        # While nodes are dragged, labels ride along their wires (no search for free room);
+        # the full placement runs once when the drag ends (see begin_drag).
+        self._dragging = False
+        self._followed: dict[tuple[str, int], WireItem] = {}
 
     # ---- membership ----------------------------------------------------------------------
 
@@ -290,6 +294,8 @@ class LabelLayer:
         self.labels.clear()
         self._dirty_nodes.clear()
         self._dirty_wires.clear()
+        self._dragging = False
+        self._followed.clear()
 
     def set_overview(self, on: bool) -> None:
         for label in self.labels.values():
@@ -338,7 +344,43 @@ class LabelLayer:
             for wire in self.scene.wire_items.values():
                 self._dirty_wires[wire.key] = wire
 
+    def begin_drag(self) -> None:
+        """Nodes are being dragged: until end_drag, a moved wire's labels keep their place
+        along the curve. Searching for free room on every mouse move cost more than the
+        5 ms a move may take on a 5,000-node graph."""
+        self._dragging = True
+
+    def end_drag(self) -> None:
+        """Place the labels of every wire that moved during the drag, properly, once."""
+        if not self._dragging:
+            return
+        self._dragging = False
+        followed, self._followed = self._followed, {}
+        with self.batch():
+            for key, wire in followed.items():
+                if key in self.labels:
+                    self._dirty_wires[key] = wire
+            for wire in followed.values():
+                for end in (wire.src, wire.dst):
+                    if end.scene() is self.scene:
+                        self._dirty_nodes[end.node_id] = end
+
+    def _follow(self, wire: WireItem) -> None:
+        """Move the wire's labels to the same place along its new curve."""
+        label = self.labels[wire.key]
+        point = _curve(wire.src.output_scene_pos(), wire.dst.input_scene_pos(wire.port))
+        x, y = point(label.t if label.t is not None else 0.5)
+        label.set_rects(*self._rects_at(label, x, y + label.shift))
+        self._followed[wire.key] = wire
+
     def _flush(self) -> None:
+        if self._dragging:
+            self._dirty_nodes.clear()
+            wires, self._dirty_wires = self._dirty_wires, {}
+            for key, wire in wires.items():
+                if key in self.labels:
+                    self._follow(wire)
+            return
         nodes, self._dirty_nodes = self._dirty_nodes, {}
         wires, self._dirty_wires = self._dirty_wires, {}
         room = self.room

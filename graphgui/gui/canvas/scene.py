@@ -459,6 +459,8 @@ class GraphScene(QGraphicsScene):
             self._press_pos = {
                 i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)
             }
+            if self._press_pos and self.labels is not None:
+                self.labels.begin_drag()
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._drag is not None:
@@ -473,8 +475,11 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mouseReleaseEvent(event)
-        if event.button() == Qt.LeftButton and self._press_pos:
-            self._commit_move()
+        if event.button() == Qt.LeftButton:
+            if self.labels is not None:
+                self.labels.end_drag()
+            if self._press_pos:
+                self._commit_move()
 
     def _commit_move(self) -> None:
         press, self._press_pos = self._press_pos, {}
