@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 from _common import auto_number, median_times, table, write_results
+from _notebook import SimpleNeuralNetwork, compute_loss
 
 from graphgui.core.engine import Program
 from graphgui.core.graph import Graph
@@ -57,50 +58,21 @@ def init(hidden: int, seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
-# ---- the notebook's NumPy network ---------------------------------------------------------------
+# ---- the notebook's NumPy network (benchmarks/_notebook.py), with the benchmark's weights ---
 
 
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+def notebook_network(params: dict[str, np.ndarray]) -> SimpleNeuralNetwork:
+    net = SimpleNeuralNetwork(input_size=2, hidden_size=params["W1"].shape[0], output_size=1)
+    net.W1, net.b1 = params["W1"].copy(), params["b1"].copy()
+    net.W2, net.b2 = params["W2"].copy(), params["b2"].copy()
+    return net
 
 
-def sigmoid_derivative(z):
-    return sigmoid(z) * (1 - sigmoid(z))
-
-
-def compute_loss(y_true, y_pred):
-    return -(y_true * np.log(y_pred) + (1 - y_true) * np.log(1 - y_pred)).mean()
-
-
-class SimpleNeuralNetwork:
-    """Seed notebook 001, unchanged apart from taking its weights from ``init``."""
-
-    def __init__(self, params: dict[str, np.ndarray]) -> None:
-        self.W1 = params["W1"].copy()
-        self.b1 = params["b1"].copy()
-        self.W2 = params["W2"].copy()
-        self.b2 = params["b2"].copy()
-
-    def forward_pass(self, X):
-        self.Z1 = np.dot(self.W1, X) + self.b1
-        self.A1 = sigmoid(self.Z1)
-        self.Z2 = np.dot(self.W2, self.A1) + self.b2
-        self.A2 = sigmoid(self.Z2)
-        return self.A2
-
-    def backward_pass(self, X, Y):
-        m = Y.shape[1]
-        dZ2 = self.A2 - Y
-        self.dW2 = (1 / m) * np.dot(dZ2, self.A1.T)
-        self.db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)
-        dZ1 = np.dot(self.W2.T, dZ2) * sigmoid_derivative(self.Z1)
-        self.dW1 = (1 / m) * np.dot(dZ1, X.T)
-        self.db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
-
-    def step(self, X, Y):
-        loss = compute_loss(Y, self.forward_pass(X))
-        self.backward_pass(X, Y)
-        return loss
+def notebook_step(net: SimpleNeuralNetwork, X: np.ndarray, Y: np.ndarray) -> float:
+    """One step as the notebook's train loop does it: forward, loss, backward."""
+    loss = compute_loss(Y, net.forward_pass(X))
+    net.backward_pass(X, Y)
+    return loss
 
 
 def tuned_numpy_step_fn(X, Y, params: dict[str, np.ndarray]):
@@ -161,12 +133,12 @@ def graph_step_fn(g: Graph):
 def compare(hidden: int, n: int, train: int, repeat: int) -> dict[str, object]:
     X, Y = data(n, train)
     params = init(hidden)
-    net = SimpleNeuralNetwork(params)
+    net = notebook_network(params)
     step = graph_step_fn(build_graph(X, Y, params))
 
     tuned = tuned_numpy_step_fn(X, Y, params)
     loss, grads = step()
-    ref_loss = net.step(X, Y)
+    ref_loss = notebook_step(net, X, Y)
     ref = [net.dW1, net.db1, net.dW2, net.db2]
     err = max(float(np.max(np.abs(a - b))) for a, b in zip(grads, ref, strict=True))
     err_tuned = max(float(np.max(np.abs(a - b))) for a, b in zip(grads, tuned()[1], strict=True))
@@ -174,7 +146,7 @@ def compare(hidden: int, n: int, train: int, repeat: int) -> dict[str, object]:
     assert max(err, err_tuned) < 1e-12, f"gradients differ by {max(err, err_tuned)}"
 
     def numpy_step():
-        net.step(X, Y)
+        notebook_step(net, X, Y)
 
     number = auto_number(numpy_step, target=0.1)
     times = median_times({"numpy": numpy_step, "tuned": tuned, "graphgui": step}, number, repeat)
