@@ -243,10 +243,13 @@ def example_names() -> list[str]:
 
 def get_recipe(name: str) -> ExampleRecipe:
     """The recipe of example ``name``; raises :class:`ExampleError` naming the known ones."""
-    recipe = _BY_NAME.get(name) if isinstance(name, str) else None
+    return _lookup(_BY_NAME, name, "bundled example")
+
+
+def _lookup(table: dict[str, Any], name: str, what: str) -> Any:
+    recipe = table.get(name) if isinstance(name, str) else None
     if recipe is None:
-        known = ", ".join(example_names())
-        raise ExampleError(f"no bundled example named {name!r} (known: {known})")
+        raise ExampleError(f"no {what} named {name!r} (known: {', '.join(table)})")
     return recipe
 
 
@@ -263,19 +266,7 @@ def example_path(name: str) -> Traversable:
 
 def load_example(name: str) -> Graph:
     """A new Graph read from the bundled file of example ``name`` (either kind)."""
-    from .fileformat import loads
-
-    if _is_training(name):
-        return load_example_document(name)[0]
-    path = example_path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExampleError(
-            f"example {name!r}: the bundled file {RESOURCE_DIR}/{name}.json is missing "
-            "(run scripts/build_examples.py)"
-        ) from None
-    return loads(text, source=f"example {name}")
+    return load_example_document(name)[0]
 
 
 def build_example(name: str) -> Graph:
@@ -521,11 +512,7 @@ def training_example_names() -> list[str]:
 
 
 def get_training_recipe(name: str) -> TrainingRecipe:
-    recipe = _TRAINING_BY_NAME.get(name) if isinstance(name, str) else None
-    if recipe is None:
-        known = ", ".join(training_example_names())
-        raise ExampleError(f"no training example named {name!r} (known: {known})")
-    return recipe
+    return _lookup(_TRAINING_BY_NAME, name, "training example")
 
 
 def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
@@ -555,11 +542,8 @@ def _is_training(name: str) -> bool:
 
 
 def _known_name(name: str) -> None:
-    if _is_training(name):
-        return
-    if not (isinstance(name, str) and name in _BY_NAME):
-        known = ", ".join(example_names() + training_example_names())
-        raise ExampleError(f"no bundled example named {name!r} (known: {known})")
+    if not _is_training(name):
+        _lookup({**_BY_NAME, **_TRAINING_BY_NAME}, name, "bundled example")
 
 
 def load_example_document(name: str) -> tuple[Graph, dict[str, Any] | None]:
