@@ -88,6 +88,11 @@ def node_label(node: object) -> str:
     return getattr(node, "name", "") or node.spec.name  # type: ignore[attr-defined]
 
 
+# Bump when the set or arrangement of docks changes, so a layout saved by an older version
+# is not restored over the new default (it would leave new docks squeezed or untabbed).
+LAYOUT_VERSION = 2
+
+
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
@@ -431,7 +436,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         state = s.value("window/state")
         if state is not None:
-            self.restoreState(state)
+            # A layout saved by a version with other docks is refused (restoreState checks
+            # the version) and the default arrangement stays.
+            self.restoreState(state, LAYOUT_VERSION)
         for action, key in ((self.action_show_values, "view/values"),
                             (self.action_show_grads, "view/grads"),
                             (self.action_snap, "view/snap")):
@@ -442,7 +449,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
         s.setValue("view/values", self.action_show_values.isChecked())
         s.setValue("view/grads", self.action_show_grads.isChecked())
         s.setValue("view/snap", self.action_snap.isChecked())

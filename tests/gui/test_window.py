@@ -338,3 +338,17 @@ def test_none_refcount_survives_painter_calls(qapp: Any) -> None:
     after = sys.getrefcount(None)
     painter.end()
     assert after >= before - 10
+
+
+def test_a_layout_saved_by_an_older_version_is_not_restored(make_window: Any) -> None:
+    from graphgui.gui.app import settings
+
+    first = make_window()
+    first.palette_dock.hide()
+    stale = first.saveState(0)  # as versions before the layout was versioned saved it
+    first.close()
+    store = settings()
+    store.setValue("window/state", stale)
+    store.sync()
+    second = make_window()
+    assert not second.palette_dock.isHidden()  # the default arrangement, not the stale one
