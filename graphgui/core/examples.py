@@ -345,7 +345,8 @@ def _deep_pair() -> Graph:
     """Two 5-layer networks on the same X and Y, trained together: L = L_s + L_r. The sum
     keeps them independent (each loss only reaches its own parameters), so one run shows
     both gradient profiles side by side."""
-    from .initializers import initialize, make_rng
+    from .initializers import make_rng
+    from .train import add_layers
 
     sizes = [2, 8, 8, 8, 8, 1]
     rng = make_rng(0)
@@ -354,20 +355,7 @@ def _deep_pair() -> Graph:
     Y = g.add_node("input", name="Y", value=np.zeros((1, 1)))
     losses = []
     for tag, act, init in (("s", "sigmoid", {"kind": "xavier"}), ("r", "relu", {"kind": "he"})):
-        a = X.id
-        for k in range(1, len(sizes)):
-            W = g.add_node("parameter", name=f"W{k}{tag}",
-                           value=initialize(init, (sizes[k], sizes[k - 1]), rng))
-            b = g.add_node("parameter", name=f"b{k}{tag}", value=np.zeros((sizes[k], 1)))
-            mm = g.add_node("matmul", name=f"WA{k}{tag}")
-            g.connect(W.id, mm.id, 0)
-            g.connect(a, mm.id, 1)
-            z = g.add_node("add", name=f"Z{k}{tag}")
-            g.connect(mm.id, z.id, 0)
-            g.connect(b.id, z.id, 1)
-            h = g.add_node(act if k < len(sizes) - 1 else "sigmoid", name=f"A{k}{tag}")
-            g.connect(z.id, h.id, 0)
-            a = h.id
+        a = add_layers(g, X.id, sizes, act, "sigmoid", init, rng, suffix=tag)
         loss = g.add_node("bce", name=f"L_{tag}")
         g.connect(a, loss.id, 0)
         g.connect(Y.id, loss.id, 1)

@@ -759,6 +759,44 @@ def initial_values(
     return out
 
 
+def add_layers(
+    graph: Graph,
+    source: str,
+    sizes: Sequence[int],
+    hidden: str,
+    output: str | None,
+    init: Any,
+    rng: np.random.RandomState,
+    suffix: str = "",
+) -> str:
+    """Add fully connected layers ``Z{k} = W{k} @ A{k-1} + b{k}``, ``A{k} = act(Z{k})`` after
+    node ``source`` (names end in ``suffix``); ``output=None`` leaves the last layer linear.
+    W1, W2, ... are drawn in order from ``rng``; biases start at zero. Returns the last
+    node's id."""
+    a = source
+    n_layers = len(sizes) - 1
+    for k in range(1, n_layers + 1):
+        W = graph.add_node(
+            "parameter", name=f"W{k}{suffix}",
+            value=initialize(init, (sizes[k], sizes[k - 1]), rng),
+        )
+        b = graph.add_node("parameter", name=f"b{k}{suffix}", value=np.zeros((sizes[k], 1)))
+        mm = graph.add_node("matmul", name=f"WA{k}{suffix}")
+        graph.connect(W.id, mm.id, 0)
+        graph.connect(a, mm.id, 1)
+        z = graph.add_node("add", name=f"Z{k}{suffix}")
+        graph.connect(mm.id, z.id, 0)
+        graph.connect(b.id, z.id, 1)
+        act = hidden if k < n_layers else output
+        if act is None:
+            a = z.id
+            continue
+        h = graph.add_node(act, name=f"A{k}{suffix}")
+        graph.connect(z.id, h.id, 0)
+        a = h.id
+    return a
+
+
 def mlp_graph(
     sizes: Sequence[int],
     hidden: str = "sigmoid",
@@ -781,26 +819,7 @@ def mlp_graph(
     g = Graph(title=title)
     X = g.add_node("input", name="X", value=np.zeros((sizes[0], 1)))
     Y = g.add_node("input", name="Y", value=np.zeros((sizes[-1], 1)))
-    a = X.id
-    n_layers = len(sizes) - 1
-    for k in range(1, n_layers + 1):
-        W = g.add_node(
-            "parameter", name=f"W{k}", value=initialize(init, (sizes[k], sizes[k - 1]), rng)
-        )
-        b = g.add_node("parameter", name=f"b{k}", value=np.zeros((sizes[k], 1)))
-        mm = g.add_node("matmul", name=f"WA{k}")
-        g.connect(W.id, mm.id, 0)
-        g.connect(a, mm.id, 1)
-        z = g.add_node("add", name=f"Z{k}")
-        g.connect(mm.id, z.id, 0)
-        g.connect(b.id, z.id, 1)
-        act = hidden if k < n_layers else output
-        if act is None:
-            a = z.id
-            continue
-        h = g.add_node(act, name=f"A{k}")
-        g.connect(z.id, h.id, 0)
-        a = h.id
+    a = add_layers(g, X.id, sizes, hidden, output, init, rng)
     L = g.add_node(loss, name="L")
     g.connect(a, L.id, 0)
     g.connect(Y.id, L.id, 1)
@@ -810,5 +829,5 @@ def mlp_graph(
 
 __all__ = [
     "EpochResult", "TrainReport", "TrainSettings", "Trainer", "TrainingError",
-    "apply_parameters", "initial_values", "mlp_graph", "train_graph",
+    "add_layers", "apply_parameters", "initial_values", "mlp_graph", "train_graph",
 ]
