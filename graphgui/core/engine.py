@@ -211,9 +211,6 @@ class Program:
         finally:
             self._own_errstate = True
 
-    def source_value(self, node_id: str) -> Value:
-        return self.initial[self.slot[node_id]]
-
     # ---- forward -------------------------------------------------------------------------
 
     def forward(self, overrides: Mapping[str, Any] | None = None) -> list[Any]:

@@ -514,16 +514,11 @@ class Trainer:
 
     # ---- epochs --------------------------------------------------------------------------
 
-    def metrics_due(self, epoch: int) -> bool:
-        """Whether ``epoch`` reports accuracy, gradient norms and test metrics (eval_every)."""
-        every = self.settings.eval_every  # (run_epoch inlines this test)
-        return bool(every and epoch % every == 0) or epoch >= self.epochs
-
     def run_epoch(self, stop: threading.Event | None = None) -> EpochResult:
         """Train one epoch and return its metrics. Raises TrainingError on a non-finite loss."""
         start = time.perf_counter()
         epoch = self.epoch + 1
-        every = self.settings.eval_every
+        every = self.settings.eval_every  # accuracy, norms and test metrics this epoch?
         due = (every and epoch % every == 0) or epoch >= self.epochs
         norms = [0.0] * len(self._param_slots) if due else None
         labels = self._train_labels if due else None

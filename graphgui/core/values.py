@@ -67,10 +67,6 @@ def _finite_or_text(x: float) -> Any:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
-def shape_of(value: Value | None) -> tuple[int, ...]:
-    return np.shape(value) if value is not None else ()
-
-
 def is_finite(value: Value) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)

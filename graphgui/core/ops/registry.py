@@ -90,9 +90,6 @@ class OpSpec:
     def arity(self) -> int:
         return len(self.inputs)
 
-    def default_params(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.params}
-
     def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Complete ``params`` with defaults and validate each; unknown names are refused."""
         known = {p.name: p for p in self.params}
