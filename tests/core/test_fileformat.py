@@ -480,7 +480,7 @@ def test_missing_file(tmp_path):
 
 
 def test_file_over_the_size_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(ff, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(ff.read, "MAX_FILE_BYTES", 100)  # the limit lives where it is read
     path = tmp_path / "big.json"
     path.write_text(CHAIN_TEXT)
     with pytest.raises(FileFormatError, match=r"big\.json: larger than the limit of 100 bytes"):

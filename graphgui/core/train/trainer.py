@@ -1,9 +1,4 @@
-"""Training a graph: the Trainer (headless, thread-friendly), its settings and a one-call API.
-
-Convention (docs/training.md): the data enters through two ``input`` nodes, named ``X`` and
-``Y`` unless the settings say otherwise (``inputs``); the loss is the graph's output unless
-``loss`` names another node; the dataset is a spec stored in the settings. Every ``parameter``
-node the loss depends on is trained.
+"""The Trainer: one compiled Program, epochs of forward, backward and optimizer steps.
 
 The Trainer compiles one :class:`~graphgui.core.engine.Program` (pruned to the loss) and
 works on that snapshot only: it never reads or writes the live Graph after construction, so
@@ -16,17 +11,17 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from .datasets import Dataset, DatasetError, make_dataset, validate_spec
-from .engine import EvaluationError, Program
-from .graph import Graph, GraphError
-from .initializers import initialize, make_rng
-from .optimizers import OPTIMIZERS, Optimizer, OptimizerError, make_optimizer
-from .values import Value, is_finite
+from ..datasets import Dataset, DatasetError, make_dataset
+from ..engine import EvaluationError, Program
+from ..graph import Graph, GraphError
+from ..optimizers import Optimizer, make_optimizer
+from ..values import Value, is_finite
+from .results import EpochResult
+from .settings import TrainingError, TrainSettings
 
 # Ops whose first input is the model's prediction (what accuracy reads).
 LOSS_OPS = frozenset({"mse", "bce", "bce_logits", "softmax_ce", "hinge"})
@@ -35,176 +30,8 @@ SCORE_LOSSES = frozenset({"bce_logits", "hinge"})
 PAUSE_POLL_SECONDS = 0.05
 
 
-class TrainingError(Exception):
-    """Training cannot start or had to stop. ``node_id`` and ``epoch`` say where, when known."""
-
-    def __init__(self, message: str, node_id: str | None = None, epoch: int | None = None) -> None:
-        super().__init__(message)
-        self.node_id = node_id
-        self.epoch = epoch
-
-
-# ---- settings --------------------------------------------------------------------------------
-
-
-@dataclass
-class TrainSettings:
-    """Everything a graph file stores to train again the same way (all JSON-able)."""
-
-    loss: str | None = None  # node name or id; None: the graph's output
-    predict: str | None = None  # None: the loss's prediction input (see docs)
-    inputs: dict[str, str] = field(default_factory=lambda: {"X": "X", "Y": "Y"})
-    dataset: dict[str, Any] | None = None  # a datasets.make_dataset spec
-    optimizer: str = "sgd"
-    optimizer_options: dict[str, float] = field(default_factory=dict)
-    lr: float = 0.1
-    epochs: int = 100
-    batch_size: int | None = None  # None: full batch; 1: stochastic
-    l2: float = 0.0
-    l2_params: list[str] | None = None  # None: the weights (parameters feeding matmul or mul)
-    seed: int | None = 0  # the shuffle order of mini-batches
-    # Accuracy, gradient norms and test metrics every k epochs (0: the last epoch only);
-    # the training loss is reported every epoch.
-    eval_every: int = 1
-    threshold: float | None = None  # None: 0 for the scores of bce_logits/hinge, else 0.5
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainSettings:
-        """Settings from a dict (missing keys take defaults); one-line errors for bad ones."""
-        if not isinstance(data, Mapping):
-            raise TrainingError(f"training settings must be an object, got {type(data).__name__}")
-        names = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in names:
-                raise TrainingError(
-                    f"training settings: unknown key {key!r} (allowed: {', '.join(sorted(names))})"
-                )
-        settings = cls(**{k: v for k, v in data.items()})
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        """Raise TrainingError naming the first bad setting."""
-        for key in ("loss", "predict"):
-            value = getattr(self, key)
-            if value is not None and not isinstance(value, str):
-                raise TrainingError(
-                    f"training settings: {key!r} must be a node name, got {value!r}"
-                )
-        if not isinstance(self.inputs, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in self.inputs.items()
-        ):
-            raise TrainingError(
-                f"training settings: 'inputs' must map X and Y to node names, got {self.inputs!r}"
-            )
-        unknown = set(self.inputs) - {"X", "Y"}
-        if unknown:
-            raise TrainingError(f"training settings: 'inputs' has {sorted(unknown)[0]!r}; "
-                                "only X and Y are fed")
-        self.inputs = {"X": "X", "Y": "Y", **self.inputs}
-        if self.dataset is not None:
-            try:
-                validate_spec(self.dataset)
-            except DatasetError as exc:
-                raise TrainingError(f"training settings: {exc}") from None
-        if self.optimizer not in OPTIMIZERS:
-            raise TrainingError(f"training settings: unknown optimizer {self.optimizer!r} "
-                                f"(one of {', '.join(OPTIMIZERS)})")
-        if not isinstance(self.optimizer_options, Mapping):
-            raise TrainingError("training settings: 'optimizer_options' must be an object")
-        try:
-            make_optimizer(self.optimizer, self.lr, self.l2, None, **self.optimizer_options)
-        except (OptimizerError, TypeError) as exc:
-            raise TrainingError(f"training settings: {exc}") from None
-        self.epochs = _whole("epochs", self.epochs, 0)
-        if self.batch_size is not None:
-            self.batch_size = _whole("batch_size", self.batch_size, 1)
-        self.eval_every = _whole("eval_every", self.eval_every, 0)
-        if self.seed is not None:
-            self.seed = _whole("seed", self.seed, 0)
-        if self.l2_params is not None and (
-            isinstance(self.l2_params, str)
-            or not isinstance(self.l2_params, Sequence)
-            or not all(isinstance(p, str) for p in self.l2_params)
-        ):
-            raise TrainingError("training settings: 'l2_params' must be a list of node names")
-        if self.threshold is not None and (
-            isinstance(self.threshold, bool)
-            or not isinstance(self.threshold, (int, float))
-            or not math.isfinite(self.threshold)
-        ):
-            raise TrainingError(
-                f"training settings: 'threshold' must be a number, got {self.threshold!r}"
-            )
-
-
-def _whole(key: str, value: Any, low: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise TrainingError(
-            f"training settings: {key!r} must be a whole number >= {low}, got {value!r}"
-        )
-    return value
-
-
-# ---- results ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us more per epoch
-class EpochResult:
-    """Metrics of one epoch.
-
-    ``train_loss`` and ``train_accuracy`` are measured during the epoch, before each update
-    (the notebook's loss curve); with mini-batches they average the batches weighted by size.
-    ``test_*`` use the parameters after the epoch. ``grad_norms`` maps each parameter's name
-    to the Euclidean norm of its gradient, averaged over the epoch's batches. All but
-    ``train_loss`` are measured only on epochs due by ``eval_every`` (else None, or ``{}``
-    for the norms); test metrics also need a test set and accuracies a classifier.
-    """
-
-    epoch: int
-    train_loss: float
-    test_loss: float | None
-    train_accuracy: float | None
-    test_accuracy: float | None
-    grad_norms: dict[str, float]
-    seconds: float
-
-
-@dataclass
-class TrainReport:
-    """What :func:`train_graph` returns; ``to_dict`` is the CLI's ``--json`` output."""
-
-    epochs: int
-    final_loss: float
-    loss_history: list[float] = field(repr=False)
-    train_accuracy: float | None
-    test_accuracy: float | None
-    seconds: float
-    parameters: dict[str, Value] = field(default_factory=dict, repr=False)
-    history: list[EpochResult] = field(default_factory=list, repr=False)
-    test_loss: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "epochs": self.epochs,
-            "final_loss": self.final_loss,
-            "loss_history": list(self.loss_history),
-            "train_accuracy": self.train_accuracy,
-            "test_accuracy": self.test_accuracy,
-            "seconds": self.seconds,
-        }
-
-
 class _Stopped(Exception):
     pass
-
-
-# ---- trainer ---------------------------------------------------------------------------------
 
 
 class Trainer:
@@ -692,137 +519,3 @@ def _auto_prediction(graph: Graph, loss_id: str) -> str | None:
     if len(losses) == 1:
         return graph.input_ids(losses[0])[0]
     return None
-
-
-# ---- one call --------------------------------------------------------------------------------
-
-
-def train_graph(
-    graph: Graph,
-    settings: TrainSettings | Mapping[str, Any],
-    progress: Callable[[EpochResult], Any] | None = None,
-    stop: threading.Event | None = None,
-) -> TrainReport:
-    """Train headless (the CLI's ``graphgui train``); the graph itself is not modified.
-
-    ``seconds`` is the training loop alone. ``final_loss`` and the accuracies are measured
-    with the final parameters on the whole train (and test) set; apply
-    ``report.parameters`` with :func:`apply_parameters` to keep them.
-    """
-    if not isinstance(settings, TrainSettings):
-        settings = TrainSettings.from_dict(settings)
-    trainer = Trainer.from_settings(graph, settings)
-    start = time.perf_counter()
-    trainer.run(callback=progress, stop=stop)
-    seconds = time.perf_counter() - start
-    final_loss, train_acc = trainer.evaluate("train")
-    test_loss = test_acc = None
-    if trainer._test_feed is not None:
-        test_loss, test_acc = trainer.evaluate("test")
-    return TrainReport(
-        epochs=trainer.epoch, final_loss=final_loss,
-        loss_history=[r.train_loss for r in trainer.history], train_accuracy=train_acc,
-        test_accuracy=test_acc, seconds=seconds, parameters=trainer.parameters(),
-        history=list(trainer.history), test_loss=test_loss,
-    )
-
-
-def apply_parameters(graph: Graph, values: Mapping[str, Any]) -> None:
-    """Write trained values into the graph (the GUI does this as one undoable command)."""
-    for pid, value in values.items():
-        graph.set_value(pid, value)
-
-
-def initial_values(
-    graph: Graph, inits: Mapping[str, Any], seed: int | None = None,
-    shapes: Mapping[str, tuple[int, ...]] | None = None,
-) -> dict[str, Value]:
-    """Fresh values for parameters named in ``inits`` ({name or id: initializer spec}).
-
-    Parameters are drawn in the graph's topological order from one ``make_rng(seed)``, so the
-    notebook's ``np.random.seed(s)`` followed by W1 then W2 is reproduced. The shape is the
-    current value's unless ``shapes`` gives one.
-    """
-    rng = make_rng(seed)
-    wanted = {graph.lookup(ref).id: spec for ref, spec in inits.items()}
-    out = {}
-    for nid in graph.topological_order():
-        if nid in wanted:
-            node = graph.node(nid)
-            shape = (shapes or {}).get(node.name or nid, np.shape(node.value))
-            out[nid] = initialize(wanted[nid], tuple(shape), rng)
-    return out
-
-
-def add_layers(
-    graph: Graph,
-    source: str,
-    sizes: Sequence[int],
-    hidden: str,
-    output: str | None,
-    init: Any,
-    rng: np.random.RandomState,
-    suffix: str = "",
-) -> str:
-    """Add fully connected layers ``Z{k} = W{k} @ A{k-1} + b{k}``, ``A{k} = act(Z{k})`` after
-    node ``source`` (names end in ``suffix``); ``output=None`` leaves the last layer linear.
-    W1, W2, ... are drawn in order from ``rng``; biases start at zero. Returns the last
-    node's id."""
-    a = source
-    n_layers = len(sizes) - 1
-    for k in range(1, n_layers + 1):
-        W = graph.add_node(
-            "parameter", name=f"W{k}{suffix}",
-            value=initialize(init, (sizes[k], sizes[k - 1]), rng),
-        )
-        b = graph.add_node("parameter", name=f"b{k}{suffix}", value=np.zeros((sizes[k], 1)))
-        mm = graph.add_node("matmul", name=f"WA{k}{suffix}")
-        graph.connect(W.id, mm.id, 0)
-        graph.connect(a, mm.id, 1)
-        z = graph.add_node("add", name=f"Z{k}{suffix}")
-        graph.connect(mm.id, z.id, 0)
-        graph.connect(b.id, z.id, 1)
-        act = hidden if k < n_layers else output
-        if act is None:
-            a = z.id
-            continue
-        h = graph.add_node(act, name=f"A{k}{suffix}")
-        graph.connect(z.id, h.id, 0)
-        a = h.id
-    return a
-
-
-def mlp_graph(
-    sizes: Sequence[int],
-    hidden: str = "sigmoid",
-    output: str | None = "sigmoid",
-    loss: str = "bce",
-    weight_init: Any = None,
-    seed: int | None = None,
-    title: str = "",
-) -> Graph:
-    """A fully connected network in the notebook's layout: ``Z = W @ A + b`` per layer,
-    inputs ``X`` (features, m) and ``Y`` (outputs, m), loss node ``L`` (the graph's output),
-    prediction ``A{last}``. ``output=None`` leaves the last layer linear. Weights start as
-    ``weight_init`` (default normal * 0.01, the notebook's) drawn W1, W2, ... from one
-    ``make_rng(seed)``; biases start at zero.
-    """
-    if len(sizes) < 2:
-        raise TrainingError("an MLP needs at least an input and an output size")
-    init = weight_init if weight_init is not None else {"kind": "normal", "scale": 0.01}
-    rng = make_rng(seed)
-    g = Graph(title=title)
-    X = g.add_node("input", name="X", value=np.zeros((sizes[0], 1)))
-    Y = g.add_node("input", name="Y", value=np.zeros((sizes[-1], 1)))
-    a = add_layers(g, X.id, sizes, hidden, output, init, rng)
-    L = g.add_node(loss, name="L")
-    g.connect(a, L.id, 0)
-    g.connect(Y.id, L.id, 1)
-    g.set_output(L.id)
-    return g
-
-
-__all__ = [
-    "EpochResult", "TrainReport", "TrainSettings", "Trainer", "TrainingError",
-    "add_layers", "apply_parameters", "initial_values", "mlp_graph", "train_graph",
-]

@@ -1,133 +1,32 @@
-"""Expression programs -> Graph.
-
-A program is a small subset of Python: one assignment per line (or separated by ``;``),
-arithmetic operators and calls to registered ops. It is parsed with :mod:`ast` and every
-syntax node is checked against an allow-list; nothing is ever evaluated with ``eval`` or
-``exec``, and the graph is not evaluated while it is built. See docs/expression-language.md.
-
-Rules in short:
-
-- a name used but never assigned is an ``input`` (value 0.0);
-- ``x = -2`` or ``W = [[1, 2], [3, 4]]`` (a number or list written out) makes ``x`` an
-  input holding that value; ``w = param(0.5)`` a parameter; ``c = const(3)`` a constant;
-- ``y = <expression>`` names the node computing the expression ``y``; ``y = x`` (a bare
-  name) adds an ``identity`` node named ``y``;
-- re-assigning a name gives it to the new node and renames the older one (``a_1``);
-- number literals, ``pi`` and ``e`` inside expressions become unnamed ``constant`` nodes;
-- the output is ``output`` if given, else a bare expression on the last line, else the last
-  assigned name that is computed (not a plain value).
-"""
+"""The builder: checked ast statements -> Graph nodes and wires, with names and the output."""
 
 from __future__ import annotations
 
 import ast
 import difflib
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from .graph import Graph, GraphError, Node, check_name
-from .layout import apply_layout, layered_layout
-from .ops import OpError, OpSpec, get_op, has_op, op_names
-from .values import to_value
-
-MAX_SOURCE_BYTES = 100_000
-MAX_STATEMENTS = 5_000
-MAX_NODES = 20_000
-MAX_DEPTH = 100
-MAX_LIST_ELEMENTS = 1_000_000
-MAX_TEXT = 40  # characters of offending text quoted in a message
-
-NAMED_CONSTANTS = {"pi": math.pi, "e": math.e}
-# Calls that make a source node from a literal value: name -> op.
-SOURCE_FORMS = {"param": "parameter", "const": "constant"}
-
-_BINOPS: dict[type[ast.operator], str] = {
-    ast.Add: "add",
-    ast.Sub: "sub",
-    ast.Mult: "mul",
-    ast.Div: "div",
-    ast.Pow: "pow",
-    ast.MatMult: "matmul",
-}
-_OPERATOR_TEXT: dict[type[ast.AST], str] = {
-    ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
-    ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~",
-}
-# Why each refused piece of syntax is refused, as shown in messages.
-_REFUSED: dict[type[ast.AST], str] = {
-    ast.Attribute: "attribute access (a.b) is not allowed",
-    ast.Subscript: "subscripts (a[i]) are not allowed",
-    ast.Slice: "slices are not allowed",
-    ast.Lambda: "lambdas are not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "generator expressions are not allowed",
-    ast.JoinedStr: "f-strings are not allowed",
-    ast.FormattedValue: "f-strings are not allowed",
-    ast.Starred: "starred arguments (*a) are not allowed",
-    ast.NamedExpr: "the walrus operator := is not allowed",
-    ast.Compare: "comparisons are not allowed",
-    ast.BoolOp: "boolean operators (and, or) are not allowed",
-    ast.IfExp: "if-expressions are not allowed",
-    ast.Dict: "dictionaries are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed",
-    ast.YieldFrom: "yield is not allowed",
-}
-_STATEMENTS: dict[type[ast.AST], str] = {
-    ast.Import: "import",
-    ast.ImportFrom: "import",
-    ast.FunctionDef: "def",
-    ast.AsyncFunctionDef: "def",
-    ast.ClassDef: "class",
-    ast.AnnAssign: "annotated assignment",
-    ast.If: "if",
-    ast.For: "for",
-    ast.AsyncFor: "for",
-    ast.While: "while",
-    ast.With: "with",
-    ast.AsyncWith: "with",
-    ast.Return: "return",
-    ast.Delete: "del",
-    ast.Global: "global",
-    ast.Nonlocal: "nonlocal",
-    ast.Assert: "assert",
-    ast.Raise: "raise",
-    ast.Try: "try",
-    ast.Pass: "pass",
-    ast.Break: "break",
-    ast.Continue: "continue",
-}
-
-
-class ExprError(ValueError):
-    """A program the parser refuses.
-
-    ``line`` and ``col`` (1-based; None when the problem is the whole program) and ``text``
-    (the offending source, shortened) say where; ``str()`` is one line.
-    """
-
-    def __init__(
-        self, message: str, line: int | None = None, col: int | None = None, text: str = ""
-    ) -> None:
-        self.message = message
-        self.line = line
-        self.col = col
-        self.text = text
-        where = f"line {line}, col {col}: " if line is not None else ""
-        quoted = f' in "{text}"' if text else ""
-        hint = ""
-        if " (did you mean " in message:  # keep hints after the quoted text
-            message, _, rest = message.partition(" (did you mean ")
-            hint = " (did you mean " + rest
-        elif "; " in message:  # "what is wrong; what to write instead"
-            message, _, rest = message.partition("; ")
-            hint = "; " + rest
-        super().__init__(f"{where}{message}{quoted}{hint}")
+from ..graph import Graph, GraphError, Node, check_name
+from ..ops import OpError, OpSpec, get_op, has_op
+from ..values import to_value
+from .hints import _suggest
+from .syntax import (
+    _BINOPS,
+    _OPERATOR_TEXT,
+    _REFUSED,
+    _STATEMENTS,
+    MAX_DEPTH,
+    MAX_LIST_ELEMENTS,
+    MAX_NODES,
+    NAMED_CONSTANTS,
+    SOURCE_FORMS,
+    ExprError,
+    _is_literal,
+    _negate,
+    _where,
+)
 
 
 @dataclass
@@ -135,99 +34,6 @@ class _Binding:
     node_id: str
     line: int
     implicit: bool  # created by use, never assigned
-
-
-def parse(source: str, output: str | None = None, title: str = "") -> Graph:
-    """Build a new, laid-out Graph from an expression program; raises :class:`ExprError`."""
-    if not isinstance(source, str):
-        raise ExprError(f"the program must be text, got {type(source).__name__}")
-    if len(source) > MAX_SOURCE_BYTES or len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
-        raise ExprError(f"the program is longer than {MAX_SOURCE_BYTES // 1000} kB")
-    tree = _parse_ast(source)
-    if not tree.body:
-        raise ExprError("the program is empty: write an assignment such as f = (x + y) * z")
-    if len(tree.body) > MAX_STATEMENTS:
-        stmt = tree.body[MAX_STATEMENTS]
-        raise ExprError(
-            f"the program has more than {MAX_STATEMENTS} statements", *_where(source, stmt)
-        )
-    builder = _Builder(source, tree, title)
-    for index, stmt in enumerate(tree.body):
-        builder.statement(stmt, last=index == len(tree.body) - 1)
-    graph = builder.finish(output)
-    apply_layout(graph, layered_layout(graph))
-    return graph
-
-
-def _parse_ast(source: str) -> ast.Module:
-    try:
-        with warnings.catch_warnings():  # e.g. "invalid decimal literal": refused or harmless
-            warnings.simplefilter("ignore")
-            return ast.parse(source, mode="exec")
-    except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = exc.offset or 1
-        text = (exc.text or "").strip("\n")
-        msg = exc.msg
-        if "null bytes" in msg:
-            raise ExprError("the program contains a null byte") from None
-        if msg.startswith("Exceeds the limit") and "digits" in msg:
-            msg = "number literal is too long"
-        elif msg == "invalid decimal literal":  # 2x: Python needs the operator
-            msg = "a number runs into a name; write 2 * x for a product"
-        raise ExprError(msg, line, col, _shorten(text.strip())) from None
-    except (RecursionError, MemoryError):
-        raise ExprError(
-            "a statement is too long or too deeply nested for the parser; "
-            "split it into several assignments"
-        ) from None
-    except ValueError as exc:  # e.g. null bytes on some Python versions
-        raise ExprError(str(exc).splitlines()[0]) from None
-
-
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
-
-
-def _where(source_lines: str | list[str], node: ast.AST) -> tuple[int, int, str]:
-    """(line, 1-based column in characters, shortened source text) of an ast node."""
-    lines = source_lines.splitlines() if isinstance(source_lines, str) else source_lines
-    line = getattr(node, "lineno", 1)
-    offset = getattr(node, "col_offset", 0)
-    text = ""
-    col = offset + 1
-    if 1 <= line <= len(lines):
-        raw = lines[line - 1].encode("utf-8")
-        col = len(raw[:offset].decode("utf-8", "replace")) + 1  # ast offsets count bytes
-        end_line = getattr(node, "end_lineno", line)
-        end = getattr(node, "end_col_offset", None)
-        if end_line == line and end is not None:
-            text = raw[offset:end].decode("utf-8", "replace")
-        else:
-            text = raw[offset:].decode("utf-8", "replace")
-    return line, col, _shorten(text)
-
-
-# Functions people reach for that have another name here.
-_INSTEAD = {
-    "max": "relu(x) is max(x, 0)",
-    "min": "-relu(-x) is min(x, 0)",
-    "square": "write x ** 2",
-    "sqr": "write x ** 2",
-    "dot": "write a @ b",
-    "exp2": "write 2 ** x",
-    "logistic": "sigmoid(x) is the logistic function",
-}
-
-
-def _suggest(name: str) -> str:
-    if name in _INSTEAD:
-        return f"; {_INSTEAD[name]}"
-    candidates = list(op_names()) + [a for n in op_names() for a in get_op(n).aliases]
-    candidates += list(SOURCE_FORMS)
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 class _Builder:
@@ -657,32 +463,3 @@ class _Builder:
             raise ExprError("the program assigns nothing: write an assignment such as f = x * y")
         self.graph.set_output(node_id)
         return self.graph
-
-
-def _is_literal(node: ast.expr, lists: bool = True) -> bool:
-    """A number written out: ``2``, ``-0.5``, ``pi``, or (if ``lists``) a list of them."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ast.Constant):
-            if isinstance(item.value, bool) or not isinstance(item.value, (int, float)):
-                return False
-        elif isinstance(item, ast.Name):
-            if item.id not in NAMED_CONSTANTS:
-                return False
-        elif isinstance(item, ast.UnaryOp) and isinstance(item.op, (ast.USub, ast.UAdd)):
-            stack.append(item.operand)
-        elif lists and isinstance(item, ast.List):
-            stack.extend(item.elts)
-        else:
-            return False
-    return True
-
-
-def _negate(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_negate(v) for v in value]
-    return -value
-
-
-__all__ = ["ExprError", "MAX_DEPTH", "MAX_NODES", "MAX_SOURCE_BYTES", "MAX_STATEMENTS", "parse"]

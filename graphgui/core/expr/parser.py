@@ -1,0 +1,59 @@
+"""Program text -> ast (with one-line syntax errors) -> a laid-out Graph."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+from ..graph import Graph
+from ..layout import apply_layout, layered_layout
+from .builder import _Builder
+from .syntax import MAX_SOURCE_BYTES, MAX_STATEMENTS, ExprError, _shorten, _where
+
+
+def parse(source: str, output: str | None = None, title: str = "") -> Graph:
+    """Build a new, laid-out Graph from an expression program; raises :class:`ExprError`."""
+    if not isinstance(source, str):
+        raise ExprError(f"the program must be text, got {type(source).__name__}")
+    if len(source) > MAX_SOURCE_BYTES or len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise ExprError(f"the program is longer than {MAX_SOURCE_BYTES // 1000} kB")
+    tree = _parse_ast(source)
+    if not tree.body:
+        raise ExprError("the program is empty: write an assignment such as f = (x + y) * z")
+    if len(tree.body) > MAX_STATEMENTS:
+        stmt = tree.body[MAX_STATEMENTS]
+        raise ExprError(
+            f"the program has more than {MAX_STATEMENTS} statements", *_where(source, stmt)
+        )
+    builder = _Builder(source, tree, title)
+    for index, stmt in enumerate(tree.body):
+        builder.statement(stmt, last=index == len(tree.body) - 1)
+    graph = builder.finish(output)
+    apply_layout(graph, layered_layout(graph))
+    return graph
+
+
+def _parse_ast(source: str) -> ast.Module:
+    try:
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal": refused or harmless
+            warnings.simplefilter("ignore")
+            return ast.parse(source, mode="exec")
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = exc.offset or 1
+        text = (exc.text or "").strip("\n")
+        msg = exc.msg
+        if "null bytes" in msg:
+            raise ExprError("the program contains a null byte") from None
+        if msg.startswith("Exceeds the limit") and "digits" in msg:
+            msg = "number literal is too long"
+        elif msg == "invalid decimal literal":  # 2x: Python needs the operator
+            msg = "a number runs into a name; write 2 * x for a product"
+        raise ExprError(msg, line, col, _shorten(text.strip())) from None
+    except (RecursionError, MemoryError):
+        raise ExprError(
+            "a statement is too long or too deeply nested for the parser; "
+            "split it into several assignments"
+        ) from None
+    except ValueError as exc:  # e.g. null bytes on some Python versions
+        raise ExprError(str(exc).splitlines()[0]) from None

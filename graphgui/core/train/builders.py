@@ -1,0 +1,102 @@
+"""Graph builders for training: fresh parameter values, stacks of dense layers, an MLP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..graph import Graph
+from ..initializers import initialize, make_rng
+from ..values import Value
+from .settings import TrainingError
+
+
+def initial_values(
+    graph: Graph, inits: Mapping[str, Any], seed: int | None = None,
+    shapes: Mapping[str, tuple[int, ...]] | None = None,
+) -> dict[str, Value]:
+    """Fresh values for parameters named in ``inits`` ({name or id: initializer spec}).
+
+    Parameters are drawn in the graph's topological order from one ``make_rng(seed)``, so the
+    notebook's ``np.random.seed(s)`` followed by W1 then W2 is reproduced. The shape is the
+    current value's unless ``shapes`` gives one.
+    """
+    rng = make_rng(seed)
+    wanted = {graph.lookup(ref).id: spec for ref, spec in inits.items()}
+    out = {}
+    for nid in graph.topological_order():
+        if nid in wanted:
+            node = graph.node(nid)
+            shape = (shapes or {}).get(node.name or nid, np.shape(node.value))
+            out[nid] = initialize(wanted[nid], tuple(shape), rng)
+    return out
+
+
+def add_layers(
+    graph: Graph,
+    source: str,
+    sizes: Sequence[int],
+    hidden: str,
+    output: str | None,
+    init: Any,
+    rng: np.random.RandomState,
+    suffix: str = "",
+) -> str:
+    """Add fully connected layers ``Z{k} = W{k} @ A{k-1} + b{k}``, ``A{k} = act(Z{k})`` after
+    node ``source`` (names end in ``suffix``); ``output=None`` leaves the last layer linear.
+    W1, W2, ... are drawn in order from ``rng``; biases start at zero. Returns the last
+    node's id."""
+    a = source
+    n_layers = len(sizes) - 1
+    for k in range(1, n_layers + 1):
+        W = graph.add_node(
+            "parameter", name=f"W{k}{suffix}",
+            value=initialize(init, (sizes[k], sizes[k - 1]), rng),
+        )
+        b = graph.add_node("parameter", name=f"b{k}{suffix}", value=np.zeros((sizes[k], 1)))
+        mm = graph.add_node("matmul", name=f"WA{k}{suffix}")
+        graph.connect(W.id, mm.id, 0)
+        graph.connect(a, mm.id, 1)
+        z = graph.add_node("add", name=f"Z{k}{suffix}")
+        graph.connect(mm.id, z.id, 0)
+        graph.connect(b.id, z.id, 1)
+        act = hidden if k < n_layers else output
+        if act is None:
+            a = z.id
+            continue
+        h = graph.add_node(act, name=f"A{k}{suffix}")
+        graph.connect(z.id, h.id, 0)
+        a = h.id
+    return a
+
+
+def mlp_graph(
+    sizes: Sequence[int],
+    hidden: str = "sigmoid",
+    output: str | None = "sigmoid",
+    loss: str = "bce",
+    weight_init: Any = None,
+    seed: int | None = None,
+    title: str = "",
+) -> Graph:
+    """A fully connected network in the notebook's layout: ``Z = W @ A + b`` per layer,
+    inputs ``X`` (features, m) and ``Y`` (outputs, m), loss node ``L`` (the graph's output),
+    prediction ``A{last}``. ``output=None`` leaves the last layer linear. Weights start as
+    ``weight_init`` (default normal * 0.01, the notebook's) drawn W1, W2, ... from one
+    ``make_rng(seed)``; biases start at zero.
+    """
+    if len(sizes) < 2:
+        raise TrainingError("an MLP needs at least an input and an output size")
+    init = weight_init if weight_init is not None else {"kind": "normal", "scale": 0.01}
+    rng = make_rng(seed)
+    g = Graph(title=title)
+    X = g.add_node("input", name="X", value=np.zeros((sizes[0], 1)))
+    Y = g.add_node("input", name="Y", value=np.zeros((sizes[-1], 1)))
+    a = add_layers(g, X.id, sizes, hidden, output, init, rng)
+    L = g.add_node(loss, name="L")
+    g.connect(a, L.id, 0)
+    g.connect(Y.id, L.id, 1)
+    g.set_output(L.id)
+    return g

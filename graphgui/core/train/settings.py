@@ -1,0 +1,124 @@
+"""What a graph file stores to train again the same way, and the one error type of training."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from ..datasets import DatasetError, validate_spec
+from ..optimizers import OPTIMIZERS, OptimizerError, make_optimizer
+
+
+class TrainingError(Exception):
+    """Training cannot start or had to stop. ``node_id`` and ``epoch`` say where, when known."""
+
+    def __init__(self, message: str, node_id: str | None = None, epoch: int | None = None) -> None:
+        super().__init__(message)
+        self.node_id = node_id
+        self.epoch = epoch
+
+
+@dataclass
+class TrainSettings:
+    """Everything a graph file stores to train again the same way (all JSON-able)."""
+
+    loss: str | None = None  # node name or id; None: the graph's output
+    predict: str | None = None  # None: the loss's prediction input (see docs)
+    inputs: dict[str, str] = field(default_factory=lambda: {"X": "X", "Y": "Y"})
+    dataset: dict[str, Any] | None = None  # a datasets.make_dataset spec
+    optimizer: str = "sgd"
+    optimizer_options: dict[str, float] = field(default_factory=dict)
+    lr: float = 0.1
+    epochs: int = 100
+    batch_size: int | None = None  # None: full batch; 1: stochastic
+    l2: float = 0.0
+    l2_params: list[str] | None = None  # None: the weights (parameters feeding matmul or mul)
+    seed: int | None = 0  # the shuffle order of mini-batches
+    # Accuracy, gradient norms and test metrics every k epochs (0: the last epoch only);
+    # the training loss is reported every epoch.
+    eval_every: int = 1
+    threshold: float | None = None  # None: 0 for the scores of bce_logits/hinge, else 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainSettings:
+        """Settings from a dict (missing keys take defaults); one-line errors for bad ones."""
+        if not isinstance(data, Mapping):
+            raise TrainingError(f"training settings must be an object, got {type(data).__name__}")
+        names = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in names:
+                raise TrainingError(
+                    f"training settings: unknown key {key!r} (allowed: {', '.join(sorted(names))})"
+                )
+        settings = cls(**{k: v for k, v in data.items()})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise TrainingError naming the first bad setting."""
+        for key in ("loss", "predict"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise TrainingError(
+                    f"training settings: {key!r} must be a node name, got {value!r}"
+                )
+        if not isinstance(self.inputs, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.inputs.items()
+        ):
+            raise TrainingError(
+                f"training settings: 'inputs' must map X and Y to node names, got {self.inputs!r}"
+            )
+        unknown = set(self.inputs) - {"X", "Y"}
+        if unknown:
+            raise TrainingError(f"training settings: 'inputs' has {sorted(unknown)[0]!r}; "
+                                "only X and Y are fed")
+        self.inputs = {"X": "X", "Y": "Y", **self.inputs}
+        if self.dataset is not None:
+            try:
+                validate_spec(self.dataset)
+            except DatasetError as exc:
+                raise TrainingError(f"training settings: {exc}") from None
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(f"training settings: unknown optimizer {self.optimizer!r} "
+                                f"(one of {', '.join(OPTIMIZERS)})")
+        if not isinstance(self.optimizer_options, Mapping):
+            raise TrainingError("training settings: 'optimizer_options' must be an object")
+        try:
+            make_optimizer(self.optimizer, self.lr, self.l2, None, **self.optimizer_options)
+        except (OptimizerError, TypeError) as exc:
+            raise TrainingError(f"training settings: {exc}") from None
+        self.epochs = _whole("epochs", self.epochs, 0)
+        if self.batch_size is not None:
+            self.batch_size = _whole("batch_size", self.batch_size, 1)
+        self.eval_every = _whole("eval_every", self.eval_every, 0)
+        if self.seed is not None:
+            self.seed = _whole("seed", self.seed, 0)
+        if self.l2_params is not None and (
+            isinstance(self.l2_params, str)
+            or not isinstance(self.l2_params, Sequence)
+            or not all(isinstance(p, str) for p in self.l2_params)
+        ):
+            raise TrainingError("training settings: 'l2_params' must be a list of node names")
+        if self.threshold is not None and (
+            isinstance(self.threshold, bool)
+            or not isinstance(self.threshold, (int, float))
+            or not math.isfinite(self.threshold)
+        ):
+            raise TrainingError(
+                f"training settings: 'threshold' must be a number, got {self.threshold!r}"
+            )
+
+
+def _whole(key: str, value: Any, low: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise TrainingError(
+            f"training settings: {key!r} must be a whole number >= {low}, got {value!r}"
+        )
+    return value
