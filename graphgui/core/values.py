@@ -157,6 +157,21 @@ def parse_value_text(text: str) -> Value:
     return to_value(data)
 
 
+def value_text(value: Any) -> str:
+    """A value as editable text that :func:`parse_value_text` reads back exactly: every digit
+    kept (the canvas rounds, an editor must not); ``nan``, ``inf`` by name; None as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    x = float(value)
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x)
+
+
 def _literal(node: Any) -> Any:
     import ast
 

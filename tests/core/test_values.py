@@ -6,8 +6,17 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from graphgui.core.values import format_array, format_value, parse_value_text
+from graphgui.core.values import (
+    format_array,
+    format_value,
+    parse_value_text,
+    value_text,
+    values_equal,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +73,66 @@ def test_parse_value_text_refuses_deep_nesting_in_one_line():
     with pytest.raises(ValueError, match="nested too deeply|not a number") as caught:
         parse_value_text("[" * 5000 + "]" * 5000)
     assert "\n" not in str(caught.value)
+
+
+# ---- value_text: what an editor shows, read back exactly by parse_value_text ------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (2.0, "2"),
+        (-3.0, "-3"),
+        (0.0, "0"),
+        (0.5, "0.5"),
+        (0.1, "0.1"),
+        (-0.25, "-0.25"),
+        (1 / 3, "0.3333333333333333"),  # every digit, where the canvas shows 0.3333
+        (2 / 3, "0.6666666666666666"),
+        (-7 / 8, "-0.875"),
+        (math.pi, "3.141592653589793"),
+        (6.123233995736766e-17, "6.123233995736766e-17"),  # not rounded to 0 as on the canvas
+        (1e20, "1e+20"),
+        (123456789012.0, "123456789012"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        (-math.inf, "-inf"),
+        (None, ""),
+        (np.array([1.0, 0.5]), "[1, 0.5]"),
+        (np.array([[1.0, 2.0], [3.0, 0.25]]), "[[1, 2], [3, 0.25]]"),
+        (np.array([[1 / 3], [-2.0]]), "[[0.3333333333333333], [-2]]"),
+        (np.array([[[1.0, 2.0]], [[3.0, 4.0]]]), "[[[1, 2]], [[3, 4]]]"),
+        (np.array([math.nan, -math.inf]), "[nan, -inf]"),
+    ],
+)
+def test_value_text(value, text):
+    assert value_text(value) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        2.0, -3.0, 0.1, 1 / 3, 2 / 3, -7 / 8, 1 / 7, math.pi, 1e-300, 1e300, 2.0**60,
+        math.nan, math.inf, -math.inf,
+        np.array([1.0, 0.5]),
+        np.array([[0.1, 0.2], [1 / 3, -1e-12]]),
+        np.array([[[1.0, 2.0]], [[3.0, 4.0]]]),
+        np.array([[math.nan]]),
+    ],
+)
+def test_value_text_reads_back_exactly(value):
+    back = parse_value_text(value_text(value))
+    assert values_equal(back, value)
+    assert type(back) is type(value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_value_text_round_trips_any_float(x):
+    assert values_equal(parse_value_text(value_text(x)), x)
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)))
+def test_value_text_round_trips_small_arrays(a):
+    back = parse_value_text(value_text(a))
+    assert isinstance(back, np.ndarray) and back.shape == a.shape
+    assert values_equal(back, a)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QLineEdit, QWidget
 
 from graphgui.core.graph import GraphError
-from graphgui.core.values import parse_value_text
+from graphgui.core.values import parse_value_text, value_text
 
 from ..theme import current_theme
 from .node_item import NodeItem
@@ -326,25 +326,6 @@ class GraphView(QGraphicsView):
         editor.selectAll()
         self.value_editor = editor
         return editor
-
-
-def value_text(value: Any) -> str:
-    """A value as editable text that parse_value_text reads back exactly: every digit kept
-    (the canvas rounds, an editor must not); ``nan``, ``inf`` by name."""
-    import math
-
-    import numpy as np
-
-    if value is None:
-        return ""
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        return "[" + ", ".join(value_text(v) for v in value) + "]"
-    x = float(value)
-    if not math.isfinite(x):
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x)
 
 
 class ValueEditor(QLineEdit):

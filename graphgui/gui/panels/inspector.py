@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
 
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Graph, GraphError, Node
-from graphgui.core.values import format_number, format_value, parse_value_text
+from graphgui.core.values import format_number, format_value, parse_value_text, value_text
 
-from ..canvas.view import value_text
 from ..document import Document
 
 
