@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = tempfile.mkdtemp(prefix="graphgui-bench-")
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
     os.environ.setdefault("GRAPHGUI_DATA_DIR", folder)
-    from graphgui.gui.app import application
+    from graphgui.gui.application import application
 
     app = application()
     headless()  # warm up: imports, scikit-learn, caches

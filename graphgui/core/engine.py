@@ -75,6 +75,10 @@ class Evaluation:
     grads: dict[str, Value]
     errors: dict[str, str]
     nonfinite: tuple[str, str] | None = None
+    # The gradient each wire carries back, keyed by (consumer id, input port): the
+    # consumer's contribution to its input (Step.contributions). Filled by
+    # ``Program.evaluate(wires=True)``; the canvas labels its wires with these.
+    wire_grads: dict[tuple[str, int], Value] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -391,21 +395,43 @@ class Program:
 
     # ---- everything at once --------------------------------------------------------------
 
-    def evaluate(self, overrides: Mapping[str, Any] | None = None) -> Evaluation:
-        """Forward and backward, never raising: failures are collected per node."""
+    def evaluate(
+        self, overrides: Mapping[str, Any] | None = None, wires: bool = False
+    ) -> Evaluation:
+        """Forward and backward, never raising: failures are collected per node.
+
+        With ``wires`` the backward pass records its steps and the Evaluation also holds
+        each wire's gradient (what its consumer contributes), taken from the same Steps the
+        stepper shows, so no view recomputes a gradient rule.
+        """
         vals, errors = self._run_forward(overrides, tolerant=True)
         values = {nid: vals[k] for k, nid in enumerate(self.ids) if nid not in errors}
         nonfinite = self.first_nonfinite(
             [None if self.ids[k] in errors else v for k, v in enumerate(vals)]
         )
         grads: dict[str, Value] = {}
+        wire_grads: dict[tuple[str, int], Value] = {}
         # A failure marks every node downstream, so an output without error has sound inputs.
         if self.output_id is not None and self.output_id not in errors:
-            raw = self.gradients(vals)
+            raw = self._recorded_gradients(vals, wire_grads) if wires else self.gradients(vals)
             grads = {nid: raw[k] for k, nid in enumerate(self.ids) if raw[k] is not None}
             if nonfinite is None:
                 nonfinite = self._first_nonfinite_grad(vals, raw)
-        return Evaluation(self.output_id, values, grads, errors, nonfinite)
+        return Evaluation(self.output_id, values, grads, errors, nonfinite, wire_grads)
+
+    def _recorded_gradients(
+        self, vals: list[Any], wire_grads: dict[tuple[str, int], Value]
+    ) -> list[Any]:
+        """Like :meth:`gradients`, filling ``wire_grads`` from each Step's contributions."""
+        steps = self.backward_steps(vals, record=True)
+        try:
+            while True:
+                step = next(steps)
+                for port, contribution in enumerate(step.contributions):
+                    if contribution is not None:
+                        wire_grads[(step.node_id, port)] = contribution
+        except StopIteration as done:
+            return done.value
 
     def _first_nonfinite_grad(self, vals: list[Any], grads: list[Any]) -> tuple[str, str] | None:
         if all(g is None or is_finite(g) for g in grads):

@@ -217,6 +217,17 @@ class Stepper:
             for ex in self.backward_steps[: self.position.backward]
         }
 
+    def visible_wire_grads(self) -> dict[tuple[str, int], Value]:
+        """What each visited backward step sent along each of its input wires, keyed by
+        (consumer id, input port) as Evaluation.wire_grads is (the Steps' contributions)."""
+        result: dict[tuple[str, int], Value] = {}
+        for ex in self.backward_steps[: self.position.backward]:
+            step = self._steps[ex.node_id]
+            for port, contribution in enumerate(step.contributions):
+                if contribution is not None:
+                    result[(ex.node_id, port)] = contribution
+        return result
+
     def partial_grads(self) -> dict[str, tuple[Value, int, int]]:
         """Nodes with some but not all contributions in: (running sum, received, expected)."""
         visited = {ex.node_id for ex in self.backward_steps[: self.position.backward]}

@@ -11,7 +11,8 @@ undoable command.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -154,8 +155,24 @@ class Document(QObject):
             raise GraphError(f"input {port} of {cmd.label(self.graph.node(dst))} is not connected")
         self.push(cmd.DisconnectCommand(self.graph, dst, port))
 
-    def delete(self, node_ids: Iterable[str] = (), wires: Iterable[tuple[str, int]] = ()) -> None:
-        """Delete nodes (with their wires) and wires (dst, port) as one undo step."""
+    @contextmanager
+    def macro(self, text: str) -> Iterator[None]:
+        """A compound edit: every push inside the block is one undo step named ``text``.
+        Refused as a whole (nothing pushed) while the document is locked."""
+        if self._lock:
+            raise GraphError(self._lock)
+        self.undo_stack.beginMacro(text)
+        try:
+            yield
+        finally:
+            self.undo_stack.endMacro()
+
+    def delete(
+        self, node_ids: Iterable[str] = (), wires: Iterable[tuple[str, int]] = (),
+        text: str = "",
+    ) -> None:
+        """Delete nodes (with their wires) and wires (dst, port) as one undo step (named
+        ``text`` when given, e.g. "Cut 3 nodes")."""
         ids = [i for i in dict.fromkeys(node_ids) if i in self.graph]
         gone = set(ids)
         wires = [
@@ -166,7 +183,7 @@ class Document(QObject):
         count = len(ids) + len(wires)
         if count == 0:
             return
-        if count == 1:
+        if count == 1 and not text:
             self.push(
                 cmd.RemoveNodeCommand(self.graph, ids[0]) if ids
                 else cmd.DisconnectCommand(self.graph, *wires[0])
@@ -175,14 +192,11 @@ class Document(QObject):
         what = f"{len(ids)} nodes" if ids and not wires else (
             f"{len(wires)} wires" if not ids else f"{len(ids)} nodes and {len(wires)} wires"
         )
-        self.undo_stack.beginMacro(f"Delete {what}")
-        try:
+        with self.macro(text or f"Delete {what}"):
             for dst, port in wires:
                 self.push(cmd.DisconnectCommand(self.graph, dst, port))
             for nid in ids:
                 self.push(cmd.RemoveNodeCommand(self.graph, nid))
-        finally:
-            self.undo_stack.endMacro()
 
     def move_nodes(self, positions: Mapping[str, Pos], text: str = "") -> None:
         """Move nodes to new positions as one undo step (nodes already there are skipped)."""

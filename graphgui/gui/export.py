@@ -43,7 +43,7 @@ def ensure_application() -> QApplication:
         and not os.environ.get("WAYLAND_DISPLAY")
     ):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from .app import application
+    from .application import application
 
     return application()
 
@@ -123,7 +123,7 @@ def build_scene(
     evaluator.set_graph(graph)
     try:
         evaluation = evaluator.evaluate_now()
-        scene.apply_evaluation(evaluation, evaluator.wire_grads)
+        scene.apply_evaluation(evaluation)
     finally:
         evaluator.set_graph(None)
         evaluator.deleteLater()

@@ -15,11 +15,12 @@ untouched, the status bar and an error dialog say why, and the document stays mo
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
-from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
@@ -45,10 +46,14 @@ from graphgui.core.examples import (
 from graphgui.core.fileformat import FileFormatError
 from graphgui.core.graph import Graph
 
-from .app import settings
+from .actions import make_action
+from .application import settings
 from .autosave import AutosaveStore, Orphan, describe, discard_orphan
 from .canvas.view import OP_MIME
 from .document import Document
+
+if TYPE_CHECKING:
+    from .shell import Shell
 
 RECENT_KEY = "files/recent"
 LAST_DIR_KEY = "files/last_dir"
@@ -59,7 +64,6 @@ SVG_FILTER = "SVG image (*.svg)"
 AUTOSAVE_DELAY_MS = 2000  # after the last edit
 AUTOSAVE_INTERVAL_MS = 60_000  # while edits keep coming faster than the delay
 EXERCISE_PREFIX = "exercise_"  # examples that open with the gradients hidden
-SHOW_GRADS_KEY = "view/grads"  # where MainWindow keeps View > Show Gradients
 
 RestoreChoice = Literal["restore", "discard", "keep"]
 Button = QMessageBox.StandardButton
@@ -89,15 +93,6 @@ def write_graph_file(
         raise OSError(out.errorString() or "the file could not be replaced")
 
 
-def shortcuts(standard: QKeySequence.StandardKey | None, fallback: str = "") -> list[QKeySequence]:
-    """The platform's bindings for ``standard``, or ``fallback`` where it has none."""
-    keys = QKeySequence.keyBindings(standard) if standard is not None else []
-    keys = [k for k in keys if not k.isEmpty()]
-    if not keys and fallback:
-        keys = [QKeySequence(fallback)]
-    return keys
-
-
 class FileController(QObject):
     """File actions, prompts, drag-and-drop and autosave for one MainWindow."""
 
@@ -107,12 +102,11 @@ class FileController(QObject):
     recent_changed = Signal()
 
     def __init__(
-        self, window: Any, *, autosave_dir: str | None = None, check_crashed: bool = True
+        self, shell: Shell, *, autosave_dir: str | None = None, check_crashed: bool = True
     ) -> None:
-        super().__init__(window)
+        super().__init__(shell.widget())
         self.setObjectName("fileController")
-        self.window = window
-        window.file_controller = self
+        self.shell = shell
         self.store = AutosaveStore(autosave_dir)
         self.store.acquire()
         self._suggested_name = "untitled"
@@ -120,7 +114,6 @@ class FileController(QObject):
         self._autosave_failed = False
         self._shut_down = False
         self._document: Document | None = None
-        self._hid_grads = False  # View > Show Gradients was turned off for an exercise
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -134,64 +127,49 @@ class FileController(QObject):
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
-        window.add_close_guard(self._guard_unsaved)
-        window.action_show_grads.toggled.connect(self._on_show_grads_toggled)
+        shell.add_close_guard(self._guard_unsaved)
+        window = shell.widget()
         window.setAcceptDrops(True)
         window.installEventFilter(self)
-        window.view.viewport().installEventFilter(self)
-        group = window.undo_group
-        # The window has no "document changed" signal; the undo group's active stack changes
-        # exactly when set_document shows another document.
-        group.activeStackChanged.connect(self._on_document_changed)
-        group.indexChanged.connect(self._on_state_changed)
-        group.cleanChanged.connect(self._on_state_changed)
+        shell.canvas_viewport().installEventFilter(self)
+        shell.document_changed.connect(self._on_document_changed)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        self._on_document_changed()
+        self._on_document_changed(shell.document)
         if check_crashed:
             QTimer.singleShot(0, self, self.offer_restore)
 
     # ---- construction --------------------------------------------------------------------
 
-    def _action(self, text: str, slot: Any, keys: Sequence[QKeySequence] = (),
-                tip: str = "", icon: str | None = None) -> QAction:
-        action = QAction(text, self.window)
-        if keys:
-            action.setShortcuts(list(keys))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
+    def _action(self, text: str, slot: Any, name: str = "", tip: str = "",
+                icon: str | None = None) -> QAction:
+        action = make_action(self.shell.widget(), text, slot, name=name, tip=tip)
         if icon is not None:
             themed = QIcon.fromTheme(icon)
             if not themed.isNull():
                 action.setIcon(themed)
-        action.setShortcutContext(Qt.WindowShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
+        self.shell.add_action(action)
         return action
 
     def _build_actions(self) -> None:
-        S = QKeySequence.StandardKey
         a = self._action
-        self.action_open = a("&Open…", self.open, shortcuts(S.Open, "Ctrl+O"),
-                             "Open a graph file", "document-open")
-        self.action_save = a("&Save", self.save, shortcuts(S.Save, "Ctrl+S"),
-                             "Save the graph", "document-save")
-        self.action_save_as = a("Save &As…", self.save_as, shortcuts(S.SaveAs, "Ctrl+Shift+S"),
+        self.action_open = a("&Open…", self.open, "open", "Open a graph file", "document-open")
+        self.action_save = a("&Save", self.save, "save", "Save the graph", "document-save")
+        self.action_save_as = a("Save &As…", self.save_as, "save_as",
                                 "Save the graph under a new name", "document-save-as")
-        self.action_revert = a("Re&vert", self.revert, (),
+        self.action_revert = a("Re&vert", self.revert, "revert",
                                "Reload the file from disk, dropping unsaved changes",
                                "document-revert")
-        self.action_export = a("&Export Image…", self.export_image, shortcuts(None, "Ctrl+E"),
+        self.action_export = a("&Export Image…", self.export_image, "export_image",
                                "Write the graph as a PNG or SVG picture")
-        self.action_clear_recent = QAction("&Clear List", self.window)
-        self.action_clear_recent.triggered.connect(lambda _c=False: self.clear_recent())
-        self.window.action_new.setIcon(QIcon.fromTheme("document-new"))
+        self.action_clear_recent = make_action(self.shell.widget(), "&Clear List",
+                                               self.clear_recent)
+        self.shell.action("new").setIcon(QIcon.fromTheme("document-new"))
 
     def _build_menus(self) -> None:
-        menu = self.window.menu_file
-        before = self.window.action_quit
+        menu = self.shell.menu("file")
+        before = self.shell.action("quit")
         # Insert after New, keeping the window's separator and Quit at the end.
         quit_separator = _separator_before(menu, before)
         anchor = quit_separator or before
@@ -216,7 +194,7 @@ class FileController(QObject):
         self.rebuild_recent_menu()
 
     def _build_toolbar(self) -> None:
-        bar = self.window.file_toolbar
+        bar = self.shell.toolbar("file")
         bar.addAction(self.action_open)
         bar.addAction(self.action_save)
 
@@ -248,16 +226,22 @@ class FileController(QObject):
 
     @property
     def document(self) -> Document:
-        return self.window.document
+        return self.shell.document
 
-    def _on_document_changed(self, *_: object) -> None:
-        doc = self.window.document
-        if doc is self._document or doc is None:
+    def _on_document_changed(self, doc: Document) -> None:
+        if doc is self._document:
             return
-        self._document = doc
-        if self._hid_grads:  # the exercise is gone: its hidden gradients come back
-            self.window.action_show_grads.setChecked(True)
+        old, self._document = self._document, doc
+        if old is not None and shiboken6.isValid(old):
+            for signal, slot in ((old.path_changed, self._on_path_changed),
+                                 (old.settings_changed, self._on_state_changed),
+                                 (old.undo_stack.indexChanged, self._on_state_changed),
+                                 (old.undo_stack.cleanChanged, self._on_state_changed)):
+                with contextlib.suppress(RuntimeError, TypeError):  # already deleted
+                    signal.disconnect(slot)
         doc.path_changed.connect(self._on_path_changed)
+        doc.undo_stack.indexChanged.connect(self._on_state_changed)
+        doc.undo_stack.cleanChanged.connect(self._on_state_changed)
         # A settings change (the Trainer dock) of an already modified document changes no
         # clean state, but the autosave must still pick it up.
         doc.settings_changed.connect(self._on_state_changed)
@@ -266,20 +250,17 @@ class FileController(QObject):
             self.add_recent(doc.path)
         self._on_state_changed()
 
-    def _on_show_grads_toggled(self, on: bool) -> None:
-        if on:  # shown again (by the user or by us): nothing left to restore
-            self._hid_grads = False
-
     def _on_path_changed(self, path: str) -> None:
         if path:
             self.add_recent(path)
         self._update_actions()
 
     def _on_state_changed(self, *_: object) -> None:
-        self._update_actions()
-        doc = self.window.document
-        if doc is None or self._shut_down:
+        doc = self.shell.document
+        # A QUndoStack clears itself (and says so) while it is being destroyed.
+        if self._shut_down or not shiboken6.isValid(doc.undo_stack):
             return
+        self._update_actions()
         if doc.modified:
             self._autosave_dirty = True
             self._debounce.start()  # restarts: write once the edits pause
@@ -289,31 +270,31 @@ class FileController(QObject):
             self.store.remove()
 
     def _update_actions(self) -> None:
-        doc = self.window.document
+        doc = self.shell.document
         self.action_revert.setEnabled(bool(doc is not None and doc.path and doc.modified))
 
     def _file_settings(self) -> dict[str, Any] | None:
         """What the file's "settings" object holds now: the document's (the Trainer dock
         edits it through Document.set_setting); None when empty."""
-        doc = self.window.document
+        doc = self.shell.document
         return dict(doc.settings) if doc is not None and doc.settings else None
 
     def _show(self, graph: Graph, path: str | None,
               settings_obj: dict[str, Any] | None = None) -> Document:
         """Replace the document (guards already asked); the file's settings come along."""
         doc = Document(graph, path, settings=settings_obj)
-        self.window.set_document(doc)
+        self.shell.set_document(doc)
         return doc
 
     # ---- prompts (tests replace these) ---------------------------------------------------
 
     def ask_save_changes(self) -> Button:
         """Save, Discard or Cancel for the unsaved changes of the current document."""
-        doc = self.window.document
+        doc = self.shell.document
         box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
                           f"Do you want to save the changes to “{doc.display_name}”?",
                           QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
-                          self.window)
+                          self.shell)
         box.setInformativeText("Your changes will be lost if you don't save them.")
         box.setDefaultButton(QMessageBox.Save)
         box.setEscapeButton(QMessageBox.Cancel)
@@ -322,18 +303,18 @@ class FileController(QObject):
 
     def ask_open_path(self) -> str | None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open Graph", self._last_dir(), GRAPH_FILTER
+            self.shell, "Open Graph", self._last_dir(), GRAPH_FILTER
         )
         return path or None
 
     def ask_save_path(self, suggested: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save Graph As", suggested,
+        path, _ = QFileDialog.getSaveFileName(self.shell, "Save Graph As", suggested,
                                               GRAPH_FILTER)
         return path or None
 
     def ask_export_path(self, suggested: str) -> str | None:
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, "Export Image", suggested, f"{PNG_FILTER};;{SVG_FILTER}"
+            self.shell, "Export Image", suggested, f"{PNG_FILTER};;{SVG_FILTER}"
         )
         if not path:
             return None
@@ -344,7 +325,7 @@ class FileController(QObject):
     def ask_restore(self, orphan: Orphan) -> RestoreChoice:
         box = QMessageBox(QMessageBox.Question, "Restore unsaved work",
                           "graphgui did not close properly last time. Restore the unsaved "
-                          "work it autosaved?", QMessageBox.NoButton, self.window)
+                          "work it autosaved?", QMessageBox.NoButton, self.shell)
         box.setInformativeText(describe(orphan))
         restore = box.addButton("Restore", QMessageBox.AcceptRole)
         discard = box.addButton("Discard", QMessageBox.DestructiveRole)
@@ -361,20 +342,20 @@ class FileController(QObject):
 
     def confirm_revert(self, name: str) -> bool:
         answer = QMessageBox.question(
-            self.window, "Revert",
+            self.shell, "Revert",
             f"Drop the unsaved changes to “{name}” and reload it from disk?",
             QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel,
         )
         return answer == QMessageBox.Yes
 
     def show_error(self, title: str, text: str) -> None:
-        QMessageBox.critical(self.window, title, text)
+        QMessageBox.critical(self.shell, title, text)
 
     # ---- unsaved changes -----------------------------------------------------------------
 
     def _guard_unsaved(self) -> bool:
         """Close guard: True lets the window close or replace the document."""
-        doc = self.window.document
+        doc = self.shell.document
         if doc is None or not doc.modified:
             return True
         choice = self.ask_save_changes()
@@ -390,7 +371,7 @@ class FileController(QObject):
 
     def open(self) -> bool:
         """File > Open: ask for a file, then open it."""
-        if not self.window.can_discard():
+        if not self.shell.can_discard():
             return False
         path = self.ask_open_path()
         if not path:
@@ -406,16 +387,16 @@ class FileController(QObject):
         except FileFormatError as exc:
             if not os.path.exists(path) and self._is_recent(path):
                 self.remove_recent(path)
-            self.window.show_message(f"Cannot open: {exc}", 10000)
+            self.shell.show_message(f"Cannot open: {exc}", 10000)
             self.show_error("Cannot open file", str(exc))
             return False
         # Read first, ask second: a bad file should not cost a Save/Discard question.
-        if check_unsaved and not self.window.can_discard():
+        if check_unsaved and not self.shell.can_discard():
             return False
         self._show(document.graph, path, document.settings)
         self._remember_dir(path)
         self._suggested_name = os.path.splitext(os.path.basename(path))[0]
-        self.window.show_message(f"Opened {path}")
+        self.shell.show_message(f"Opened {path}")
         self.opened.emit(path)
         return True
 
@@ -430,7 +411,7 @@ class FileController(QObject):
         except (ExampleError, FileFormatError) as exc:
             self.show_error("Cannot open example", str(exc))
             return False
-        if not self.window.can_discard():
+        if not self.shell.can_discard():
             return False
         self._show(graph, None, settings_obj)
         self._suggested_name = name
@@ -438,30 +419,26 @@ class FileController(QObject):
         if name.startswith(EXERCISE_PREFIX):
             self._hide_gradients_for_exercise(title)
         else:
-            self.window.show_message(f"Opened the example “{title}”")
+            self.shell.show_message(f"Opened the example “{title}”")
         self.opened.emit(f"example:{name}")
         return True
 
     def _hide_gradients_for_exercise(self, title: str) -> None:
-        action = self.window.action_show_grads
-        if action.isChecked():
-            action.setChecked(False)
-            self._hid_grads = True
-        reveal = action.shortcut().toString(QKeySequence.NativeText)
+        """Hidden everywhere (wires, inspector, stepper, status) until the student shows
+        them with View > Show Gradients; the stepper shows the view state's notice."""
+        reveal = self.shell.action("show_grads").shortcut().toString(QKeySequence.NativeText)
         what = title if title.lower().startswith("exercise") else f"Exercise “{title}”"
         notice = (f"{what}: the gradients are hidden. Work them out by hand, then "
                   f"show them with View > Show Gradients ({reveal}), or step through with "
                   "Quiz Mode to check each step.")
-        self.window.show_message(notice, 20000)
-        panel = getattr(self.window, "stepper_panel", None)
-        if panel is not None:
-            panel.show_notice(notice)
+        self.shell.view_state.hide_for_exercise(notice)
+        self.shell.show_message(notice, 20000)
 
     def revert(self) -> bool:
         """Reload the file from disk, dropping unsaved changes (after asking)."""
-        doc = self.window.document
+        doc = self.shell.document
         if doc is None or not doc.path:
-            self.window.show_message("Nothing to revert to: the graph was never saved")
+            self.shell.show_message("Nothing to revert to: the graph was never saved")
             return False
         if doc.modified and not self.confirm_revert(doc.display_name):
             return False
@@ -469,18 +446,18 @@ class FileController(QObject):
         try:
             document = fileformat.load_document(path)
         except FileFormatError as exc:
-            self.window.show_message(f"Cannot revert: {exc}", 10000)
+            self.shell.show_message(f"Cannot revert: {exc}", 10000)
             self.show_error("Cannot revert", str(exc))
             return False
         self.store.remove()
         self._show(document.graph, path, document.settings)
-        self.window.show_message(f"Reverted to {path}")
+        self.shell.show_message(f"Reverted to {path}")
         return True
 
     # ---- save ----------------------------------------------------------------------------
 
     def save(self) -> bool:
-        doc = self.window.document
+        doc = self.shell.document
         if doc is None:
             return False
         if not doc.path:
@@ -488,7 +465,7 @@ class FileController(QObject):
         return self.save_to(doc.path)
 
     def save_as(self) -> bool:
-        doc = self.window.document
+        doc = self.shell.document
         if doc is None:
             return False
         path = self.ask_save_path(self._suggested_path())
@@ -500,7 +477,7 @@ class FileController(QObject):
 
     def save_to(self, path: str) -> bool:
         """Write the document to ``path``; on success it becomes the document's file."""
-        doc = self.window.document
+        doc = self.shell.document
         path = os.path.abspath(os.fspath(path))
         try:
             write_graph_file(doc.graph, path, self._file_settings())
@@ -509,7 +486,7 @@ class FileController(QObject):
                 exc.strerror or str(exc)
             )
             name = os.path.basename(path)
-            self.window.show_message(f"Could not save {name}: {reason}", 15000)
+            self.shell.show_message(f"Could not save {name}: {reason}", 15000)
             self.show_error(
                 "Save failed",
                 f"Could not save {path}:\n{reason}\n\n"
@@ -522,12 +499,12 @@ class FileController(QObject):
         self._remember_dir(path)
         self._suggested_name = os.path.splitext(os.path.basename(path))[0]
         self.store.remove()
-        self.window.show_message(f"Saved {path}")
+        self.shell.show_message(f"Saved {path}")
         self.saved.emit(path)
         return True
 
     def _suggested_path(self) -> str:
-        doc = self.window.document
+        doc = self.shell.document
         if doc is not None and doc.path:
             return doc.path
         return os.path.join(self._last_dir(), f"{self._suggested_name}.json")
@@ -547,9 +524,9 @@ class FileController(QObject):
         """File > Export Image: the current graph as PNG or SVG."""
         from .export import export_image
 
-        doc = self.window.document
+        doc = self.shell.document
         if doc is None or len(doc.graph) == 0:
-            self.window.show_message("Nothing to export: the graph is empty")
+            self.shell.show_message("Nothing to export: the graph is empty")
             return False
         base = os.path.splitext(self._suggested_path())[0]
         path = self.ask_export_path(base + ".png")
@@ -558,14 +535,14 @@ class FileController(QObject):
         try:
             export_image(
                 doc.graph, path,
-                show_values=self.window.action_show_values.isChecked(),
-                show_grads=self.window.action_show_grads.isChecked(),
+                show_values=self.shell.view_state.show_values,
+                show_grads=not self.shell.view_state.grads_hidden,
             )
         except (OSError, ValueError) as exc:
-            self.window.show_message(f"Could not export: {exc}", 15000)
+            self.shell.show_message(f"Could not export: {exc}", 15000)
             self.show_error("Export failed", str(exc))
             return False
-        self.window.show_message(f"Exported {path}")
+        self.shell.show_message(f"Exported {path}")
         return True
 
     # ---- recent files --------------------------------------------------------------------
@@ -604,7 +581,7 @@ class FileController(QObject):
 
     def clear_recent(self) -> None:
         self._set_recent([])
-        self.window.show_message("Cleared the list of recent files")
+        self.shell.show_message("Cleared the list of recent files")
 
     def prune_recent(self) -> int:
         """Drop files that no longer exist; says so in the status bar. Returns how many."""
@@ -614,7 +591,7 @@ class FileController(QObject):
         if gone:
             self._set_recent(kept)
             names = ", ".join(os.path.basename(p) for p in paths if p not in kept)
-            self.window.show_message(
+            self.shell.show_message(
                 f"Removed {gone} missing file{'s' if gone != 1 else ''} from the recent list: "
                 f"{names}"
             )
@@ -645,7 +622,7 @@ class FileController(QObject):
     def open_recent(self, path: str) -> bool:
         if not os.path.isfile(path):
             self.remove_recent(path)
-            self.window.show_message(
+            self.shell.show_message(
                 f"{os.path.basename(path)} no longer exists; removed it from the recent list"
             )
             return False
@@ -667,7 +644,7 @@ class FileController(QObject):
                 # would block the application the file was dragged from.
                 QTimer.singleShot(0, self, lambda: self.open_dropped(paths))
                 return True
-        elif kind == QEvent.Close and watched is self.window:
+        elif kind == QEvent.Close and watched is self.shell.widget():
             QTimer.singleShot(0, self, self._after_close)
         return False
 
@@ -675,11 +652,11 @@ class FileController(QObject):
         graphs = [p for p in paths if p.lower().endswith(".json")]
         if not graphs:
             name = os.path.basename(paths[0]) if paths else "that"
-            self.window.show_message(f"Cannot open {name}: drop a graph file (.json)")
+            self.shell.show_message(f"Cannot open {name}: drop a graph file (.json)")
             return False
         opened = self.open_file(graphs[0])
         if opened and len(paths) > 1:
-            self.window.show_message(
+            self.shell.show_message(
                 f"Opened {os.path.basename(graphs[0])}; a window shows one graph, "
                 f"so the other {len(paths) - 1} dropped file(s) were not opened"
             )
@@ -702,7 +679,7 @@ class FileController(QObject):
     def autosave_now(self) -> bool:
         """Write the unsaved document to the autosave file now (or remove it if clean)."""
         self._debounce.stop()
-        doc = self.window.document
+        doc = self.shell.document
         if doc is None or self._shut_down:
             return False
         if not doc.modified:
@@ -713,7 +690,7 @@ class FileController(QObject):
             self.store.write(doc.graph, doc.path, self._file_settings())
         except (OSError, FileFormatError) as exc:
             if not self._autosave_failed:  # say it once, not every two seconds
-                self.window.show_message(f"Autosave failed: {exc}", 15000)
+                self.shell.show_message(f"Autosave failed: {exc}", 15000)
             self._autosave_failed = True
             return False
         self._autosave_failed = False
@@ -737,7 +714,7 @@ class FileController(QObject):
                 except OSError:
                     aside = orphan.path
                 lock.unlock()
-                self.window.show_message(f"An autosave could not be read ({orphan.error}); "
+                self.shell.show_message(f"An autosave could not be read ({orphan.error}); "
                                          f"kept as {aside}", 15000)
                 continue
             if restored:
@@ -745,7 +722,7 @@ class FileController(QObject):
                 kept += 1
                 continue
             choice = self.ask_restore(orphan)
-            if choice == "restore" and self.window.can_discard():
+            if choice == "restore" and self.shell.can_discard():
                 self._restore(orphan)
                 discard_orphan(orphan, lock)  # our own autosave holds the work now
                 restored = 1
@@ -755,7 +732,7 @@ class FileController(QObject):
                 lock.unlock()
                 kept += 1
         if kept:
-            self.window.show_message(
+            self.shell.show_message(
                 f"{kept} more autosave{'s' if kept != 1 else ''} will be offered at the next "
                 "start", 10000
             )
@@ -768,10 +745,10 @@ class FileController(QObject):
         if orphan.original_path:
             self._suggested_name = os.path.splitext(os.path.basename(orphan.original_path))[0]
         self.autosave_now()
-        self.window.show_message(f"Restored {describe(orphan)}; save it to keep it")
+        self.shell.show_message(f"Restored {describe(orphan)}; save it to keep it")
 
     def _after_close(self) -> None:
-        if not self.window.isVisible():
+        if not self.shell.widget().isVisible():
             self.shutdown()
 
     def shutdown(self) -> None:
@@ -782,12 +759,6 @@ class FileController(QObject):
         self._debounce.stop()
         self._periodic.stop()
         self.store.release()
-        if self._hid_grads:
-            # The window saved View > Show Gradients as off because an exercise was open;
-            # the next session must not start with the gradients silently hidden.
-            s = settings()
-            s.setValue(SHOW_GRADS_KEY, True)
-            s.sync()
 
 
 def dropped_files(mime: QMimeData | None) -> list[str]:
@@ -821,9 +792,6 @@ def _separator_before(menu: QMenu, action: QAction) -> QAction | None:
     return None
 
 
-def install(window: Any, **kwargs: Any) -> FileController:
-    """Give ``window`` its file handling (once); returns the controller."""
-    existing = getattr(window, "file_controller", None)
-    if isinstance(existing, FileController):
-        return existing
-    return FileController(window, **kwargs)
+def install(shell: Shell, **kwargs: Any) -> FileController:
+    """Give ``shell`` its file handling; returns the controller."""
+    return FileController(shell, **kwargs)

@@ -401,3 +401,20 @@ def test_overflowing_sum_of_finite_gradients_is_reported():
     node_id, message = evaluate(g).nonfinite
     assert message.endswith("to x is inf")
     assert node_id in (ids["a"], ids["b"])
+
+
+def test_wire_gradients_are_the_consumers_contributions() -> None:
+    # f = (x + y) * x at x = 3, y = 2: q = 5. By hand: the wire q -> f carries df/dq = x = 3,
+    # the wire x -> f carries q = 5, and both wires into q carry df/dq * 1 = 3; the two wires
+    # leaving x add up to df/dx = 2x + y = 8.
+    from graphgui.core.expr import parse
+
+    g = parse("x = 3\ny = 2\nq = x + y\nf = q * x", output="f")
+    ids = {n.name: n.id for n in g}
+    ev = Program(g).evaluate(wires=True)
+    assert ev.wire_grads[(ids["f"], 0)] == 3.0
+    assert ev.wire_grads[(ids["f"], 1)] == 5.0
+    assert ev.wire_grads[(ids["q"], 0)] == 3.0
+    assert ev.wire_grads[(ids["q"], 1)] == 3.0
+    assert ev.wire_grads[(ids["f"], 1)] + ev.wire_grads[(ids["q"], 0)] == ev.grads[ids["x"]] == 8.0
+    assert Program(g).evaluate().wire_grads == {}  # only recorded when asked for

@@ -48,3 +48,15 @@ def settle(qtbot: Any, window: Any) -> None:
 
 def arrays_close(a: Any, b: Any) -> bool:
     return np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+def overlapping(window: Any, node_ids: list[str]) -> list[tuple[str, str]]:
+    """Pairs (new, other) whose drawn node boxes overlap: a new node covering another."""
+    items = window.scene.node_items
+    pairs = []
+    for nid in node_ids:
+        rect = items[nid].sceneBoundingRect()
+        for other, item in items.items():
+            if other != nid and rect.intersects(item.sceneBoundingRect()):
+                pairs.append((nid, other))
+    return pairs

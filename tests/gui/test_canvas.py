@@ -193,7 +193,7 @@ def test_context_menu_sets_output_with_marker(window: Any, qtbot: Any) -> None:
     ids = build(window, "q = x + y\nf = q * z")
     settle(qtbot, window)
     item = window.scene.node_items[ids["q"]]
-    menu = window.context_menu(item, item.pos())
+    menu = window.edits.context_menu(item, item.pos())
     action = next(a for a in menu.actions() if a.text() == "Set as Output")
     action.trigger()
     g = window.document.graph
@@ -208,7 +208,7 @@ def test_context_menu_sets_output_with_marker(window: Any, qtbot: Any) -> None:
 def test_wire_context_menu_deletes_wire(window: Any) -> None:
     ids = build(window, "f = x * y")
     wire = window.scene.wire_items[(ids["f"], 1)]
-    menu = window.context_menu(wire, QPointF())
+    menu = window.edits.context_menu(wire, QPointF())
     next(a for a in menu.actions() if a.text() == "Delete Wire").trigger()
     assert window.document.graph.input_ids(ids["f"]) == [ids["x"], None]
 

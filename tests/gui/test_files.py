@@ -25,7 +25,7 @@ from graphgui.core.examples import list_examples, load_example
 from graphgui.core.expr import parse
 from graphgui.gui import autosave
 from graphgui.gui.document import Document
-from graphgui.gui.files import MAX_RECENT, FileController, install
+from graphgui.gui.files import MAX_RECENT, FileController
 
 Button = QMessageBox.StandardButton
 
@@ -94,8 +94,7 @@ def make_editor(make_window: Callable[..., Any]) -> Iterator[Callable[..., tuple
 
     def make(document: Any = None, check_crashed: bool = False) -> tuple[Any, Prompts]:
         window = make_window(document)
-        # install() reuses a controller the window may already have made for itself.
-        fc = install(window, check_crashed=check_crashed)
+        fc = window.file_controller  # the window installs its own
         prompts = Prompts()
         prompts.install(fc)
         made.append(fc)
@@ -595,7 +594,7 @@ def test_exercises_open_with_gradients_hidden(editor: Any, qtbot: Any) -> None:
 
 
 def test_an_exercise_open_at_exit_does_not_hide_gradients_next_time(editor: Any) -> None:
-    from graphgui.gui.app import settings
+    from graphgui.gui.application import settings
 
     window, _ = editor
     fc = window.file_controller
@@ -810,7 +809,7 @@ def test_restore_is_offered_at_start(
 
     monkeypatch.setattr(FileController, "ask_restore", ask_restore)
     window = make_window()
-    fc = install(window)  # checks for crashed sessions once the event loop runs
+    fc = window.file_controller  # checks for crashed sessions once the event loop runs
     try:
         qtbot.waitUntil(lambda: bool(asked), timeout=2000)
         assert len(asked) == 1 and asked[0].title == "before the crash"

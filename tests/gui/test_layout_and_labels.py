@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from gui_helpers import settle
+from gui_helpers import overlapping, settle
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 
+from graphgui.gui.help import shortcut_rows
 from graphgui.core.examples import load_example
 from graphgui.core.expr import parse
 from graphgui.gui.document import Document
@@ -258,7 +259,7 @@ def test_ctrl_d_duplicates_and_redo_keys(window: Any, qtbot: Any) -> None:
 
 
 def test_shortcut_table_is_clean(window: Any) -> None:
-    rows = dict(window.shortcut_rows())
+    rows = dict(shortcut_rows(window))
     assert rows["Undo"] == QKeySequence("Ctrl+Z").toString(QKeySequence.NativeText)
     assert set(rows["Redo"].split(", ")) >= {
         QKeySequence("Ctrl+Y").toString(QKeySequence.NativeText),
@@ -281,14 +282,16 @@ def test_paste_twice_cascades(window: Any, qtbot: Any) -> None:
     g = window.document.graph
     x = names(g)["x"]
     window.scene.select_nodes([x])
-    assert window.copy()
+    assert window.edits.copy()
     QCursor.setPos(window.view.viewport().mapToGlobal(QPoint(-50, -50)))  # off the canvas
-    first = window.paste()
-    second = window.paste()
+    first = window.action("paste").trigger() or window.scene.selected_node_ids()
+    second = window.action("paste").trigger() or window.scene.selected_node_ids()
     p0 = g.node(x).pos
     p1, p2 = g.node(first[0]).pos, g.node(second[0]).pos
-    assert p1 == (p0[0] + 40, p0[1] + 40)
-    assert p2 == (p0[0] + 80, p0[1] + 80)
+    # Off the canvas, copies go under the originals, each clear of every other node.
+    assert p1[0] == p0[0] and p1[1] > p0[1]
+    assert p2[0] == p0[0] and p2[1] > p1[1]
+    assert overlapping(window, first + second) == []
 
 
 def test_paste_at_the_mouse(window: Any, qtbot: Any) -> None:
@@ -296,22 +299,27 @@ def test_paste_at_the_mouse(window: Any, qtbot: Any) -> None:
     settle(qtbot, window)
     g = window.document.graph
     window.scene.select_nodes([names(g)["x"], names(g)["f"]])
-    assert window.copy()
+    assert window.edits.copy()
     view = window.view
     target = QPoint(view.viewport().width() // 3, view.viewport().height() // 3)
     QCursor.setPos(view.viewport().mapToGlobal(target))
     QTest.mouseMove(view.viewport(), target)
     if view.cursor_scene_pos() is None:
         pytest.fail("the platform did not move the mouse over the canvas")
-    new = window.paste()
+    at = view.mapToScene(target)  # before the paste scrolls the copy into view
+    new = window.edits.paste()
     xs = [g.node(i).pos[0] for i in new]
     ys = [g.node(i).pos[1] for i in new]
-    at = view.mapToScene(target)
-    assert (min(xs) + max(xs)) / 2 == pytest.approx(at.x())
-    assert (min(ys) + max(ys)) / 2 == pytest.approx(at.y())
+    # Centred on the mouse, or moved on from there (down and right) until it covers no node.
+    dx = (min(xs) + max(xs)) / 2 - at.x()
+    dy = (min(ys) + max(ys)) / 2 - at.y()
+    assert dx == pytest.approx(dy) and dx >= 0 and dx % 40 == pytest.approx(0, abs=1e-6)
+    settle(qtbot, window)
+    assert overlapping(window, new) == []
     # Again at the same place: it moves on instead of covering the first copy.
-    again = window.paste()
-    assert g.node(again[0]).pos == (g.node(new[0]).pos[0] + 40, g.node(new[0]).pos[1] + 40)
+    again = window.edits.paste()
+    assert overlapping(window, again) == []
+    assert g.node(again[0]).pos[0] > g.node(new[0]).pos[0]
     QCursor.setPos(view.viewport().mapToGlobal(QPoint(-50, -50)))  # leave the canvas
 
 

@@ -18,6 +18,7 @@ from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 
+from graphgui.gui.help import shortcut_rows
 from graphgui.core.examples import load_example
 from graphgui.core.expr import parse
 from graphgui.core.ops import OpSpec, register, unregister
@@ -151,7 +152,7 @@ def test_run_to_end_and_run_to_selected_node(window: Any, qtbot: Any) -> None:
 
 
 def test_shortcuts_are_listed_and_in_tooltips(window: Any) -> None:
-    rows = dict(window.shortcut_rows())
+    rows = dict(shortcut_rows(window))
     panel = window.stepper_panel
     expected = {"Forward Step": "F10", "Backward Step": "F11", "Step Back": "F9",
                 "Run to End": "Shift+F11", "Run to Selected Node": "Ctrl+F10",
@@ -161,7 +162,7 @@ def test_shortcuts_are_listed_and_in_tooltips(window: Any) -> None:
         assert rows[name] == native
     assert "(F10)" in panel.action_forward.toolTip()
     # No clash with the editor's own shortcuts.
-    all_keys = [k for _, keys in window.shortcut_rows() for k in keys.split(", ") if k]
+    all_keys = [k for _, keys in shortcut_rows(window) for k in keys.split(", ") if k]
     step_keys = [QKeySequence(k).toString(QKeySequence.NativeText) for k in expected.values()]
     for k in step_keys:
         assert all_keys.count(k) == 1, k
@@ -357,7 +358,9 @@ def test_quiz_hides_gradients_and_checks_typed_answers(window: Any, qtbot: Any) 
     assert "df/dq = df/df * df/dq = ?" in text(panel)
     assert "-4" not in text(panel)  # no gradient of this step is shown
     assert not panel.tabs.isTabEnabled(0)  # the log would give the answers away
-    assert window.inspector.evaluation.grads == {}  # so would the inspector
+    window.scene.select_nodes([n["q"]])  # so would the inspector
+    assert window.inspector.grad_title.isHidden()
+    assert all(window.view_state.grad(nid) is None for nid in n.values())
     assert len(panel.quiz_rows) == 2
     (t0, local0, total0, verdict0), (t1, local1, total1, verdict1) = panel.quiz_rows
     # Wrong: df/dq = z = -4, not 4.
@@ -388,10 +391,12 @@ def test_quiz_hides_gradients_and_checks_typed_answers(window: Any, qtbot: Any) 
     assert all(w.grad_text == "" for w in scene.wire_items.values())
     settle(qtbot, window)
     assert all(w.grad_text == "" for w in scene.wire_items.values())
-    assert window.inspector.evaluation.grads == {}
+    window.scene.select_nodes([n["x"]])
+    assert window.inspector.grad_title.isHidden()
     QTest.mouseClick(panel.quiz_check, Qt.LeftButton)  # quiz off: gradients come back
     assert scene.wire_items[(n["f"], 0)].grad_text == "-4"
-    assert window.inspector.evaluation.grads[n["x"]] == -4
+    assert window.view_state.grad(n["x"]) == -4
+    assert not window.inspector.grad_title.isHidden()
 
 
 def test_quiz_frames_the_node_asked_about_and_labels_the_answers(window: Any,

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 import numpy as np
-from gui_helpers import canonical, settle
+from gui_helpers import canonical, overlapping, settle
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QGuiApplication, QImage, QPainter
 from PySide6.QtTest import QTest
@@ -31,23 +31,27 @@ def test_copy_paste_through_the_system_clipboard(window: Any, qtbot: Any) -> Non
     add = g.input_ids(ids["f"])[0]  # the unnamed x + y node
     window.scene.select_nodes([ids["x"], ids["y"], add])
     selected = window.scene.selected_node_ids()
-    assert window.copy()
+    assert window.edits.copy()
     mime = QGuiApplication.clipboard().mimeData()
     assert mime.hasFormat("application/x-graphgui+json")
     data = json.loads(mime.text())  # plain text is the same JSON
     assert len(data["nodes"]) == len(selected)
     before = len(g)
     QCursor.setPos(window.view.viewport().mapToGlobal(QPoint(-50, -50)))  # not on the canvas
-    new = window.paste()
+    new = window.edits.paste()
     assert len(new) == len(selected) and len(g) == before + len(selected)
     assert set(window.scene.selected_node_ids()) == set(new)
     # Copies keep op, value and relative position; clashing names get a suffix.
     by_old = dict(zip(selected, new, strict=True))
     assert g.node(by_old[ids["x"]]).value == 2.5
     assert g.node(by_old[ids["x"]]).name == "x_2"
-    for old, fresh in by_old.items():
+    shift = (g.node(new[0]).pos[0] - g.node(selected[0]).pos[0],
+             g.node(new[0]).pos[1] - g.node(selected[0]).pos[1])
+    for old, fresh in by_old.items():  # one shift for all: the copy keeps its shape
         assert g.node(fresh).op == g.node(old).op
-        assert g.node(fresh).pos == (g.node(old).pos[0] + 40, g.node(old).pos[1] + 40)
+        assert g.node(fresh).pos == (g.node(old).pos[0] + shift[0], g.node(old).pos[1] + shift[1])
+    settle(qtbot, window)
+    assert overlapping(window, new) == []  # and covers no node
     # The wire between the copied nodes is copied too.
     internal = [e for e in g.edges if e.src in selected and e.dst in selected]
     copied = [e for e in g.edges if e.src in new and e.dst in new]
@@ -59,7 +63,7 @@ def test_copy_paste_through_the_system_clipboard(window: Any, qtbot: Any) -> Non
 
 def test_paste_of_foreign_text_says_why(window: Any) -> None:
     QGuiApplication.clipboard().setText("hello")
-    assert window.paste() == []
+    assert window.edits.paste() == []
     assert "Cannot paste" in window.statusBar().currentMessage()
     assert len(window.document.graph) == 0
 
@@ -69,7 +73,7 @@ def test_cut_removes_and_one_undo_restores(window: Any) -> None:
     g = window.document.graph
     before = canonical(g)
     window.scene.select_nodes([names(g)["x"], names(g)["f"]])
-    window.cut()
+    window.edits.cut()
     assert len(g) == 1
     window.document.undo_stack.undo()
     assert canonical(g) == before
@@ -79,7 +83,7 @@ def test_duplicate_selects_the_copies(window: Any) -> None:
     window.set_document(Document(parse("f = x * y")))
     g = window.document.graph
     window.scene.select_nodes([n.id for n in g])
-    new = window.duplicate()
+    new = window.edits.duplicate()
     assert len(new) == 3 and len(g) == 6
     assert sorted(window.scene.selected_node_ids()) == sorted(new)
     assert window.document.undo_stack.undoText() == "Duplicate"
@@ -261,14 +265,14 @@ def test_align_left_and_auto_layout_are_single_steps(window: Any) -> None:
     g = window.document.graph
     ids = [n.id for n in g]
     window.scene.select_nodes(ids)
-    window.align("left")
+    window.edits.align("left")
     lefts = {round(window.scene.node_items[i].sceneBoundingRect().left()
                    - window.scene.node_items[i].boundingRect().left()
                    + window.scene.node_items[i].rect.left(), 6) for i in ids}
     assert len(lefts) == 1
     assert window.document.undo_stack.undoText() == "Align 5 nodes left"
     window.scene.clearSelection()
-    window.auto_layout()
+    window.edits.auto_layout()
     assert window.document.undo_stack.count() == 2
     assert window.document.undo_stack.undoText() == "Layout 5 nodes"
     xs = {g.node(i).name: g.node(i).pos[0] for i in ids}
@@ -341,7 +345,7 @@ def test_none_refcount_survives_painter_calls(qapp: Any) -> None:
 
 
 def test_a_layout_saved_by_an_older_version_is_not_restored(make_window: Any) -> None:
-    from graphgui.gui.app import settings
+    from graphgui.gui.application import settings
 
     first = make_window()
     first.palette_dock.hide()

@@ -19,7 +19,7 @@ from graphgui.core.values import format_value
 from .port_item import PORT_HIT_RADIUS, PORT_RADIUS, PortRef, paint_port
 
 if TYPE_CHECKING:
-    from .scene import CanvasState
+    from .state import CanvasState
     from .wire_item import WireItem
 
 HEADER = 20.0

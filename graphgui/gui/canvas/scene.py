@@ -8,12 +8,10 @@ graph are shown the same way. Without a Document the scene is a read-only pictur
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFontMetricsF, QPainter, QTransform
+from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from graphgui.core.engine import Evaluation
@@ -24,10 +22,12 @@ from ..theme import Theme, current_theme
 from .labels import LabelLayer, WireLabel
 from .node_item import NodeItem
 from .port_item import PortRef
+from .state import CanvasState, StepOverlay
 from .wire_item import DragWire, WireItem
 
 if TYPE_CHECKING:
     from ..document import Document
+    from ..view_state import ViewState
 
 GRID = 20.0
 MARGIN = 3000.0
@@ -35,64 +35,6 @@ MARGIN = 3000.0
 # paint nothing), so a full repaint of 5,000 nodes costs milliseconds, not one Python
 # paint() call per item.
 OVERVIEW_ZOOM = 0.4
-
-
-@dataclass(frozen=True)
-class StepOverlay:
-    """What the stepper shows on the canvas in place of the full evaluation: only what the
-    steps taken so far have computed. Built by the stepper panel from a core Stepper."""
-
-    phase: str = "forward"  # or "backward"
-    current: str | None = None  # the node of the last step (highlighted)
-    edges: frozenset[tuple[str, str]] = frozenset()  # (src, dst) wires of the current step
-    values: Mapping[str, Any] = field(default_factory=dict)  # values computed so far
-    grads: Mapping[str, Any] = field(default_factory=dict)  # complete gradients so far
-    partial: Mapping[str, tuple[Any, int, int]] = field(default_factory=dict)  # fan-out sums
-    pending: frozenset[str] = frozenset()  # nodes the current pass has not reached (dimmed)
-    wire_grads: Mapping[tuple[str, int], Any] = field(default_factory=dict)  # by (dst, port)
-    output: str | None = None
-    hide_grads: bool = False  # quiz mode
-    precision: int = 4
-
-
-class CanvasState:
-    """What every item needs at paint time, shared by reference (no lookups in paint)."""
-
-    def __init__(self, theme: Theme) -> None:
-        self.show_values = True
-        self.show_grads = True
-        self.snap = 0.0  # grid size when snapping, else 0
-        self.drag_valid: set[str] | None = None  # nodes a dragged wire may end on
-        self.drag_to_input = True
-        self.overview_cache: Any = None  # batched overview geometry; None when stale
-        self.lod = 1.0  # the view's scale, set before each paint (no per-item query)
-        self.labels: LabelLayer | None = None  # places the wire labels (set by the scene)
-        self.set_theme(theme)
-
-    def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.geometry_cache: dict[tuple[float, int, float], Any] = {}
-        self._widths: dict[tuple[str, str], float] = {}
-        self._metrics = {
-            "title": QFontMetricsF(theme.title_font),
-            "small": QFontMetricsF(theme.small_font),
-            "symbol": QFontMetricsF(theme.symbol_font),
-            "label": QFontMetricsF(theme.label_font),
-        }
-        self.fm_title = QFontMetricsF(theme.title_font)
-        self.fm_small = QFontMetricsF(theme.small_font)
-        self.fm_symbol = QFontMetricsF(theme.symbol_font)
-        self.fm_label = QFontMetricsF(theme.label_font)
-
-    def text_width(self, font: str, text: str) -> float:
-        """Width of ``text`` in one of the node fonts, memoised (names repeat a lot)."""
-        key = (font, text)
-        w = self._widths.get(key)
-        if w is None:
-            if len(self._widths) > 20_000:
-                self._widths.clear()
-            w = self._widths[key] = self._metrics[font].horizontalAdvance(text)
-        return w
 
 
 class GraphScene(QGraphicsScene):
@@ -114,8 +56,8 @@ class GraphScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.wire_items: dict[tuple[str, int], WireItem] = {}
         self.evaluation: Evaluation | None = None
-        self._wire_grads: dict = {}
         self.overlay: StepOverlay | None = None
+        self.view_state: ViewState | None = None
         self._drag: tuple[PortRef, DragWire] | None = None
         self._press_pos: dict[str, QPointF] = {}
         self.overview = False
@@ -126,8 +68,47 @@ class GraphScene(QGraphicsScene):
     # ---- attach --------------------------------------------------------------------------
 
     def set_document(self, document: Document | None) -> None:
+        if self.document is not None:
+            self.document.lock_changed.disconnect(self._on_lock_changed)
         self.document = document
         self.set_graph(document.graph if document is not None else None)
+        if document is not None:
+            document.lock_changed.connect(self._on_lock_changed)
+
+    def set_view_state(self, view_state: ViewState) -> None:
+        """Draw what ``view_state`` says (the window's one evaluation and visibility)."""
+        self.view_state = view_state
+        view_state.changed.connect(self._on_view_changed)
+
+    def _on_view_changed(self) -> None:
+        vs = self.view_state
+        if vs is None:
+            return
+        shown = (vs.show_values, not vs.grads_hidden)
+        if shown != (self.state.show_values, self.state.show_grads):
+            self.state.show_values, self.state.show_grads = shown
+            self.labels.resize_all()
+            self.update()
+        self.evaluation = vs.evaluation
+        if vs.step is not None or self.overlay is not None:
+            self.set_overlay(vs.step)
+        else:
+            with self.labels.batch():
+                self._show_evaluation()
+
+    def _on_lock_changed(self, reason: str) -> None:
+        """Nodes cannot be dragged while the document is locked (training runs)."""
+        self._cancel_wire_drag()
+        for item in self.node_items.values():
+            item.setFlag(QGraphicsItem.ItemIsMovable, not reason)
+
+    def node_size(self, node_id: str) -> tuple[float, float]:
+        """The drawn width and height of a node (a typical size when it has no item)."""
+        item = self.node_items.get(node_id)
+        if item is None:
+            return (150.0, 70.0)
+        rect = item.sceneBoundingRect()
+        return (rect.width(), rect.height())
 
     def set_graph(self, graph: Graph | None) -> None:
         """Show ``graph`` (None: empty scene), rebuilding every item."""
@@ -215,11 +196,10 @@ class GraphScene(QGraphicsScene):
 
     # ---- evaluation ----------------------------------------------------------------------
 
-    def apply_evaluation(self, ev: Evaluation | None, wire_grads: dict | None = None) -> None:
-        """Show values, gradients and errors of an evaluation on nodes and wires (kept for
-        later while a step overlay is shown)."""
+    def apply_evaluation(self, ev: Evaluation | None) -> None:
+        """Show values, gradients and errors of an evaluation on nodes and wires (a scene
+        without a view state: export); kept for later while a step overlay is shown."""
         self.evaluation = ev
-        self._wire_grads = wire_grads or {}
         if self.overlay is None:
             with self.labels.batch():
                 self._show_evaluation()
@@ -228,11 +208,13 @@ class GraphScene(QGraphicsScene):
         ev = self.evaluation
         if ev is None:
             return
-        wire_grads = self._wire_grads
+        # Hidden gradients are not even written on the items (no tooltip or export has them).
+        hidden = not self.state.show_grads
+        wire_grads = {} if hidden else ev.wire_grads
         errors = dict(ev.errors)
         if ev.nonfinite is not None and ev.nonfinite[0] not in errors:
             errors[ev.nonfinite[0]] = ev.nonfinite[1]
-        values, grads, out = ev.values, ev.grads, ev.output
+        values, grads, out = ev.values, {} if hidden else ev.grads, ev.output
         for nid, item in self.node_items.items():
             is_out = nid == out
             item.set_evaluation(
@@ -260,16 +242,17 @@ class GraphScene(QGraphicsScene):
 
     def _show_overlay(self, o: StepOverlay) -> None:
         p = o.precision
-        grads = {} if o.hide_grads else o.grads
+        hide_grads = not self.state.show_grads
+        grads = {} if hide_grads else o.grads
         for nid, item in self.node_items.items():
             is_out = nid == o.output
             item.set_evaluation(
-                o.values.get(nid), grads.get(nid) if is_out else None, None, is_out,
-                not item.wires_out, p,
+                o.values.get(nid), grads.get(nid) if is_out else None, o.errors.get(nid),
+                is_out, not item.wires_out, p,
             )
             state = "current" if nid == o.current else ("pending" if nid in o.pending else "")
             badge, kind = "", ""
-            if o.phase == "backward" and not o.hide_grads:
+            if o.phase == "backward" and not hide_grads:
                 if nid in grads:
                     badge, kind = f"∂ {format_value(grads[nid], p)}", "grad"
                 elif nid in o.partial:
@@ -284,7 +267,7 @@ class GraphScene(QGraphicsScene):
             elif o.phase == "forward" and nid == o.current and nid in o.values:
                 badge, kind = f"= {format_value(o.values[nid], p)}", "value"
             item.set_step(state, badge, kind)
-        wire_grads = {} if o.hide_grads else o.wire_grads
+        wire_grads = {} if hide_grads else o.wire_grads
         for key, wire in self.wire_items.items():
             src, dst = wire.src.node_id, wire.dst.node_id
             wire.set_texts(o.values.get(src), wire_grads.get(key), p)

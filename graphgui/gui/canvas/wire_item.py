@@ -17,7 +17,7 @@ from .labels import label_lines
 if TYPE_CHECKING:
     from .labels import WireLabel
     from .node_item import NodeItem
-    from .scene import CanvasState
+    from .state import CanvasState
 
 
 def wire_path(p1: QPointF, p2: QPointF) -> QPainterPath:

@@ -21,16 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Graph, GraphError, Node
 from graphgui.core.values import format_number, format_value, parse_value_text, value_text
 
 from ..document import Document
-
-
-def node_label(node: Node) -> str:
-    """A node as the canvas names it: its name, else its op (never the internal id)."""
-    return node.name or node.spec.name
+from ..naming import node_label
+from ..view_state import ViewState
 
 
 class ArrayModel(QAbstractTableModel):
@@ -125,13 +121,14 @@ def format_param(kind: str, value: Any) -> str:
 class Inspector(QWidget):
     """Shows and edits the single selected node; a summary otherwise."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, view_state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
+        self.view_state = view_state
         self.document: Document | None = None
         self.node_id: str | None = None
         self.selection: list[str] = []
-        self.evaluation: Evaluation | None = None
+        view_state.changed.connect(self._refresh_values)
         self.status = None  # callable(str) set by the window for refused edits
 
         self.heading = QLabel()
@@ -211,7 +208,6 @@ class Inspector(QWidget):
         self.document = document
         self.node_id = None
         self.selection = []
-        self.evaluation = None
         if self.graph is not None:
             self.graph.node_changed.subscribe(self._on_node_changed)
             self.graph.node_removed.subscribe(self._on_node_removed)
@@ -221,10 +217,6 @@ class Inspector(QWidget):
         self.selection = list(node_ids)
         self.node_id = node_ids[0] if len(node_ids) == 1 else None
         self.refresh()
-
-    def set_evaluation(self, evaluation: Evaluation | None) -> None:
-        self.evaluation = evaluation
-        self._refresh_values()
 
     def _on_node_changed(self, node: Node, what: str) -> None:
         if node.id == self.node_id and what != "pos":
@@ -254,7 +246,7 @@ class Inspector(QWidget):
             return
         spec = node.spec
         self.heading.setText(
-            f"<b style='font-size:11pt'>{html.escape(node_label(node))}</b>&nbsp;&nbsp;"
+            f"<b style='font-size:11pt'>{html.escape(node_label(graph, node.id))}</b>&nbsp;&nbsp;"
             f"<span style='color:gray'>{spec.name} · {spec.category}</span>"
             f"<br><span style='color:gray'>{spec.doc}</span>"
         )
@@ -279,9 +271,8 @@ class Inspector(QWidget):
         out = graph.output
         text = f"<b>{len(graph)} nodes, {len(graph.edges)} wires</b>"
         if out is not None:
-            ev = self.evaluation
-            value = ev.values.get(out) if ev is not None else None
-            text += (f"<br>Output: {html.escape(node_label(graph.node(out)))} = "
+            value = self.view_state.value(out)
+            text += (f"<br>Output: {html.escape(node_label(graph, out))} = "
                      f"{format_value(value)}")
         text += "<br><span style='color:gray'>Select a node to see and edit it.</span>"
         return text
@@ -293,14 +284,11 @@ class Inspector(QWidget):
             if self.node_id is None:
                 self.heading.setText(self._summary())
             return
-        ev = self.evaluation
-        value = ev.values.get(node_id) if ev is not None else None
-        grad = ev.grads.get(node_id) if ev is not None else None
-        error = None
-        if ev is not None:
-            error = ev.errors.get(node_id)
-            if error is None and ev.nonfinite is not None and ev.nonfinite[0] == node_id:
-                error = ev.nonfinite[1]
+        # What every view may show: the stepper's position, hidden gradients, live numbers.
+        vs = self.view_state
+        value = vs.value(node_id)
+        grad = vs.grad(node_id)
+        error = vs.error(node_id)
         self.error_label.setText(f"Error: {error}" if error else "")
         self.error_label.setVisible(bool(error))
         node = graph.node(node_id)
@@ -314,8 +302,8 @@ class Inspector(QWidget):
         self.value_table.setVisible(is_array)
         has_grad = grad is not None
         self.grad_title.setText(
-            f"<b>Gradient</b> ∂{html.escape(_output_title(graph, ev))}/"
-            f"∂{html.escape(node_label(node))} {_shape_text(grad)}"
+            f"<b>Gradient</b> ∂{html.escape(_output_title(graph, vs.output))}/"
+            f"∂{html.escape(node_label(graph, node.id))} {_shape_text(grad)}"
         )
         grad_is_array = isinstance(grad, np.ndarray) and grad.ndim > 0
         self.grad_model.set_value(grad if grad_is_array else None)
@@ -409,10 +397,10 @@ def _shape_text(value: Any) -> str:
     return f"<span style='color:gray'>= {format_number(value, 6)}</span>"
 
 
-def _output_title(graph: Graph, ev: Evaluation | None) -> str:
-    if ev is None or ev.output is None or ev.output not in graph:
+def _output_title(graph: Graph, output: str | None) -> str:
+    if output is None or output not in graph:
         return "out"
-    return node_label(graph.node(ev.output))
+    return node_label(graph, output)
 
 
 __all__ = ["ArrayModel", "Inspector", "format_param", "parse_param"]

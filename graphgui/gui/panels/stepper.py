@@ -13,7 +13,6 @@ on demand, so editing a large graph costs nothing while the stepper is not in us
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import html
 import math
@@ -78,12 +77,13 @@ from graphgui.core.stepper import (
 )
 from graphgui.core.values import format_value, values_equal
 
-from ..canvas.scene import StepOverlay
+from ..canvas.state import StepOverlay
 from ..commands import label
 from ..theme import current_theme
+from ..view_state import QUIZ
 
 if TYPE_CHECKING:
-    from ..main_window import MainWindow
+    from ..shell import Shell
 
 # (attribute, menu text, keys, what it does). F9/F10/F11 as in debuggers; Shift = all the way.
 STEP_ACTIONS = (
@@ -167,10 +167,11 @@ class StepperPanel(QWidget):
 
     stepped = Signal()  # after every change of position (tests and plots listen)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, shell: Shell) -> None:
         super().__init__()
         self.setObjectName("stepperPanel")
-        self.window_ = window
+        self.shell = shell
+        self.view_state = shell.view_state
         self.graph: Graph | None = None
         self.stepper: Stepper | None = None
         self.error: str | None = None  # why stepping is impossible (a failing graph)
@@ -185,13 +186,17 @@ class StepperPanel(QWidget):
 
         self._build_actions()
         self._build_widgets()
-        window.evaluator.evaluated.connect(self._on_evaluated)
+        shell.view_state.evaluated.connect(self._on_evaluated)
+        shell.document_changed.connect(self._on_document_changed)
+        self._exercise_shown = ""
+        shell.view_state.changed.connect(self._on_view_changed)
+        self._on_evaluated(self.view_state.graph_evaluation)  # the graph shown already
         self.render()
 
     # ---- construction --------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        w = self.window_
+        w = self.shell.widget()
         self.actions_by_name: dict[str, QAction] = {}
         slots: dict[str, Callable[[], object]] = {
             "forward": self.forward_step, "backward": self.backward_step,
@@ -206,14 +211,14 @@ class StepperPanel(QWidget):
             action.setToolTip(f"{text.replace('&', '')} ({native}): {tip.lower()}")
             action.setStatusTip(tip)
             action.setIconText(TOOL_TEXT[name])
-            action.triggered.connect(slots[name])
-            w.addAction(action)
+            action.triggered.connect(lambda *_, slot=slots[name]: slot())
+            self.shell.add_action(action)
             self.actions_by_name[name] = action
             setattr(self, f"action_{name}", action)
         self.action_apply = QAction("Apply &Gradient Descent", w)
         self.action_apply.setToolTip(
             "w_new = w_old - alpha * dE/dw for every parameter, as one undo step")
-        self.action_apply.triggered.connect(self.apply_gradient_descent)
+        self.action_apply.triggered.connect(lambda *_: self.apply_gradient_descent())
         self.action_quiz = QAction("&Quiz Mode", w)
         self.action_quiz.setCheckable(True)
         self.action_quiz.setToolTip("Hide the gradients and work them out yourself")
@@ -520,12 +525,26 @@ class StepperPanel(QWidget):
             self.loss_history = []
             if was_active:
                 self.notice = notice
-                self.window_.show_message(notice)
+                self.shell.show_message(notice)
         self.render()
 
+    def _on_document_changed(self, document: Any) -> None:
+        if document.graph is not self.graph:
+            self._attach(document.graph)
+            self._invalidate("Another graph is shown, so the stepper was reset.")
+            # A notice about the previous graph would be stale news about this one.
+            self.notice = ""
+            self.render()
+
+    def _on_view_changed(self) -> None:
+        notice = self.view_state.exercise_notice
+        if notice != self._exercise_shown:
+            self._exercise_shown = notice
+            if notice:
+                self.show_notice(notice)
+
     def _on_evaluated(self, ev: Evaluation | None) -> None:
-        self._sync_inspector()
-        graph = self.window_.evaluator.graph
+        graph = self.view_state.evaluator.graph
         if graph is not self.graph:
             self._attach(graph)
             self._invalidate("Another graph is shown, so the stepper was reset.")
@@ -582,7 +601,7 @@ class StepperPanel(QWidget):
         st = self.ensure_stepper()
         if st is None:
             self.render()
-            self.window_.show_message(
+            self.shell.show_message(
                 "Nothing to step through: the graph is empty" if self.empty
                 else f"Cannot step: {self.error}")
             return False
@@ -591,7 +610,7 @@ class StepperPanel(QWidget):
         how(st)
         moved = st.position != before
         if not moved and refused:
-            self.window_.show_message(refused)
+            self.shell.show_message(refused)
         self.render()
         self.stepped.emit()
         return moved
@@ -612,9 +631,9 @@ class StepperPanel(QWidget):
         return self._move(Stepper.reset)
 
     def run_to_selected(self) -> bool:
-        ids = self.window_.scene.selected_node_ids()
+        ids = self.shell.selected_node_ids()
         if len(ids) != 1:
-            self.window_.show_message("Select one node to run to")
+            self.shell.show_message("Select one node to run to")
             return False
         nid = ids[0]
         title = label(self.graph.node(nid)) if self.graph is not None else "that node"
@@ -634,16 +653,10 @@ class StepperPanel(QWidget):
                 st.move_to(position)
         self.render()
 
-    def _sync_inspector(self) -> None:
-        """In quiz mode the inspector's gradient table would give the answers away."""
-        ev = self.window_.evaluator.evaluation
-        if self.quiz_mode and ev is not None:
-            ev = dataclasses.replace(ev, grads={})
-        self.window_.inspector.set_evaluation(ev)
-
     def set_quiz_mode(self, on: bool) -> None:
         self.quiz_check.setChecked(on)
-        self._sync_inspector()
+        # Quiz mode hides the gradients everywhere (canvas, inspector, status): the answers.
+        self.view_state.set_grads_hidden(QUIZ, on)
         if on:
             self.ensure_stepper()
             self.tabs.setCurrentIndex(self.tabs.indexOf(self.quiz_page))
@@ -666,16 +679,7 @@ class StepperPanel(QWidget):
         self._render_update()
         self._render_check()
         self._render_quiz()
-        overlay = None
-        if self.active:
-            overlay = self.overlay()
-        elif self.quiz_mode:  # no stepper yet (just edited, or a failing graph): still no grads
-            ev = self.window_.evaluator.evaluation
-            overlay = StepOverlay(values=ev.values if ev else {}, output=ev.output if ev else None,
-                                  hide_grads=True, precision=self.precision)
-        self.window_.scene.set_overlay(overlay)
-        if overlay is not None:
-            self._mark_nonfinite(overlay)
+        self.view_state.set_step(self.overlay() if self.active else None)
 
     def _update_actions(self) -> None:
         st = self.stepper
@@ -1121,9 +1125,9 @@ class StepperPanel(QWidget):
             grads=st.visible_grads(),
             partial=st.partial_grads(),
             pending=frozenset(st.pending_nodes()),
-            wire_grads=wire_contributions(st),
+            wire_grads=st.visible_wire_grads(),
             output=st.program.output_id,
-            hide_grads=self.quiz_mode,
+            errors=self._nonfinite_errors(st),
             precision=st.precision,
         )
 
@@ -1133,20 +1137,13 @@ class StepperPanel(QWidget):
             return None
         return st.backward_steps[st.position.backward].node_id
 
-    def _mark_nonfinite(self, overlay: StepOverlay) -> None:
-        """Keep the red frame on the node that gave nan or inf while stepping. StepOverlay
-        has no field for errors, so the node item is told directly, after the overlay."""
-        st = self.stepper
-        if st is None or st.nonfinite is None:
-            return
+    @staticmethod
+    def _nonfinite_errors(st: Stepper) -> dict[str, str]:
+        """The node that gave nan or inf keeps its red frame while stepping, once reached."""
+        if st.nonfinite is None:
+            return {}
         nid, message = st.nonfinite
-        item = self.window_.scene.node_items.get(nid)
-        if item is None or nid not in overlay.values:
-            return
-        is_out = nid == overlay.output
-        grad = None if overlay.hide_grads or not is_out else overlay.grads.get(nid)
-        item.set_evaluation(overlay.values[nid], grad, message, is_out, not item.wires_out,
-                            overlay.precision)
+        return {nid: message} if nid in st.visible_values() else {}
 
     # ---- log export ----------------------------------------------------------------------
 
@@ -1168,9 +1165,9 @@ class StepperPanel(QWidget):
         text = st.log_csv() if kind == "csv" else st.log_markdown()
         error = write_text(path, text)
         if error:
-            self.window_.show_message(f"Cannot export the step log: {error}")
+            self.shell.show_message(f"Cannot export the step log: {error}")
             return None
-        self.window_.show_message(f"Step log written to {path}")
+        self.shell.show_message(f"Step log written to {path}")
         return path
 
     def copy_log_markdown(self) -> None:
@@ -1178,7 +1175,7 @@ class StepperPanel(QWidget):
         if st is None or self.quiz_mode:
             return
         QGuiApplication.clipboard().setText(st.log_markdown())
-        self.window_.show_message("Step log copied as a Markdown table")
+        self.shell.show_message("Step log copied as a Markdown table")
 
     # ---- gradient descent ----------------------------------------------------------------
 
@@ -1186,14 +1183,14 @@ class StepperPanel(QWidget):
         """w_new = w_old - alpha * dE/dw as one undoable command, then re-evaluate and finish
         the passes again so the next update can follow."""
         st = self.stepper
-        doc = self.window_.document
+        doc = self.shell.document
         if st is None or not st.finished or doc is None or self.quiz_mode:
-            self.window_.show_message("Run the backward pass to the end first")
+            self.shell.show_message("Run the backward pass to the end first")
             return []
         alpha = self.alpha_spin.value()
         updates = [u for u in st.gradient_descent(alpha) if not values_equal(u.old, u.new)]
         if not updates:
-            self.window_.show_message("Every gradient is zero: nothing to update")
+            self.shell.show_message("Every gradient is zero: nothing to update")
             return []
         out = st.program.output_id
         before = st.visible_values()[out]
@@ -1201,13 +1198,10 @@ class StepperPanel(QWidget):
             self.loss_history = [before]
         self._applying = True
         try:
-            doc.undo_stack.beginMacro(f"Gradient descent step (alpha = {alpha:g})")
-            try:
+            with doc.macro(f"Gradient descent step (alpha = {alpha:g})"):
                 for u in updates:
                     doc.set_value(u.node_id, u.new)
-            finally:
-                doc.undo_stack.endMacro()
-            self.window_.evaluator.evaluate_now()
+            self.view_state.evaluate_now()
         finally:
             self._applying = False
         st = self.ensure_stepper()
@@ -1221,7 +1215,7 @@ class StepperPanel(QWidget):
         name = symbol(st.program, st.program.output_id)
         self.notice = (f"Gradient descent step applied: {name} {format_value(before, p)} → "
                        f"{format_value(after, p)}")
-        self.window_.show_message(self.notice)
+        self.shell.show_message(self.notice)
         self.render()
         return updates
 
@@ -1284,21 +1278,6 @@ class StepperPanel(QWidget):
                 f"<span style='color:{colors.value}'><b>all {len(self.checks)} pass</b></span>")
 
 
-def wire_contributions(st: Stepper) -> dict[tuple[str, int], Any]:
-    """The gradient each visited backward step sent along each of its input wires, keyed by
-    (dst, port) as the scene keys wires. Terms come in port order, skipping inputs that
-    need no gradient."""
-    result: dict[tuple[str, int], Any] = {}
-    for ex in st.backward_steps[: st.position.backward]:
-        terms = ex.terms
-        k = 0
-        for port, src in enumerate(st.program.inputs_of(ex.node_id)):
-            if k < len(terms) and terms[k].input_id == src:
-                result[(ex.node_id, port)] = terms[k].contribution
-                k += 1
-    return result
-
-
 def write_text(path: str, text: str) -> str | None:
     """Write ``text`` atomically; returns the reason on failure."""
     out = QSaveFile(path)
@@ -1331,16 +1310,14 @@ def _keys_hint(actions: dict[str, QAction]) -> str:
             f"{key('run_node')}: run to the selected node · {key('reset')}: reset")
 
 
-def install(window: MainWindow) -> StepperPanel:
-    """Add the stepper dock, toolbar and Step menu to ``window``."""
-    panel = StepperPanel(window)
-    dock = QDockWidget("Stepper", window)
+def install(shell: Shell) -> StepperPanel:
+    """Add the stepper dock, toolbar and Step menu to ``shell``."""
+    panel = StepperPanel(shell)
+    dock = QDockWidget("Stepper", shell.widget())
     dock.setObjectName("stepperDock")
     dock.setWidget(panel)
     panel.dock = dock
-    window.add_panel(dock, Qt.BottomDockWidgetArea)
-    window.addToolBar(panel.toolbar)
-    window.menu_toolbars.addAction(panel.toolbar.toggleViewAction())
-    window.menuBar().insertMenu(window.menu_help.menuAction(), panel.menu)
-    window.stepper_panel = panel
+    shell.add_panel(dock, Qt.BottomDockWidgetArea)
+    shell.add_toolbar(panel.toolbar)
+    shell.add_menu(panel.menu)
     return panel

@@ -7,7 +7,7 @@ session runs the document is locked (edits are refused with a status message, un
 nodes do not move); a ~30 Hz timer drains the worker's buffer into the progress bar and the
 plots. When training ends or stops, the trained values become one undoable edit.
 
-``install(window)`` adds the docks, the Train menu and the close guard.
+``install(shell)`` adds the docks, the Train menu and the close guard.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ import math
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
-    QGraphicsItem,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -49,6 +48,7 @@ from graphgui.core.optimizers import OPTIMIZERS
 from graphgui.core.train import EpochResult, Trainer, TrainingError, TrainSettings
 from graphgui.core.values import format_value, values_equal
 
+from ..actions import make_action
 from ..datasets_ui import (
     DatasetDialog,
     DenseDialog,
@@ -63,6 +63,9 @@ from ..document import Document
 from ..worker import TrainingWorker
 from .plots import ActivationPlot, BoundaryPlot, FitPlot, GradNormPlot, LossPlot
 
+if TYPE_CHECKING:
+    from ..shell import Shell
+
 DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
 # Plots redraw on every 6th drain (~5 Hz) while training: pyqtgraph paints in Python and
 # competes with the worker for the GIL; at ~10 Hz training ran at 0.73x headless speed, at
@@ -74,11 +77,6 @@ START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the st
 LOCK_REASON = "Training is running: pause or stop it to edit the graph"
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 BATCH_MODES = (("full", "Full batch"), ("mini", "Mini-batch"), ("sgd", "Stochastic (1)"))
-# Window actions that edit the graph; disabled while locked (the others refuse with a message).
-EDIT_ACTIONS = ("action_cut", "action_paste", "action_duplicate", "action_delete",
-                "action_align_left", "action_align_top", "action_distribute_h",
-                "action_distribute_v", "action_layout", "action_add_node",
-                "action_set_output", "action_auto_output")
 
 
 class TrainingPanel(QWidget):
@@ -87,10 +85,10 @@ class TrainingPanel(QWidget):
     state_changed = Signal(str)  # "idle", "running", "paused", "stopping"
     finished = Signal(object)  # the worker, after its parameters were applied
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, shell: Shell) -> None:
         super().__init__()
         self.setObjectName("trainingPanel")
-        self.window_ = window
+        self.shell = shell
         self.document: Document | None = None
         self.worker: TrainingWorker | None = None
         self.trainer: Trainer | None = None
@@ -100,7 +98,6 @@ class TrainingPanel(QWidget):
         self._started = 0.0
         self._start_epoch = 0
         self._loading = False
-        self._movable: list[QGraphicsItem] = []
         self._preview_spec: Any = None  # the full spec of the data shown in the plots
         self._preview_key: Any = None  # the settings' spec it came from
         self._drains = 0
@@ -438,7 +435,7 @@ class TrainingPanel(QWidget):
         except (DatasetError, GraphError) as exc:
             self._say(f"Cannot insert the data set: {exc}")
             return False
-        self.window_.scene.select_nodes([x, y])
+        self.shell.select_nodes([x, y])
         self._say(f"Inserted the data set: X {format_value(doc.graph.node(x).value)}, "
                   f"Y {format_value(doc.graph.node(y).value)}")
         return True
@@ -449,8 +446,7 @@ class TrainingPanel(QWidget):
         source = self._selected_one()
         inputs = 2
         if source is not None:
-            value = self.window_.evaluator.evaluation
-            v = value.values.get(source) if value is not None else None
+            v = self.shell.view_state.value(source)
             shape = np.shape(v) if v is not None else ()
             if shape:
                 inputs = int(shape[0])
@@ -467,8 +463,8 @@ class TrainingPanel(QWidget):
         if doc is None or not self._editable():
             return []
         if source is not None and source in doc.graph:
-            item = self.window_.scene.node_items.get(source)
-            pos = (item.pos().x() + 220.0, item.pos().y()) if item is not None else (0.0, 0.0)
+            x, y = doc.graph.node(source).pos
+            pos = (x + 220.0, y)
         else:
             source = None
             pos = self._free_pos()
@@ -477,7 +473,7 @@ class TrainingPanel(QWidget):
         except (GraphError, InitializerError) as exc:
             self._say(f"Cannot insert the Dense layer: {exc}")
             return []
-        self.window_.scene.select_nodes(ids)
+        self.shell.select_nodes(ids)
         self._say(f"Inserted a Dense layer {inputs} → {units} ({activation or 'linear'})")
         return ids
 
@@ -494,16 +490,12 @@ class TrainingPanel(QWidget):
         return count
 
     def _selected_one(self) -> str | None:
-        ids = self.window_.scene.selected_node_ids()
+        ids = self.shell.selected_node_ids()
         return ids[0] if len(ids) == 1 else None
 
     def _free_pos(self) -> tuple[float, float]:
-        scene = self.window_.scene
-        rect = scene.itemsBoundingRect()
-        if not scene.node_items:
-            center = self.window_.view.mapToScene(self.window_.view.viewport().rect().center())
-            return (center.x(), center.y())
-        return (rect.left() - 40.0, rect.bottom() + 80.0)
+        point = self.shell.free_position()
+        return (point.x(), point.y())
 
     def _editable(self) -> bool:
         if self.state != "idle":
@@ -514,7 +506,7 @@ class TrainingPanel(QWidget):
     def _say(self, text: str) -> None:
         self.message = text
         self.status.setText(text)
-        self.window_.show_message(text)
+        self.shell.show_message(text)
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -570,7 +562,7 @@ class TrainingPanel(QWidget):
             self._set_state("running")
         self.timer.start()
         self.status.setText("")
-        self.window_.show_message("Training… the graph is locked until it stops")
+        self.shell.show_message("Training… the graph is locked until it stops")
         return True
 
     def toggle_pause(self) -> None:
@@ -667,38 +659,21 @@ class TrainingPanel(QWidget):
         if not changed:
             return False
         epochs = worker.trainer.epoch
-        stack = doc.undo_stack
-        stack.beginMacro(f"Train {epochs} epoch{'s' if epochs != 1 else ''}")
-        try:
+        with doc.macro(f"Train {epochs} epoch{'s' if epochs != 1 else ''}"):
             for pid, value in changed.items():
                 doc.set_value(pid, value)
-        finally:
-            stack.endMacro()
         return True
 
     def _lock(self, on: bool) -> None:
-        window, doc = self.window_, self.document
+        """Lock the document while training runs; every view follows its lock_changed (the
+        one place edits are refused), so nothing else is switched off here."""
+        doc = self.document
         if doc is None:
             return
         if on:
             doc.lock(LOCK_REASON)
-            window.undo_group.setActiveStack(None)  # undo/redo off while training
-            self._movable = [item for item in window.scene.node_items.values()
-                             if item.flags() & QGraphicsItem.ItemIsMovable]
-            for item in self._movable:
-                item.setFlag(QGraphicsItem.ItemIsMovable, False)
         else:
             doc.unlock()
-            if window.document is doc:
-                window.undo_group.setActiveStack(doc.undo_stack)
-            for item in self._movable:
-                if item.scene() is not None:
-                    item.setFlag(QGraphicsItem.ItemIsMovable, True)
-            self._movable = []
-        for name in EDIT_ACTIONS:
-            action = getattr(window, name, None)
-            if action is not None:
-                action.setEnabled(not on)
         for widget in (self.data_button, self.dense_button, self.reset_button):
             widget.setEnabled(not on)
 
@@ -719,9 +694,9 @@ class TrainingPanel(QWidget):
                   self.batch_mode, self.l2, self.seed):
             w.setEnabled(settings_on)
         self.batch_size.setEnabled(settings_on and self.batch_mode.currentData() == "mini")
-        panel = getattr(self, "_actions", None)
-        if panel is not None:
-            panel.update(s)
+        actions = getattr(self, "train_actions", None)
+        if actions is not None:
+            actions.update(s)
 
     # ---- the 30 Hz drain --------------------------------------------------------------------
 
@@ -778,12 +753,11 @@ class TrainingPanel(QWidget):
     # ---- activation plot ---------------------------------------------------------------------
 
     def show_activation(self, *_: object) -> None:
-        scene = self.window_.scene
-        if not shiboken6.isValid(scene) or not shiboken6.isValid(self.activation_plot):
+        if not shiboken6.isValid(self.activation_plot):
             return  # the window is being torn down (selection cleared while deleting)
         doc = self.document
-        ids = scene.selected_node_ids()
-        evaluation = self.window_.evaluator.evaluation
+        ids = self.shell.selected_node_ids()
+        evaluation = self.shell.view_state.evaluation
         node = ids[0] if len(ids) == 1 else None
         self.activation_plot.show_node(doc.graph if doc else None, node, evaluation)
 
@@ -817,20 +791,14 @@ def _duration(seconds: float) -> str:
 class TrainActions(QObject):
     """The Train menu's actions, enabled by the panel's state."""
 
-    def __init__(self, window: Any, panel: TrainingPanel) -> None:
+    def __init__(self, shell: Shell, panel: TrainingPanel) -> None:
+        window = shell.widget()
         super().__init__(window)
         self.panel = panel
 
-        def act(text: str, slot: Any, keys: str | None = None, tip: str = "") -> QAction:
-            action = QAction(text, window)
-            action.triggered.connect(slot)
-            if keys:
-                action.setShortcut(QKeySequence(keys))
-                action.setShortcutContext(Qt.WindowShortcut)
-            if tip:
-                action.setStatusTip(tip)
-                action.setToolTip(tip)
-            window.addAction(action)
+        def act(text: str, slot: Any, name: str = "", tip: str = "") -> QAction:
+            action = make_action(window, text, slot, name=name, tip=tip)
+            shell.add_action(action)
             return action
 
         self.dataset = act("Insert &Data Set…", panel.ask_dataset,
@@ -839,9 +807,9 @@ class TrainActions(QObject):
                          tip="A = act(W @ x + b), wired to the selected node")
         self.reset = act("&Reset Parameters", panel.reset_parameters,
                          tip="New initial values for every parameter (one undo step)")
-        self.start = act("&Start Training", lambda: panel.start(), "Ctrl+T",
+        self.start = act("&Start Training", panel.start, "train_start",
                          "Train the parameters in the background")
-        self.pause = act("&Pause / Resume", panel.toggle_pause, "Ctrl+Shift+T")
+        self.pause = act("&Pause / Resume", panel.toggle_pause, "train_pause")
         self.stop = act("S&top Training", panel.stop, tip="Stop and keep the parameters")
         self.step = act("Step &Epoch", panel.step_epoch, tip="Train one epoch, then pause")
         self.menu = QMenu("&Train", window)
@@ -861,9 +829,10 @@ class TrainActions(QObject):
         self.step.setEnabled(state in ("idle", "paused"))
 
 
-def install(window: Any) -> TrainingPanel:
-    """Add the Trainer dock, the plot docks and the Train menu to ``window``."""
-    panel = TrainingPanel(window)
+def install(shell: Shell) -> TrainingPanel:
+    """Add the Trainer dock, the plot docks and the Train menu to ``shell``."""
+    panel = TrainingPanel(shell)
+    window = shell.widget()
     dock = QDockWidget("Trainer", window)
     dock.setObjectName("trainerDock")
     # In a scroll area: the form is tall and wide, and must not set the window's minimum.
@@ -874,7 +843,7 @@ def install(window: Any) -> TrainingPanel:
     scroll.setWidget(panel)
     dock.setWidget(scroll)
     panel.dock = dock
-    window.add_panel(dock, Qt.RightDockWidgetArea)
+    shell.add_panel(dock, Qt.RightDockWidgetArea)
     docks = {}
     for title, name, plot in (("Loss", "lossDock", panel.loss_plot),
                               ("Decision Boundary", "boundaryDock", panel.boundary_plot),
@@ -884,28 +853,21 @@ def install(window: Any) -> TrainingPanel:
         plot_dock = QDockWidget(title, window)
         plot_dock.setObjectName(name)
         plot_dock.setWidget(plot)
-        window.add_panel(plot_dock, Qt.BottomDockWidgetArea)
+        shell.add_panel(plot_dock, Qt.BottomDockWidgetArea)
         docks[name] = plot_dock
     panel.docks = docks
     # Two tab groups side by side: curves over epochs, and pictures of the model.
-    window.tabifyDockWidget(docks["lossDock"], docks["gradNormDock"])
-    window.tabifyDockWidget(docks["boundaryDock"], docks["fitDock"])
-    window.tabifyDockWidget(docks["boundaryDock"], docks["activationDock"])
+    shell.tabify_panels(docks["lossDock"], docks["gradNormDock"])
+    shell.tabify_panels(docks["boundaryDock"], docks["fitDock"])
+    shell.tabify_panels(docks["boundaryDock"], docks["activationDock"])
     docks["lossDock"].raise_()
     docks["boundaryDock"].raise_()
-    actions = TrainActions(window, panel)
-    panel._actions = actions
-    window.menuBar().insertMenu(window.menu_help.menuAction(), actions.menu)
-    window.train_actions = actions
-    # Follow the window's document (set_document swaps the undo group's active stack).
-    window.undo_group.activeStackChanged.connect(lambda *_: _follow(window, panel))
-    window.scene.selectionChanged.connect(panel.show_activation)
-    window.evaluator.evaluated.connect(panel.show_activation)
-    window.add_close_guard(panel.close_guard)
-    _follow(window, panel)
+    actions = TrainActions(shell, panel)
+    panel.train_actions = actions
+    shell.add_menu(actions.menu)
+    shell.document_changed.connect(panel.set_document)
+    shell.selection_changed.connect(panel.show_activation)
+    shell.view_state.evaluated.connect(panel.show_activation)
+    shell.add_close_guard(panel.close_guard)
+    panel.set_document(shell.document)
     return panel
-
-
-def _follow(window: Any, panel: TrainingPanel) -> None:
-    if window.document is not None and window.document is not panel.document:
-        panel.set_document(window.document)

@@ -1,0 +1,171 @@
+"""The one evaluation every view reads, and what the views may show of it.
+
+Canvas, inspector, stepper, plots and status bar all read numbers from here, never from an
+evaluation of their own, and all honour the same visibility:
+
+- ``grads_hidden``: gradients are hidden for one or more reasons (``"view"``: View > Show
+  Gradients is off; ``"exercise"``: an exercise was opened; ``"quiz"``: quiz mode). Hidden
+  means hidden everywhere until every reason is lifted.
+- ``step``: while the stepper is away from its start, only what the steps taken so far
+  computed is shown (values so far, gradients so far), in the inspector as on the canvas.
+- ``stale``: why the numbers shown are not the graph's current ones ("" when they are), e.g.
+  values arriving live from a training run.
+
+Edits flow one way: a view that wants to change what is shown calls a setter here; every view
+then hears ``changed`` and redraws from this state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from graphgui.core.engine import Evaluation
+from graphgui.core.graph import Graph
+
+from .canvas.state import StepOverlay
+from .evaluation import Evaluator
+
+VIEW, EXERCISE, QUIZ = "view", "exercise", "quiz"  # reasons for hiding gradients
+
+
+class ViewState(QObject):
+    """Shared by every view of one window; replaced content, never replaced itself."""
+
+    evaluated = Signal(object)  # a new Evaluation of the graph (after an edit)
+    changed = Signal()  # the evaluation or anything views show of it changed
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.evaluator = Evaluator(parent=self)
+        self.evaluator.evaluated.connect(self._on_evaluated)
+        self.step: StepOverlay | None = None
+        self.stale = ""
+        self.show_values = True
+        self._hidden: set[str] = set()
+        self._live: Evaluation | None = None  # numbers from elsewhere (a training run)
+        self.exercise_notice = ""  # what the exercise asks of the student, while it is open
+
+    # ---- the evaluation ------------------------------------------------------------------
+
+    def set_graph(self, graph: Graph | None) -> None:
+        """Follow another graph: drops the step picture, live numbers and the exercise
+        (whoever opens an exercise hides the gradients again after this)."""
+        self.step = None
+        self._live = None
+        self.stale = ""
+        self._hidden.discard(EXERCISE)
+        self.exercise_notice = ""
+        self.evaluator.set_graph(graph)
+        self.evaluator.evaluate_now()
+
+    @property
+    def evaluation(self) -> Evaluation | None:
+        """What views show: live numbers while a run sends them, else the graph's own."""
+        return self._live if self._live is not None else self.evaluator.evaluation
+
+    @property
+    def graph_evaluation(self) -> Evaluation | None:
+        """The graph's own evaluation (never the live numbers of a run)."""
+        return self.evaluator.evaluation
+
+    def evaluate_now(self) -> Evaluation | None:
+        return self.evaluator.evaluate_now()
+
+    def _on_evaluated(self, ev: Evaluation | None) -> None:
+        self.evaluated.emit(ev)
+        self.changed.emit()
+
+    def show_live(self, evaluation: Evaluation | None, stale: str = "") -> None:
+        """Show numbers that are not the graph's own (None: back to the graph's)."""
+        self._live = evaluation
+        self.stale = stale if evaluation is not None else ""
+        self.changed.emit()
+
+    # ---- what is shown -------------------------------------------------------------------
+
+    @property
+    def grads_hidden(self) -> bool:
+        return bool(self._hidden)
+
+    def hidden_reasons(self) -> frozenset[str]:
+        return frozenset(self._hidden)
+
+    def set_grads_hidden(self, reason: str, hidden: bool) -> None:
+        was = set(self._hidden)
+        if hidden:
+            self._hidden.add(reason)
+        else:
+            self._hidden.discard(reason)
+        if was != self._hidden:
+            self.changed.emit()
+
+    def reveal_grads(self, *reasons: str) -> None:
+        """Lift the given reasons (all but quiz mode when none are given)."""
+        self.set_hidden(self._hidden - set(reasons or (VIEW, EXERCISE)))
+
+    def set_hidden(self, reasons: set[str] | frozenset[str]) -> None:
+        if set(reasons) != self._hidden:
+            self._hidden = set(reasons)
+            self.changed.emit()
+
+    def hide_for_exercise(self, notice: str) -> None:
+        """An exercise is open: gradients stay hidden until the student shows them."""
+        self.exercise_notice = notice
+        self._hidden.add(EXERCISE)
+        self.changed.emit()
+
+    def set_show_values(self, on: bool) -> None:
+        if on != self.show_values:
+            self.show_values = on
+            self.changed.emit()
+
+    def set_step(self, step: StepOverlay | None) -> None:
+        """The stepper's picture (None: the whole evaluation again)."""
+        if step is None and self.step is None:
+            return
+        self.step = step  # a new picture per position (compared by identity: it holds arrays)
+        self.changed.emit()
+
+    # ---- reading numbers -----------------------------------------------------------------
+
+    def value(self, node_id: str) -> Any:
+        """The value a view may show for ``node_id`` (None: not computed, or not yet)."""
+        if self.step is not None:
+            return self.step.values.get(node_id)
+        ev = self.evaluation
+        return ev.values.get(node_id) if ev is not None else None
+
+    def grad(self, node_id: str) -> Any:
+        """d(output)/d(node) as far as a view may show it (None when hidden or not yet)."""
+        if self._hidden:
+            return None
+        if self.step is not None:
+            return self.step.grads.get(node_id)
+        ev = self.evaluation
+        return ev.grads.get(node_id) if ev is not None else None
+
+    def wire_grad(self, key: tuple[str, int]) -> Any:
+        """What the wire into input ``key[1]`` of ``key[0]`` carries back, as shown."""
+        if self._hidden:
+            return None
+        if self.step is not None:
+            return self.step.wire_grads.get(key)
+        ev = self.evaluation
+        return ev.wire_grads.get(key) if ev is not None else None
+
+    def error(self, node_id: str) -> str | None:
+        ev = self.evaluation
+        if ev is None:
+            return None
+        if node_id in ev.errors:
+            return ev.errors[node_id]
+        if ev.nonfinite is not None and ev.nonfinite[0] == node_id:
+            return ev.nonfinite[1]
+        return None
+
+    @property
+    def output(self) -> str | None:
+        ev = self.evaluation
+        return ev.output if ev is not None else None
