@@ -1,6 +1,6 @@
 """Regenerate the bundled example graph files from their recipes in graphgui/core/examples.py.
 
-    python scripts/build_examples.py           # rewrite graphgui/resources/examples/**/*.json
+    python scripts/build_examples.py           # rewrite resources/examples/**/*.json
     python scripts/build_examples.py --check   # exit 1 if a committed file differs
 
 tests/core/test_examples.py runs the same comparison, so a recipe edited without rebuilding
@@ -24,7 +24,7 @@ from graphgui.core.examples import (
 )
 from graphgui.core.fileformat import save
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "graphgui" / "resources" / RESOURCE_DIR
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "resources" / RESOURCE_DIR
 TRAINING_EXAMPLES_DIR = EXAMPLES_DIR / TRAINING_DIR
 
 

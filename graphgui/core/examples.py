@@ -2,10 +2,11 @@
 
 Each example is written once below as an expression program (see docs/expression-language.md)
 with a title, a short description and its chosen output. ``scripts/build_examples.py`` turns
-every recipe into a graph file under ``graphgui/resources/examples/`` (parsed, laid out, saved
-with :mod:`graphgui.core.fileformat`); the app and the CLI load those files through
-:mod:`importlib.resources`, so they work from a wheel and from an editable install alike. A test
-rebuilds every file and compares it with the committed one, so recipe and file never drift.
+every recipe into a graph file under the top-level ``resources/examples/`` (parsed, laid out,
+saved with :mod:`graphgui.core.fileformat`); the app and the CLI load those files through
+:mod:`graphgui.core.resources` (package data ``graphgui.resources``), so they work from a wheel
+and from an editable install alike. A test rebuilds every file and compares it with the
+committed one, so recipe and file never drift.
 
 Inputs (data) are written ``x = -2``; weights and biases ``w = param(0.5)``; fixed numbers such as
 targets ``t = const(0.8)`` (number literals inside an expression, like the 1/2 of a squared
@@ -17,16 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
 import numpy as np
 
 from .graph import Graph
-
-RESOURCE_PACKAGE = "graphgui.resources"
-RESOURCE_DIR = "examples"
+from .resources import EXAMPLES as RESOURCE_DIR
+from .resources import examples_dir
 
 
 class ExampleError(ValueError):
@@ -257,11 +256,9 @@ def example_path(name: str) -> Traversable:
     """Where example ``name``'s file is (a ``pathlib.Path`` for wheel and editable installs).
     Training examples are in the ``training`` subfolder."""
     if _is_training(name):
-        return resources.files(RESOURCE_PACKAGE).joinpath(
-            RESOURCE_DIR, TRAINING_DIR, f"{name}.json"
-        )
+        return examples_dir().joinpath(TRAINING_DIR, f"{name}.json")
     _known_name(name)
-    return resources.files(RESOURCE_PACKAGE).joinpath(RESOURCE_DIR, f"{name}.json")
+    return examples_dir().joinpath(f"{name}.json")
 
 
 def load_example(name: str) -> Graph:

@@ -28,7 +28,7 @@ from graphgui.core.examples import (
 from graphgui.core.gradcheck import check_gradients
 from graphgui.core.graph import Graph
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "graphgui" / "resources" / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
 REL = 1e-9  # the closed forms below are exact up to rounding
 ABS = 1e-12
 

@@ -23,9 +23,7 @@ from graphgui.core.examples import (
 )
 from graphgui.core.train import Trainer, TrainSettings, train_graph
 
-TRAINING_DIR = (
-    Path(__file__).resolve().parents[2] / "graphgui" / "resources" / "examples" / "training"
-)
+TRAINING_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples" / "training"
 NAMES = training_example_names()
 
 
