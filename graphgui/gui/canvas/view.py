@@ -103,15 +103,15 @@ class GraphView(QGraphicsView):
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
         self.zoom_changed.emit(self.zoom)
 
-    def _cursor_or_center(self) -> QPoint:
+    def cursor_or_center(self) -> QPoint:
         pos = self.viewport().mapFromGlobal(self.cursor().pos())
         return pos if self.viewport().rect().contains(pos) else self.viewport().rect().center()
 
     def zoom_in(self) -> None:
-        self.zoom_by(1.25, self._cursor_or_center())
+        self.zoom_by(1.25, self.cursor_or_center())
 
     def zoom_out(self) -> None:
-        self.zoom_by(0.8, self._cursor_or_center())
+        self.zoom_by(0.8, self.cursor_or_center())
 
     def reset_zoom(self) -> None:
         self.zoom_by(1.0 / self.zoom)
@@ -247,7 +247,7 @@ class GraphView(QGraphicsView):
         # Tab would move the focus away; on the canvas it opens the quick-add box.
         if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab \
                 and not event.modifiers() & ~Qt.KeypadModifier:
-            self.show_quick_add(self.mapToScene(self._cursor_or_center()))
+            self.show_quick_add(self.mapToScene(self.cursor_or_center()))
             return True
         return super().event(event)
 
