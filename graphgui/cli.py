@@ -256,8 +256,10 @@ def _program(graph: Any, args: argparse.Namespace) -> Any:
 
 
 def _name(graph: Any, node_id: str) -> str:
-    node = graph.node(node_id)
-    return node.name or node.id
+    """How output names a node: its label (its name, else e.g. ``sigmoid`` or ``add2``)."""
+    from .core.graph import node_label
+
+    return node_label(graph, node_id)
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -361,10 +363,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_step(args: argparse.Namespace) -> int:
-    from .core.explain import explain_backward, explain_forward, log_rows, markdown_table
+    from .core.explain import (
+        explain_backward,
+        explain_forward,
+        label_program,
+        log_rows,
+        markdown_table,
+    )
 
     graph = load_graph(args)
     program = _program(graph, args)
+    label_program(program, graph)
     _raise_first_error(graph, program.evaluate().errors)
     vals = program.forward()
     p = args.precision
@@ -544,7 +553,7 @@ _COMMAND_FUNCTIONS = {
 def _raise_first_error(graph: Any, errors: dict[str, str]) -> None:
     if errors:
         node_id, message = next(iter(errors.items()))
-        raise CliError(f"{graph.node(node_id).title}: {message}")
+        raise CliError(f"{_name(graph, node_id)}: {message}")
 
 
 def _report_nonfinite(command: str, nonfinite: tuple[str, str] | None) -> int:

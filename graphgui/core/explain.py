@@ -2,7 +2,10 @@
 
 Each backward Step becomes one term per input, e.g.
 ``dE/dw5 = dE/dz3 * dz3/dw5 = 0.1341 * 1.163 = 0.156`` where the local derivative is the op's
-registered formula (``dz3/dw5 = A1``) evaluated with this node's numbers.
+registered formula (``dz3/dw5 = A1``) evaluated with this node's numbers. A matrix product
+writes its operands out instead: ``dE/dW = g @ x^T = [[0.1], [0.2]] @ [[1, 2]] = ...``.
+Nodes are called by their labels (``graph.node_labels``: the name, else e.g. ``sub1``), so the
+text says what the canvas says; powers are written ``x**2``, as the expression language reads.
 """
 
 from __future__ import annotations
@@ -11,61 +14,48 @@ import csv
 import io
 import re
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from .engine import Program, Step
+from .graph import Graph, label_nodes, node_labels
 from .values import Value, format_value
 
-MAX_SYMBOL = 28  # longer expressions fall back to the node id
+
+def label_program(program: Program, graph: Graph) -> None:
+    """Name ``program``'s nodes as ``graph`` labels them (:func:`graph.node_labels`), so the
+    text says ``add2`` where the canvas does. The Stepper and ``graphgui step`` call this; a
+    Program never labelled names its nodes by the same rule, counted over its own nodes in
+    evaluation order (which can differ from the canvas when several unnamed nodes share an op).
+    """
+    _SYMBOLS[program] = _symbols(program, node_labels(graph))
 
 
 def symbol(program: Program, node_id: str) -> str:
-    """How formulas name a node: its name; an unnamed constant by its value; another unnamed
-    node by its own short expression, e.g. ``(0.01 - A3)``; else its id."""
+    """How formulas name a node: its label (its name, else e.g. ``sigmoid`` or ``add2``, see
+    :func:`graph.label_nodes`); an unnamed scalar constant by its value, as it was typed
+    (``0.5``; a negative one in parentheses, ``(-2)``, so ``(-2)**x`` reads right)."""
     table = _SYMBOLS.get(program)
     if table is None:
-        table = _SYMBOLS[program] = _symbols(program)
+        nodes = (program.graph_node(nid) for nid in program.ids)
+        table = _SYMBOLS[program] = _symbols(program, label_nodes(nodes))
     return table[node_id]
 
 
 _SYMBOLS: weakref.WeakKeyDictionary[Program, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
-def _has_top_level_operator(text: str) -> bool:
-    """``a + b`` needs brackets inside a larger formula; ``exp(x)`` and ``-x`` do not."""
-    depth = 0
-    for k, char in enumerate(text):
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif depth == 0 and char == " " and text[k + 1 : k + 2] in ("+", "-", "*", "/", "^", "@"):
-            return True
-    return False
-
-
-def _symbols(program: Program) -> dict[str, str]:
+def _symbols(program: Program, labels: Mapping[str, str]) -> dict[str, str]:
     table: dict[str, str] = {}
-    for nid in program.ids:  # topological order: inputs are named before their consumers
+    for nid in program.ids:
         node = program.graph_node(nid)
-        if node.name:
-            table[nid] = node.name
-        elif node.op == "constant" and isinstance(node.value, float):
-            table[nid] = format_value(node.value)
-        elif not node.is_source and len(program.inputs_of(nid)) == node.spec.arity:
-            spec = node.spec
-            names = {
-                port: table[src]
-                for port, src in zip(spec.inputs, program.inputs_of(nid), strict=True)
-            }
-            text = spec.render(spec.formula, names)
-            if len(text) > MAX_SYMBOL:
-                table[nid] = nid
-            else:
-                table[nid] = f"({text})" if _has_top_level_operator(text) else text
+        if not node.name and node.op == "constant" and isinstance(node.value, float):
+            text = format_value(node.value)
+            table[nid] = f"({text})" if text.startswith("-") else text
         else:
-            table[nid] = nid
+            table[nid] = labels[nid]
     return table
 
 
@@ -122,7 +112,7 @@ def explain_forward(program: Program, vals: list, precision: int = 4) -> Iterato
         formula = spec.render(spec.formula, names)
         with_numbers = _render_numbers(spec.formula, numbers)
         result = format_value(vals[k], precision)
-        parts = [node.name, formula] if node.name else [formula]
+        parts = [symbol(program, nid), formula]
         if with_numbers != formula:
             parts.append(with_numbers)
         parts.append(result)
@@ -165,9 +155,7 @@ def explain_step(
     names["out"] = me
     names.update(_param_text(node.params, precision))
     formula = spec.render(spec.formula, names)
-    # An unnamed node's symbol is its own formula: say it once.
-    defined = f"{me} = {formula}" if node.name else formula
-    heading = f"{defined}: upstream {upstream}{summed} = {total}"
+    heading = f"{me} = {formula}: upstream {upstream}{summed} = {total}"
     locals_ = step.local_derivatives(program)
     terms = []
     for port, (input_id, contribution) in enumerate(
@@ -188,6 +176,9 @@ def explain_step(
             text = f"{gradient} = {upstream} * {local} = {product} = {c_text}"
             if local_formula != format_value(local_value, precision):
                 text += f"   [{local} = {local_formula}]"
+        elif (operands := _product_operands(node.op, port, step)) is not None:
+            left, right = (format_value(v, precision) for v in operands)
+            text = f"{gradient} = {local_formula} = {left} @ {right} = {c_text}   [g = {upstream}]"
         else:
             text = f"{gradient} = {upstream} * {local} = {c_text}   [{local}: {local_formula}]"
         consumers = program.consumer_count(input_id)
@@ -285,6 +276,34 @@ def csv_table(rows: Iterable[LogRow]) -> str:
     for row in rows:
         writer.writerow(row.cells)
     return buffer.getvalue()
+
+
+def _product_operands(op: str, port: int, step: Step) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a matmul step, the two matrices whose product is the contribution to input
+    ``port``, as the derivative formula writes it: ``g @ b^T`` for a, ``a^T @ g`` for b, with
+    ``g`` the upstream gradient. A vector times a matrix takes its natural side: for
+    ``W @ x`` the gradient of W is the column g times the row x^T. None when there is no
+    such plain product (a scalar upstream, batched operands)."""
+    if op != "matmul":
+        return None
+    g, (a, b) = step.upstream, step.input_values
+    contribution = step.contributions[port]
+    if not all(isinstance(v, np.ndarray) and v.ndim in (1, 2) for v in (g, a, b)):
+        return None
+    if port == 0:
+        if b.ndim == 1:  # (W @ x): dW = g x^T, a column times a row
+            left, right = g.reshape(-1, 1), b.reshape(1, -1)
+        else:
+            left, right = g, b.T
+    elif a.ndim == 1:  # (x @ W): dW = x^T g, a column times a row
+        left, right = a.reshape(-1, 1), g.reshape(1, -1)
+    else:
+        left, right = a.T, g
+    product = np.dot(left, right)
+    same = product.shape == np.shape(contribution)
+    if not same or not np.allclose(product, contribution, equal_nan=True):
+        return None
+    return left, right
 
 
 def _md(text: str) -> str:

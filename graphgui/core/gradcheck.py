@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .engine import EvaluationError, Program
-from .graph import Graph
+from .graph import Graph, node_label
 from .values import Value, to_value
 
 DEFAULT_STEP = 1e-6
@@ -61,7 +61,9 @@ def check_gradients(
     for ref, value in (overrides or {}).items():
         node = graph.lookup(ref)
         if not node.is_source:
-            raise ValueError(f"{node.title} is computed by {node.op}; only sources can be set")
+            raise ValueError(
+                f"{node_label(graph, node.id)} is computed by {node.op}; only sources can be set"
+            )
         program.set_source(node.id, to_value(value))
     vals = program.forward()
     grads = program.gradients(vals)
@@ -85,9 +87,9 @@ def check_gradients(
         n = np.asarray(numeric, dtype=float)
         abs_error = float(np.max(np.abs(a - n))) if a.size else 0.0
         passed = bool(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)))
-        node = program.graph_node(nid)
+        name = node_label(graph, nid)
         results.append(
-            GradCheck(nid, node.title, analytic, numeric, abs_error, relative_error(a, n), passed)
+            GradCheck(nid, name, analytic, numeric, abs_error, relative_error(a, n), passed)
         )
     return results
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from .events import Event
@@ -43,7 +45,11 @@ class Node:
 
     @property
     def title(self) -> str:
-        """How messages refer to this node: its name, else its op and id."""
+        """How the graph's own messages refer to this node: its name, else its op and id.
+
+        A Node does not know its graph; code that has one uses :func:`node_label` instead,
+        the short name the canvas, stepper and command line show (``add2``, never the id).
+        """
         return self.name if self.name else f"{self.op} {self.id}"
 
 
@@ -83,6 +89,9 @@ class Graph:
         self._next_id = 1
         # Bumped on edits that change what the engine compiles (not on moves or renames).
         self.structure_version = 0
+        # Bumped on renames; with structure_version it keys the cache of node_labels.
+        self.names_version = 0
+        self._labels: tuple[tuple[int, int], Mapping[str, str]] | None = None
         self.node_added = Event()
         self.node_removed = Event()
         self.edge_added = Event()
@@ -382,6 +391,7 @@ class Graph:
             if name is not None:
                 self._by_name[name] = node_id
             node.name = name
+            self.names_version += 1
             self.node_changed.emit(node, "name")
             self.changed.emit()
 
@@ -465,6 +475,63 @@ class Graph:
             return to_value(value)
         except ValueError as exc:
             raise GraphError(f"{where}: {exc}") from None
+
+
+def node_labels(graph: Graph) -> Mapping[str, str]:
+    """A short name for every node, unique in the graph (node id -> label, insertion order).
+
+    The one place that decides how a node is called: canvas, inspector, stepper text, step
+    log and command line all use it. See :func:`label_nodes` for the rule. Cached per graph
+    until its structure or a name changes, so asking for one label after another is O(1);
+    the read-only mapping returned stays valid (as a snapshot) after later edits.
+    """
+    key = (graph.structure_version, graph.names_version)
+    cached = graph._labels
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    labels: Mapping[str, str] = MappingProxyType(label_nodes(graph))
+    graph._labels = (key, labels)
+    return labels
+
+
+def node_label(graph: Graph, node_id: str) -> str:
+    """The label of one node (see :func:`node_labels`), e.g. ``q``, ``sigmoid``, ``add2``."""
+    try:
+        return node_labels(graph)[node_id]
+    except KeyError:
+        raise GraphError(f"no node with id {node_id!r}") from None
+
+
+def label_nodes(nodes: Iterable[Node]) -> dict[str, str]:
+    """Label ``nodes`` (in their order): a node's own name if it has one; otherwise its op
+    (``sigmoid``) when it is the only unnamed node of that op and no node is named so; otherwise
+    the op with a counter in that order (``add1``, ``add2``, ``l2_1`` for an op ending in a
+    digit), skipping every label already taken, users' names included. Never the id. O(n).
+    """
+    nodes = list(nodes)
+    taken = {n.name for n in nodes if n.name}
+    unnamed = Counter(n.op for n in nodes if not n.name)
+    alone = {op for op, count in unnamed.items() if count == 1 and op not in taken}
+    taken |= alone
+    counters: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    for node in nodes:
+        if node.name:
+            labels[node.id] = node.name
+        elif node.op in alone:
+            labels[node.id] = node.op
+        else:
+            sep = "_" if node.op[-1:].isdigit() else ""
+            k = counters.get(node.op, 0)
+            while True:
+                k += 1
+                label = f"{node.op}{sep}{k}"
+                if label not in taken:
+                    break
+            counters[node.op] = k
+            taken.add(label)
+            labels[node.id] = label
+    return labels
 
 
 def _finite_pos(pos: tuple[float, float], where: str) -> tuple[float, float]:

@@ -23,11 +23,12 @@ from .explain import (
     csv_table,
     explain_backward,
     explain_forward,
+    label_program,
     log_rows,
     markdown_table,
     symbol,
 )
-from .graph import Graph
+from .graph import Graph, node_label
 from .values import Value, format_value, parse_value_text, to_value
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -87,12 +88,13 @@ class Stepper:
         self.precision = precision
         # Only what the output depends on: a half-built corner elsewhere must not block it.
         self.program = Program(graph, output=output, prune=True)
+        label_program(self.program, graph)  # the canvas's names, not a pruned recount
         if self.program.output_id is None:
             raise StepperError("the graph is empty: add nodes to step through")
         evaluation = self.program.evaluate()
         if evaluation.errors:
             node_id, message = next(iter(evaluation.errors.items()))
-            raise StepperError(f"{graph.node(node_id).title}: {message}")
+            raise StepperError(f"{node_label(graph, node_id)}: {message}")
         self._vals = self.program.forward()
         # A nan or inf, with the node that first produced it: the dock warns while stepping.
         self.nonfinite: tuple[str, str] | None = evaluation.nonfinite

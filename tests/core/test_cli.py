@@ -185,6 +185,79 @@ def test_step_markdown_table(capsys):
     assert re.search(r"\| \d \| q \| df/dx \| dq/dx = 1 \| df/dq = -4 \| -4 \| -4 \|", out)
 
 
+def test_step_names_unnamed_nodes_by_their_short_label(capsys):
+    # x = y = 0: add = 0, f = sigmoid(0) = 0.5, df/dadd = f (1 - f) = 0.25, passed unchanged
+    # to x and y by the sum; sources come last, in reverse order.
+    code, out, _ = run(capsys, "step", "--expr", "f = sigmoid(x + y)")
+    assert code == 0
+    assert out.splitlines() == [
+        "Forward pass",
+        "    1. add = x + y = 0 + 0 = 0",
+        "    2. f = 1 / (1 + exp(-add)) = 1 / (1 + exp(-0)) = 0.5",
+        "",
+        "Backward pass",
+        "    1. f = 1 / (1 + exp(-add)): upstream df/df = 1",
+        "       df/dadd = df/df * df/dadd = 1 * 0.25 = 0.25   [df/dadd = f * (1 - f)]",
+        "    2. add = x + y: upstream df/dadd = 0.25",
+        "       df/dx = df/dadd * dadd/dx = 0.25 * 1 = 0.25",
+        "       df/dy = df/dadd * dadd/dy = 0.25 * 1 = 0.25",
+        "    3. y: gradient complete, df/dy = 0.25",
+        "    4. x: gradient complete, df/dx = 0.25",
+    ]
+    code, out, _ = run(capsys, "step", "--expr", "f = sigmoid(x + y)", "--markdown")
+    assert "| 2 | add | df/dx | dadd/dx = 1 | df/dadd = 0.25 | 0.25 | 0.25 |" in out
+
+
+def test_step_writes_powers_as_typed_and_matrix_products_with_numbers(capsys):
+    # f = x**2 at x = 3: 9; df/dx = 2 x = 6.
+    code, out, _ = run(capsys, "step", "--expr", "f = x**2", "--set", "x=3")
+    assert code == 0
+    assert "f = x**2 = 3**2 = 9" in out
+    assert "df/dx = df/df * df/dx = 1 * 6 = 6   [df/dx = 2 * x**(2 - 1)]" in out
+    assert "^" not in out
+    # y = W x = [-1, -1], L = sum(y): g = [1, 1], dL/dW = g x^T, dL/dx = W^T g = [4, 6].
+    source = "W = [[1, 2], [3, 4]]; x = [1, -1]; y = W @ x; L = sum(y)"
+    code, out, _ = run(capsys, "step", "--expr", source)
+    assert code == 0
+    assert "dL/dW = g @ x^T = [[1], [1]] @ [[1, -1]] = [[1, -1], [1, -1]]   [g = dL/dy]" in out
+    assert "dL/dx = W^T @ g = [[1, 3], [2, 4]] @ [1, 1] = [4, 6]   [g = dL/dy]" in out
+
+
+def _unnamed_product(tmp_path, connect_b: bool = True) -> str:
+    """input * input, nothing named, saved as a file (the expression language names all)."""
+    from graphgui.core import fileformat
+    from graphgui.core.graph import Graph
+
+    graph = Graph()
+    a = graph.add_node("input", value=2.0).id
+    b = graph.add_node("input", value=3.0).id
+    m = graph.add_node("mul").id
+    graph.connect(a, m, 0)
+    if connect_b:
+        graph.connect(b, m, 1)
+    path = tmp_path / "unnamed.json"
+    fileformat.save(graph, path)
+    return str(path)
+
+
+def test_eval_check_and_errors_call_unnamed_nodes_by_their_label(tmp_path, capsys):
+    path = _unnamed_product(tmp_path)
+    # mul = 2 * 3 = 6; d mul/d input1 = 3, d mul/d input2 = 2.
+    code, out, _ = run(capsys, "eval", path)
+    assert code == 0 and out.splitlines()[0] == "mul = 6"
+    code, out, _ = run(capsys, "eval", path, "--json")
+    assert json.loads(out)["output"] == "mul"
+    code, out, _ = run(capsys, "check", path)
+    assert code == 0
+    rows = [line.split()[:2] for line in out.splitlines()[2:4]]
+    assert rows == [["input1", "3"], ["input2", "2"]]
+    code, out, _ = run(capsys, "check", path, "--json")
+    assert [c["name"] for c in json.loads(out)["checks"]] == ["input1", "input2"]
+    code, _, err = run(capsys, "eval", _unnamed_product(tmp_path, connect_b=False))
+    assert code == 2
+    assert err == "graphgui eval: error: mul: input 'b' is not connected\n"
+
+
 def test_convert_writes_a_graph_file_that_evaluates(tmp_path, capsys):
     target = tmp_path / "chain.json"
     code, out, err = run(

@@ -436,3 +436,42 @@ def test_forward_values_quoted_in_the_docs() -> None:
     # The notebook's wrong factors A(1 - A) for the linear hidden layer.
     assert v["A1"] * (1 - v["A1"]) == pytest.approx(-0.188906, rel=5e-6)
     assert v["A2"] * (1 - v["A2"]) == pytest.approx(0.170194, rel=5e-6)
+
+
+def test_matrix_network_steps_write_each_product_with_its_numbers() -> None:
+    """dJ/dW = g a^T and dJ/da = W^T g, operands written out (DOC_NUMBERS, 4 digits):
+    g2 = dJ/dz2 = 0.00612159, a1 = [0.768525, 0.900250] -> dJ/dW2 = [[0.00470459, 0.00551096]];
+    W2^T g2 = [0.9, 0.7] * 0.00612159 = [0.00550943, 0.00428511];
+    g1 = dJ/dz1 = [0.000980097, 0.000384804], x = [1, 2] -> dJ/dW1 = g1 x^T;
+    W1^T g1 = [0.5 g + 0.2 g', 0.3 g + 0.8 g'] = [0.000567009, 0.000601873]."""
+    from graphgui.core.stepper import Stepper
+
+    texts = [t.text for ex in Stepper(load_example("matrix_network")).backward_steps
+             for t in ex.terms]  # fmt: skip
+    assert [t for t in texts if "@" in t] == [
+        "dJ/dW2 = g @ a1^T = [[0.006122]] @ [[0.7685, 0.9002]] = [[0.004705, 0.005511]]"
+        "   [g = dJ/dmatmul2]",
+        "dJ/da1 = W2^T @ g = [[0.9], [0.7]] @ [0.006122] = [0.005509, 0.004285]"
+        "   [g = dJ/dmatmul2]",
+        "dJ/dW1 = g @ x^T = [[0.0009801], [0.0003848]] @ [[1, 2]]"
+        " = [[0.0009801, 0.00196], [0.0003848, 0.0007696]]   [g = dJ/dmatmul1]",
+        "dJ/dx = W1^T @ g = [[0.5, 0.2], [0.3, 0.8]] @ [0.0009801, 0.0003848]"
+        " = [0.000567, 0.0006019]   [g = dJ/dmatmul1]",
+    ]
+
+
+def test_network_2_2_2_steps_name_the_unnamed_nodes_shortly() -> None:
+    """The user's report: dE/d(0.01 - A3) and d((y2 - A4) ^ 2) become dE_total/dsub1 and
+    dE_total/dpow2. E_1 = 0.5 * (y1 - A3)**2, so dE_total/dsub1 = y1 - A3 = 0.01 - 0.552651
+    = -0.542651, and dE_total/dpow2 = 0.5 (E_2 = 0.5 * pow2)."""
+    from graphgui.core.stepper import Stepper
+
+    stepper = Stepper(load_example("network_2_2_2"))
+    texts = [line for ex in stepper.backward_steps for line in ex.lines]
+    assert "sub1 = y1 - A3: upstream dE_total/dsub1 = -0.5427" in texts
+    assert "pow2 = sub2**2: upstream dE_total/dpow2 = 0.5" in texts
+    # dE/dZ3 = 0.134158, A1 = 1.1625, dE/dw5 = 0.155959 (DOC_NUMBERS), with 4 digits:
+    assert (
+        "dE_total/dw5 = dE_total/dmul5 * dmul5/dw5 = 0.1342 * 1.163 = 0.156   [dmul5/dw5 = A1]"
+        in texts
+    )

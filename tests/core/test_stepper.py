@@ -245,6 +245,29 @@ def test_a_graph_that_fails_cannot_be_stepped():
         Stepper(graph)
 
 
+def test_the_failure_names_the_node_by_its_label_not_its_id():
+    graph = parse("a = [1, 2]; b = [1, 2, 3]; f = sum(a + b)")
+    with pytest.raises(StepperError, match=r"^add: shape mismatch in add: \(2,\) and \(3,\)"):
+        Stepper(graph)
+
+
+def test_updates_and_the_output_use_labels():
+    # f = w * 2 with w = 3: df/dw = 2; w - 0.5 * 2 = 2. The output is unnamed: "mul".
+    from graphgui.core.graph import Graph
+
+    graph = Graph()
+    w = graph.add_node("parameter", value=3.0).id
+    two = graph.add_node("constant", value=2.0).id
+    m = graph.add_node("mul").id
+    graph.connect(w, m, 0)
+    graph.connect(two, m, 1)
+    stepper = Stepper(graph)
+    assert stepper.current_text() == "Ready: 1 forward and 2 backward steps to mul."
+    assert [line.text for line in stepper.forward_lines] == ["mul = parameter * 2 = 3 * 2 = 6"]
+    stepper.run_to_end()
+    assert [u.text(0.5) for u in stepper.gradient_descent(0.5)] == ["parameter: 3 - 0.5 * (2) = 2"]
+
+
 def test_tensor_graph_steps_show_shapes_and_norms():
     stepper = Stepper(parse("W = [[1, 2], [3, 4]]; v = [1, -1]; y = W @ v; L = sum(y * y)"))
     stepper.run_to_end()

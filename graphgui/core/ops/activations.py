@@ -101,14 +101,14 @@ def _softplus_grad(g, out, x):
 
 
 register(OpSpec(
-    name="sigmoid", category="Activations", label="\u03c3", doc="logistic 1 / (1 + e^-x)",
+    name="sigmoid", category="Activations", label="\u03c3", doc="logistic 1 / (1 + exp(-x))",
     inputs=("x",), forward=_sigmoid, vjps=(_sigmoid_grad,),
     formula="1 / (1 + exp(-x))", derivatives=("out * (1 - out)",), elementwise=True,
 ))
 register(OpSpec(
     name="tanh", category="Activations", label="tanh", doc="hyperbolic tangent",
     inputs=("x",), forward=_tanh, vjps=(_tanh_grad,),
-    formula="tanh(x)", derivatives=("1 - out^2",), elementwise=True,
+    formula="tanh(x)", derivatives=("1 - out**2",), elementwise=True,
 ))
 register(OpSpec(
     name="relu", category="Activations", label="ReLU", doc="max(0, x); its slope at 0 is 0",
@@ -143,7 +143,7 @@ register(OpSpec(
     params=(Param("axis", "axis", -1, "axis that sums to 1"),),
 ))
 register(OpSpec(
-    name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + e^x)",
+    name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + exp(x))",
     inputs=("x",), forward=_softplus, vjps=(_softplus_grad,),
     formula="ln(1 + exp(x))", derivatives=("sigmoid(x)",), elementwise=True,
 ))

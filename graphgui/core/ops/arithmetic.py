@@ -88,7 +88,7 @@ register(OpSpec(
         lambda g, out, a, b: unbroadcast(_div(g, b), a),
         lambda g, out, a, b: unbroadcast(-_div(g * out, b), b),
     ),
-    formula="a / b", derivatives=("1 / b", "-a / b^2"), elementwise=True,
+    formula="a / b", derivatives=("1 / b", "-a / b**2"), elementwise=True,
 ))
 register(OpSpec(
     name="neg", category="Arithmetic", label="\u2212x", doc="negation",
@@ -102,6 +102,6 @@ register(OpSpec(
         lambda g, out, a, b: unbroadcast(g * b * safe_pow(a, b - 1.0), a),
         _pow_grad_exponent,
     ),
-    formula="a ^ b", derivatives=("b * a^(b - 1)", "a^b * ln(a)"), elementwise=True,
+    formula="a**b", derivatives=("b * a**(b - 1)", "a**b * ln(a)"), elementwise=True,
 ))
 

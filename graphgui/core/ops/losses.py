@@ -112,13 +112,13 @@ def _hinge_grad_y(g, out, s, y):
 
 
 register(OpSpec(
-    name="mse", category="Losses", label="MSE", doc="mean squared error mean((pred - target)^2)",
+    name="mse", category="Losses", label="MSE", doc="mean squared error mean((pred - target)**2)",
     inputs=("pred", "target"), forward=_mse,
     vjps=(
         lambda g, out, p, t: unbroadcast(g * 2.0 * (p - t) / _n(p, t), p),
         lambda g, out, p, t: unbroadcast(g * -2.0 * (p - t) / _n(p, t), t),
     ),
-    formula="mean((pred - target)^2)",
+    formula="mean((pred - target)**2)",
     derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
 ))
 register(OpSpec(
@@ -156,9 +156,9 @@ register(OpSpec(
     derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
 ))
 register(OpSpec(
-    name="l2", category="Losses", label="L2", doc="weight penalty 0.5 * lam * sum(w^2)",
+    name="l2", category="Losses", label="L2", doc="weight penalty 0.5 * lam * sum(w**2)",
     inputs=("w",), forward=lambda w, lam: 0.5 * lam * float(np.sum(w * w)),
     vjps=(lambda g, out, w, lam: g * lam * w,),
-    formula="0.5 * lam * sum(w^2)", derivatives=("lam * w",),
+    formula="0.5 * lam * sum(w**2)", derivatives=("lam * w",),
     params=(Param("lam", "float", 0.01, "strength of the penalty"),),
 ))
