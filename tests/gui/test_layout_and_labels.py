@@ -177,11 +177,17 @@ def test_reset_panel_layout_brings_docks_back(window: Any) -> None:
 
 
 def test_wide_graph_opens_at_a_readable_zoom_on_its_output(window: Any, qtbot: Any) -> None:
+    # 120 nodes in a row: too long even for the zoomed-out summaries (test_opening_and_
+    # placement covers the bundled examples, which open whole).
     from graphgui.gui.canvas.view import READABLE_ZOOM
 
-    graph = open_example(window, qtbot, "network_2_2_2")
+    program = "a0 = 1\n" + "\n".join(f"a{k} = a{k - 1} + 1" for k in range(1, 120))
+    window.set_document(Document(parse(program)))
+    settle(qtbot, window)
+    qtbot.wait(1)
     view = window.view
     assert view.zoom >= READABLE_ZOOM - 1e-9 >= 0.75
+    graph = window.document.graph
     out = window.scene.node_items[graph.output]
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
     assert visible.contains(out.sceneBoundingRect())

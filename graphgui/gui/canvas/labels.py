@@ -25,6 +25,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import SHOWN_IN_FULL, format_value
 
+from .summary import SUMMARY_ZOOM
+
 if TYPE_CHECKING:
     from .node_item import NodeItem
     from .scene import GraphScene
@@ -42,7 +44,7 @@ SAMPLES = 40  # anchor positions tried along a wire
 # Up to this many labels, crowded labels also try places off the wire and push others
 # aside; beyond it (thousands of nodes, rarely read label by label) placement stays cheap.
 THOROUGH_LIMIT = 600
-LOD_LABELS = 0.4  # below this zoom labels are not drawn (nodes draw plain boxes too)
+LOD_LABELS = SUMMARY_ZOOM  # below this zoom labels give way to the node summaries
 
 
 def label_lines(value: Any, precision: int = 4) -> list[str]:

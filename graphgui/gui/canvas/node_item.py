@@ -17,6 +17,7 @@ from graphgui.core.graph import Node
 from graphgui.core.values import format_value
 
 from .port_item import PORT_HIT_RADIUS, PORT_RADIUS, PortRef, paint_port
+from .summary import SUMMARY_ZOOM
 
 if TYPE_CHECKING:
     from .state import CanvasState
@@ -29,7 +30,7 @@ MIN_WIDTH = 72.0
 MAX_WIDTH = 220.0
 RADIUS = 6.0
 STUB = 46.0  # length of the output stub that carries the output's value and gradient
-LOD_SIMPLE = 0.4  # below this scale nodes draw without text
+LOD_SIMPLE = SUMMARY_ZOOM  # below this scale nodes draw without text (see summary.py)
 NODE_PAD = 4.0  # room kept free of wire labels around a node
 
 ALIGN_LEFT = Qt.AlignLeft | Qt.AlignVCenter
@@ -95,6 +96,7 @@ class NodeItem(QGraphicsItem):
         self.is_output = False
         self.has_stub = False
         self.value_text = ""
+        self.shown_value: Any = None
         self.grad_text = ""
         # The stepper's overlay: "current", "pending" (dimmed) or ""; a badge under the node
         # with its value ("value"), gradient ("grad") or running sum at a fan-out ("partial").
@@ -219,6 +221,7 @@ class NodeItem(QGraphicsItem):
         precision: int = 4,
     ) -> None:
         """Show the latest evaluation: error state and, for sinks, the value on the stub."""
+        self.shown_value = value  # for the zoomed-out summary (summary.py)
         has_stub = is_sink or is_output
         value_text = format_value(value, precision) if has_stub and value is not None else ""
         grad_text = format_value(grad, precision) if is_output and grad is not None else ""

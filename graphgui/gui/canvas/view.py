@@ -16,6 +16,7 @@ from ..theme import current_theme
 from .node_item import NodeItem
 from .quick_add import QuickAdd
 from .scene import OVERVIEW_ZOOM, GraphScene
+from .summary import SUMMARY_ZOOM, draw_summaries, summaries_complete
 
 OP_MIME = "application/x-graphgui-op"
 _DPR_CHANGE = getattr(QEvent, "DevicePixelRatioChange", QEvent.ScreenChangeInternal)
@@ -24,6 +25,7 @@ MIN_ZOOM, MAX_ZOOM = 0.02, 4.0
 # does not fit is framed around its output; the overview is for the user to zoom out to).
 READABLE_ZOOM = 0.8
 OPEN_MAX_ZOOM = 1.25
+SUMMARY_MIN_FIT = 0.2  # below this even the summaries crowd: frame the output instead
 # What an empty canvas says (the stepper dock may say the same).
 EMPTY_CANVAS_HINT = "Type an expression above or drag an op from the palette"
 
@@ -117,9 +119,11 @@ class GraphView(QGraphicsView):
         self.zoom_by(1.0 / self.zoom)
 
     def show_graph(self, node_ids: list[str] | None = None) -> None:
-        """Frame the graph (or ``node_ids``) at a readable zoom: all of it when it fits at
-        READABLE_ZOOM or more, else at READABLE_ZOOM around the output (kept in view at the
-        right, as much of the rest as fits to its left)."""
+        """Frame the graph (or ``node_ids``) so every node's name and value can be read: the
+        whole of it at up to OPEN_MAX_ZOOM when it fits at READABLE_ZOOM or more; else the
+        whole of it zoomed out, down to SUMMARY_MIN_FIT, where the summaries (summary.py)
+        keep names and values readable; else, for a very large graph, at READABLE_ZOOM around
+        the output (kept in view at the right, as much of the rest as fits to its left)."""
         scene = self.graph_scene()
         rect = scene.nodes_rect(node_ids)
         if rect.isEmpty():
@@ -128,12 +132,30 @@ class GraphView(QGraphicsView):
         rect = rect.adjusted(-60, -40, 60, 40)  # room for the output's stub and labels
         vp = self.viewport().rect()
         fit = min(vp.width() / rect.width(), vp.height() / rect.height())
-        if fit >= READABLE_ZOOM:
-            self.zoom_by(min(fit, OPEN_MAX_ZOOM) / self.zoom)
+        if fit >= SUMMARY_MIN_FIT:
+            zoom = min(fit, OPEN_MAX_ZOOM) if fit >= READABLE_ZOOM else fit
+            self.zoom_by(zoom / self.zoom)
             self.centerOn(rect.center())
+            if zoom >= SUMMARY_ZOOM or summaries_complete(self):
+                self.zoom_changed.emit(self.zoom)
+                return
+            # Too crowded to name every node: the smallest zoom at which all in view can be
+            # read, framed on the output.
+            while self.zoom < READABLE_ZOOM:
+                self.zoom_by(1.1)
+                self._frame_output(rect, node_ids)
+                if summaries_complete(self):
+                    break
             self.zoom_changed.emit(self.zoom)
             return
         self.zoom_by(READABLE_ZOOM / self.zoom)
+        self._frame_output(rect, node_ids)
+        self.zoom_changed.emit(self.zoom)
+
+    def _frame_output(self, rect: QRectF, node_ids: list[str] | None) -> None:
+        """Centre so the output is in view at the right and as much of the rest as fits."""
+        scene = self.graph_scene()
+        vp = self.viewport().rect()
         graph = scene.graph
         out = graph.output if graph is not None else None
         if node_ids is not None and out not in node_ids:
@@ -144,7 +166,6 @@ class GraphView(QGraphicsView):
         cx = anchor.right() + 40 - w / 2 if rect.width() > w else rect.center().x()
         cy = rect.center().y() if rect.height() <= h else anchor.center().y()
         self.centerOn(cx, cy)
-        self.zoom_changed.emit(self.zoom)
 
     def ensure_node_visible(self, node_id: str | None) -> None:
         """Scroll (never zoom) so ``node_id`` is in view, e.g. the stepper's current node."""
@@ -162,7 +183,10 @@ class GraphView(QGraphicsView):
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
         scene = self.graph_scene()
-        if scene.node_items or scene.document is None:
+        if scene.node_items:
+            draw_summaries(self, painter)  # names and values stay readable zoomed out
+            return
+        if scene.document is None:
             return
         # An empty canvas says what to do (in view coordinates, at any zoom).
         painter.save()
