@@ -16,6 +16,8 @@ from PySide6.QtGui import QUndoCommand
 
 from graphgui.core.graph import Edge, Graph, Node
 
+from .naming import node_label
+
 Pos = tuple[float, float]
 
 
@@ -43,8 +45,7 @@ class NodeState:
 
 
 def label(node: Node) -> str:
-    """How GUI texts name a node, as the canvas titles it: its name, else its op ("mul"),
-    never the internal id."""
+    """Deprecated: use :func:`graphgui.gui.naming.node_label` (graph-wide short labels)."""
     return node.name or node.spec.name
 
 
@@ -85,7 +86,7 @@ class RemoveNodeCommand(GraphCommand):
     """Remove one node with its wires (a multi-delete is a macro of these)."""
 
     def __init__(self, graph: Graph, node_id: str) -> None:
-        super().__init__(graph, f"Delete {label(graph.node(node_id))}")
+        super().__init__(graph, f"Delete {node_label(graph, node_id)}")
         self.node_id = node_id
 
     def redo(self) -> None:
@@ -113,8 +114,8 @@ class ConnectCommand(GraphCommand):
     def __init__(self, graph: Graph, src: str, dst: str, port: int) -> None:
         dst_node = graph.node(dst)
         self.old = graph.input_edge(dst, port)
-        target = f"{label(dst_node)}.{dst_node.spec.inputs[port]}"
-        verb = "Replace wire into" if self.old else f"Connect {label(graph.node(src))} to"
+        target = f"{node_label(graph, dst_node.id)}.{dst_node.spec.inputs[port]}"
+        verb = "Replace wire into" if self.old else f"Connect {node_label(graph, src)} to"
         super().__init__(graph, f"{verb} {target}")
         self.src, self.dst, self.port = src, dst, port
 
@@ -134,7 +135,8 @@ class DisconnectCommand(GraphCommand):
         edge = graph.input_edge(dst, port)
         assert edge is not None, "validated by the caller"
         node = graph.node(dst)
-        super().__init__(graph, f"Delete wire into {label(node)}.{node.spec.inputs[port]}")
+        super().__init__(graph, (
+            f"Delete wire into {node_label(graph, node.id)}.{node.spec.inputs[port]}"))
         self.edge = edge
 
     def redo(self) -> None:
@@ -150,7 +152,7 @@ class MoveNodesCommand(GraphCommand):
     def __init__(self, graph: Graph, moves: Mapping[str, tuple[Pos, Pos]], text: str = "") -> None:
         if not text:
             text = (
-                f"Move {label(graph.node(next(iter(moves))))}"
+                f"Move {node_label(graph, next(iter(moves)))}"
                 if len(moves) == 1
                 else f"Move {len(moves)} nodes"
             )
@@ -169,7 +171,7 @@ class MoveNodesCommand(GraphCommand):
 class RenameCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, name: str | None) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Rename {label(node)} to {name or '(none)'}")
+        super().__init__(graph, f"Rename {node_label(graph, node.id)} to {name or '(none)'}")
         self.node_id, self.old, self.new = node_id, node.name, name
 
     def redo(self) -> None:
@@ -182,7 +184,7 @@ class RenameCommand(GraphCommand):
 class SetValueCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, value: Any) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Set value of {label(node)}")
+        super().__init__(graph, f"Set value of {node_label(graph, node.id)}")
         self.node_id, self.old, self.new = node_id, copy_value(node.value), copy_value(value)
 
     def redo(self) -> None:
@@ -195,7 +197,7 @@ class SetValueCommand(GraphCommand):
 class SetParamCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, key: str, value: Any) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Set {key} of {label(node)}")
+        super().__init__(graph, f"Set {key} of {node_label(graph, node.id)}")
         self.node_id, self.key, self.old, self.new = node_id, key, node.params[key], value
 
     def redo(self) -> None:
@@ -208,7 +210,7 @@ class SetParamCommand(GraphCommand):
 class SetOpCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str, op: str) -> None:
         node = graph.node(node_id)
-        super().__init__(graph, f"Make {label(node)} a {op}")
+        super().__init__(graph, f"Make {node_label(graph, node.id)} a {op}")
         self.node_id, self.old, self.new = node_id, node.op, op
 
     def redo(self) -> None:
@@ -220,7 +222,7 @@ class SetOpCommand(GraphCommand):
 
 class SetOutputCommand(GraphCommand):
     def __init__(self, graph: Graph, node_id: str | None) -> None:
-        what = label(graph.node(node_id)) if node_id else "automatic"
+        what = node_label(graph, node_id) if node_id else "automatic"
         super().__init__(graph, f"Set output to {what}")
         self.old, self.new = graph.chosen_output, node_id
 

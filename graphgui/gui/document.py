@@ -23,6 +23,7 @@ from graphgui.core.ops import OpError, get_op
 from graphgui.core.values import values_equal
 
 from . import commands as cmd
+from .naming import node_label
 
 Pos = tuple[float, float]
 
@@ -152,7 +153,7 @@ class Document(QObject):
 
     def disconnect(self, dst: str, port: int) -> None:
         if self.graph.input_edge(dst, port) is None:
-            raise GraphError(f"input {port} of {cmd.label(self.graph.node(dst))} is not connected")
+            raise GraphError(f"input {port} of {node_label(self.graph, dst)} is not connected")
         self.push(cmd.DisconnectCommand(self.graph, dst, port))
 
     @contextmanager
@@ -221,8 +222,9 @@ class Document(QObject):
     def set_value(self, node_id: str, value: Any) -> None:
         node = self.graph.node(node_id)
         if not node.is_source:
-            raise GraphError(f"{cmd.label(node)} is computed by {node.op}; it holds no value")
-        value = self.graph.coerce_value(value, cmd.label(node))
+            raise GraphError(
+                f"{node_label(self.graph, node.id)} is computed by {node.op}; it holds no value")
+        value = self.graph.coerce_value(value, node_label(self.graph, node.id))
         if not values_equal(node.value, value):
             self.push(cmd.SetValueCommand(self.graph, node_id, value))
 
@@ -231,7 +233,7 @@ class Document(QObject):
         try:
             checked = node.spec.check_params({**node.params, key: value})
         except OpError as exc:
-            raise GraphError(f"{cmd.label(node)}: {exc}") from None
+            raise GraphError(f"{node_label(self.graph, node.id)}: {exc}") from None
         if checked != node.params:
             self.push(cmd.SetParamCommand(self.graph, node_id, key, checked[key]))
 

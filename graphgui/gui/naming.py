@@ -1,11 +1,9 @@
 """How every GUI text names a node (canvas titles, inspector, stepper, status bar, undo
-texts): one short label per node, never the internal id."""
+texts): the core's one short label per node (its name, else its op with a counter where
+needed, e.g. ``add2``), never the internal id. The CLI prints the same labels."""
 
 from __future__ import annotations
 
-from graphgui.core.graph import Graph
+from graphgui.core.graph import Graph, node_label, node_labels
 
-
-def node_label(graph: Graph, node_id: str) -> str:
-    node = graph.node(node_id)
-    return node.name or node.spec.name
+__all__ = ["Graph", "node_label", "node_labels"]

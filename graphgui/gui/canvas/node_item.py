@@ -117,12 +117,14 @@ class NodeItem(QGraphicsItem):
 
     # ---- model -> item -------------------------------------------------------------------
 
-    def refresh(self, node: Node) -> None:
-        """Recompute texts and geometry after the node's name, op, params or value changed."""
+    def refresh(self, node: Node, title: str | None = None) -> None:
+        """Recompute texts and geometry after the node's name, op, params or value changed.
+        ``title`` is the node's label in its graph (core.graph.node_label); the scene passes
+        it, since an unnamed node's label (``add2``) depends on the other nodes."""
         spec = node.spec
         self.category = spec.category
         self.is_source = node.is_source
-        self.title = node.name or spec.name
+        self.title = title or getattr(self, "title", "") or node.name or spec.name
         self.op_text = spec.name if node.name else ""
         if spec.params:
             shown = ", ".join(f"{k}={_short(v)}" for k, v in node.params.items())
@@ -215,6 +217,12 @@ class NodeItem(QGraphicsItem):
             self.setPos(pos[0], pos[1])
         finally:
             self._syncing = False
+
+    def set_title(self, title: str) -> None:
+        if title != self.title:
+            self.title = title
+            self._layout()
+            self.update()
 
     def set_evaluation(
         self, value: Any, grad: Any, error: str | None, is_output: bool, is_sink: bool,

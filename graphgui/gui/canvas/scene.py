@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from graphgui.core.engine import Evaluation
-from graphgui.core.graph import Edge, Graph, GraphError, Node
+from graphgui.core.graph import Edge, Graph, GraphError, Node, node_label, node_labels
 from graphgui.core.values import format_value
 
 from ..theme import Theme, current_theme
@@ -58,6 +58,7 @@ class GraphScene(QGraphicsScene):
         self.evaluation: Evaluation | None = None
         self.overlay: StepOverlay | None = None
         self.view_state: ViewState | None = None
+        self._titles_pending = False
         self._drag: tuple[PortRef, DragWire] | None = None
         self._press_pos: dict[str, QPointF] = {}
         self.overview = False
@@ -138,12 +139,35 @@ class GraphScene(QGraphicsScene):
                 self._on_node_added(node, grow=False)
             for edge in graph.edges:
                 self._on_edge_added(edge)
+            self._refresh_titles()
         self._grow_to(self.itemsBoundingRect())
 
     # ---- graph events --------------------------------------------------------------------
 
+    def _refresh_titles(self) -> None:
+        """Give every node its label in the graph (core.graph.node_labels): an unnamed
+        node's label (``add2``) can change when another node comes, goes or is renamed.
+        Run once after a burst of edits (a zero-time timer), not per event."""
+        self._titles_pending = False
+        if self.graph is None:
+            return
+        labels = node_labels(self.graph)
+        with self.labels.batch():
+            for nid, item in self.node_items.items():
+                title = labels.get(nid)
+                if title is not None and title != item.title:
+                    item.set_title(title)
+                    for wire in list(item.wires_in.values()) + item.wires_out:
+                        wire.update_path()
+
+    def _titles_changed(self) -> None:
+        if not self._titles_pending:
+            self._titles_pending = True
+            QTimer.singleShot(0, self, self._refresh_titles)
+
     def _on_node_added(self, node: Node, grow: bool = True) -> None:
         item = NodeItem(node, self.state)
+        self._titles_changed()
         if self.overview:
             item.setFlag(QGraphicsItem.ItemHasNoContents, True)
         self.node_items[node.id] = item
@@ -154,6 +178,7 @@ class GraphScene(QGraphicsScene):
             self._grow_to(item.sceneBoundingRect())
 
     def _on_node_removed(self, node: Node) -> None:
+        self._titles_changed()
         item = self.node_items.pop(node.id)
         self.labels.remove_node(item)
         self.removeItem(item)
@@ -182,10 +207,12 @@ class GraphScene(QGraphicsScene):
             self._grow_to(item.sceneBoundingRect())
             return
         with self.labels.batch():
-            item.refresh(node)
+            item.refresh(node, node_label(self.graph, node.id) if self.graph else None)
             for wire in list(item.wires_in.values()) + item.wires_out:
                 wire.update_path()
         item.update()
+        if what == "name":
+            self._titles_changed()
 
     def _grow_to(self, rect: QRectF) -> None:
         """Keep a wide margin around the nodes so the view can always pan past them."""
