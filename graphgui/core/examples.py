@@ -500,6 +500,8 @@ def get_training_recipe(name: str) -> TrainingRecipe:
     return _lookup(_TRAINING_BY_NAME, name, "training example")
 
 
+TRAINING_COLUMN_GAP = 250.0
+
 def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
     """Training example ``name`` from its recipe: the graph (X and Y hold the training split,
     so the canvas shows the shapes; laid out) and the file's settings object."""
@@ -516,7 +518,8 @@ def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
         inputs = recipe.training.get("inputs") or {"X": "X", "Y": "Y"}
         graph.set_value(graph.find(inputs["X"]).id, data.X_train)
         graph.set_value(graph.find(inputs["Y"]).id, data.Y_train)
-    for nid, pos in layered_layout(graph, x_gap=200.0).items():
+    # Room between columns for a compact label ("[1x140] |0.0008077|") beside the nodes.
+    for nid, pos in layered_layout(graph, x_gap=TRAINING_COLUMN_GAP).items():
         graph.move(nid, (round(pos[0], 1), round(pos[1], 1)))
     settings = {"training": dict(recipe.training), "initializer": dict(recipe.initializer)}
     return graph, settings

@@ -41,6 +41,8 @@ WIRE_GAP = 1.5  # between the wire and the edge of its labels
 LABEL_PAD = 2.0  # clearance between two labels
 NODE_PAD = 4.0  # clearance around a node (beyond its ports)
 SAMPLES = 40  # anchor positions tried along a wire
+# Crowded: how far above (<0) or below the wire its labels may sit, nearest first.
+NUDGES = (-8.0, 8.0, -14.0, 14.0, -22.0, 22.0, -30.0, 30.0)
 # Up to this many labels, crowded labels also try places off the wire and push others
 # aside; beyond it (thousands of nodes, rarely read label by label) placement stays cheap.
 THOROUGH_LIMIT = 600
@@ -147,9 +149,28 @@ class WireLabel(QGraphicsItem):
         self.grad_size = (0.0, 0.0)
         self.value_rect = QRectF()
         self.grad_rect = QRectF()
+        # Where no place is free for the values written out, their shape and norm.
+        self.full_lines: tuple[list[str], list[str]] = ([], [])
+        self.compact_lines: tuple[list[str], list[str]] = ([], [])
+        self.compact = False
         self.t: float | None = None  # where on the wire (0 at the source, 1 at the port)
         self.shift = 0.0  # moved this far up (<0) or down from the wire where crowded
         self._bounds = QRectF()
+
+    def set_lines(self, value: list[str], grad: list[str], compact_value: list[str],
+                  compact_grad: list[str]) -> None:
+        """New texts: written out in full first (the compact form only where crowded)."""
+        self.full_lines = (value, grad)
+        self.compact_lines = (compact_value, compact_grad)
+        self.use_compact(False)
+
+    @property
+    def can_compact(self) -> bool:
+        return self.compact_lines != self.full_lines
+
+    def use_compact(self, on: bool) -> None:
+        self.compact = on
+        self.value_lines, self.grad_lines = self.compact_lines if on else self.full_lines
 
     def set_rects(self, value: Rect | None, grad: Rect | None) -> None:
         self.prepareGeometryChange()
@@ -449,7 +470,7 @@ class LabelLayer:
             room.remove(key)
             label.set_rects(None, None)
             return 0.0
-        best = self._search(wire, label, sticky=True, nudge=repair)
+        best = self._best_place(wire, label, sticky=True, nudge=repair)
         if best[0] > 0.0 and repair:
             repaired = self._repair(wire, label, best)
             if repaired is None:
@@ -457,6 +478,24 @@ class LabelLayer:
             best = repaired
         self._commit(key, label, best)
         return best[0]
+
+    def _best_place(self, wire: WireItem, label: WireLabel, sticky: bool,
+                    nudge: bool = True) -> Place:
+        """The best place for the texts written out, or, where none is free, for their
+        shape and norm (a hover or the inspector shows them in full): better than a label
+        over a node or another label."""
+        best = self._search(wire, label, sticky=sticky, nudge=nudge)
+        if best[0] == 0.0 and not label.compact or not label.can_compact:
+            return best
+        was = label.compact
+        label.use_compact(not was)
+        self._sizes(wire, label)
+        other = self._search(wire, label, sticky=False, nudge=nudge)
+        if other[0] < best[0] or (was and other[0] == 0.0):  # full again where room allows
+            return other
+        label.use_compact(was)
+        self._sizes(wire, label)
+        return best
 
     def _blocking(self, key: Any) -> list[Any]:
         """The other labels that overlap the labels of wire ``key``."""
@@ -498,7 +537,7 @@ class LabelLayer:
                 return best
         assert best is not None
         # Crowded: try the pair nudged a little above or below the wire (still touching it).
-        for shift in (-8.0, 8.0, -14.0, 14.0) if nudge else ():
+        for shift in NUDGES if nudge else ():
             for k in range(SAMPLES - 1, 0, -1):
                 t = k / SAMPLES
                 x, y = point(t)
@@ -533,15 +572,20 @@ class LabelLayer:
         mine = self._search(wire, label, sticky=False)
         self._commit(wire.key, label, mine)
         total = mine[0]
+        compact = {k: self.labels[k].compact for k in blocking}
         for k in blocking:
-            other = self._search(self.scene.wire_items[k], self.labels[k], sticky=True)
+            other = self._best_place(self.scene.wire_items[k], self.labels[k], sticky=True)
             self._commit(k, self.labels[k], other)
             total += other[0]
         if total < best[0]:
             return None
         # No better: put everything back as it was.
         for k, place in saved.items():
-            self._commit(k, self.labels[k], place)
+            other_label = self.labels[k]
+            if other_label.compact != compact[k]:
+                other_label.use_compact(compact[k])
+                self._sizes(self.scene.wire_items[k], other_label)
+            self._commit(k, other_label, place)
         return best
 
     def overlaps(self) -> list[tuple[Any, Any]]:

@@ -18,6 +18,7 @@ from graphgui.core.values import format_value
 
 from .port_item import PORT_HIT_RADIUS, PORT_RADIUS, PortRef, paint_port
 from .summary import SUMMARY_ZOOM
+from .text import compact_text
 
 if TYPE_CHECKING:
     from .state import CanvasState
@@ -131,6 +132,11 @@ class NodeItem(QGraphicsItem):
             self.op_text = f"{self.op_text} {shown}".strip()
         self.symbol = "" if node.is_source else spec.label
         self.source_text = format_value(node.value) if node.is_source else ""
+        if self.source_text and self.state.text_width("small", self.source_text) + 28 \
+                > MAX_WIDTH:
+            # Too long for the chip: its shape and norm, never a clipped row of numbers
+            # (the inspector shows every element).
+            self.source_text = compact_text(node.value)
         self.port_names = list(spec.inputs) if spec.arity > 1 else []
         self.arity = spec.arity
         self.tooltip_base = spec.tooltip()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from graphgui.core.values import format_value
 
 from .labels import label_lines
+from .text import compact_text
 
 if TYPE_CHECKING:
     from .labels import WireLabel
@@ -69,8 +70,12 @@ class WireItem(QGraphicsItem):
         if value_text != self.value_text or grad_text != self.grad_text:
             self.value_text, self.grad_text = value_text, grad_text
             if self.label is not None:
-                self.label.value_lines = label_lines(value, precision) if value_text else []
-                self.label.grad_lines = label_lines(grad, precision) if grad_text else []
+                self.label.set_lines(
+                    label_lines(value, precision) if value_text else [],
+                    label_lines(grad, precision) if grad_text else [],
+                    [compact_text(value, precision)] if value_text else [],
+                    [compact_text(grad, precision)] if grad_text else [],
+                )
                 self.state.labels.wire_changed(self)
 
     def update_path(self) -> None:
