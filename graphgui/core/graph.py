@@ -306,23 +306,13 @@ class Graph:
     ) -> Node:
         """Add a node; ``index`` re-inserts it at a former place in the insertion order (undo
         uses it, so the automatic output and the order of ties come back exactly)."""
-        try:
-            spec = get_op(op)
-            checked = spec.check_params(params or {})
-        except OpError as exc:
-            raise GraphError(str(exc)) from None
         if node_id is None:
             node_id = self.new_id()
         elif node_id in self._nodes:
             raise GraphError(f"node id {node_id!r} is already used")
         elif not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
             raise GraphError(f"{node_id!r} is not a valid node id (letters, digits, _ . -)")
-        if name is not None:
-            self.check_free_name(name, None)
-        if spec.is_source:
-            value = 0.0 if value is None else self.coerce_value(value, name or node_id)
-        elif value is not None:
-            raise GraphError(f"only input, constant and parameter nodes hold a value ({op})")
+        spec, checked, value = self.check_add_node(op, name, params, value)
         node = Node(node_id, spec.name, name, checked, value, _finite_pos(pos, name or node_id))
         if index is None or index >= len(self._nodes):
             self._nodes[node_id] = node
@@ -336,6 +326,83 @@ class Graph:
         self.node_added.emit(node)
         self.changed.emit()
         return node
+
+    def subgraph(self, node_ids: Iterable[str]) -> Graph:
+        """A copy of the given nodes (same ids, names, values, places) and the wires between
+        them, in this graph's order: what copy, cut and duplicate put on the clipboard."""
+        wanted = set(node_ids)
+        sub = Graph(self.title)
+        for node in self._nodes.values():
+            if node.id in wanted:
+                value = node.value.copy() if hasattr(node.value, "copy") else node.value
+                sub.add_node(node.op, name=node.name, params=node.params, value=value,
+                             pos=node.pos, node_id=node.id)
+        for edge in self.edges:
+            if edge.src in sub._nodes and edge.dst in sub._nodes:
+                sub.connect(edge.src, edge.dst, edge.port)
+        if self._output in sub._nodes:
+            sub.set_output(self._output)
+        return sub
+
+    # ---- validation: each edit's checks, once (the GUI asks before it pushes a command) ----
+
+    def check_add_node(
+        self, op: str, name: str | None = None, params: Mapping[str, Any] | None = None,
+        value: Any = None,
+    ) -> tuple[OpSpec, dict[str, Any], Any]:
+        """(spec, checked params, coerced value) of a node :meth:`add_node` would add, or a
+        GraphError saying why it would refuse."""
+        try:
+            spec = get_op(op)
+            checked = spec.check_params(params or {})
+        except OpError as exc:
+            raise GraphError(str(exc)) from None
+        if name is not None:
+            self.check_free_name(name, None)
+        if spec.is_source:
+            value = 0.0 if value is None else self.coerce_value(value, name or spec.name)
+        elif value is not None:
+            raise GraphError(f"only input, constant and parameter nodes hold a value ({op})")
+        return spec, checked, value
+
+    def check_disconnect(self, dst: str, port: int | str) -> int:
+        """The port index :meth:`disconnect` would free, or a GraphError."""
+        port = self._port_index(dst, port)
+        if (dst, port) not in self._in:
+            raise GraphError(f"input {port} of {node_label(self, dst)} is not connected")
+        return port
+
+    def check_rename(self, node_id: str, name: str | None) -> None:
+        self.node(node_id)
+        if name is not None:
+            self.check_free_name(name, node_id)
+
+    def check_set_value(self, node_id: str, value: Any) -> Value:
+        """``value`` as :meth:`set_value` would store it, or a GraphError."""
+        node = self.node(node_id)
+        label = node_label(self, node_id)
+        if not node.is_source:
+            raise GraphError(f"{label} is computed by {node.op}; it holds no value")
+        return self.coerce_value(value, label)
+
+    def check_set_param(self, node_id: str, key: str, value: Any) -> dict[str, Any]:
+        """The node's params after :meth:`set_param`, or a GraphError."""
+        node = self.node(node_id)
+        try:
+            return node.spec.check_params({**node.params, key: value})
+        except OpError as exc:
+            raise GraphError(f"{node_label(self, node_id)}: {exc}") from None
+
+    def check_set_op(self, node_id: str, op: str) -> None:
+        node = self.node(node_id)
+        if not node.is_source or op not in SOURCE_OPS:
+            raise GraphError("only input, constant and parameter nodes can change kind")
+
+    def check_set_output(self, node_id: str | None) -> None:
+        if node_id is not None:
+            self.node(node_id)
+
+    # ---- edits ---------------------------------------------------------------------------
 
     def remove_node(self, node_id: str) -> list[Edge]:
         """Remove a node and its wires; returns the wires removed (for undo)."""
@@ -373,18 +440,15 @@ class Graph:
         return edge
 
     def disconnect(self, dst: str, port: int | str) -> Edge:
-        port = self._port_index(dst, port)
-        edge = self._in.get((dst, port))
-        if edge is None:
-            raise GraphError(f"input {port} of {self.node(dst).title} is not connected")
+        port = self.check_disconnect(dst, port)
+        edge = self._in[(dst, port)]
         self._drop_edge(edge)
         self.changed.emit()
         return edge
 
     def rename(self, node_id: str, name: str | None) -> None:
+        self.check_rename(node_id, name)
         node = self.node(node_id)
-        if name is not None:
-            self.check_free_name(name, node_id)
         if node.name != name:
             if node.name is not None:
                 del self._by_name[node.name]
@@ -396,21 +460,16 @@ class Graph:
             self.changed.emit()
 
     def set_value(self, node_id: str, value: Any) -> None:
+        value = self.check_set_value(node_id, value)
         node = self.node(node_id)
-        if not node.is_source:
-            raise GraphError(f"{node.title} is computed by {node.op}; it holds no value")
-        value = self.coerce_value(value, node.title)
         if not values_equal(node.value, value):
             node.value = value
             self.node_changed.emit(node, "value")
             self.changed.emit()
 
     def set_param(self, node_id: str, key: str, value: Any) -> None:
+        params = self.check_set_param(node_id, key, value)
         node = self.node(node_id)
-        try:
-            params = node.spec.check_params({**node.params, key: value})
-        except OpError as exc:
-            raise GraphError(f"{node.title}: {exc}") from None
         if params != node.params:
             node.params = params
             self.structure_version += 1
@@ -419,9 +478,8 @@ class Graph:
 
     def set_op(self, node_id: str, op: str) -> None:
         """Turn a source into another source kind (input <-> parameter <-> constant)."""
+        self.check_set_op(node_id, op)
         node = self.node(node_id)
-        if not node.is_source or op not in SOURCE_OPS:
-            raise GraphError("only input, constant and parameter nodes can change kind")
         if node.op != op:
             node.op = op
             self.structure_version += 1
@@ -437,8 +495,7 @@ class Graph:
             self.changed.emit()
 
     def set_output(self, node_id: str | None) -> None:
-        if node_id is not None:
-            self.node(node_id)
+        self.check_set_output(node_id)
         if self._output != node_id:
             self._output = node_id
             self.structure_version += 1

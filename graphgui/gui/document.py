@@ -3,9 +3,11 @@
 The main window owns exactly one Document at a time; File > Open replaces it with a new one
 (``MainWindow.set_document``) and the scene rebuilds from the new graph.
 
-The edit methods below are the only way the GUI changes a graph: each validates first (so a
+The edit methods below are the only way the GUI changes a graph: each asks the Graph's own
+check for that edit first (``Graph.check_*``, the very checks the Graph's methods run, so a
 refused edit raises ``GraphError`` with a one-line reason and pushes nothing), then pushes one
-undoable command.
+undoable command. While the document is locked (training runs), :meth:`push` refuses every
+edit with the reason: the one place the lock is checked.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from graphgui.core.graph import Graph, GraphError
-from graphgui.core.ops import OpError, get_op
 from graphgui.core.values import values_equal
 
 from . import commands as cmd
-from .naming import node_label
 
 Pos = tuple[float, float]
 
@@ -125,15 +125,7 @@ class Document(QObject):
         params: Mapping[str, Any] | None = None, value: Any = None,
     ) -> str:
         """Add a node centred at ``pos``; returns its id."""
-        try:
-            spec = get_op(op)
-            spec.check_params(params or {})
-        except OpError as exc:
-            raise GraphError(str(exc)) from None
-        if name is not None:
-            self.graph.check_free_name(name, None)
-        if value is not None:
-            self.graph.coerce_value(value, name or op)
+        spec, _, _ = self.graph.check_add_node(op, name, params, value)
         command = cmd.AddNodeCommand(
             self.graph, spec.name, pos, name=name, params=params, value=value
         )
@@ -152,8 +144,7 @@ class Document(QObject):
         self.push(cmd.ConnectCommand(self.graph, src, dst, port))
 
     def disconnect(self, dst: str, port: int) -> None:
-        if self.graph.input_edge(dst, port) is None:
-            raise GraphError(f"input {port} of {node_label(self.graph, dst)} is not connected")
+        self.graph.check_disconnect(dst, port)
         self.push(cmd.DisconnectCommand(self.graph, dst, port))
 
     @contextmanager
@@ -215,38 +206,26 @@ class Document(QObject):
         name = name or None
         if self.graph.node(node_id).name == name:
             return
-        if name is not None:
-            self.graph.check_free_name(name, node_id)
+        self.graph.check_rename(node_id, name)
         self.push(cmd.RenameCommand(self.graph, node_id, name))
 
     def set_value(self, node_id: str, value: Any) -> None:
-        node = self.graph.node(node_id)
-        if not node.is_source:
-            raise GraphError(
-                f"{node_label(self.graph, node.id)} is computed by {node.op}; it holds no value")
-        value = self.graph.coerce_value(value, node_label(self.graph, node.id))
-        if not values_equal(node.value, value):
+        value = self.graph.check_set_value(node_id, value)
+        if not values_equal(self.graph.node(node_id).value, value):
             self.push(cmd.SetValueCommand(self.graph, node_id, value))
 
     def set_param(self, node_id: str, key: str, value: Any) -> None:
-        node = self.graph.node(node_id)
-        try:
-            checked = node.spec.check_params({**node.params, key: value})
-        except OpError as exc:
-            raise GraphError(f"{node_label(self.graph, node.id)}: {exc}") from None
-        if checked != node.params:
+        checked = self.graph.check_set_param(node_id, key, value)
+        if checked != self.graph.node(node_id).params:
             self.push(cmd.SetParamCommand(self.graph, node_id, key, checked[key]))
 
     def set_op(self, node_id: str, op: str) -> None:
-        node = self.graph.node(node_id)
-        if not node.is_source or op not in ("input", "constant", "parameter"):
-            raise GraphError("only input, constant and parameter nodes can change kind")
-        if node.op != op:
+        self.graph.check_set_op(node_id, op)
+        if self.graph.node(node_id).op != op:
             self.push(cmd.SetOpCommand(self.graph, node_id, op))
 
     def set_output(self, node_id: str | None) -> None:
-        if node_id is not None:
-            self.graph.node(node_id)
+        self.graph.check_set_output(node_id)
         if self.graph.chosen_output != node_id:
             self.push(cmd.SetOutputCommand(self.graph, node_id))
 
@@ -260,20 +239,3 @@ class Document(QObject):
         command = cmd.InsertGraphCommand(self.graph, sub, offset, text, take_output)
         self.push(command)
         return command.node_ids
-
-
-def subgraph(graph: Graph, node_ids: Iterable[str]) -> Graph:
-    """A copy of the given nodes and the wires between them (for copy and duplicate)."""
-    keep = [n.id for n in graph.nodes if n.id in set(node_ids)]
-    sub = Graph(graph.title)
-    for nid in keep:
-        n = graph.node(nid)
-        sub.add_node(n.op, name=n.name, params=n.params, value=cmd.copy_value(n.value),
-                     pos=n.pos, node_id=n.id)
-    kept = set(keep)
-    for e in graph.edges:
-        if e.src in kept and e.dst in kept:
-            sub.connect(e.src, e.dst, e.port)
-    if graph.chosen_output in kept:
-        sub.set_output(graph.chosen_output)
-    return sub

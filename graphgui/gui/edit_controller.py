@@ -18,7 +18,6 @@ from graphgui.core.layout import layered_layout
 
 from .canvas.node_item import NodeItem
 from .canvas.wire_item import WireItem
-from .document import subgraph
 from .placement import free_offset, plural
 
 if TYPE_CHECKING:
@@ -53,7 +52,7 @@ class EditController(QObject):
         if not ids:
             self.window.show_message("Select nodes to copy")
             return False
-        text = fileformat.dumps(subgraph(self.window.document.graph, ids))
+        text = fileformat.dumps(self.window.document.graph.subgraph(ids))
         mime = QMimeData()
         mime.setData(GRAPH_MIME, text.encode("utf-8"))
         mime.setText(text)
@@ -97,7 +96,7 @@ class EditController(QObject):
         if not ids:
             self.window.show_message("Select nodes to duplicate")
             return []
-        return self._insert(subgraph(self.window.document.graph, ids), "Duplicate")
+        return self._insert(self.window.document.graph.subgraph(ids), "Duplicate")
 
     def _insert(self, sub: Graph, text: str, at: QPointF | None = None) -> list[str]:
         if len(sub) == 0:

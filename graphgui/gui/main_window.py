@@ -12,6 +12,8 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QUndoGroup
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QVBoxLayout, QWidget
 
+from graphgui.core.resources import icon_path
+
 from .actions import make_action
 from .application import settings
 from .canvas import GraphScene, GraphView
@@ -50,13 +52,11 @@ def default_window_size() -> tuple[int, int]:
 
 
 def app_icon() -> QIcon:
-    """The application icon (an empty icon when the resource is missing)."""
-    try:
-        from graphgui.core.resources import icon_path
-    except ImportError:  # the resources helper arrives with the top-level resources/
-        return QIcon()
-    path = icon_path()
-    return QIcon(str(path)) if path is not None else QIcon()
+    """The application icon: the scalable SVG, with the 256 px PNG for platforms (and
+    offscreen builds) without an SVG image plugin."""
+    icon = QIcon(icon_path("svg"))
+    icon.addFile(icon_path("png"))
+    return icon
 
 
 class MainWindow(QMainWindow):
