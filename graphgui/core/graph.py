@@ -9,6 +9,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -99,6 +100,10 @@ class Graph:
         self.node_changed = Event()
         self.output_changed = Event()
         self.changed = Event()
+        # bulk(True) before and bulk(False) after a bulk edit (see bulk_edit): views may
+        # hold their updates and do the work once.
+        self.bulk = Event()
+        self._bulk_depth = 0
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -326,6 +331,20 @@ class Graph:
         self.node_added.emit(node)
         self.changed.emit()
         return node
+
+    @contextmanager
+    def bulk_edit(self) -> Iterator[None]:
+        """Many edits as one burst (paste, an inserted expression, a layout): every event
+        still fires, and ``bulk`` tells views to hold their updates until the end."""
+        self._bulk_depth += 1
+        if self._bulk_depth == 1:
+            self.bulk.emit(True)
+        try:
+            yield
+        finally:
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                self.bulk.emit(False)
 
     def subgraph(self, node_ids: Iterable[str]) -> Graph:
         """A copy of the given nodes (same ids, names, values, places) and the wires between

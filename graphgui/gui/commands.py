@@ -160,12 +160,14 @@ class MoveNodesCommand(GraphCommand):
         self.moves = dict(moves)
 
     def redo(self) -> None:
-        for nid, (_, new) in self.moves.items():
-            self.graph.move(nid, new)
+        with self.graph.bulk_edit():
+            for nid, (_, new) in self.moves.items():
+                self.graph.move(nid, new)
 
     def undo(self) -> None:
-        for nid, (old, _) in self.moves.items():
-            self.graph.move(nid, old)
+        with self.graph.bulk_edit():
+            for nid, (old, _) in self.moves.items():
+                self.graph.move(nid, old)
 
 
 class RenameCommand(GraphCommand):
@@ -260,15 +262,16 @@ class InsertGraphCommand(GraphCommand):
     def redo(self) -> None:
         g = self.graph
         self.old_output = g.chosen_output
-        if self.states is None:
-            self._first_redo()
-        else:
-            for state in self.states:
-                state.add_to(g)
-            for e in self.edges:
-                g.connect(e.src, e.dst, e.port)
-        if self.take_output and self.new_output is not None:
-            g.set_output(self.new_output)
+        with g.bulk_edit():
+            if self.states is None:
+                self._first_redo()
+            else:
+                for state in self.states:
+                    state.add_to(g)
+                for e in self.edges:
+                    g.connect(e.src, e.dst, e.port)
+            if self.take_output and self.new_output is not None:
+                g.set_output(self.new_output)
 
     def _first_redo(self) -> None:
         g, sub = self.graph, self.sub
@@ -292,7 +295,8 @@ class InsertGraphCommand(GraphCommand):
 
     def undo(self) -> None:
         g = self.graph
-        if self.take_output and self.new_output is not None:
-            g.set_output(self.old_output)
-        for state in reversed(self.states or ()):
-            g.remove_node(state.id)
+        with g.bulk_edit():
+            if self.take_output and self.new_output is not None:
+                g.set_output(self.old_output)
+            for state in reversed(self.states or ()):
+                g.remove_node(state.id)

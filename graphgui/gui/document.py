@@ -155,7 +155,8 @@ class Document(QObject):
             raise GraphError(self._lock)
         self.undo_stack.beginMacro(text)
         try:
-            yield
+            with self.graph.bulk_edit():
+                yield
         finally:
             self.undo_stack.endMacro()
 

@@ -11,9 +11,9 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from graphgui.core.expr import ExprError, parse
-from graphgui.core.graph import Graph, GraphError
+from graphgui.core.graph import GraphError
 
-GAP = 220.0  # horizontal room between the existing nodes and an inserted expression
+from .placement import beside_offset
 
 
 class ExpressionLine(QLineEdit):
@@ -100,7 +100,7 @@ class ExpressionBar(QWidget):
         except ExprError as exc:
             self.show_error(str(exc))
             return []
-        offset = placement_offset(doc.graph, sub)
+        offset = beside_offset(doc.graph, sub)
         try:
             ids = doc.insert_graph(sub, offset, text=f"Insert {_short(text)}", take_output=True)
         except GraphError as exc:
@@ -111,21 +111,6 @@ class ExpressionBar(QWidget):
         self._clear_error()
         self.inserted.emit(ids)
         return ids
-
-
-def placement_offset(graph: Graph, sub: Graph) -> tuple[float, float]:
-    """Shift that puts ``sub`` to the right of ``graph``'s nodes, vertically centred on them."""
-    if len(sub) == 0:
-        return (0.0, 0.0)
-    sx = [n.pos[0] for n in sub]
-    sy = [n.pos[1] for n in sub]
-    if len(graph) == 0:
-        return (-min(sx), -(min(sy) + max(sy)) / 2)
-    gx = [n.pos[0] for n in graph]
-    gy = [n.pos[1] for n in graph]
-    dx = max(gx) + GAP - min(sx)
-    dy = (min(gy) + max(gy)) / 2 - (min(sy) + max(sy)) / 2
-    return (dx, dy)
 
 
 def _short(text: str, limit: int = 40) -> str:

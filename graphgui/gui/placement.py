@@ -15,7 +15,7 @@ from graphgui.core.graph import Graph
 NODE_SIZE = (150.0, 70.0)  # a typical node's width and height, for nodes not drawn yet
 CLEARANCE = 16.0  # free space kept between a new node and its neighbours
 STEP = 40.0  # how far each further try moves the group
-GAP = 160.0  # between an existing graph and an expression inserted beside it
+GAP = 220.0  # between an existing graph and an expression inserted beside it
 MAX_TRIES = 400
 
 Size = Callable[[str], tuple[float, float]]

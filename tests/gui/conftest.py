@@ -84,6 +84,13 @@ def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
         window._close_guards.clear()
         window.close()
         window.deleteLater()
+    # Non-modal dialogs a test opened (Keyboard Shortcuts...) must not stay on top of the
+    # next test's window, where they would take its mouse events.
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible() and widget not in windows:
+            widget.close()
 
 
 @pytest.fixture

@@ -325,6 +325,8 @@ def test_paste_at_the_mouse(window: Any, qtbot: Any) -> None:
     assert window.edits.copy()
     view = window.view
     target = QPoint(view.viewport().width() // 3, view.viewport().height() // 3)
+    window.raise_()  # the top window under the cursor, whatever earlier tests left open
+    window.activateWindow()
     QCursor.setPos(view.viewport().mapToGlobal(target))
     QTest.mouseMove(view.viewport(), target)
     if view.cursor_scene_pos() is None:

@@ -326,6 +326,15 @@ class LabelLayer:
 
     # ---- changes -------------------------------------------------------------------------
 
+    def hold(self, on: bool) -> None:
+        """Begin (True) or end (False) a batch that spans events, e.g. a Graph.bulk_edit."""
+        if on:
+            self._depth += 1
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self._flush()
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         self._depth += 1

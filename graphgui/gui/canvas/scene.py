@@ -121,6 +121,7 @@ class GraphScene(QGraphicsScene):
             g.edge_added.unsubscribe(self._on_edge_added)
             g.edge_removed.unsubscribe(self._on_edge_removed)
             g.node_changed.unsubscribe(self._on_node_changed)
+            g.bulk.unsubscribe(self.labels.hold)
         self.labels.clear()
         self.clear()
         self.node_items.clear()
@@ -134,6 +135,8 @@ class GraphScene(QGraphicsScene):
         graph.edge_added.subscribe(self._on_edge_added)
         graph.edge_removed.subscribe(self._on_edge_removed)
         graph.node_changed.subscribe(self._on_node_changed)
+        # A paste or a layout places the labels once, at the end, not per node.
+        graph.bulk.subscribe(self.labels.hold)
         with self.labels.batch():
             for node in graph.nodes:
                 self._on_node_added(node, grow=False)

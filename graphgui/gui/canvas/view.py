@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QFrame, QGraphicsView, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QGraphicsView, QLineEdit, QWidget
 
 from graphgui.core.graph import GraphError
 from graphgui.core.values import parse_value_text, value_text
@@ -176,7 +176,12 @@ class GraphView(QGraphicsView):
     def cursor_scene_pos(self) -> QPointF | None:
         """The mouse position in the scene when the mouse is over the canvas, else None."""
         pos = self.viewport().mapFromGlobal(QCursor.pos())
-        if not self.viewport().rect().contains(pos) or not self.underMouse():
+        if not self.viewport().rect().contains(pos):
+            return None
+        # Not under another window or a popup that covers the canvas there.
+        on_top = QApplication.widgetAt(QCursor.pos())
+        if on_top is not None and on_top is not self.viewport() \
+                and not self.viewport().isAncestorOf(on_top):
             return None
         return self.mapToScene(pos)
 

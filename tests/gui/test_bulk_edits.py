@@ -1,0 +1,52 @@
+"""Bulk edits place the wire labels once, at the end (not once per node or wire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gui_helpers import settle
+from PySide6.QtCore import QPoint
+from PySide6.QtGui import QCursor
+
+from graphgui.core.expr import parse
+from graphgui.gui.document import Document
+
+
+def count_flushes(window: Any, monkeypatch: Any) -> list[int]:
+    layer = window.scene.labels
+    calls: list[int] = []
+    real = layer._flush
+
+    def counting() -> None:
+        calls.append(1)
+        real()
+
+    monkeypatch.setattr(layer, "_flush", counting)
+    return calls
+
+
+def test_paste_expression_and_layout_place_labels_once(
+    window: Any, qtbot: Any, monkeypatch: Any
+) -> None:
+    program = "\n".join(f"a{k} = x{k} * w{k} + b{k}" for k in range(10)) + "\nf = a0 + a1"
+    window.set_document(Document(parse(program)))
+    settle(qtbot, window)
+    calls = count_flushes(window, monkeypatch)
+    g = window.document.graph
+    window.scene.select_nodes([n.id for n in g])
+    window.action("copy").trigger()
+    QCursor.setPos(window.view.viewport().mapToGlobal(QPoint(-50, -50)))
+    before = len(g)
+    window.action("paste").trigger()
+    assert len(g) == 2 * before
+    assert len(calls) == 1  # 50 nodes and their wires: one placement pass
+    calls.clear()
+    window.scene.clearSelection()  # the whole graph, original and copy side by side
+    before_pos = {n.id: n.pos for n in g}
+    window.action("layout").trigger()
+    assert sum(before_pos[n.id] != n.pos for n in g) > 10
+    assert len(calls) == 1
+    calls.clear()
+    window.action("undo").trigger()  # the layout back, in one pass too
+    assert len(calls) == 1
+    window.document.set_clean()
