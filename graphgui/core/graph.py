@@ -104,6 +104,7 @@ class Graph:
         # hold their updates and do the work once.
         self.bulk = Event()
         self._bulk_depth = 0
+        self._auto_output: tuple[int, str | None] | None = None
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -161,6 +162,15 @@ class Graph:
         has all its inputs connected (else any such node, else the last source)."""
         if self._output is not None:
             return self._output
+        # Views ask after every event of a burst: computed once per structure version.
+        cached = self._auto_output
+        if cached is not None and cached[0] == self.structure_version:
+            return cached[1]
+        found = self._find_auto_output()
+        self._auto_output = (self.structure_version, found)
+        return found
+
+    def _find_auto_output(self) -> str | None:
         sinks = [n.id for n in self._nodes.values() if not self._out.get(n.id)]
         non_sources = [i for i in sinks if not self._nodes[i].is_source]
         # A node just dropped on the canvas, not wired yet, should not take the output from

@@ -50,3 +50,13 @@ def test_paste_expression_and_layout_place_labels_once(
     window.action("undo").trigger()  # the layout back, in one pass too
     assert len(calls) == 1
     window.document.set_clean()
+
+
+def test_selecting_many_nodes_announces_the_selection_once(window: Any, qtbot: Any) -> None:
+    window.set_document(Document(parse("\n".join(f"a{k} = x{k} * 2" for k in range(40)))))
+    settle(qtbot, window)
+    seen: list[list[str]] = []
+    window.selection_changed.connect(seen.append)
+    ids = [n.id for n in window.document.graph]
+    window.scene.select_nodes(ids)
+    assert len(seen) == 1 and set(seen[0]) == set(ids)

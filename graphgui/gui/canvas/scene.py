@@ -341,11 +341,18 @@ class GraphScene(QGraphicsScene):
         return [i.key for i in self.selectedItems() if isinstance(i, WireItem)]
 
     def select_nodes(self, node_ids: list[str]) -> None:
-        self.clearSelection()
-        for nid in node_ids:
-            item = self.node_items.get(nid)
-            if item is not None:
-                item.setSelected(True)
+        """Select exactly these nodes, announcing the new selection once (not per node:
+        selecting a 5,000-node paste must not refresh the inspector 5,000 times)."""
+        blocked = self.blockSignals(True)
+        try:
+            self.clearSelection()
+            for nid in node_ids:
+                item = self.node_items.get(nid)
+                if item is not None:
+                    item.setSelected(True)
+        finally:
+            self.blockSignals(blocked)
+        self.selectionChanged.emit()
 
     def node_at(self, pos: QPointF) -> NodeItem | None:
         for item in self.items(pos):
