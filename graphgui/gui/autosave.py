@@ -22,10 +22,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QDir, QIODevice, QLockFile, QSaveFile, QStandardPaths
+from PySide6.QtCore import QDir, QLockFile, QStandardPaths
 
 from graphgui.core import fileformat
 from graphgui.core.graph import Graph
+
+from .atomic import special_file_reason, write_bytes
 
 DATA_DIR_ENV = "GRAPHGUI_DATA_DIR"
 SUBDIR = "autosave"
@@ -101,24 +103,21 @@ class AutosaveStore:
 
     def write(self, graph: Graph, original_path: str | None,
               settings: dict[str, Any] | None = None) -> None:
-        """Write the unsaved graph atomically; raises OSError or FileFormatError."""
+        """Write the unsaved graph atomically; raises OSError (a WriteError) or
+        FileFormatError."""
         if not self.acquire():
             raise OSError(f"cannot lock {self.lock_path}")
         meta = {
             "path": original_path,
             "saved_at": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        data = fileformat.dumps(graph, {**(settings or {}), META_KEY: meta}).encode("utf-8")
-        out = QSaveFile(self.path)
-        if not out.open(QIODevice.WriteOnly):
-            raise OSError(out.errorString())
-        if out.write(data) != len(data):
-            reason = out.errorString()
-            out.cancelWriting()
-            out.commit()
-            raise OSError(reason)
-        if not out.commit():
-            raise OSError(out.errorString())
+        text = fileformat.dumps(graph, {**(settings or {}), META_KEY: meta})
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate in text set by code
+            raise fileformat.FileFormatError(f"text is not valid Unicode ({exc.reason})",
+                                             self.path) from None
+        write_bytes(self.path, data)
 
     def remove(self) -> None:
         """Forget the autosaved work (it was saved, discarded, or undone)."""
@@ -174,6 +173,9 @@ class AutosaveStore:
 
 
 def read_orphan(instance: str, path: str) -> Orphan:
+    special = special_file_reason(path)  # reading a FIFO would block the start for ever
+    if special is not None:
+        return Orphan(instance, path, None, "", "", None, None, special)
     try:
         document = fileformat.load_document(path)
     except fileformat.FileFormatError as exc:

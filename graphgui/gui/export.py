@@ -18,17 +18,24 @@ import math
 import os
 import sys
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSaveFile, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
 from PySide6.QtGui import QColor, QFont, QFontInfo, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication
 
-from graphgui.core.graph import Graph
+from graphgui.core.graph import Graph, Node, node_label
 
+from .atomic import WriteError, special_file_reason, write_bytes
 from .canvas import GraphScene
 from .theme import Theme, current_theme
 
 MARGIN = 24.0  # scene units around the drawing
 FORMATS = (".png", ".svg")
+# Size caps, checked before anything is allocated (image editors refuse such canvases too).
+# A PNG is painted into a QImage of 4 bytes a pixel; 256 MB is also the largest image Qt's
+# own reader opens by default, so a bigger PNG would not even open in Qt applications.
+MAX_PNG_SIDE = 16_384  # pixels a side
+MAX_PNG_PIXELS = 64 * 1024 * 1024  # pixels in all: 256 MB
+MAX_SVG_SIDE = 1_000_000  # SVG units (px) a side: far beyond any slide, far below overflow
 
 
 def ensure_application() -> QApplication:
@@ -60,8 +67,10 @@ def export_image(
     """Write ``graph`` to ``path`` (.png or .svg) as the canvas draws it.
 
     The file is written atomically (QSaveFile): on failure an existing file is left as it
-    was. Raises ValueError for an empty graph, an unknown extension or a bad scale, and
-    OSError when the file cannot be written.
+    was. Raises ValueError for an empty graph, an unknown extension, a bad scale or a picture
+    over the size caps (``MAX_PNG_SIDE``, ``MAX_PNG_PIXELS``, ``MAX_SVG_SIDE``; the message
+    is one line and names the far-away node, if one is the cause), and OSError (a
+    :class:`~graphgui.gui.atomic.WriteError`) when the file cannot be written.
     """
     target = os.fspath(path)
     suffix = os.path.splitext(target)[1].lower()
@@ -71,17 +80,21 @@ def export_image(
         raise ValueError(f"scale {scale!r} is out of range (0.1 to 16)")
     if len(graph) == 0:
         raise ValueError("the graph is empty: there is nothing to export")
+    special = special_file_reason(target)
+    if special is not None:  # before any drawing: a FIFO is refused at once
+        raise WriteError(target, special)
     ensure_application()
     scene = build_scene(graph, show_values=show_values, show_grads=show_grads, dark=dark)
     try:
         source = scene_rect(scene)
+        check_size(graph, source, suffix, scale)
         data = _render_svg(scene, source, graph) if suffix == ".svg" else _render_png(
             scene, source, scale
         )
     finally:
         scene.set_graph(None)  # unsubscribe from the graph's events
         scene.deleteLater()
-    _write_atomically(target, data)
+    write_bytes(target, data)
 
 
 def render_image(
@@ -92,7 +105,9 @@ def render_image(
     ensure_application()
     scene = build_scene(graph, show_values=show_values, show_grads=show_grads, dark=dark)
     try:
-        return _paint_image(scene, scene_rect(scene), scale)
+        source = scene_rect(scene)
+        check_size(graph, source, ".png", scale)
+        return _paint_image(scene, source, scale)
     finally:
         scene.set_graph(None)
         scene.deleteLater()
@@ -135,6 +150,58 @@ def scene_rect(scene: ExportScene) -> QRectF:
     rect = scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
     left, top = math.floor(rect.left()), math.floor(rect.top())
     return QRectF(left, top, math.ceil(rect.right()) - left, math.ceil(rect.bottom()) - top)
+
+
+def picture_size(source: QRectF, suffix: str, scale: float) -> tuple[int, int]:
+    """The pixel size (PNG) or SVG size of a picture of ``source`` (no overflow: Python
+    integers, never a QSize)."""
+    factor = scale if suffix == ".png" else 1.0
+    return (max(1, math.ceil(source.width() * factor)),
+            max(1, math.ceil(source.height() * factor)))
+
+
+def check_size(graph: Graph, source: QRectF, suffix: str, scale: float) -> None:
+    """Refuse, in one line, a picture over the caps, before anything is allocated."""
+    w, h = picture_size(source, suffix, scale)
+    if suffix == ".png":
+        if max(w, h) <= MAX_PNG_SIDE and w * h <= MAX_PNG_PIXELS:
+            return
+        limit = (f"over the PNG limit of {MAX_PNG_SIDE:,} pixels a side and "
+                 f"{MAX_PNG_PIXELS // 2**20} megapixels")
+        advice = "export as SVG"
+    else:
+        if max(w, h) <= MAX_SVG_SIDE:
+            return
+        limit = f"over the SVG limit of {MAX_SVG_SIDE:,} pixels a side"
+        advice = "bring the nodes closer together"
+    far = _far_node(graph)
+    cause = f"; node {far} is far from the others" if far else ""
+    if far:
+        advice = "move it back (Graph > Automatic Layout in the editor)"
+    raise ValueError(f"the picture would be {w:,} x {h:,}, {limit}{cause}: {advice}")
+
+
+def _far_node(graph: Graph) -> str | None:
+    """The node farthest from the middle of the others, when it alone makes the drawing
+    huge (over ten times the spread of the rest); None otherwise."""
+    nodes = list(graph.nodes)
+    if len(nodes) < 2:
+        return None
+    xs = sorted(n.pos[0] for n in nodes)
+    ys = sorted(n.pos[1] for n in nodes)
+    mid = (xs[(len(xs) - 1) // 2], ys[(len(ys) - 1) // 2])
+
+    def distance(node: Node) -> float:
+        x, y = node.pos
+        return max(abs(x - mid[0]), abs(y - mid[1]))
+
+    ranked = sorted(nodes, key=distance, reverse=True)
+    spread = max(distance(ranked[1]), 1000.0)  # how far the next one is (at least 1000)
+    if distance(ranked[0]) <= 10 * spread:
+        return None
+    node = ranked[0]
+    x, y = node.pos
+    return f"'{node_label(graph, node.id)}' at ({x:.4g}, {y:.4g})"
 
 
 def _scalable_theme(theme: Theme) -> Theme:
@@ -229,17 +296,3 @@ def _render_svg(scene: ExportScene, source: QRectF, graph: Graph) -> bytes:
         painter.end()
     buffer.close()
     return bytes(array.data())
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    out = QSaveFile(path)
-    if not out.open(QIODevice.WriteOnly):
-        raise OSError(f"cannot write {path}: {out.errorString()}")
-    written = out.write(data)
-    if written != len(data):
-        reason = out.errorString()
-        out.cancelWriting()
-        out.commit()  # closes without replacing anything
-        raise OSError(f"cannot write {path}: {reason}")
-    if not out.commit():
-        raise OSError(f"cannot write {path}: {out.errorString()}")

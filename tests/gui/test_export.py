@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import resource
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from graphgui.cli import main as cli_main
 from graphgui.core.examples import load_example
 from graphgui.core.expr import parse
 from graphgui.core.graph import Graph
-from graphgui.gui.export import export_image, render_image
+from graphgui.gui.export import MAX_PNG_SIDE, MAX_SVG_SIDE, export_image, render_image
 from graphgui.gui.theme import LIGHT
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -183,3 +186,103 @@ def test_export_action_in_the_editor(make_window: Any, tmp_path: Path,
         assert "Exported" in window.statusBar().currentMessage()
     finally:
         fc.shutdown()
+
+
+# ---- size caps (issue 9: a far-away node) ---------------------------------------------------
+
+
+def far_graph_file(tmp_path: Path, x: float) -> Path:
+    """f = a * 3 with node a moved to (x, 0), written as a graph file."""
+    from graphgui.core.fileformat import dumps
+
+    data = json.loads(dumps(parse("a = 1\nf = a * 3\n")))
+    for node in data["nodes"]:
+        if node["name"] == "a":
+            node["pos"] = [x, 0.0]
+    path = tmp_path / f"far_{x:g}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
+
+
+@pytest.mark.parametrize(("x", "suffix"), [(1e9, ".png"), (1e6, ".png"), (1e12, ".svg"),
+                                           (1e9, ".svg")])
+def test_a_far_away_node_is_refused_in_one_line(
+    qapp: Any, tmp_path: Path, x: float, suffix: str
+) -> None:
+    from graphgui.core.fileformat import load
+
+    graph = load(far_graph_file(tmp_path, x))
+    out = tmp_path / f"far{suffix}"
+    before, start = peak_rss_mb(), time.monotonic()
+    with pytest.raises(ValueError) as info:
+        export_image(graph, out)
+    assert time.monotonic() - start < 5 and peak_rss_mb() - before < 200
+    message = str(info.value)
+    kind = "PNG" if suffix == ".png" else "SVG"
+    limit = MAX_PNG_SIDE if suffix == ".png" else MAX_SVG_SIDE
+    assert "\n" not in message and f"over the {kind} limit of {limit:,} pixels a side" in message
+    assert f"node 'a' at ({x:.4g}, 0) is far from the others" in message
+    assert not out.exists()
+    with pytest.raises(ValueError, match="limit"):
+        render_image(graph)  # the preview is capped too
+
+
+def test_a_large_graph_exports_up_to_the_cap(qapp: Any, tmp_path: Path) -> None:
+    from graphgui.core.fileformat import load
+
+    wide = load(far_graph_file(tmp_path, 3000))  # 2 x ~3000 px: well under the cap
+    export_image(wide, tmp_path / "wide.png")
+    image = QImage(str(tmp_path / "wide.png"))
+    assert 6000 < image.width() <= MAX_PNG_SIDE
+    # Spread evenly (no one node far away), a PNG over the cap suggests SVG, which works.
+    spread = parse("; ".join(f"x{k} = {k}" for k in range(12)))
+    for k, node in enumerate(spread.nodes):
+        spread.move(node.id, (k * 800.0, 0.0))
+    with pytest.raises(ValueError, match=r"pixels a side and 64 megapixels: export as SVG$"):
+        export_image(spread, tmp_path / "spread.png")
+    export_image(spread, tmp_path / "spread.svg")
+    assert "x11" in svg_texts(tmp_path / "spread.svg")
+
+
+def test_cli_export_of_a_far_away_node(tmp_path: Path) -> None:
+    """The case that took 7 GB and 20 s: one line, exit 2, in bounded time and memory (the
+    process may not even reserve 3 GB of address space)."""
+    source = far_graph_file(tmp_path, 1e6)
+    out = tmp_path / "far.png"
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "graphgui", "export", str(source), "-o", str(out)],
+        env=env, capture_output=True, text=True, timeout=60, preexec_fn=limit_memory,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("graphgui export: error: the picture would be 3,999,")
+    assert "over the PNG limit of 16,384 pixels a side" in result.stderr
+    assert not out.exists()
+
+
+def test_export_action_refuses_a_far_away_node(make_window: Any, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window()
+    fc = window.file_controller
+    errors: list[tuple[str, str]] = []
+    monkeypatch.setattr(fc, "show_error", lambda title, text: errors.append((title, text)))
+    monkeypatch.setattr(fc, "ask_open_path", lambda: str(far_graph_file(tmp_path, 1e9)))
+    monkeypatch.setattr(fc, "ask_export_path", lambda suggested: str(tmp_path / "far.png"))
+    fc.action_open.trigger()  # File > Open
+    assert window.document.graph.find("a").pos == (1e9, 0.0)
+    before, start = peak_rss_mb(), time.monotonic()
+    fc.action_export.trigger()  # File > Export Image
+    assert time.monotonic() - start < 5 and peak_rss_mb() - before < 200
+    (title, text), = errors
+    assert title == "Export failed" and "over the PNG limit" in text and "\n" not in text
+    assert window.statusBar().currentMessage() == f"Could not export: {text}"
+    assert not (tmp_path / "far.png").exists()
