@@ -84,15 +84,32 @@ def make_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
         window._close_guards.clear()
         window.close()
         window.deleteLater()
-    # Non-modal dialogs a test opened (Keyboard Shortcuts...) must not stay on top of the
-    # next test's window, where they would take its mouse events.
-    from PySide6.QtWidgets import QApplication
-
-    for widget in QApplication.topLevelWidgets():
-        if widget.isVisible() and widget not in windows:
-            widget.close()
 
 
 @pytest.fixture
 def window(make_window: Callable[..., Any]) -> Any:
     return make_window()
+
+
+@pytest.fixture(autouse=True)
+def clear_undo_stacks_after_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Empty every Document's undo stack a test made. A QUndoStack still holding Python
+    QUndoCommands when the garbage collector frees it crashes the interpreter (exit 139
+    after every test passed; seen with documents made without a window, PySide6 6.11)."""
+    from graphgui.gui.document import Document
+
+    made: list[Document] = []
+    real_init = Document.__init__
+
+    def tracking_init(self: Document, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Document, "__init__", tracking_init)
+    yield
+    import shiboken6
+
+    for doc in made:
+        if shiboken6.isValid(doc) and shiboken6.isValid(doc.undo_stack):
+            doc.undo_stack.clear()
+

@@ -60,3 +60,19 @@ def test_selecting_many_nodes_announces_the_selection_once(window: Any, qtbot: A
     ids = [n.id for n in window.document.graph]
     window.scene.select_nodes(ids)
     assert len(seen) == 1 and set(seen[0]) == set(ids)
+
+
+def test_undoing_a_paste_of_selected_nodes_announces_the_selection_once(
+    window: Any, qtbot: Any
+) -> None:
+    window.set_document(Document(parse("\n".join(f"a{k} = x{k} * 2" for k in range(30)))))
+    settle(qtbot, window)
+    g = window.document.graph
+    window.scene.select_nodes([n.id for n in g])
+    window.action("copy").trigger()
+    QCursor.setPos(window.view.viewport().mapToGlobal(QPoint(-50, -50)))
+    window.action("paste").trigger()  # the copies are selected
+    seen: list[list[str]] = []
+    window.selection_changed.connect(seen.append)
+    window.action("undo").trigger()  # 90 selected nodes go, one by one in the Graph
+    assert len(seen) == 1 and seen[0] == []

@@ -59,6 +59,8 @@ class GraphScene(QGraphicsScene):
         self.overlay: StepOverlay | None = None
         self.view_state: ViewState | None = None
         self._titles_pending = False
+        self._selection_before: set[str] = set()
+        self._signals_were_blocked = False
         self._drag: tuple[PortRef, DragWire] | None = None
         self._press_pos: dict[str, QPointF] = {}
         self.overview = False
@@ -122,6 +124,7 @@ class GraphScene(QGraphicsScene):
             g.edge_removed.unsubscribe(self._on_edge_removed)
             g.node_changed.unsubscribe(self._on_node_changed)
             g.bulk.unsubscribe(self.labels.hold)
+            g.bulk.unsubscribe(self._on_bulk)
         self.labels.clear()
         self.clear()
         self.node_items.clear()
@@ -137,6 +140,7 @@ class GraphScene(QGraphicsScene):
         graph.node_changed.subscribe(self._on_node_changed)
         # A paste or a layout places the labels once, at the end, not per node.
         graph.bulk.subscribe(self.labels.hold)
+        graph.bulk.subscribe(self._on_bulk)
         with self.labels.batch():
             for node in graph.nodes:
                 self._on_node_added(node, grow=False)
@@ -339,6 +343,17 @@ class GraphScene(QGraphicsScene):
 
     def selected_wires(self) -> list[tuple[str, int]]:
         return [i.key for i in self.selectedItems() if isinstance(i, WireItem)]
+
+    def _on_bulk(self, on: bool) -> None:
+        """During a bulk edit the selection is announced once, at the end (removing 5,000
+        selected nodes one by one must not refresh the inspector 5,000 times)."""
+        if on:
+            self._selection_before = set(self.selected_node_ids())
+            self._signals_were_blocked = self.blockSignals(True)
+            return
+        self.blockSignals(self._signals_were_blocked)
+        if set(self.selected_node_ids()) != self._selection_before:
+            self.selectionChanged.emit()
 
     def select_nodes(self, node_ids: list[str]) -> None:
         """Select exactly these nodes, announcing the new selection once (not per node:
