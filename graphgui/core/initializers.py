@@ -142,6 +142,22 @@ def validate_init(spec: Any) -> dict[str, Any]:
     return full
 
 
+def spec_for(kind: str, **values: Any) -> Any:
+    """The spec of ``kind`` with those of ``values`` that the kind takes, e.g. a form's fields:
+    ``spec_for("normal", scale=0.05)`` is ``{"kind": "normal", "scale": 0.05}``,
+    ``spec_for("he", scale=0.05)`` is ``{"kind": "he"}``; ``"zeros"`` stays a name. Raises
+    InitializerError for an unknown kind or a bad value."""
+    if kind not in _KEYS:
+        raise InitializerError(
+            f"initializer: unknown kind {kind!r} (one of {', '.join(INITIALIZERS)})"
+        )
+    if kind == "zeros":
+        return "zeros"
+    spec = {"kind": kind, **{k: v for k, v in values.items() if k in _KEYS[kind]}}
+    validate_init(spec)
+    return spec
+
+
 def initialize(spec: Any, shape: tuple[int, ...], rng: Rng | int | None = None) -> Value:
     """A new value of ``shape`` (``()`` gives a float) drawn as ``spec`` says.
 

@@ -7,14 +7,14 @@ node the loss depends on is trained.
 
 Modules: ``settings`` (TrainSettings, TrainingError), ``results`` (EpochResult,
 TrainReport), ``trainer`` (Trainer), ``run`` (train_graph, apply_parameters) and
-``builders`` (initial_values, add_layers, mlp_graph). Import from here.
+``builders`` (initial_values, add_layers, mlp_graph, is_weight). Import from here.
 
 The Trainer compiles one :class:`~graphgui.core.engine.Program` (pruned to the loss) and
 works on that snapshot only: it never reads or writes the live Graph after construction, so
 a GUI can run it in a worker thread and apply :meth:`Trainer.parameters` as one edit at the end.
 """
 
-from .builders import add_layers, initial_values, mlp_graph
+from .builders import add_layers, free_layer_number, initial_values, is_weight, mlp_graph
 from .results import EpochResult, TrainReport
 from .run import apply_parameters, train_graph
 from .settings import TrainingError, TrainSettings
@@ -23,5 +23,6 @@ from .trainer import LOSS_OPS, PAUSE_POLL_SECONDS, SCORE_LOSSES, Trainer
 __all__ = [
     "LOSS_OPS", "PAUSE_POLL_SECONDS", "SCORE_LOSSES",
     "EpochResult", "TrainReport", "TrainSettings", "Trainer", "TrainingError",
-    "add_layers", "apply_parameters", "initial_values", "mlp_graph", "train_graph",
+    "add_layers", "apply_parameters", "free_layer_number", "initial_values", "is_weight",
+    "mlp_graph", "train_graph",
 ]

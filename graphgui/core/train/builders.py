@@ -1,4 +1,5 @@
-"""Graph builders for training: fresh parameter values, stacks of dense layers, an MLP."""
+"""Graph builders for training: fresh parameter values, stacks of dense layers, an MLP, and
+which parameters are weights."""
 
 from __future__ import annotations
 
@@ -11,6 +12,23 @@ from ..graph import Graph
 from ..initializers import initialize, make_rng
 from ..values import Value
 from .settings import TrainingError
+
+# A parameter consumed by one of these is a weight (L2's default, the weights' initializer).
+WEIGHT_CONSUMERS = frozenset({"matmul", "mul"})
+LAYER_PREFIXES = ("W", "b", "WA", "Z", "A")  # the names add_layers gives a layer's nodes
+
+
+def is_weight(graph: Graph, node_id: str) -> bool:
+    """A parameter consumed by a ``matmul`` or ``mul`` is a weight; others are biases."""
+    return any(graph.node(e.dst).op in WEIGHT_CONSUMERS for e in graph.consumers(node_id))
+
+
+def free_layer_number(graph: Graph, suffix: str = "") -> int:
+    """The first k for which no node is named W{k}, b{k}, WA{k}, Z{k} or A{k} (+ suffix)."""
+    k = 1
+    while any(graph.find(f"{p}{k}{suffix}") is not None for p in LAYER_PREFIXES):
+        k += 1
+    return k
 
 
 def initial_values(
@@ -36,33 +54,41 @@ def initial_values(
 
 def add_layers(
     graph: Graph,
-    source: str,
+    source: str | None,
     sizes: Sequence[int],
-    hidden: str,
+    hidden: str | None,
     output: str | None,
     init: Any,
     rng: np.random.RandomState,
     suffix: str = "",
+    first: int = 1,
 ) -> str:
     """Add fully connected layers ``Z{k} = W{k} @ A{k-1} + b{k}``, ``A{k} = act(Z{k})`` after
-    node ``source`` (names end in ``suffix``); ``output=None`` leaves the last layer linear.
+    node ``source`` (names end in ``suffix``; None leaves the first matmul's input open);
+    ``output=None`` leaves the last layer linear. Layers are numbered from ``first``.
     W1, W2, ... are drawn in order from ``rng``; biases start at zero. Returns the last
     node's id."""
+    if any(int(n) < 1 for n in sizes):
+        raise TrainingError(f"a dense layer needs at least 1 input and 1 unit, got sizes "
+                            f"{list(sizes)}")
     a = source
     n_layers = len(sizes) - 1
-    for k in range(1, n_layers + 1):
+    for layer in range(1, n_layers + 1):
+        k = layer + first - 1
         W = graph.add_node(
             "parameter", name=f"W{k}{suffix}",
-            value=initialize(init, (sizes[k], sizes[k - 1]), rng),
+            value=initialize(init, (sizes[layer], sizes[layer - 1]), rng),
         )
-        b = graph.add_node("parameter", name=f"b{k}{suffix}", value=np.zeros((sizes[k], 1)))
+        b = graph.add_node("parameter", name=f"b{k}{suffix}",
+                           value=np.zeros((sizes[layer], 1)))
         mm = graph.add_node("matmul", name=f"WA{k}{suffix}")
         graph.connect(W.id, mm.id, 0)
-        graph.connect(a, mm.id, 1)
+        if a is not None:
+            graph.connect(a, mm.id, 1)
         z = graph.add_node("add", name=f"Z{k}{suffix}")
         graph.connect(mm.id, z.id, 0)
         graph.connect(b.id, z.id, 1)
-        act = hidden if k < n_layers else output
+        act = hidden if layer < n_layers else output
         if act is None:
             a = z.id
             continue

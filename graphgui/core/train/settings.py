@@ -40,9 +40,15 @@ class TrainSettings:
     # the training loss is reported every epoch.
     eval_every: int = 1
     threshold: float | None = None  # None: 0 for the scores of bce_logits/hinge, else 0.5
+    # How fast the editor trains, in epochs per second (None: as fast as it can). Saved with
+    # the graph so a lesson replays at its pace; headless training ignores it.
+    epochs_per_second: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["epochs_per_second"] is None:  # an editor setting: written only when set
+            del data["epochs_per_second"]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainSettings:
@@ -104,6 +110,15 @@ class TrainSettings:
             or not all(isinstance(p, str) for p in self.l2_params)
         ):
             raise TrainingError("training settings: 'l2_params' must be a list of node names")
+        rate = self.epochs_per_second
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, (int, float))
+            or not math.isfinite(rate) or rate <= 0
+        ):
+            raise TrainingError(
+                "training settings: 'epochs_per_second' must be a positive number or null, "
+                f"got {rate!r}"
+            )
         if self.threshold is not None and (
             isinstance(self.threshold, bool)
             or not isinstance(self.threshold, (int, float))

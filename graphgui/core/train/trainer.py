@@ -20,6 +20,7 @@ from ..engine import EvaluationError, Program
 from ..graph import Graph, GraphError
 from ..optimizers import Optimizer, make_optimizer
 from ..values import Value, is_finite
+from .builders import is_weight
 from .results import EpochResult
 from .settings import TrainingError, TrainSettings
 
@@ -191,10 +192,7 @@ class Trainer:
                 if pid not in self.param_names:
                     raise TrainingError(f"l2_params: {ref!r} is not a parameter the loss uses")
         else:
-            l2_ids = [
-                pid for pid in param_ids
-                if any(graph.node(e.dst).op in ("matmul", "mul") for e in graph.consumers(pid))
-            ]
+            l2_ids = [pid for pid in param_ids if is_weight(graph, pid)]
         self.l2_ids = l2_ids
         if isinstance(optimizer, Optimizer):
             # The Trainer's L2 settings replace the instance's (one place decides).
