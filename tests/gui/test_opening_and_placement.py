@@ -143,3 +143,29 @@ def test_every_window_action_slot_survives_its_checked_flag(window: Any, qtbot: 
     qtbot.wait(1)
     assert {"paste", "cut", "copy", "duplicate", "layout", "fit", "delete"} <= set(triggered)
     window.document.set_clean()
+
+
+def test_stepping_zoomed_out_frames_the_current_node_and_fades_the_rest(
+    window: Any, qtbot: Any
+) -> None:
+    window.resize(1366, 768)
+    window.file_controller.example_actions["network_2_2_2"].trigger()
+    settle(qtbot, window)
+    qtbot.wait(1)
+    assert window.view.zoom < 0.4  # the overview: items draw nothing themselves
+    QTest.keyClick(window, Qt.Key_F10)
+    current = [nid for nid, it in window.scene.node_items.items() if it.step_state == "current"]
+    assert len(current) == 1
+    image = window.view.viewport().grab().toImage()
+    box = window.view.mapFromScene(window.scene.node_items[current[0]].sceneBoundingRect())
+    frame = box.boundingRect().adjusted(-4, -4, 4, 4)
+    step_color = window.scene.state.theme.pens["step"].color()
+    # The frame's colour is on the frame's edge (a few pixels checked along the top).
+    hits = 0
+    for x in range(frame.left() + 6, frame.right() - 6, 3):
+        c = image.pixelColor(x, frame.top())
+        if abs(c.red() - step_color.red()) + abs(c.green() - step_color.green()) \
+                + abs(c.blue() - step_color.blue()) < 90:
+            hits += 1
+    assert hits >= 3
+    window.document.set_clean()

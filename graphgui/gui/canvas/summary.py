@@ -110,21 +110,33 @@ def draw_summaries(view: GraphView, painter: QPainter) -> None:
     name_font, value_font = _fonts(theme.title_font)
     halo = QColor(theme.brushes["background"].color())
     halo.setAlpha(215)
+    items = view.graph_scene().node_items
     painter.save()
     painter.resetTransform()
+    # The stepper's marks at any zoom: the current node framed, nodes not reached yet faint.
+    # (Between the overview and SUMMARY_ZOOM the node items draw the frame themselves.)
+    current = [it for it in items.values() if it.step_state == "current"]
+    if current and view.graph_scene().overview:
+        painter.setPen(theme.pens["step"])
+        painter.setBrush(theme.brushes["step_halo"])
+        for item in current:
+            box = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+            painter.drawRoundedRect(box.adjusted(-4, -4, 4, 4), 4, 4)
     painter.setPen(Qt.NoPen)
     painter.setBrush(halo)
     for _, _, value, name_rect, value_rect in boxes:
         painter.drawRoundedRect(name_rect.united(value_rect) if value else name_rect, 3, 3)
-    painter.setFont(name_font)
-    painter.setPen(theme.pens["text"])
-    for _, label, _, name_rect, _ in boxes:
-        painter.drawText(name_rect, Qt.AlignCenter, label)
-    painter.setFont(value_font)
-    painter.setPen(theme.pens["value"])
-    for _, _, value, _, value_rect in boxes:
-        if value:
-            painter.drawText(value_rect, Qt.AlignCenter, value)
+    for font, pen, which in ((name_font, theme.pens["text"], 1), (value_font,
+                                                                  theme.pens["value"], 2)):
+        painter.setFont(font)
+        painter.setPen(pen)
+        for box in boxes:
+            text = box[which]
+            if not text:
+                continue
+            faint = items[box[0]].step_state == "pending"
+            painter.setOpacity(0.35 if faint else 1.0)
+            painter.drawText(box[2 + which], Qt.AlignCenter, text)
     painter.restore()
 
 
