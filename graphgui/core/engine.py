@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 
 from .graph import Graph, GraphError, Node
+from .sizes import predict_oversize, shape_of, without
 from .values import Value, format_value, is_finite, to_value
+
+_SIZE_CACHE = 16  # sets of source shapes whose result sizes a Program remembers as checked
 
 
 class EvaluationError(Exception):
@@ -142,6 +145,9 @@ class Program:
             plan.append((k, fn, args[0], args[1] if len(args) > 1 else -1))
         self._plan = plan
         self._plan_pos = {entry[0]: pos for pos, entry in enumerate(plan)}
+        self._source_shapes = {k: shape_of(v) for k, v in enumerate(self.initial) if v is not None}
+        self._oversize: dict[int, str] | None = None  # for the sources' own shapes; lazy
+        self._oversize_cache: dict[tuple, dict[int, str]] = {}
 
     def _compile_backward(self, graph: Graph, wrt: Iterable[str] | None) -> None:
         if wrt is None:
@@ -184,6 +190,9 @@ class Program:
 
     # ---- queries -------------------------------------------------------------------------
 
+    def _titles(self) -> list[str]:
+        return [self._nodes[nid].title for nid in self.ids]
+
     def graph_node(self, node_id: str) -> Node:
         """The snapshot of a node as it was when compiled."""
         return self._nodes[node_id]
@@ -198,7 +207,13 @@ class Program:
 
     def set_source(self, node_id: str, value: Any) -> None:
         """Change a source value in this snapshot (the live graph is untouched)."""
-        self.initial[self.slot[node_id]] = to_value(value)
+        k = self.slot[node_id]
+        self.initial[k] = to_value(value)
+        shape = shape_of(self.initial[k])
+        if shape != self._source_shapes.get(k):  # result sizes must be predicted again
+            self._source_shapes[k] = shape
+            self._oversize = None
+            self._oversize_cache.clear()
 
     @contextmanager
     def batch_mode(self) -> Iterator[Program]:
@@ -226,22 +241,59 @@ class Program:
         self, overrides: Mapping[str, Any] | None, tolerant: bool
     ) -> tuple[list[Any], dict[str, str]]:
         vals = list(self.initial)
+        changed: list[tuple[int, tuple[int, ...]]] = []
         if overrides:
+            shapes = self._source_shapes
             for nid, value in overrides.items():
-                vals[self.slot[nid]] = value
+                k = self.slot[nid]
+                vals[k] = value
+                shape = () if value.__class__ is float else np.shape(value)
+                if shape != shapes.get(k):
+                    changed.append((k, shape))
         if self.errors and not tolerant:
             nid = next(iter(self.errors))
             raise EvaluationError(nid, f"{self._nodes[nid].title}: {self.errors[nid]}")
         errors = dict(self.errors)
+        plan = self._plan
+        oversize = self._oversized(vals, tuple(changed))
+        if oversize:
+            k = min(oversize)
+            if not tolerant:
+                nid = self.ids[k]
+                raise EvaluationError(nid, f"{self._nodes[nid].title}: {oversize[k]}")
+            plan = without(plan, oversize, self._inputs, self.ids, self._titles(), errors)
         if self._own_errstate:
             with np.errstate(all="ignore"):
-                self._forward_loop(vals, errors, tolerant)
+                self._forward_loop(vals, errors, tolerant, plan)
         else:
-            self._forward_loop(vals, errors, tolerant)
+            self._forward_loop(vals, errors, tolerant, plan)
         return vals, errors
 
-    def _forward_loop(self, vals: list[Any], errors: dict[str, str], tolerant: bool) -> None:
-        plan = self._plan
+    # ---- result sizes, predicted before computing ------------------------------------------
+
+    def _oversized(self, vals: list[Any], changed: tuple) -> dict[int, str]:
+        """Slots whose result would hold more than MAX_ELEMENTS elements, with the reason.
+
+        Predicted from the sources' shapes by each op's shape rule (OpSpec.shape_rule), once
+        per set of shapes: a pass with the shapes already checked costs one comparison per
+        override. ``changed`` lists the overrides whose shape differs from the snapshot's.
+        """
+        if not changed:
+            if self._oversize is None:
+                self._oversize = predict_oversize(self._nodes, self.ids, self._plan, vals)
+            return self._oversize
+        found = self._oversize_cache.get(changed)
+        if found is None:
+            found = predict_oversize(self._nodes, self.ids, self._plan, vals)
+            if len(self._oversize_cache) >= _SIZE_CACHE:
+                self._oversize_cache.clear()
+            self._oversize_cache[changed] = found
+        return found
+
+    def _forward_loop(
+        self, vals: list[Any], errors: dict[str, str], tolerant: bool,
+        plan: list[tuple[int, Any, int, int]],
+    ) -> None:
         start = 0
         while True:
             try:

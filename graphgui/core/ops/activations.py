@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from . import shapes
 from ._helpers import zeros_like
 from .registry import OpSpec, Param, register
 
@@ -78,6 +79,8 @@ def _heaviside(x, at_zero):
 def _softmax(x, axis):
     if isinstance(x, float):
         return 1.0
+    if axis is not None and not -x.ndim <= axis < x.ndim:  # worded as sum and mean word it
+        raise ValueError(f"axis {axis} is out of range for shape {x.shape}")
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)
     e /= np.sum(e, axis=axis, keepdims=True)
@@ -140,7 +143,7 @@ register(OpSpec(
     doc="exp(x) / sum(exp(x)) along an axis",
     inputs=("x",), forward=_softmax, vjps=(_softmax_grad,),
     formula="exp(x) / sum(exp(x))", derivatives=("out * (g - sum(g * out))  (vector-Jacobian)",),
-    params=(Param("axis", "axis", -1, "axis that sums to 1"),),
+    params=(Param("axis", "axis", -1, "axis that sums to 1"),), out_shape=shapes.keep_axis,
 ))
 register(OpSpec(
     name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + exp(x))",

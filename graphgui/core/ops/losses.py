@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import shapes
 from ._helpers import broadcast_count, log_or_nan, unbroadcast
 from .activations import sigmoid
 from .registry import OpSpec, Param, register
@@ -120,6 +121,7 @@ register(OpSpec(
     ),
     formula="mean((pred - target)**2)",
     derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
+    out_shape=shapes.loss,
 ))
 register(OpSpec(
     name="bce", category="Losses", label="BCE",
@@ -128,6 +130,7 @@ register(OpSpec(
     formula="-mean(y * ln(p) + (1 - y) * ln(1 - p))",
     derivatives=("(p - y) / (p * (1 - p)) / n", "(ln(1 - p) - ln(p)) / n"),
     aliases=("binary_cross_entropy",),
+    out_shape=shapes.loss,
 ))
 register(OpSpec(
     name="bce_logits", category="Losses", label="BCE(z)",
@@ -139,6 +142,7 @@ register(OpSpec(
     ),
     formula="mean(max(z, 0) - z * y + ln(1 + exp(-|z|)))",
     derivatives=("(sigmoid(z) - y) / n", "-z / n"),
+    out_shape=shapes.loss,
 ))
 register(OpSpec(
     name="softmax_ce", category="Losses", label="CE",
@@ -147,6 +151,7 @@ register(OpSpec(
     formula="-sum(t * log_softmax(z)) / rows",
     derivatives=("(softmax(z) - t) / rows", "-log_softmax(z) / rows"),
     aliases=("cross_entropy",),
+    out_shape=shapes.loss,
 ))
 register(OpSpec(
     name="hinge", category="Losses", label="hinge",
@@ -154,6 +159,7 @@ register(OpSpec(
     inputs=("s", "y"), forward=_hinge, vjps=(_hinge_grad_s, _hinge_grad_y),
     formula="mean(max(0, 1 - y * s))",
     derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
+    out_shape=shapes.loss,
 ))
 register(OpSpec(
     name="l2", category="Losses", label="L2", doc="weight penalty 0.5 * lam * sum(w**2)",
@@ -161,4 +167,5 @@ register(OpSpec(
     vjps=(lambda g, out, w, lam: g * lam * w,),
     formula="0.5 * lam * sum(w**2)", derivatives=("lam * w",),
     params=(Param("lam", "float", 0.01, "strength of the penalty"),),
+    out_shape=shapes.scalar,
 ))

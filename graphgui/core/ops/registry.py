@@ -15,6 +15,8 @@ from typing import Any
 Forward = Callable[..., Any]
 # vjp(upstream_grad, forward_result, *inputs, **params) -> contribution to one input
 Vjp = Callable[..., Any]
+# out_shape(*input_shapes, **params) -> the result's shape (see ops/shapes.py)
+ShapeRule = Callable[..., tuple[int, ...]]
 
 CATEGORIES = ("Sources", "Arithmetic", "Functions", "Activations", "Tensor", "Losses")
 
@@ -70,6 +72,9 @@ class OpSpec:
 
     ``formula`` is the forward value written with the input names (``"a * b"``);
     ``derivatives[i]`` is d(out)/d(input i) written with the input names and ``out``.
+    ``out_shape`` predicts the result's shape from the inputs' shapes, so the engine can
+    refuse a result over the size limit before computing it; elementwise ops need none
+    (they broadcast, :func:`shapes.broadcast`). An op without one is not size-checked.
     """
 
     name: str
@@ -85,10 +90,20 @@ class OpSpec:
     elementwise: bool = False
     is_source: bool = False
     aliases: tuple[str, ...] = field(default=())
+    out_shape: ShapeRule | None = None
 
     @property
     def arity(self) -> int:
         return len(self.inputs)
+
+    @property
+    def shape_rule(self) -> ShapeRule | None:
+        """``out_shape``, or NumPy broadcasting for an elementwise op; None: not predicted."""
+        if self.out_shape is not None or not self.elementwise:
+            return self.out_shape
+        from .shapes import broadcast
+
+        return broadcast
 
     def check_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Complete ``params`` with defaults and validate each; unknown names are refused."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import shapes
 from ._helpers import unbroadcast
 from .registry import OpSpec, Param, register
 
@@ -108,28 +109,28 @@ def _reshape_grad(g, out, x, shape):
 register(OpSpec(
     name="matmul", category="Tensor", label="@", doc="matrix product a @ b",
     inputs=("a", "b"), forward=_matmul, vjps=(_matmul_grad_a, _matmul_grad_b),
-    formula="a @ b", derivatives=("g @ b^T", "a^T @ g"),
+    formula="a @ b", derivatives=("g @ b^T", "a^T @ g"), out_shape=shapes.matmul,
 ))
 register(OpSpec(
     name="transpose", category="Tensor", label="x\u1d40", doc="reverse the axes (matrix transpose)",
     inputs=("x",), forward=_transpose, vjps=(lambda g, out, x: _transpose(g),),
-    formula="x^T", derivatives=("g^T",),
+    formula="x^T", derivatives=("g^T",), out_shape=shapes.transpose,
 ))
 register(OpSpec(
     name="sum", category="Tensor", label="\u03a3", doc="sum of all elements, or along an axis",
     inputs=("x",), forward=_sum, vjps=(_sum_grad,),
-    formula="sum(x)", derivatives=("1 (each element)",),
+    formula="sum(x)", derivatives=("1 (each element)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to sum over; empty for all"),),
 ))
 register(OpSpec(
     name="mean", category="Tensor", label="mean", doc="mean of all elements, or along an axis",
     inputs=("x",), forward=_mean, vjps=(_mean_grad,),
-    formula="mean(x)", derivatives=("1 / n (each element)",),
+    formula="mean(x)", derivatives=("1 / n (each element)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to average over; empty for all"),),
 ))
 register(OpSpec(
     name="reshape", category="Tensor", label="reshape", doc="same elements, another shape",
     inputs=("x",), forward=_reshape, vjps=(_reshape_grad,),
-    formula="reshape(x)", derivatives=("1 (each element)",),
+    formula="reshape(x)", derivatives=("1 (each element)",), out_shape=shapes.reshape,
     params=(Param("shape", "shape", (-1,), "new shape; one -1 is inferred"),),
 ))
