@@ -148,3 +148,52 @@ def test_softmax_axis_is_checked_as_sum_checks_it():
     message = Program(g).evaluate().errors[g.find("f").id]
     assert "axis 3 is out of range for shape (2, 2)" in message
     assert get_op("softmax").forward(2.0, axis=3) == 1.0  # a scalar is its own axis
+
+
+# ---- graphgui check: a bounded, reproducible sample of a large array ---------------------
+
+
+@pytest.mark.timeout(60)
+def test_large_arrays_are_checked_on_a_seeded_sample():
+    from graphgui.core.gradcheck import MAX_CHECKED, MIN_CHECKED, check_gradients
+
+    g = parse("f = sum(x * x)")
+    g.set_value(g.find("x").id, np.linspace(-1e-3, 1e-3, 2_000_000).reshape(2000, 1000))
+    start = time.perf_counter()
+    (first,) = check_gradients(g)
+    assert time.perf_counter() - start < 20  # every element: hours
+    assert first.passed and first.sampled and first.elements == 2_000_000
+    assert MIN_CHECKED <= first.checked <= MAX_CHECKED and len(first.sample) == first.checked
+    x = np.linspace(-1e-3, 1e-3, 2_000_000)
+    assert np.allclose(first.autodiff, 2 * x[first.sample])  # the sampled elements' gradients
+    (again,) = check_gradients(g)
+    assert np.array_equal(again.sample, first.sample)  # the same sample every run
+
+
+def test_small_arrays_are_checked_element_by_element():
+    from graphgui.core.gradcheck import check_gradients
+
+    g = parse("f = sum(W @ v)")
+    g.set_value(g.find("W").id, np.arange(6.0).reshape(2, 3))
+    g.set_value(g.find("v").id, np.ones(3))
+    for c in check_gradients(g):
+        assert c.passed and not c.sampled and c.checked == c.elements
+        assert np.shape(c.numeric) == np.shape(g.find(c.name).value)
+
+
+def test_a_wrong_rule_is_still_caught_in_a_sample():
+    from graphgui.core.gradcheck import check_gradients
+    from graphgui.core.ops import OpSpec, register, unregister
+
+    register(OpSpec(
+        name="twice_wrong", category="Functions", label="2x", doc="2x with a wrong gradient",
+        inputs=("x",), forward=lambda x: 2 * x, vjps=(lambda g, out, x: 3 * g,),
+        formula="2 * x", derivatives=("3",), elementwise=True,
+    ))
+    try:
+        g = parse("f = sum(twice_wrong(x))")
+        g.set_value(g.find("x").id, np.ones(50_000))
+        (c,) = check_gradients(g)
+        assert c.sampled and not c.passed
+    finally:
+        unregister("twice_wrong")
