@@ -8,6 +8,10 @@
   parameters, wired to the selected node.
 * **Reset parameters** draws fresh values for every parameter (weights: the chosen
   initializer; biases, i.e. parameters not consumed by matmul/mul: their own, zeros by default).
+
+What the nodes are and how values are drawn is core's (``train.add_layers``, ``is_weight``,
+``initial_values``, ``initializers.spec_for``, ``layout``); this module holds the dialogs and
+makes each insertion one undo step (``document.macro``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,8 +41,16 @@ from PySide6.QtWidgets import (
 
 from graphgui.core.datasets import DatasetError, dataset_defaults, make_dataset
 from graphgui.core.graph import Graph, GraphError
-from graphgui.core.initializers import INITIALIZERS, InitializerError, initialize, make_rng
-from graphgui.core.train import TrainingError, TrainSettings
+from graphgui.core.initializers import INITIALIZERS, make_rng, spec_for
+from graphgui.core.layout import apply_layout, layered_layout
+from graphgui.core.train import (
+    TrainingError,
+    TrainSettings,
+    add_layers,
+    free_layer_number,
+    initial_values,
+    is_weight,
+)
 
 from .document import Document
 
@@ -90,8 +101,6 @@ def insert_dataset(document: Document, spec: Mapping[str, Any], pos: Pos = (0.0,
     """Put the training split of ``spec`` into input nodes X and Y (created at ``pos`` when
     missing) and store the spec in the training settings: one undo step. Returns (X, Y) ids.
     Raises DatasetError for a bad spec, GraphError when X or Y exists but is not an input."""
-    if document.locked:
-        raise GraphError(document.locked)
     data = make_dataset(spec)
     graph = document.graph
     settings = training_settings(document)
@@ -105,10 +114,8 @@ def insert_dataset(document: Document, spec: Mapping[str, Any], pos: Pos = (0.0,
         existing[role] = node
     settings["dataset"] = data.meta["spec"]
     kind = DATASET_LABELS.get(data.kind, data.kind)
-    stack = document.undo_stack
-    stack.beginMacro(f"Insert data set: {kind}")
-    try:
-        ids = []
+    ids = []
+    with document.macro(f"Insert data set: {kind}"):
         for k, (role, value) in enumerate((("X", data.X_train), ("Y", data.Y_train))):
             node = existing[role]
             if node is None:
@@ -118,8 +125,6 @@ def insert_dataset(document: Document, spec: Mapping[str, Any], pos: Pos = (0.0,
                 document.set_value(node.id, value)
                 ids.append(node.id)
         document.push(SetSettingCommand(document, "training", settings))
-    finally:
-        stack.endMacro()
     return ids[0], ids[1]
 
 
@@ -253,51 +258,25 @@ def _column(text: str) -> Any:
 # ---- parameters ----------------------------------------------------------------------------------
 
 
-def is_weight(graph: Graph, node_id: str) -> bool:
-    """A parameter consumed by a matmul or mul (the L2 default's weights); others are biases."""
-    return any(graph.node(e.dst).op in ("matmul", "mul") for e in graph.consumers(node_id))
-
-
 def reset_parameters(document: Document, init: Mapping[str, Any] | None = None,
                      node_ids: list[str] | None = None) -> int:
-    """Fresh values for the parameters (default: all), drawn in topological order from one
-    seeded generator, as one undo step. Returns how many changed."""
-    if document.locked:
-        raise GraphError(document.locked)
+    """Fresh values for the parameters (default: all), weights (:func:`is_weight`) with
+    ``init["weights"]``, the others with ``init["biases"]``, drawn in topological order from
+    one seeded generator (:func:`initial_values`), as one undo step. Returns how many
+    changed."""
     init = {**DEFAULT_INIT, **(init or {})}
     graph = document.graph
     wanted = set(node_ids) if node_ids is not None else None
-    rng = make_rng(init.get("seed"))
-    values = {}
-    for nid in graph.topological_order():
-        node = graph.node(nid)
-        if node.op != "parameter" or (wanted is not None and nid not in wanted):
-            continue
-        spec = init["weights"] if is_weight(graph, nid) else init["biases"]
-        values[nid] = initialize(spec, tuple(np.shape(node.value)), rng)
+    specs = {n.id: init["weights"] if is_weight(graph, n.id) else init["biases"]
+             for n in graph.nodes
+             if n.op == "parameter" and (wanted is None or n.id in wanted)}
+    values = initial_values(graph, specs, init.get("seed"))
     if not values:
         return 0
-    stack = document.undo_stack
-    stack.beginMacro(f"Reset {len(values)} parameters")
-    try:
+    with document.macro(f"Reset {len(values)} parameters"):
         for nid, value in values.items():
             document.set_value(nid, value)
-    finally:
-        stack.endMacro()
     return len(values)
-
-
-def init_spec(kind: str, scale: float = 0.01, value: float = 0.0) -> Any:
-    """An initializer spec from the panel's fields."""
-    if kind not in INITIALIZERS:
-        raise InitializerError(f"unknown initializer {kind!r} (one of {', '.join(INITIALIZERS)})")
-    if kind == "zeros":
-        return "zeros"
-    if kind == "normal":
-        return {"kind": "normal", "scale": scale}
-    if kind == "constant":
-        return {"kind": "constant", "value": value}
-    return {"kind": kind}
 
 
 # ---- dense layers ------------------------------------------------------------------------------
@@ -305,29 +284,17 @@ def init_spec(kind: str, scale: float = 0.01, value: float = 0.0) -> Any:
 
 def dense_graph(graph: Graph, inputs: int, units: int, activation: str | None,
                 weights: Any = None, seed: int | None = 0) -> Graph:
-    """The nodes of ``A = act(W @ x + b)`` with names free in ``graph`` (W3, b3, Z3, A3...),
-    W initialized with ``weights`` (default normal * 0.01) and b zero, laid out left to right.
-    The matmul's x input is left open."""
-    if inputs < 1 or units < 1:
-        raise GraphError(f"a Dense layer needs at least 1 input and 1 unit, got {inputs} and "
-                         f"{units}")
-    k = 1
-    while any(graph.find(f"{p}{k}") is not None for p in ("W", "b", "WA", "Z", "A")):
-        k += 1
-    rng = make_rng(seed)
-    spec = weights if weights is not None else DEFAULT_INIT["weights"]
+    """The nodes of ``A = act(W @ x + b)`` (:func:`add_layers`) with names free in ``graph``
+    (W3, b3, WA3, Z3, A3...), W drawn with ``weights`` (default normal * 0.01) and b zero,
+    laid out left to right. The matmul's x input is left open."""
     sub = Graph()
-    W = sub.add_node("parameter", name=f"W{k}", value=initialize(spec, (units, inputs), rng),
-                     pos=(0.0, -45.0))
-    b = sub.add_node("parameter", name=f"b{k}", value=np.zeros((units, 1)), pos=(200.0, 70.0))
-    mm = sub.add_node("matmul", name=f"WA{k}", pos=(200.0, -20.0))
-    sub.connect(W.id, mm.id, 0)
-    z = sub.add_node("add", name=f"Z{k}", pos=(400.0, 0.0))
-    sub.connect(mm.id, z.id, 0)
-    sub.connect(b.id, z.id, 1)
-    if activation and activation not in ("identity", "linear", "none"):
-        a = sub.add_node(activation, name=f"A{k}", pos=(600.0, 0.0))
-        sub.connect(z.id, a.id, 0)
+    spec = weights if weights is not None else DEFAULT_INIT["weights"]
+    try:
+        add_layers(sub, None, [inputs, units], None, activation, spec, make_rng(seed),
+                   first=free_layer_number(graph))
+    except TrainingError as exc:
+        raise GraphError(str(exc)) from None
+    apply_layout(sub, layered_layout(sub))
     return sub
 
 
@@ -336,20 +303,15 @@ def insert_dense(document: Document, inputs: int, units: int, activation: str | 
                  pos: Pos = (0.0, 0.0)) -> list[str]:
     """Insert a Dense layer (see :func:`dense_graph`) at ``pos`` and wire ``source`` into
     its matmul: one undo step. Returns the new node ids (W, b, WA, Z[, A])."""
-    if document.locked:
-        raise GraphError(document.locked)
     graph = document.graph
     if source is not None:
         graph.node(source)  # a missing node is refused before anything is pushed
     sub = dense_graph(graph, inputs, units, activation, weights, seed)
-    stack = document.undo_stack
-    stack.beginMacro(f"Insert Dense layer ({inputs} → {units}, {activation or 'linear'})")
-    try:
+    matmul = next(k for k, n in enumerate(sub.nodes) if n.op == "matmul")
+    with document.macro(f"Insert Dense layer ({inputs} → {units}, {activation or 'linear'})"):
         ids = document.insert_graph(sub, pos, text="Insert Dense layer")
         if source is not None:
-            document.connect(source, ids[2], 1)
-    finally:
-        stack.endMacro()
+            document.connect(source, ids[matmul], 1)
     return ids
 
 
@@ -395,7 +357,8 @@ class DenseDialog(QDialog):
         box.addWidget(buttons)
 
     def values(self) -> dict[str, Any]:
+        activation = self.activation.currentData()
         return {"inputs": self.inputs.value(), "units": self.units.value(),
-                "activation": self.activation.currentData(),
-                "weights": init_spec(self.init.currentData(), self.scale.value()),
+                "activation": None if activation == "identity" else activation,
+                "weights": spec_for(self.init.currentData(), scale=self.scale.value()),
                 "seed": self.seed.value()}

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.undo_group = QUndoGroup(self)
         self._message_fresh = False
         self.panels: list[QDockWidget] = []
+        self._layout_steps: list[Callable[[], None]] = []
 
         self._view_state = ViewState(self)
         self.scene = GraphScene(self)
@@ -186,6 +187,24 @@ class MainWindow(QMainWindow):
 
     def tabify_panels(self, first: QDockWidget, second: QDockWidget) -> None:
         self.tabifyDockWidget(first, second)
+
+    def split_panels(self, first: QDockWidget, second: QDockWidget,
+                     orientation: Qt.Orientation) -> None:
+        """``second`` leaves its tabs for a place after the docks of ``first``'s area
+        (``splitDockWidget`` would only add a tab when ``first`` has tabs)."""
+        area = self.dockWidgetArea(first)
+        self.removeDockWidget(second)
+        self.addDockWidget(area, second, orientation)
+        second.show()
+
+    def resize_panels(self, docks: list[QDockWidget], sizes: list[int],
+                      orientation: Qt.Orientation) -> None:
+        self.resizeDocks(docks, sizes, orientation)
+
+    def add_layout_step(self, step: Callable[[], None]) -> None:
+        """``step()`` refines the default arrangement of the docks (it runs after it, at
+        start and on Reset Panel Layout)."""
+        self._layout_steps.append(step)
 
     def add_close_guard(self, guard: Callable[[], bool]) -> None:
         """``guard()`` runs before closing or replacing the document; False cancels."""
@@ -485,6 +504,8 @@ class MainWindow(QMainWindow):
         if bottom is not None:
             for dock in plots:
                 self.tabifyDockWidget(bottom, dock)
+        for step in self._layout_steps:  # add-ons refine it before the sizes are set
+            step()
         inspector.raise_()
         if bottom is not None:
             bottom.raise_()

@@ -62,6 +62,20 @@ class Shell(Protocol):
 
     def tabify_panels(self, first: QDockWidget, second: QDockWidget) -> None: ...
 
+    def split_panels(self, first: QDockWidget, second: QDockWidget,
+                     orientation: Qt.Orientation) -> None:
+        """Take ``second`` out of its tabs and put it after the docks of ``first``'s area,
+        beside them (Horizontal) or under them (Vertical)."""
+        ...
+
+    def resize_panels(self, docks: list[QDockWidget], sizes: list[int],
+                      orientation: Qt.Orientation) -> None: ...
+
+    def add_layout_step(self, step: Callable[[], None]) -> None:
+        """``step()`` refines the default dock arrangement (after it, at start and on
+        Reset Panel Layout), e.g. with split_panels, tabify_panels and resize_panels."""
+        ...
+
     def add_menu(self, menu: QMenu) -> None:
         """A top-level menu, placed before Help."""
         ...

@@ -66,6 +66,11 @@ class ViewState(QObject):
         return self._live if self._live is not None else self.evaluator.evaluation
 
     @property
+    def live(self) -> bool:
+        """True while numbers that are not the graph's own are shown (``show_live``)."""
+        return self._live is not None
+
+    @property
     def graph_evaluation(self) -> Evaluation | None:
         """The graph's own evaluation (never the live numbers of a run)."""
         return self.evaluator.evaluation

@@ -170,10 +170,16 @@ def test_default_layout_gives_the_canvas_most_of_the_window(make_window: Any) ->
     QGuiApplication.processEvents()
     docks = {d.objectName(): d for d in window.panels}
     inspector, stepper = docks["inspectorDock"], docks["stepperDock"]
-    # The trainer waits behind the inspector, the plots behind the stepper.
+    # The trainer waits behind the inspector, the curves behind the stepper; the pictures
+    # of the model have a column beside them (loss and boundary are seen together).
     assert docks["trainerDock"] in window.tabifiedDockWidgets(inspector)
-    for name in ("lossDock", "boundaryDock", "gradNormDock"):
+    for name in ("lossDock", "gradNormDock"):
         assert docks[name] in window.tabifiedDockWidgets(stepper)
+    boundary = docks["boundaryDock"]
+    assert boundary not in window.tabifiedDockWidgets(stepper)
+    assert window.dockWidgetArea(boundary) == Qt.BottomDockWidgetArea
+    for name in ("fitDock", "activationDock"):
+        assert docks[name] in window.tabifiedDockWidgets(boundary)
     assert inspector.width() >= 280
     assert stepper.height() <= 260
     view = window.view

@@ -81,7 +81,7 @@ def test_start_pause_resume_stop_from_the_buttons(make_window: Any, qtbot: Any) 
         qtbot.waitUntil(lambda: panel.worker.waiting, timeout=TIMEOUT)
     assert panel.trainer.epoch == held
     assert panel.loss_plot.epochs.values[-1] == held
-    assert "paused" in panel.progress.format()
+    assert "paused" in panel.progress_detail.text()
 
     qtbot.mouseClick(panel.pause_button, Qt.LeftButton)  # Resume
     assert panel.state == "running"

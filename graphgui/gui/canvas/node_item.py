@@ -131,18 +131,33 @@ class NodeItem(QGraphicsItem):
             shown = ", ".join(f"{k}={_short(v)}" for k, v in node.params.items())
             self.op_text = f"{self.op_text} {shown}".strip()
         self.symbol = "" if node.is_source else spec.label
-        self.source_text = format_value(node.value) if node.is_source else ""
-        if self.source_text and self.state.text_width("small", self.source_text) + 28 \
-                > MAX_WIDTH:
-            # Too long for the chip: its shape and norm, never a clipped row of numbers
-            # (the inspector shows every element).
-            self.source_text = compact_text(node.value)
+        self.source_text = self._chip_text(node.value) if node.is_source else ""
+        self.own_source_text = self.source_text
         self.port_names = list(spec.inputs) if spec.arity > 1 else []
         self.arity = spec.arity
         self.tooltip_base = spec.tooltip()
         self._layout()
         if self._tooltip_set:
             self._update_tooltip()
+
+    def _chip_text(self, value: Any) -> str:
+        text = format_value(value)
+        if text and self.state.text_width("small", text) + 28 > MAX_WIDTH:
+            # Too long for the chip: its shape and norm, never a clipped row of numbers
+            # (the inspector shows every element).
+            text = compact_text(value)
+        return text
+
+    def show_source_value(self, value: Any) -> None:
+        """A source's chip shows ``value`` (numbers arriving live from a training run)
+        instead of the node's own; None: the node's own again."""
+        text = self.own_source_text if value is None else self._chip_text(value)
+        if not self.is_source or text == self.source_text:
+            return
+        self.source_text = text
+        self._layout()
+        self._update_wires()
+        self.update()
 
     def _layout(self) -> None:
         st = self.state

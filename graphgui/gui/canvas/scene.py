@@ -249,7 +249,10 @@ class GraphScene(QGraphicsScene):
         if ev.nonfinite is not None and ev.nonfinite[0] not in errors:
             errors[ev.nonfinite[0]] = ev.nonfinite[1]
         values, grads, out = ev.values, {} if hidden else ev.grads, ev.output
+        live = self.view_state is not None and self.view_state.live  # a run's numbers
         for nid, item in self.node_items.items():
+            if item.is_source:
+                item.show_source_value(values.get(nid) if live else None)
             is_out = nid == out
             item.set_evaluation(
                 values.get(nid), grads.get(nid) if is_out else None, errors.get(nid),

@@ -162,6 +162,7 @@ class Inspector(QWidget):
         self.grad_table = _table(self.grad_model)
         self.param_edits: dict[str, QLineEdit] = {}
         self._params_key: tuple[str, str] | None = None
+        self._live_text = False  # the value editor shows a run's live value
 
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -292,6 +293,12 @@ class Inspector(QWidget):
         self.error_label.setText(f"Error: {error}" if error else "")
         self.error_label.setVisible(bool(error))
         node = graph.node(node_id)
+        if node.is_source and (vs.live or self._live_text):
+            # A training run's numbers, read-only (the document is locked); then the
+            # node's own value again.
+            shown = value if vs.live and value is not None else node.value
+            self.value_edit.setText(value_text(shown))
+            self._live_text = vs.live
         is_array = isinstance(value, np.ndarray) and value.ndim > 0
         # A source's value is in the editor above: only an array gets a table, headed by
         # its shape; a scalar is one line, never a 1x1 table.

@@ -1,0 +1,124 @@
+"""Training and test loss per epoch (log scale optional) and, for classifiers, accuracy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PySide6.QtWidgets import QCheckBox, QWidget
+
+from graphgui.core.train import EpochResult
+
+from .base import PALETTE, PlotPanel, Series, blank, fast, pen
+
+
+class LossPlot(PlotPanel):
+    """Loss above, accuracy below (only when the run measures one: not for a regression)."""
+
+    title = "Loss"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setToolTip("Show the loss on a logarithmic axis")
+        self.log_box.toggled.connect(self.set_log)
+        self.controls.addWidget(self.log_box)
+        self.legend = self._legend()
+        self.loss_plot = self._plot(1, "epoch", "loss")
+        self.acc_plot = self._plot(2, "epoch", "accuracy")
+        self.acc_plot.setXLink(self.loss_plot)
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self.area.ci.layout.setRowStretchFactor(1, 3)
+        self.area.ci.layout.setRowStretchFactor(2, 2)
+        self.train_curve = fast(self.loss_plot.plot(pen=pen(PALETTE[0])))
+        self.test_curve = fast(self.loss_plot.plot(pen=pen(PALETTE[1])))
+        self.train_acc_curve = fast(self.acc_plot.plot(pen=pen(PALETTE[0])))
+        self.test_acc_curve = fast(self.acc_plot.plot(pen=pen(PALETTE[1])))
+        # One legend for both plots: the colours mean the same in each.
+        self.add_to_legend(self.legend, self.train_curve, "train")
+        self.add_to_legend(self.legend, self.test_curve, "test")
+        self.epochs, self.train = Series(), Series()
+        self.test_epochs, self.test = Series(), Series()
+        self.acc_epochs, self.train_acc, self.test_acc = Series(), Series(), Series()
+        self.accuracy_shown = True
+        self.set_accuracy_shown(False)  # until a classifier is trained or previewed
+
+    def set_accuracy_shown(self, shown: bool) -> None:
+        """The accuracy plot appears for classifiers only (a regression has none)."""
+        if shown == self.accuracy_shown:
+            return
+        self.accuracy_shown = shown
+        layout = self.area.ci
+        axis = self.loss_plot.getAxis("bottom")
+        if shown:  # the epochs are read off the accuracy plot's axis below
+            layout.addItem(self.acc_plot, row=2, col=0)
+            axis.showLabel(False)
+            axis.setStyle(showValues=False)
+        else:
+            layout.removeItem(self.acc_plot)
+            axis.setStyle(showValues=True)
+            axis.showLabel(True)
+
+    def clear(self) -> None:
+        for s in (self.epochs, self.train, self.test_epochs, self.test, self.acc_epochs,
+                  self.train_acc, self.test_acc):
+            s.clear()
+        self._dirty = True
+        self.refresh()
+
+    def reset(self) -> None:
+        super().reset()
+        self.clear()
+
+    def append(self, results: Sequence[EpochResult]) -> None:
+        if not results:
+            return
+        self.epochs.extend([r.epoch for r in results])
+        self.train.extend([r.train_loss for r in results])
+        tested = [r for r in results if r.test_loss is not None]
+        self.test_epochs.extend([r.epoch for r in tested])
+        self.test.extend([r.test_loss for r in tested])
+        measured = [r for r in results if r.train_accuracy is not None]
+        self.acc_epochs.extend([r.epoch for r in measured])
+        self.train_acc.extend([r.train_accuracy for r in measured])
+        self.test_acc.extend([math.nan if r.test_accuracy is None else r.test_accuracy
+                              for r in measured])
+        self._dirty = True
+
+    def refresh(self) -> bool:
+        if not self._dirty:
+            return False
+        self._dirty = False
+        self.train_curve.setData(self.epochs.values, self.train.values)
+        self.test_curve.setData(self.test_epochs.values, self.test.values)
+        self.train_acc_curve.setData(self.acc_epochs.values, self.train_acc.values)
+        test_acc = self.test_acc.values
+        keep = ~np.isnan(test_acc)
+        self.test_acc_curve.setData(self.acc_epochs.values[keep], test_acc[keep])
+        return True
+
+    def _epoch_plots(self) -> list[Any]:
+        return [self.loss_plot]
+
+    def set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        if self.log_box.isChecked() != on:
+            self.log_box.setChecked(on)
+
+    def table(self) -> tuple[list[str], list[Sequence[Any]]]:
+        # One row per epoch; test and accuracy cells are empty where not measured.
+        epochs = self.epochs.values.astype(int)
+        index = {e: i for i, e in enumerate(epochs)}
+        test = np.full(len(epochs), np.nan)
+        train_acc = np.full(len(epochs), np.nan)
+        test_acc = np.full(len(epochs), np.nan)
+        for e, v in zip(self.test_epochs.values.astype(int), self.test.values, strict=True):
+            test[index[e]] = v
+        for e, a, b in zip(self.acc_epochs.values.astype(int), self.train_acc.values,
+                           self.test_acc.values, strict=True):
+            train_acc[index[e]], test_acc[index[e]] = a, b
+        cols = [list(epochs), list(self.train.values), blank(test), blank(train_acc),
+                blank(test_acc)]
+        return ["epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy"], cols

@@ -1,0 +1,243 @@
+"""Training must be watchable at the sizes students' screens give: the Trainer fits its dock
+(nothing clipped, no horizontal scroll bar), loss and decision boundary are seen together,
+legends stay out of the data, axis titles clear their tick labels, a regression gets no
+accuracy plot. Everything is reached as a user would: examples from the Examples menu,
+training with Ctrl+T, tabs by a mouse click. No sleeps: qtbot.waitUntil only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel, QPushButton, QTabBar
+
+TIMEOUT = 20_000
+# The default window on a 1366x768 screen (1280x720: room for the title bar and a panel),
+# that screen filled, and a 1600x1000 screen filled.
+SIZES = [(1280, 720), (1366, 768), (1600, 1000)]
+
+
+def settle(qtbot: Any, window: Any, size: tuple[int, int]) -> None:
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=TIMEOUT)
+    for _ in range(3):
+        QGuiApplication.processEvents()
+
+
+def open_example(window: Any, qtbot: Any, name: str, **training: Any) -> Any:
+    """File > Examples > name (the menu's action), then the given settings. The current
+    document is marked saved first (no Save/Discard prompt in a test)."""
+    window.document.set_clean()
+    window.file_controller.example_actions[name].trigger()
+    doc = window.document
+    if training:
+        doc.set_setting("training", {**doc.settings["training"], **training})
+        doc.set_clean()
+    return doc
+
+
+def activate(window: Any, qtbot: Any) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is not None, timeout=2000)
+    window.view.setFocus()
+
+
+def press_start(window: Any, qtbot: Any) -> None:
+    """Ctrl+T, as the Train menu says."""
+    activate(window, qtbot)
+    QTest.keyClick(window.view, Qt.Key_T, Qt.ControlModifier)
+    assert window.training_panel.state in ("running", "stopping", "idle")
+
+
+def click_tab(window: Any, qtbot: Any, title: str) -> None:
+    """Click the dock tab called ``title`` (the visible tab bar that holds it)."""
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is not window or not bar.isVisible():
+            continue
+        for k in range(bar.count()):
+            if bar.tabText(k) == title:
+                qtbot.mouseClick(bar, Qt.LeftButton, pos=bar.tabRect(k).center())
+                return
+    raise AssertionError(f"no visible tab {title!r}")
+
+
+def docks(window: Any) -> dict[str, Any]:
+    return {d.objectName(): d for d in window.panels}
+
+
+def shown(widget: Any) -> bool:
+    """On screen: visible, not zero-sized, not behind another tab (a plot area's viewport
+    covers it, so its viewport is asked)."""
+    part = widget.viewport() if hasattr(widget, "viewport") else widget
+    return widget.isVisible() and widget.width() > 0 and not part.visibleRegion().isEmpty()
+
+
+# ---- the Trainer fits its dock (defect 3) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_trainer_is_not_cut_off_at_the_default_window_sizes(
+        make_window: Any, qtbot: Any, size: tuple[int, int]) -> None:
+    window = make_window()
+    settle(qtbot, window, size)
+    # The issue's run: 200,000 epochs, so the progress reads "epoch 37212 / 200000".
+    open_example(window, qtbot, "moons_network", epochs=200_000)
+    click_tab(window, qtbot, "Trainer")
+    panel = window.training_panel
+    scroll = docks(window)["trainerDock"].widget()
+    qtbot.waitUntil(lambda: shown(panel), timeout=TIMEOUT)
+    press_start(window, qtbot)
+    qtbot.waitUntil(lambda: panel.last_result is not None and panel.last_result.epoch > 100,
+                    timeout=TIMEOUT)
+    panel.drain()
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert panel.width() <= scroll.viewport().width()
+    assert panel.minimumSizeHint().width() <= scroll.viewport().width()
+    for button in panel.findChildren(QPushButton):
+        text = button.text().replace("&", "")
+        room = button.contentsRect().width() - 8  # the style's padding
+        assert button.fontMetrics().horizontalAdvance(text) <= room, (text, room)
+    # Every label of the form shows its whole text (wrapped ones may use several lines).
+    for label in panel.findChildren(QLabel):
+        if label.isVisible() and not label.wordWrap() and label.text():
+            assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width(), \
+                label.text()
+    bar = panel.progress
+    text = bar.text()
+    assert text.startswith("epoch ") and text.endswith(" / 200000"), text
+    assert bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 8
+    # The loss and the time left are on the line below, not cut off in the bar.
+    assert panel.progress_detail.text().startswith("loss ")
+    assert panel.progress_detail.wordWrap()
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        window.training_panel.train_actions.stop.trigger()
+    assert not scroll.horizontalScrollBar().isVisible()
+
+
+# ---- loss and boundary together (defect 8) -------------------------------------------------------
+
+
+def test_loss_and_boundary_are_side_by_side_while_training(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    settle(qtbot, window, (1366, 768))
+    open_example(window, qtbot, "moons_network", epochs=1_000_000)
+    d = docks(window)
+    loss, boundary = d["lossDock"], d["boundaryDock"]
+    # Not tabs of one group: both can be on screen at once.
+    assert boundary not in window.tabifiedDockWidgets(loss)
+    assert loss in window.tabifiedDockWidgets(d["stepperDock"])  # curves under the canvas
+    press_start(window, qtbot)
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: shown(loss) and shown(boundary) and shown(panel.loss_plot.area)
+                    and shown(panel.boundary_plot.area), timeout=TIMEOUT)
+    assert loss.geometry().right() < boundary.geometry().left()  # side by side
+    assert abs(loss.geometry().top() - boundary.geometry().top()) < 4
+    # The boundary's column is wide enough for its tabs (nothing elided) and a picture.
+    qtbot.waitUntil(lambda: boundary.width() >= 220, timeout=TIMEOUT)
+    assert panel.boundary_plot.area.height() >= 140 and shown(loss)
+    qtbot.waitUntil(lambda: panel.boundary_plot.values is not None, timeout=TIMEOUT)
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        panel.train_actions.stop.trigger()
+    # Reset Panel Layout brings the same arrangement back.
+    window.addDockWidget(Qt.LeftDockWidgetArea, boundary)
+    window.action_reset_layout.trigger()
+    assert boundary not in window.tabifiedDockWidgets(loss)
+    assert d["fitDock"] in window.tabifiedDockWidgets(boundary)
+    assert window.dockWidgetArea(boundary) == Qt.BottomDockWidgetArea
+
+
+def test_dock_tabs_are_not_elided(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    settle(qtbot, window, (1366, 768))
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is not window or not bar.isVisible():
+            continue
+        for k in range(bar.count()):
+            needed = bar.fontMetrics().horizontalAdvance(bar.tabText(k))
+            assert needed <= bar.tabRect(k).width(), bar.tabText(k)
+
+
+# ---- legends and axes (defect 8) -----------------------------------------------------------------
+
+
+def covered_share(legend: Any, view_box: Any) -> float:
+    """How much of the view box (the data area) the legend's rectangle covers."""
+    box = view_box.sceneBoundingRect()
+    overlap = legend.sceneBoundingRect().intersected(box)
+    if overlap.isEmpty():
+        return 0.0
+    return overlap.width() * overlap.height() / (box.width() * box.height())
+
+
+def tick_text_rects(axis: Any) -> list[QRectF]:
+    """Where the axis writes its tick labels (its own coordinates)."""
+    image = QImage(max(1, int(axis.width())), max(1, int(axis.height())),
+                   QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [] if specs is None else [rect for rect, _flags, _text in specs[2]]
+
+
+def title_rect(axis: Any) -> QRectF:
+    """The axis title's rectangle in the axis's coordinates (rotated for a left axis)."""
+    label = axis.label
+    rect = label.mapRectToParent(label.boundingRect())
+    # The text item's box has a 4 px document margin around the glyphs.
+    return rect.adjusted(3, 3, -3, -3)
+
+
+def test_legends_stay_out_of_the_data_and_titles_clear_the_ticks(
+        make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    settle(qtbot, window, (1366, 768))
+    # 20 parameters: the legend that covered 40 % of the gradient-norm plot.
+    open_example(window, qtbot, "vanishing_gradients", epochs=60)
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        press_start(window, qtbot)
+    click_tab(window, qtbot, "Gradient Norms")
+    grad = panel.grad_plot
+    qtbot.waitUntil(lambda: shown(grad.area), timeout=TIMEOUT)
+    assert len(grad.legend.items) == 20
+    QGuiApplication.processEvents()
+    assert covered_share(grad.legend, grad.plot.getViewBox()) <= 0.02
+    # The legend is compact: at most a quarter of the plot's height.
+    assert grad.legend.sceneBoundingRect().height() <= 0.25 * grad.area.height()
+    click_tab(window, qtbot, "Loss")
+    loss = panel.loss_plot
+    qtbot.waitUntil(lambda: shown(loss.area), timeout=TIMEOUT)
+    for view in (loss.loss_plot, loss.acc_plot):
+        assert covered_share(loss.legend, view.getViewBox()) <= 0.02
+    for plot in (grad.plot, loss.loss_plot, loss.acc_plot):
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            if not axis.label.isVisible():
+                continue
+            title = title_rect(axis)
+            for rect in tick_text_rects(axis):
+                assert not title.intersects(rect), (side, axis.labelText, rect, title)
+
+
+def test_a_regression_gets_no_accuracy_plot(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    settle(qtbot, window, (1366, 768))
+    open_example(window, qtbot, "sin_regression", epochs=30)
+    panel = window.training_panel
+    assert not panel.loss_plot.accuracy_shown  # already in the preview
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        press_start(window, qtbot)
+    loss = panel.loss_plot
+    assert not loss.accuracy_shown and loss.acc_plot.scene() is None
+    assert loss.loss_plot.getAxis("bottom").labelText == "epoch"
+    assert len(loss.train_curve.xData) == 30
+    # The fit is shown beside the loss, where the boundary is for a classifier.
+    assert shown(docks(window)["fitDock"]) and shown(docks(window)["lossDock"])
+    # A classifier has one.
+    open_example(window, qtbot, "moons_network", epochs=5)
+    assert loss.accuracy_shown and loss.acc_plot.scene() is not None
