@@ -14,128 +14,31 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-COMMANDS = ("eval", "check", "step", "convert", "export", "train", "examples")
+from .cli_common import (
+    COMMANDS,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    build_parser,
+    load_graph,
+    output_id,
+    quoted,
+)
+from .cli_train import cmd_train
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed as one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line instead of usage + message
-        raise CliError(f"{message} (see '{self.prog} --help')")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="graphgui",
-        description="Computational-graph editor for learning backpropagation. "
-        "Run without a command (optionally with a FILE) to open the editor.",
-        epilog="Documentation: docs/cli.md",
-    )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    def with_source(p: argparse.ArgumentParser, output: bool = True) -> None:
-        src = p.add_argument_group("graph (one of)")
-        src.add_argument("file", nargs="?", help="a graph file (.json)")
-        src.add_argument(
-            "--expr", metavar="SRC", help="an expression program, e.g. 'f = (x + y) * z'"
-        )
-        src.add_argument(
-            "--example", metavar="NAME", help="a bundled example (see 'graphgui examples')"
-        )
-        p.add_argument(
-            "--set",
-            action="append",
-            default=[],
-            metavar="NAME=JSON",
-            help="set an input or parameter, e.g. --set x=2 --set W=[[0.5,0.3],[0.2,0.8]]",
-        )
-        if output:
-            p.add_argument(
-                "--output",
-                metavar="NAME",
-                help="the node to differentiate (default: the graph's output)",
-            )
-            p.add_argument(
-                "--precision",
-                type=int,
-                default=4,
-                metavar="N",
-                help="significant digits shown (default 4)",
-            )
-
-    p = sub.add_parser(
-        "eval", help="forward value of the output and its gradient for every named node"
-    )
-    with_source(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-
-    p = sub.add_parser("check", help="compare gradients with central finite differences")
-    with_source(p)
-    p.add_argument(
-        "--step",
-        type=float,
-        default=1e-6,
-        metavar="H",
-        help="finite-difference step (default 1e-6)",
-    )
-    p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (default 1e-5)")
-    p.add_argument("--atol", type=float, default=1e-7, help="absolute tolerance (default 1e-7)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-
-    p = sub.add_parser(
-        "step", help="the forward and backward pass, step by step, with the chain rule"
-    )
-    with_source(p)
-    p.add_argument(
-        "--markdown", action="store_true", help="print the backward steps as a Markdown table"
-    )
-
-    p = sub.add_parser("convert", help="save a graph (e.g. an expression) as a laid-out graph file")
-    with_source(p, output=False)
-    p.add_argument("--output", metavar="NAME", help="the output node (default: last assigned name)")
-    p.add_argument(
-        "-o", dest="out", required=True, metavar="FILE", help="where to write ('-' for stdout)"
-    )
-    p.add_argument("--title", help="title stored in the file")
-
-    p = sub.add_parser("export", help="draw a graph as PNG or SVG (as the canvas shows it)")
-    with_source(p, output=False)
-    p.add_argument("-o", dest="out", required=True, metavar="OUT", help="OUT.png or OUT.svg")
-
-    p = sub.add_parser("train", help="train the graph's parameters on its data set")
-    with_source(p, output=False)
-    p.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
-    p.add_argument("--lr", type=float, metavar="A", help="learning rate")
-    p.add_argument("--optimizer", metavar="NAME", help="sgd, momentum, rmsprop or adam")
-    p.add_argument("--batch-size", type=int, metavar="B", help="mini-batch size (1: stochastic)")
-    p.add_argument("--full-batch", action="store_true", help="one batch of all samples")
-    p.add_argument("--l2", type=float, metavar="L", help="L2 penalty on the weights")
-    p.add_argument("--seed", type=int, metavar="S", help="seed for the mini-batch order")
-    p.add_argument(
-        "--dataset",
-        metavar="KIND|JSON",
-        help="data set when the file has none: a kind (moons, circles, xor, blobs, "
-        "sin, ising) or a JSON spec",
-    )
-    p.add_argument("-o", dest="out", metavar="FILE", help="save the trained graph here")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-
-    sub.add_parser("examples", help="list the bundled examples")
-    return parser
+MAX_MESSAGE = 400  # characters of an error line; user values in it are quoted shorter still
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
+    if not args_list or _opens_editor(args_list[0]):
         return _run_gui(args_list)
-    parser = build_parser()
+    command = args_list[0] if args_list[0] in COMMANDS else "-"
     try:
-        args = parser.parse_args(args_list)
+        if command == "-" and not args_list[0].startswith("-"):
+            raise CliError(_unknown_command(args_list[0]))
+        args = build_parser().parse_args(args_list)
         if args.version:
             from . import __version__
 
@@ -145,17 +48,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_gui([])
         return _COMMAND_FUNCTIONS[args.command](args)
     except CliError as exc:
-        return _fail(args_list[0], str(exc))
+        return _fail(command, str(exc))
     except BrokenPipeError:
         return EXIT_OK
+    except RecursionError:
+        return _fail(command, "the graph is nested too deeply to process")
+    except MemoryError:
+        return _fail(command, "out of memory (the values are too large for this machine)")
     except Exception as exc:  # noqa: BLE001  (known model errors, reported in one line)
         if _is_user_error(exc):
-            return _fail(args_list[0], str(exc))
+            return _fail(command, str(exc))
         raise
 
 
+def _opens_editor(first: str) -> bool:
+    """``graphgui FILE`` opens the editor: FILE is not a command and is an existing path or
+    names a graph file (``.json``); anything else is taken as a mistyped command."""
+    import os
+
+    if first in COMMANDS or first.startswith("-"):
+        return False
+    return first.lower().endswith(".json") or os.path.lexists(first)
+
+
+def _unknown_command(word: str) -> str:
+    from .core.messages import did_you_mean
+
+    hint = did_you_mean(word, COMMANDS)
+    return f"unknown command {quoted(word)}" + (
+        hint or f" (commands: {', '.join(COMMANDS)}; to open a file give its path)"
+    )
+
+
 def _fail(command: str, message: str) -> int:
+    """One line on stderr, whatever the message holds (line breaks escaped, length capped)."""
     prefix = "graphgui" if command.startswith("-") else f"graphgui {command}"
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
     print(f"{prefix}: error: {message}", file=sys.stderr)
     return EXIT_ERROR
 
@@ -164,8 +94,11 @@ def _is_user_error(exc: Exception) -> bool:
     from .core.engine import EvaluationError
     from .core.graph import GraphError
     from .core.ops import OpError
+    from .core.train import TrainingError
 
-    known: tuple[type[Exception], ...] = (GraphError, EvaluationError, OpError, OSError, ValueError)
+    known: tuple[type[Exception], ...] = (
+        GraphError, EvaluationError, OpError, TrainingError, OSError, ValueError,
+    )
     return isinstance(exc, known)
 
 
@@ -184,72 +117,10 @@ def _run_gui(argv: list[str]) -> int:
     return run(argv)
 
 
-# ---- loading ---------------------------------------------------------------------------------
-
-
-def load_graph(args: argparse.Namespace) -> Any:
-    """The graph named by FILE, --expr or --example, with --set values applied."""
-    return load_document(args)[0]
-
-
-def load_document(args: argparse.Namespace) -> tuple[Any, dict | None]:
-    """The graph (with --set values applied) and the settings its file stores, if any."""
-    given = [x for x in (args.file, args.expr, args.example) if x is not None]
-    if len(given) != 1:
-        raise CliError("give exactly one of FILE, --expr SRC or --example NAME")
-    settings = None
-    if args.expr is not None:
-        from .core.expr import parse
-
-        graph = parse(args.expr)
-    elif args.example is not None:
-        from .core.examples import load_example_document
-
-        graph, settings = load_example_document(args.example)
-    else:
-        from .core.fileformat import load_document as read
-
-        document = read(args.file)
-        graph, settings = document.graph, document.settings
-    for item in args.set:
-        name, value = _parse_assignment(item)
-        node = graph.find(name)
-        if node is None:
-            raise CliError(f"--set {name}: the graph has no node named {name!r}")
-        if not node.is_source:
-            raise CliError(
-                f"--set {name}: {name} is computed by {node.op}; only sources can be set"
-            )
-        graph.set_value(node.id, value)
-    return graph, settings
-
-
-def _parse_assignment(item: str) -> tuple[str, Any]:
-    name, sep, text = item.partition("=")
-    name = name.strip()
-    if not sep or not name:
-        raise CliError(f"--set {item}: expected NAME=JSON, e.g. --set x=2")
-
-    def refuse(constant: str) -> Any:
-        raise CliError(f"--set {name}: {constant} is not a number JSON allows")
-
-    try:
-        value = json.loads(text, parse_constant=refuse)
-    except json.JSONDecodeError as exc:
-        raise CliError(f"--set {name}: {text!r} is not JSON ({exc.msg})") from None
-    from .core.values import to_value
-
-    try:
-        return name, to_value(value)
-    except ValueError as exc:
-        raise CliError(f"--set {name}: {exc}") from None
-
-
-def _program(graph: Any, args: argparse.Namespace) -> Any:
+def _program(graph: Any, args: argparse.Namespace, wrt: Any = None) -> Any:
     from .core.engine import Program
 
-    output = graph.lookup(args.output).id if getattr(args, "output", None) else None
-    program = Program(graph, output=output)
+    program = Program(graph, output=output_id(graph, args), wrt=wrt)
     if program.output_id is None:
         raise CliError("the graph is empty: there is no output to evaluate")
     return program
@@ -269,11 +140,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .core.values import format_value, to_json
 
     graph = load_graph(args)
-    program = _program(graph, args)
+    # Gradients with respect to every node, constants too, so every named node has one.
+    program = _program(graph, args, wrt=[n.id for n in graph if n.is_source])
     result = program.evaluate()
     _raise_first_error(graph, result.errors)
     out = _name(graph, result.output)
     named = [n for n in graph.topological_order() if graph.node(n).name]
+    # A node the output does not depend on has gradient 0 (PyTorch: None, or zeros with
+    # materialize_grads=True), of its own shape.
+    for n in named:
+        if n not in result.grads:
+            result.grads[n] = _zeros_like(result.values[n])
     if args.json:
         print(
             json.dumps(
@@ -281,11 +158,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     "output": out,
                     "value": to_json(result.values[result.output]),
                     "values": {graph.node(n).name: to_json(result.values[n]) for n in named},
-                    "grads": {
-                        graph.node(n).name: to_json(result.grads[n])
-                        for n in named
-                        if n in result.grads
-                    },
+                    "grads": {graph.node(n).name: to_json(result.grads[n]) for n in named},
                 }
             )
         )
@@ -334,6 +207,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                             "abs_error": c.abs_error,
                             "rel_error": c.rel_error,
                             "passed": c.passed,
+                            "checked": c.checked,
+                            "elements": c.elements,
+                            **({"sample": c.sample.tolist()} if c.sampled else {}),
                         }
                         for c in checks
                     ],
@@ -359,6 +235,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"\n{len(checks) - len(failed)} of {len(checks)} gradients match central differences "
             f"(h = {args.step:g})" + (f"; failed: {', '.join(failed)}" if failed else "")
         )
+        for c in checks:
+            if c.sampled:
+                print(
+                    f"{c.name}: {c.checked:,} of its {c.elements:,} elements checked "
+                    f"(a sample, the same every run)"
+                )
     return EXIT_FAILED if any(not c.passed for c in checks) else EXIT_OK
 
 
@@ -401,7 +283,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     graph = load_graph(args)
     if args.output:
-        graph.set_output(graph.lookup(args.output).id)
+        graph.set_output(output_id(graph, args))
     if args.title:
         graph.title = args.title
     if args.out == "-":
@@ -425,100 +307,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     export_image(graph, args.out)
     print(f"wrote {args.out}")
     return EXIT_OK
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from .core import fileformat
-    from .core.train import TrainingError, TrainSettings, apply_parameters, train_graph
-
-    graph, file_settings = load_document(args)
-    settings = dict((file_settings or {}).get("training") or {})
-    overrides = {
-        "epochs": args.epochs,
-        "lr": args.lr,
-        "optimizer": args.optimizer,
-        "batch_size": args.batch_size,
-        "l2": args.l2,
-        "seed": args.seed,
-    }
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    if args.full_batch:
-        settings["batch_size"] = None
-    if args.dataset:
-        settings["dataset"] = _dataset_spec(args.dataset)
-    if not settings.get("dataset"):
-        raise CliError(
-            "the graph has no data set: give --dataset KIND (moons, circles, xor, "
-            "blobs, sin, ising) or a JSON spec"
-        )
-    training = TrainSettings.from_dict(settings)
-    progress = _ProgressBar(training.epochs) if sys.stderr.isatty() else None
-    try:
-        report = train_graph(graph, training, progress=progress)
-    except TrainingError as exc:
-        if progress:
-            progress.finish()
-        print(f"graphgui train: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if progress:
-        progress.finish()
-    if args.out:
-        apply_parameters(graph, report.parameters)
-        fileformat.save(
-            graph, args.out, settings={**(file_settings or {}), "training": training.to_dict()}
-        )
-    if args.json:
-        print(json.dumps(report.to_dict()))
-        return EXIT_OK
-    print(f"trained {report.epochs} epochs in {report.seconds:.2f} s")
-    print(f"final loss       {report.final_loss:.4f}")
-    if report.train_accuracy is not None:
-        print(f"train accuracy   {100 * report.train_accuracy:.1f}%")
-    if report.test_accuracy is not None:
-        print(f"test accuracy    {100 * report.test_accuracy:.1f}%")
-    if args.out:
-        print(f"wrote {args.out}")
-    return EXIT_OK
-
-
-def _dataset_spec(text: str) -> dict:
-    if text.lstrip().startswith("{"):
-        try:
-            spec = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CliError(f"--dataset: not JSON ({exc.msg})") from None
-        if not isinstance(spec, dict):
-            raise CliError("--dataset: a JSON spec must be an object")
-        return spec
-    return {"kind": text}
-
-
-class _ProgressBar:
-    """``epoch 120/10000 [####......] loss 0.4123  ETA 3 s`` on stderr, ~10 times a second."""
-
-    def __init__(self, total: int) -> None:
-        import time
-
-        self.total = max(total, 1)
-        self.clock = time.perf_counter
-        self.start = self.last = self.clock()
-
-    def __call__(self, result: Any) -> None:
-        now = self.clock()
-        if now - self.last < 0.1 and result.epoch < self.total:
-            return
-        self.last = now
-        done = result.epoch / self.total
-        eta = (now - self.start) * (1 - done) / done if done else 0.0
-        bar = "#" * int(20 * done) + "." * (20 - int(20 * done))
-        sys.stderr.write(
-            f"\repoch {result.epoch}/{self.total} [{bar}] "
-            f"loss {result.train_loss:.4f}  ETA {eta:.0f} s "
-        )
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        sys.stderr.write("\n")
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
@@ -548,6 +336,12 @@ _COMMAND_FUNCTIONS = {
 
 
 # ---- output helpers --------------------------------------------------------------------------
+
+
+def _zeros_like(value: Any) -> Any:
+    import numpy as np
+
+    return 0.0 if isinstance(value, float) else np.zeros_like(value)
 
 
 def _raise_first_error(graph: Any, errors: dict[str, str]) -> None:

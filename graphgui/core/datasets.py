@@ -25,6 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from .messages import did_you_mean, shown
+from .paths import display_path, regular_file_problem
+
 
 class DatasetError(ValueError):
     """A dataset spec or file that cannot be used; the message says why in one line."""
@@ -100,6 +103,7 @@ COMMON_DEFAULTS: dict[str, Any] = {
 }
 DATASET_KINDS = tuple(KIND_DEFAULTS)
 MAX_SAMPLES = 1_000_000
+MAX_CSV_BYTES = 50_000_000  # a CSV file larger than this is refused before it is read
 MAX_CLASSES_AUTO = 20  # a CSV label column with more distinct integers is taken as regression
 
 
@@ -107,7 +111,9 @@ def dataset_defaults(kind: str) -> dict[str, Any]:
     """The full spec of ``kind`` with every default filled in (what a GUI form shows)."""
     if kind not in KIND_DEFAULTS:
         kinds = ", ".join(DATASET_KINDS)
-        raise DatasetError(f"dataset spec: unknown kind {kind!r} (one of {kinds})")
+        hint = did_you_mean(kind, DATASET_KINDS).removesuffix("?)")
+        hint = f"{hint}?; one of {kinds})" if hint else f" (one of {kinds})"
+        raise DatasetError(f"dataset spec: unknown kind {shown(kind)}{hint}")
     spec = {"kind": kind, **COMMON_DEFAULTS, **KIND_DEFAULTS[kind]}
     if kind == "ising":
         del spec["split_seed"]  # the notebook's split: the generator's own shuffle
@@ -176,7 +182,11 @@ def validate_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
                     "(it keeps the notebook's split: the generator's shuffle, first part train)"
                 )
             allowed = ", ".join(sorted(full))
-            raise DatasetError(f"dataset spec: unknown key {key!r} for {kind} (allowed: {allowed})")
+            hint = did_you_mean(key, full)
+            raise DatasetError(
+                f"dataset spec: unknown key {shown(key)} in the data set{hint}" if hint else
+                f"dataset spec: unknown key {shown(key)} for {kind} (allowed: {allowed})"
+            )
     full.update(spec)
     if kind != "csv":
         full["n"] = _int(full, "n", 2, MAX_SAMPLES)
@@ -187,7 +197,7 @@ def validate_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     full["standardize"] = _bool(full, "standardize")
     if full["sample_axis"] not in (0, 1) or isinstance(full["sample_axis"], bool):
         raise DatasetError(
-            f"dataset spec: 'sample_axis' must be 0 or 1, got {full['sample_axis']!r}"
+            f"dataset spec: 'sample_axis' must be 0 or 1, got {shown(full['sample_axis'])}"
         )
     if "noise" in full:
         full["noise"] = _number(full, "noise", 0.0, math.inf)
@@ -223,13 +233,15 @@ def _number(
 ) -> float:
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise DatasetError(f"{_where(key)} must be a number, got {value!r}")
+        raise DatasetError(f"{_where(key)} must be a number, got {shown(value)}")
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        raise DatasetError(f"{_where(key)} must be in {lo}{low:g}, {high:g}{hi}, got {value!r}")
+        raise DatasetError(
+            f"{_where(key)} must be in {lo}{low:g}, {high:g}{hi}, got {shown(value)}"
+        )
     return float(value)
 
 
@@ -238,9 +250,9 @@ def _int(spec: Mapping[str, Any], key: str, low: int, high: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DatasetError(f"{_where(key)} must be a whole number, got {value!r}")
+        raise DatasetError(f"{_where(key)} must be a whole number, got {shown(value)}")
     if not low <= value <= high:
-        raise DatasetError(f"{_where(key)} must be between {low} and {high}, got {value}")
+        raise DatasetError(f"{_where(key)} must be between {low} and {high}, got {shown(value)}")
     return value
 
 
@@ -253,7 +265,7 @@ def _seed(spec: Mapping[str, Any], key: str) -> int | None:
 def _bool(spec: Mapping[str, Any], key: str) -> bool:
     value = spec[key]
     if not isinstance(value, bool):
-        raise DatasetError(f"{_where(key)} must be true or false, got {value!r}")
+        raise DatasetError(f"{_where(key)} must be true or false, got {shown(value)}")
     return value
 
 
@@ -386,20 +398,22 @@ def _check_csv_spec(spec: dict[str, Any]) -> None:
         raise DatasetError("dataset spec: csv needs 'path', the file to read")
     if spec["header"] not in ("auto", True, False):
         raise DatasetError(
-            f"dataset spec: 'header' must be \"auto\", true or false, got {spec['header']!r}"
+            f"dataset spec: 'header' must be \"auto\", true or false, got {shown(spec['header'])}"
         )
     if not isinstance(spec["delimiter"], str) or len(spec["delimiter"]) != 1:
         raise DatasetError(
-            f"dataset spec: 'delimiter' must be one character, got {spec['delimiter']!r}"
+            f"dataset spec: 'delimiter' must be one character, got {shown(spec['delimiter'])}"
         )
     if spec["task"] not in ("auto", "classification", "regression"):
         raise DatasetError(
             "dataset spec: 'task' must be \"auto\", \"classification\" or \"regression\", "
-            f"got {spec['task']!r}"
+            f"got {shown(spec['task'])}"
         )
     label = spec["label"]
     if isinstance(label, bool) or not isinstance(label, (int, str)):
-        raise DatasetError(f"dataset spec: 'label' must be a column name or index, got {label!r}")
+        raise DatasetError(
+            f"dataset spec: 'label' must be a column name or index, got {shown(label)}"
+        )
     features = spec["features"]
     if features is not None:
         if isinstance(features, (str, int)):
@@ -409,7 +423,7 @@ def _check_csv_spec(spec: dict[str, Any]) -> None:
         ):
             raise DatasetError(
                 "dataset spec: 'features' must be a list of column names or indices, "
-                f"got {spec['features']!r}"
+                f"got {shown(spec['features'])}"
             )
         spec["features"] = list(features)
 
@@ -426,19 +440,33 @@ def _load_csv(
     spec: Mapping[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], int, dict[str, Any]]:
     path = spec["path"]
-    name = os.path.basename(path)
+    name = display_path(os.path.basename(path))
+    problem = regular_file_problem(path)
+    if problem is None:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0
+        if size > MAX_CSV_BYTES:
+            problem = f"is larger than the limit of {MAX_CSV_BYTES:,} bytes"
+    if problem is not None:
+        raise DatasetError(f"{display_path(path)}: {problem}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=spec["delimiter"])
-            rows = [
-                (reader.line_num, [c.strip() for c in row])
-                for row in reader
-                if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")
-            ]
+            rows = []
+            for row in reader:
+                if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
+                    rows.append((reader.line_num, [c.strip() for c in row]))
+                    if len(rows) > MAX_SAMPLES + 1:  # a header and MAX_SAMPLES rows
+                        raise DatasetError(f"{name}: more than {MAX_SAMPLES:,} rows")
+    except DatasetError:
+        raise
     except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{path}: cannot read the file ({exc})") from None
+        raise DatasetError(f"{display_path(path)}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:200]
+        raise DatasetError(f"{display_path(path)}: cannot read the file ({reason})") from None
     if not rows:
         raise DatasetError(f"{name}: the file is empty")
     header = spec["header"]
@@ -508,8 +536,8 @@ def _column(ref: int | str, names: list[str], file: str, header: bool) -> int:
         if ref in names:
             return names.index(ref)
         if not header:
-            raise DatasetError(f"{file}: no column named {ref!r}: the file has no header row")
-        raise DatasetError(f"{file}: no column named {ref!r} (columns: {', '.join(names)})")
+            raise DatasetError(f"{file}: no column named {shown(ref)}: the file has no header row")
+        raise DatasetError(f"{file}: no column named {shown(ref)} (columns: {', '.join(names)})")
     if not -len(names) <= ref < len(names):
         raise DatasetError(f"{file}: column index {ref} is out of range ({len(names)} columns)")
     return ref % len(names)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .messages import shown
 from .values import Value
 
 
@@ -55,7 +56,7 @@ class Optimizer:
         if unknown:
             allowed = ", ".join(sorted(self.defaults)) or "none"
             raise OptimizerError(
-                f"{self.name}: unknown option {sorted(unknown)[0]!r} (allowed: {allowed})"
+                f"{self.name}: unknown option {shown(sorted(unknown)[0])} (allowed: {allowed})"
             )
         self.options = {
             **self.defaults,
@@ -170,15 +171,17 @@ def make_optimizer(
     """An optimizer by name (sgd, momentum, rmsprop, adam); ``options`` as in the formulas."""
     cls = OPTIMIZERS.get(str(name).lower())
     if cls is None:
-        raise OptimizerError(f"unknown optimizer {name!r} (one of {', '.join(OPTIMIZERS)})")
+        raise OptimizerError(f"unknown optimizer {shown(name)} (one of {', '.join(OPTIMIZERS)})")
     return cls(lr=lr, l2=l2, l2_ids=l2_ids, **options)
 
 
 def _check_number(key: str, value: Any, positive: bool = False) -> float:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+        raise OptimizerError(f"{key} must be a finite number, got {shown(value)}")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise OptimizerError(f"{key} must be a finite number, got {value!r}")
+        raise OptimizerError(f"{key} must be a finite number, got {shown(value)}")
     if value < 0 or (positive and value == 0):
-        raise OptimizerError(f"{key} must be {'> 0' if positive else '>= 0'}, got {value!r}")
+        raise OptimizerError(f"{key} must be {'> 0' if positive else '>= 0'}, got {shown(value)}")
     return float(value)
 
 

@@ -184,7 +184,7 @@ def test_defaults_and_generate():
         ("moons", "dataset spec must be an object"),
         ({}, "'kind' must be one of moons, circles"),
         ({"kind": "spiral"}, "unknown kind 'spiral'"),
-        ({"kind": "moons", "noize": 0.1}, "unknown key 'noize' for moons"),
+        ({"kind": "moons", "noize": 0.1}, "unknown key 'noize' in the data set (did you mean"),
         ({"kind": "moons", "noise": -1}, "'noise' must be in [0, inf], got -1"),
         ({"kind": "moons", "noise": "a"}, "'noise' must be a number, got 'a'"),
         ({"kind": "moons", "n": 1}, "'n' must be between 2 and"),

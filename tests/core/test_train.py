@@ -516,7 +516,7 @@ def test_settings_round_trip_through_json():
     ("data", "message"),
     [
         ({"epoch": 3}, "unknown key 'epoch'"),
-        ({"epochs": -1}, "'epochs' must be a whole number >= 0"),
+        ({"epochs": -1}, "'epochs' must be a whole number from 0 to 1,000,000"),
         ({"batch_size": 0}, "'batch_size' must be a whole number >= 1"),
         ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
         ({"lr": 0}, "lr must be > 0"),

@@ -26,7 +26,7 @@ where it is used: patch ``read.MAX_FILE_BYTES``, not this package's copy.
 """
 
 from .migrations import MIGRATIONS
-from .read import MAX_FILE_BYTES, load, load_document, loads, read_document
+from .read import MAX_FILE_BYTES, load, load_document, loads, parse_json, read_document
 from .schema import (
     CURRENT_VERSION,
     EDGE_KEYS,
@@ -48,5 +48,5 @@ __all__ = [
     "CURRENT_VERSION", "EDGE_KEYS", "FORMAT", "ID_PATTERN", "MAX_DEPTH", "MAX_FILE_BYTES",
     "MAX_ID_LENGTH", "MAX_INT_DIGITS", "MAX_SETTINGS_CHARS", "MIGRATIONS", "NODE_KEYS",
     "NONFINITE_TEXT", "TOP_KEYS", "WIDTH", "Document", "FileFormatError", "dumps", "load",
-    "load_document", "loads", "read_document", "save",
+    "load_document", "loads", "parse_json", "read_document", "save",
 ]

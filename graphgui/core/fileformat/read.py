@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from ..graph import Graph
+from ..paths import display_path, regular_file_problem
 from .migrations import _upgrade
 from .schema import (
     MAX_INT_DIGITS,
@@ -38,6 +39,9 @@ def load(path: str | os.PathLike[str]) -> Graph:
 def load_document(path: str | os.PathLike[str]) -> Document:
     """The graph and settings in the file at ``path``. Raises FileFormatError."""
     source = os.fspath(path)
+    problem = regular_file_problem(path)  # a named pipe would block the read forever
+    if problem is not None:
+        raise FileFormatError(f"cannot read: {problem}", display_path(source))
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
@@ -55,6 +59,31 @@ def load_document(path: str | os.PathLike[str]) -> Document:
             f"not UTF-8 text (byte 0x{byte:02x} at line {line}, offset {exc.start})", source
         ) from None
     return read_document(text, source)
+
+
+def parse_json(text: str) -> Any:
+    """JSON data read as strictly as a graph file: no NaN or Infinity, no number too large
+    for a float (``1e999``), integers of at most MAX_INT_DIGITS digits, no duplicate keys,
+    at most MAX_DEPTH levels of nesting. Raises FileFormatError with a one-line reason
+    (``--set`` and ``--dataset`` on the command line read their values with it)."""
+    try:
+        data = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+            object_pairs_hook=_no_duplicate_keys,
+        )
+        _check_json_data(data, "")
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"{_short(repr(text))} is not JSON ({exc.msg})") from None
+    except _Constant as exc:
+        raise FileFormatError(f"{exc.args[0]} is not a number JSON allows") from None
+    except RecursionError:
+        raise FileFormatError("nested too deeply to read") from None
+    except _Invalid as exc:
+        raise FileFormatError(exc.reason, None, exc.where or None) from None
+    return data
 
 
 def read_document(text: str, source: str = "<string>") -> Document:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph
+from ..paths import display_path, regular_file_problem
 from ..values import Value, to_json
 from .schema import (
     CURRENT_VERSION,
@@ -66,6 +67,9 @@ def save(
             f"cannot save: text is not valid Unicode ({exc.reason})", source
         ) from None
     target = os.path.realpath(source)
+    problem = regular_file_problem(target)  # replacing a pipe or a device is not saving
+    if problem is not None:
+        raise FileFormatError(f"cannot save: {problem}", display_path(source))
     folder, base = os.path.split(target)
     tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
     try:

@@ -18,16 +18,20 @@ def train_graph(
     settings: TrainSettings | Mapping[str, Any],
     progress: Callable[[EpochResult], Any] | None = None,
     stop: threading.Event | None = None,
+    trainer: Trainer | None = None,
 ) -> TrainReport:
     """Train headless (the CLI's ``graphgui train``); the graph itself is not modified.
 
     ``seconds`` is the training loop alone. ``final_loss`` and the accuracies are measured
     with the final parameters on the whole train (and test) set; apply
-    ``report.parameters`` with :func:`apply_parameters` to keep them.
+    ``report.parameters`` with :func:`apply_parameters` to keep them. ``trainer`` is one
+    already made from these settings (the CLI makes it first: a TrainingError then means a
+    setup problem, one from here on a failure while training).
     """
-    if not isinstance(settings, TrainSettings):
-        settings = TrainSettings.from_dict(settings)
-    trainer = Trainer.from_settings(graph, settings)
+    if trainer is None:
+        if not isinstance(settings, TrainSettings):
+            settings = TrainSettings.from_dict(settings)
+        trainer = Trainer.from_settings(graph, settings)
     start = time.perf_counter()
     trainer.run(callback=progress, stop=stop)
     seconds = time.perf_counter() - start

@@ -8,7 +8,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..datasets import DatasetError, validate_spec
+from ..messages import did_you_mean, shown
 from ..optimizers import OPTIMIZERS, OptimizerError, make_optimizer
+
+MAX_EPOCHS = 1_000_000  # a file or flag asking for more is refused (docs/training.md)
 
 
 class TrainingError(Exception):
@@ -58,9 +61,8 @@ class TrainSettings:
         names = {f.name for f in fields(cls)}
         for key in data:
             if key not in names:
-                raise TrainingError(
-                    f"training settings: unknown key {key!r} (allowed: {', '.join(sorted(names))})"
-                )
+                hint = did_you_mean(key, names) or f" (allowed: {', '.join(sorted(names))})"
+                raise TrainingError(f"training settings: unknown key {shown(key)}{hint}")
         settings = cls(**{k: v for k, v in data.items()})
         settings.validate()
         return settings
@@ -71,17 +73,18 @@ class TrainSettings:
             value = getattr(self, key)
             if value is not None and not isinstance(value, str):
                 raise TrainingError(
-                    f"training settings: {key!r} must be a node name, got {value!r}"
+                    f"training settings: {key!r} must be a node name, got {shown(value)}"
                 )
         if not isinstance(self.inputs, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.inputs.items()
         ):
             raise TrainingError(
-                f"training settings: 'inputs' must map X and Y to node names, got {self.inputs!r}"
+                "training settings: 'inputs' must map X and Y to node names, "
+                f"got {shown(self.inputs)}"
             )
         unknown = set(self.inputs) - {"X", "Y"}
         if unknown:
-            raise TrainingError(f"training settings: 'inputs' has {sorted(unknown)[0]!r}; "
+            raise TrainingError(f"training settings: 'inputs' has {shown(sorted(unknown)[0])}; "
                                 "only X and Y are fed")
         self.inputs = {"X": "X", "Y": "Y", **self.inputs}
         if self.dataset is not None:
@@ -89,16 +92,18 @@ class TrainSettings:
                 validate_spec(self.dataset)
             except DatasetError as exc:
                 raise TrainingError(f"training settings: {exc}") from None
-        if self.optimizer not in OPTIMIZERS:
-            raise TrainingError(f"training settings: unknown optimizer {self.optimizer!r} "
-                                f"(one of {', '.join(OPTIMIZERS)})")
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
+            hint = did_you_mean(self.optimizer, OPTIMIZERS).removesuffix("?)")
+            raise TrainingError(f"training settings: unknown optimizer {shown(self.optimizer)}"
+                                + (f"{hint}?; " if hint else " (")
+                                + f"one of {', '.join(OPTIMIZERS)})")
         if not isinstance(self.optimizer_options, Mapping):
             raise TrainingError("training settings: 'optimizer_options' must be an object")
         try:
             make_optimizer(self.optimizer, self.lr, self.l2, None, **self.optimizer_options)
-        except (OptimizerError, TypeError) as exc:
+        except (OptimizerError, TypeError, ValueError, OverflowError) as exc:
             raise TrainingError(f"training settings: {exc}") from None
-        self.epochs = _whole("epochs", self.epochs, 0)
+        self.epochs = _whole("epochs", self.epochs, 0, MAX_EPOCHS)
         if self.batch_size is not None:
             self.batch_size = _whole("batch_size", self.batch_size, 1)
         self.eval_every = _whole("eval_every", self.eval_every, 0)
@@ -125,15 +130,18 @@ class TrainSettings:
             or not math.isfinite(self.threshold)
         ):
             raise TrainingError(
-                f"training settings: 'threshold' must be a number, got {self.threshold!r}"
+                f"training settings: 'threshold' must be a number, got {shown(self.threshold)}"
             )
 
 
-def _whole(key: str, value: Any, low: int) -> int:
+def _whole(key: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+        high is not None and value > high
+    ):
+        bound = f">= {low}" if high is None else f"from {low} to {high:,}"
         raise TrainingError(
-            f"training settings: {key!r} must be a whole number >= {low}, got {value!r}"
+            f"training settings: {key!r} must be a whole number {bound}, got {shown(value)}"
         )
     return value

@@ -1,0 +1,46 @@
+"""Semantics found on the way (issue 9): ``eval --json`` gives a gradient for every named
+node (0 where the output does not depend on it), and an assignment to ``pi`` or ``e`` shadows
+the constant from that line on, as in Python."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from graphgui.cli import main
+
+
+def eval_json(capsys, *argv: str) -> dict:
+    assert main(["eval", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_every_named_node_has_a_gradient_zero_where_the_output_does_not_depend_on_it(capsys):
+    data = eval_json(capsys, "--expr", "q = x + y; u = x * 5; f = q * z",
+                     "--set", "x=-2", "--set", "y=5", "--set", "z=-4")
+    assert set(data["grads"]) == set(data["values"]) == {"x", "y", "z", "q", "u", "f"}
+    assert data["grads"]["u"] == 0  # u does not reach f (PyTorch: None, zeros materialized)
+    assert data["grads"] == {"x": -4, "y": -4, "z": 3, "q": -4, "u": 0, "f": 1}
+
+
+def test_unreached_arrays_get_zeros_of_their_shape_and_constants_their_gradient(capsys):
+    data = eval_json(capsys, "--expr", "c = const(3); d = c * 2; s = sum(w); f = d * x",
+                     "--set", "w=[[1,2],[3,4]]", "--set", "x=2")
+    assert data["grads"]["s"] == 0 and data["grads"]["w"] == [[0, 0], [0, 0]]
+    # a named constant and a node computed from constants only still reach f: their
+    # gradients are the chain rule's, not left out
+    assert data["grads"]["d"] == 2 and data["grads"]["c"] == 4 and data["grads"]["x"] == 6
+
+
+def test_the_table_shows_the_same_gradients(capsys):
+    assert main(["eval", "--expr", "u = x * 5; f = x + 1"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
+    assert rows["u"][-1] == "0" and rows["x"][-1] == "1"
+
+
+def test_a_matrix_output_and_an_unused_input(capsys):
+    data = eval_json(capsys, "--expr", "y = W @ v; z = v * 2", "--output", "y",
+                     "--set", "W=[[1,2],[3,4]]", "--set", "v=[1,1]")
+    assert np.array_equal(data["grads"]["z"], [0, 0])
+    assert np.array_equal(data["grads"]["W"], [[1, 1], [1, 1]])
