@@ -20,7 +20,6 @@ from .values import Value, to_value, values_equal
 
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
-RESERVED_NAMES = frozenset({"pi", "e"})
 
 
 class GraphError(Exception):
@@ -66,8 +65,6 @@ class Edge:
 def check_name(name: str) -> None:
     if not NAME_PATTERN.match(name) or keyword.iskeyword(name) or name.startswith("__"):
         raise GraphError(f"{name!r} is not a valid name (letters, digits and _, max 64)")
-    if name in RESERVED_NAMES:
-        raise GraphError(f"{name!r} is reserved for the constant")
 
 
 class Graph:

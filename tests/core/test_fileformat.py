@@ -359,8 +359,6 @@ BAD_FILES = [
      "node \"n2\": '2y' is not a valid name"),
     ("name-keyword", edit(lambda d: setitem(node(d, "n2"), "name", "lambda")),
      "node \"n2\": 'lambda' is not a valid name"),
-    ("name-reserved", edit(lambda d: setitem(node(d, "n2"), "name", "pi")),
-     "'pi' is reserved"),
     ("name-duplicate", edit(lambda d: setitem(node(d, "n2"), "name", "x")),
      "node \"n2\": the name 'x' is already used by node \"n1\""),
     ("name-number", edit(lambda d: setitem(node(d, "n2"), "name", 3)),

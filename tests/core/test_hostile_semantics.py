@@ -44,3 +44,55 @@ def test_a_matrix_output_and_an_unused_input(capsys):
                      "--set", "W=[[1,2],[3,4]]", "--set", "v=[1,1]")
     assert np.array_equal(data["grads"]["z"], [0, 0])
     assert np.array_equal(data["grads"]["W"], [[1, 1], [1, 1]])
+
+
+# ---- assigning to pi or e shadows the constant from that line on --------------------------
+
+
+def values_of(source: str) -> dict:
+    from graphgui.core.engine import evaluate
+    from graphgui.core.expr import parse
+
+    g = parse(source)
+    result = evaluate(g)
+    return {n.name: result.values[n.id] for n in g if n.name}
+
+
+def test_micrograds_e_equals_c_plus_d():
+    values = values_of("a = 2; b = -3; c = 10; d = a * b + c; e = c + d; f = e * 2")
+    assert values["e"] == 14 and values["f"] == 28  # e is the node, not 2.718
+
+
+def test_the_constant_is_used_until_the_assignment():
+    import math
+
+    values = values_of("f = e * 2; e = 3; g = e + f")
+    assert values["f"] == 2 * math.e and values["e"] == 3 and values["g"] == 3 + 2 * math.e
+    assert values_of("pi = 3; f = pi * 2")["f"] == 6
+    assert values_of("e += 1")["e"] == math.e + 1  # e on the right is still the constant
+
+
+def test_a_shadowed_name_is_a_node_everywhere_a_name_may_stand():
+    from graphgui.core.expr import ExprError, parse
+
+    assert values_of("e = 3; x = e; f = x * 2")["x"] == 3  # x = e: a node of its own
+    for source, words in (
+        ("e = 3; f = [e, 1]", "lists may hold only numbers"),
+        ("e = 3; w = param(e)", "param needs a number or list written out"),
+    ):
+        try:
+            parse(source)
+        except ExprError as exc:
+            assert words in str(exc)
+        else:
+            raise AssertionError(source)
+
+
+def test_a_graph_may_name_nodes_pi_and_e_and_save_them(tmp_path):
+    from graphgui.core import fileformat
+    from graphgui.core.expr import parse
+
+    g = parse("c = 2; e = c + 1; f = e * 2")
+    text = fileformat.dumps(g)
+    again = fileformat.loads(text)
+    assert again.find("e").op == "add"

@@ -97,18 +97,16 @@ class _Builder:
             if isinstance(node, (ast.Tuple, ast.List)):
                 raise self.error("assign one name per statement (no a, b = ...)", node)
             raise self.error("assign to a plain name, e.g. f = ...", node)
-        self.check_name(node.id, node)
-        if node.id in NAMED_CONSTANTS:
-            raise self.error(
-                f"{node.id!r} is the constant {NAMED_CONSTANTS[node.id]:.6g}; "
-                "choose another name",
-                node,
-            )
+        self.check_name(node.id, node)  # pi or e assigned: the name shadows the constant
         return node.id
+
+    def is_literal(self, node: ast.expr, lists: bool = True) -> bool:
+        """A number written out; ``pi`` and ``e`` count only while no assignment shadows them."""
+        return _is_literal(node, lists, self.bindings)
 
     def assign(self, name: str, value: ast.expr, stmt: ast.stmt) -> None:
         old = self.bindings.get(name)
-        if _is_literal(value):
+        if self.is_literal(value):
             if old is not None and old.implicit:
                 raise self.error(
                     f"{name!r} is already used as an input on line {old.line}; "
@@ -244,10 +242,13 @@ class _Builder:
             if node.id in NAMED_CONSTANTS and node.id not in self.bindings:
                 return self.add_source("constant", NAMED_CONSTANTS[node.id], node)
             return self.resolve_name(node.id, node)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _is_literal(node):
+        if (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+            and self.is_literal(node)
+        ):
             return self.add_source("constant", self.literal(node), node)  # -2 is one constant
         if isinstance(node, ast.List):
-            if not _is_literal(node):
+            if not self.is_literal(node):
                 raise self.error(
                     "lists may hold only numbers (to combine nodes, use ops)", node
                 )
@@ -365,7 +366,7 @@ class _Builder:
             return None
         if isinstance(node, ast.Tuple | ast.List):
             return tuple(self.param_literal(item, False) for item in node.elts)
-        if not _is_literal(node, lists=False):
+        if not self.is_literal(node, lists=False):
             raise OpError("not a literal")
         return self.literal(node, keep_int=True)
 
@@ -378,7 +379,7 @@ class _Builder:
         if len(node.args) != 1 or node.keywords:
             raise self.error(f"{node.func.id} takes one value, e.g. {node.func.id}(0.5)", node)
         value = node.args[0]
-        if not _is_literal(value):
+        if not self.is_literal(value):
             raise self.error(
                 f"{node.func.id} needs a number or list written out, not an expression", value
             )

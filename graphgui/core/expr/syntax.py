@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Container
 from typing import Any
 
 MAX_SOURCE_BYTES = 100_000
@@ -129,8 +130,9 @@ def _where(source_lines: str | list[str], node: ast.AST) -> tuple[int, int, str]
     return line, col, _shorten(text)
 
 
-def _is_literal(node: ast.expr, lists: bool = True) -> bool:
-    """A number written out: ``2``, ``-0.5``, ``pi``, or (if ``lists``) a list of them."""
+def _is_literal(node: ast.expr, lists: bool = True, shadowed: Container[str] = ()) -> bool:
+    """A number written out: ``2``, ``-0.5``, ``pi``, or (if ``lists``) a list of them.
+    A constant's name in ``shadowed`` was assigned by the program: it names a node then."""
     stack = [node]
     while stack:
         item = stack.pop()
@@ -138,7 +140,7 @@ def _is_literal(node: ast.expr, lists: bool = True) -> bool:
             if isinstance(item.value, bool) or not isinstance(item.value, (int, float)):
                 return False
         elif isinstance(item, ast.Name):
-            if item.id not in NAMED_CONSTANTS:
+            if item.id not in NAMED_CONSTANTS or item.id in shadowed:
                 return False
         elif isinstance(item, ast.UnaryOp) and isinstance(item.op, (ast.USub, ast.UAdd)):
             stack.append(item.operand)
