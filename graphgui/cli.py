@@ -117,10 +117,10 @@ def _run_gui(argv: list[str]) -> int:
     return run(argv)
 
 
-def _program(graph: Any, args: argparse.Namespace, wrt: Any = None) -> Any:
+def _program(graph: Any, args: argparse.Namespace) -> Any:
     from .core.engine import Program
 
-    program = Program(graph, output=output_id(graph, args), wrt=wrt)
+    program = Program(graph, output=output_id(graph, args))
     if program.output_id is None:
         raise CliError("the graph is empty: there is no output to evaluate")
     return program
@@ -140,16 +140,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .core.values import format_value, to_json
 
     graph = load_graph(args)
-    # Gradients with respect to every node, constants too, so every named node has one.
-    program = _program(graph, args, wrt=[n.id for n in graph if n.is_source])
+    program = _program(graph, args)
     result = program.evaluate()
     _raise_first_error(graph, result.errors)
     out = _name(graph, result.output)
     named = [n for n in graph.topological_order() if graph.node(n).name]
-    # A node the output does not depend on has gradient 0 (PyTorch: None, or zeros with
-    # materialize_grads=True), of its own shape.
+    # A node the output does not depend on has gradient 0, of its own shape (PyTorch: None,
+    # zeros with materialize_grads=True). One that only constants feed keeps None (JSON null,
+    # "-"): no gradient is computed for it, as PyTorch computes none without requires_grad.
+    reaching = graph.ancestors(result.output)
     for n in named:
-        if n not in result.grads:
+        if n not in result.grads and n not in reaching:
             result.grads[n] = _zeros_like(result.values[n])
     if args.json:
         print(
@@ -158,7 +159,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     "output": out,
                     "value": to_json(result.values[result.output]),
                     "values": {graph.node(n).name: to_json(result.values[n]) for n in named},
-                    "grads": {graph.node(n).name: to_json(result.grads[n]) for n in named},
+                    "grads": {graph.node(n).name: to_json(result.grads.get(n)) for n in named},
                 }
             )
         )

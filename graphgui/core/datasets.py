@@ -27,6 +27,7 @@ import numpy as np
 
 from .messages import did_you_mean, shown
 from .paths import display_path, regular_file_problem
+from .values import MAX_ELEMENTS
 
 
 class DatasetError(ValueError):
@@ -220,6 +221,14 @@ def validate_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
             raise DatasetError("dataset spec: ising needs 'n' >= 2 (half ordered, half not)")
     elif kind == "csv":
         _check_csv_spec(full)
+    if kind != "csv":  # X and one-hot Y together stay within the element limit of a value
+        width = {"blobs": full.get("n_features", 2) + full.get("centers", 2),
+                 "ising": full.get("L", 4) ** 2 + 1, "sin": 2}.get(kind, 3)
+        if full["n"] * width > MAX_ELEMENTS:
+            raise DatasetError(
+                f"dataset spec: {full['n']:,} samples of {width} numbers each (inputs and "
+                f"targets) are more than the limit of {MAX_ELEMENTS:,}; take fewer samples"
+            )
     return full
 
 
@@ -493,6 +502,11 @@ def _load_csv(
         raise DatasetError(f"{name}: column {names[label]!r} is both a feature and the label")
     if not features:
         raise DatasetError(f"{name}: no feature columns besides the label")
+    if len(data) * len(features) > MAX_ELEMENTS:
+        raise DatasetError(
+            f"{name}: {len(data):,} rows of {len(features)} features are more than the limit "
+            f"of {MAX_ELEMENTS:,} numbers"
+        )
     X = np.empty((len(data), len(features)))
     for r, (line, row) in enumerate(data):
         for c, col in enumerate(features):

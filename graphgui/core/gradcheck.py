@@ -16,13 +16,13 @@ DEFAULT_STEP = 1e-6
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-7
 
-# Each checked element costs two forward passes. Arrays of up to MAX_CHECKED elements are
-# checked element by element; of a larger one a seeded (reproducible) sample is checked, and
-# fewer elements (down to MIN_CHECKED) the more work one forward pass does, so that the
-# whole check evaluates at most about WORK_BUDGET array elements.
+# Each checked element costs two forward passes. An array is checked element by element up
+# to a limit: MAX_CHECKED elements, fewer (down to MIN_CHECKED) the more work one forward pass
+# does, so that the whole check evaluates about WORK_BUDGET array elements at most. Of a
+# larger array a seeded (reproducible) sample of that many elements is checked.
 MAX_CHECKED = 1000
 MIN_CHECKED = 10
-WORK_BUDGET = 20_000_000
+WORK_BUDGET = 200_000_000
 SAMPLE_SEED = 0
 
 

@@ -197,3 +197,16 @@ def test_a_wrong_rule_is_still_caught_in_a_sample():
         assert c.sampled and not c.passed
     finally:
         unregister("twice_wrong")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [{"kind": "ising", "n": 1_000_000, "L": 64},  # 32 GB of spins
+     {"kind": "blobs", "n": 1_000_000, "n_features": 1000},
+     {"kind": "blobs", "n": 500_000, "centers": 30}],
+)
+def test_a_data_set_larger_than_a_value_may_be_is_refused_before_it_is_made(spec):
+    from graphgui.core.datasets import DatasetError, validate_spec
+
+    with pytest.raises(DatasetError, match="more than the limit of 10,000,000"):
+        validate_spec(spec)
