@@ -511,6 +511,9 @@ def test_examples_menu_opens_each_example(editor: Any, tmp_path: Path) -> None:
     window, prompts = editor
     fc = window.file_controller
     infos = list_examples()
+    # The worked examples in teaching order, then the exercises in theirs.
+    infos = ([i for i in infos if not i.name.startswith("exercise_")]
+             + [i for i in infos if i.name.startswith("exercise_")])
     menu_actions = [a for a in fc.menu_examples.actions() if a.data() in fc.example_actions]
     worked = menu_actions[: len(infos)]
     assert [a.data() for a in worked] == [i.name for i in infos]
@@ -541,14 +544,19 @@ def test_examples_menu_lists_training_examples_in_their_own_section(
     entries = fc.menu_examples.actions()
     training = list_training_examples()
     assert len(training) >= 8
-    # Heading, worked examples, separator, heading, training examples.
+    # Worked examples, exercises, training examples: each a heading and its entries.
     headings = [a for a in entries if not a.isSeparator() and a.data() is None]
-    assert [h.text() for h in headings] == ["Worked examples and exercises",
+    assert [h.text() for h in headings] == ["Worked examples",
+                                            "Exercises: gradients hidden until you show them",
                                             "Training (data and settings included)"]
     assert not any(h.isEnabled() for h in headings)
-    second = entries.index(headings[1])
-    assert entries[second - 1].isSeparator()
-    assert [a.data() for a in entries[second + 1:]] == [i.name for i in training]
+    second, third = entries.index(headings[1]), entries.index(headings[2])
+    assert entries[second - 1].isSeparator() and entries[third - 1].isSeparator()
+    exercises = [a.data() for a in entries[second + 1:third - 1]]
+    assert exercises and all(name.startswith("exercise_") for name in exercises)
+    for name in exercises:
+        assert "Show Gradients (Ctrl+2)" in fc.example_actions[name].toolTip()
+    assert [a.data() for a in entries[third + 1:]] == [i.name for i in training]
     for info in training:
         fc.example_actions[info.name].trigger()
         doc = window.document
