@@ -193,3 +193,30 @@ def test_opening_a_fifo_is_refused_without_hanging(
     assert not fc.drops.open_dropped([str(fifo)])
     assert window.document is doc and len(prompts.errors) == 3
     assert time.monotonic() - start < 2.0
+
+
+def test_plot_exports_go_through_the_writer(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphgui.core.train import EpochResult
+    from graphgui.gui.panels.plots import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(420, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.append([EpochResult(1, 0.9, None, None, None, {}, 0.0)])
+    csv_path, png_path = tmp_path / "loss.csv", tmp_path / "loss.png"
+    plot.export_csv(str(csv_path))
+    assert csv_path.read_bytes().startswith(b"epoch,train_loss")
+    plot.export_png(str(png_path))
+    assert png_path.read_bytes().startswith(b"\x89PNG")
+    old_csv, old_png = csv_path.read_bytes(), png_path.read_bytes()
+    monkeypatch.setattr(QSaveFile, "commit", lambda self: False)
+    for export, path in ((plot.export_csv, csv_path), (plot.export_png, png_path)):
+        with pytest.raises(WriteError, match="could not be replaced"):
+            export(str(path))
+    monkeypatch.undo()
+    assert (csv_path.read_bytes(), png_path.read_bytes()) == (old_csv, old_png)
+    assert leftovers(tmp_path, "loss.csv", "loss.png") == []
