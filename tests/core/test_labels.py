@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-import graphgui.core.graph as graph_module
+import graphgui.core.labels as graph_module
 from graphgui.core.expr import parse
 from graphgui.core.graph import Graph, GraphError, label_nodes, node_label, node_labels
 
