@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from graphgui.core.expr import parse
+from graphgui.gui.canvas.overview import overview_geometry
 from graphgui.gui.document import Document
 
 
@@ -256,7 +257,7 @@ def test_far_zoom_switches_to_batched_overview(window: Any) -> None:
     view.zoom_by(0.1 / view.zoom)
     view.viewport().repaint()
     assert scene.overview
-    lines, by_category, errors, selected = scene._overview_geometry()
+    lines, by_category, errors, selected = overview_geometry(scene)
     assert len(lines) == 4 and sum(len(r) for r in by_category.values()) == 5
     # Items still take clicks and selections in overview mode.
     item = scene.node_items[ids["f"]]

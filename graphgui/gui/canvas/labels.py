@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import SHOWN_IN_FULL, format_value
 
+from .free_room import FreeRoom, Rect, overlap
 from .summary import SUMMARY_ZOOM
 
 if TYPE_CHECKING:
@@ -32,11 +33,9 @@ if TYPE_CHECKING:
     from .scene import GraphScene
     from .wire_item import WireItem
 
-Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
 Place = tuple[float, float, tuple["Rect | None", "Rect | None"], float]  # cost, t, rects, dy
 
 LABEL_Z = 5.0  # above nodes (0) and wires (-1), below a wire being dragged (10)
-CELL = 80.0  # grid cell of the free-room index
 WIRE_GAP = 1.5  # between the wire and the edge of its labels
 LABEL_PAD = 2.0  # clearance between two labels
 NODE_PAD = 4.0  # clearance around a node (beyond its ports)
@@ -63,75 +62,6 @@ def label_lines(value: Any, precision: int = 4) -> list[str]:
         return [("[" if k == 0 else " ") + row + ("]" if k == last else ",")
                 for k, row in enumerate(rows)]
     return [format_value(value, precision)]
-
-
-def _overlap(a: Rect, b: Rect) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    if w <= 0:
-        return 0.0
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if h > 0 else 0.0
-
-
-class FreeRoom:
-    """Rectangles by key in a grid of cells: what is taken, and what overlaps a rectangle."""
-
-    def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], set[Any]] = {}
-        self.rects: dict[Any, list[Rect]] = {}
-
-    @staticmethod
-    def _span(r: Rect) -> Iterator[tuple[int, int]]:
-        for i in range(math.floor(r[0] / CELL), math.floor(r[2] / CELL) + 1):
-            for j in range(math.floor(r[1] / CELL), math.floor(r[3] / CELL) + 1):
-                yield (i, j)
-
-    def put(self, key: Any, rects: list[Rect]) -> None:
-        self.remove(key)
-        if not rects:
-            return
-        self.rects[key] = rects
-        cells = self.cells
-        for r in rects:
-            for c in self._span(r):
-                cells.setdefault(c, set()).add(key)
-
-    def remove(self, key: Any) -> None:
-        rects = self.rects.pop(key, None)
-        if rects is None:
-            return
-        for r in rects:
-            for c in self._span(r):
-                bucket = self.cells.get(c)
-                if bucket is not None:
-                    bucket.discard(key)
-                    if not bucket:
-                        del self.cells[c]
-
-    def near(self, r: Rect) -> set[Any]:
-        found: set[Any] = set()
-        cells = self.cells
-        for c in self._span(r):
-            bucket = cells.get(c)
-            if bucket:
-                found |= bucket
-        return found
-
-    def cost(self, rects: list[Rect], skip: Any, nodes: set[Any] | None = None,
-             stop: float = math.inf) -> float:
-        """Overlap of ``rects`` with everything but ``skip``; nodes weigh ten times more.
-        Stops counting once past ``stop``."""
-        total = 0.0
-        for r in rects:
-            for key in self.near(r):
-                if key == skip:
-                    continue
-                weight = 10.0 if isinstance(key, str) else 1.0
-                for other in self.rects[key]:
-                    total += weight * _overlap(r, other)
-                if total > stop:
-                    return total
-        return total
 
 
 class WireLabel(QGraphicsItem):
@@ -428,7 +358,7 @@ class LabelLayer:
             for key in room.near(r):
                 if isinstance(key, tuple) and key not in wires:
                     wire = self.scene.wire_items.get(key)
-                    if wire is not None and any(_overlap(r, o) for o in room.rects[key]):
+                    if wire is not None and any(overlap(r, o) for o in room.rects[key]):
                         wires[key] = wire
         # Short wires first: they have few free places, long wires have many.
         troubled = []
@@ -513,7 +443,7 @@ class LabelLayer:
         for r in room.rects.get(key, []):
             for other in room.near(r):
                 if isinstance(other, tuple) and other != key and other not in found \
-                        and any(_overlap(r, o) for o in room.rects[other]):
+                        and any(overlap(r, o) for o in room.rects[other]):
                     found.append(other)
         return found
 
@@ -568,7 +498,7 @@ class LabelLayer:
         for r in _padded(best[2]):
             for other in room.near(r):
                 if isinstance(other, tuple) and other != wire.key and other not in blocking \
-                        and any(_overlap(r, o) for o in room.rects[other]):
+                        and any(overlap(r, o) for o in room.rects[other]):
                     blocking.append(other)
         if not blocking:
             return best
@@ -608,6 +538,6 @@ class LabelLayer:
                 for other in self.room.near(inner):
                     if other == key:
                         continue
-                    if any(_overlap(inner, o) for o in self.room.rects[other]):
+                    if any(overlap(inner, o) for o in self.room.rects[other]):
                         found.append((key, other))
         return found

@@ -21,6 +21,7 @@ from graphgui.core.values import format_value
 from ..theme import Theme, current_theme
 from .labels import LabelLayer, WireLabel
 from .node_item import NodeItem
+from .overview import draw_overview
 from .port_item import PortRef
 from .state import CanvasState, StepOverlay
 from .wire_item import DragWire, WireItem
@@ -415,45 +416,9 @@ class GraphScene(QGraphicsScene):
     def _invalidate_overview(self) -> None:
         self.state.overview_cache = None
 
-    def _overview_geometry(self) -> Any:
-        cache = self.state.overview_cache
-        if cache is not None:
-            return cache
-        lines = []
-        for wire in self.wire_items.values():
-            lines.append(QLineF(wire.src.output_scene_pos(), wire.dst.input_scene_pos(wire.port)))
-        by_category: dict[str, list[QRectF]] = {}
-        errors, selected = [], []
-        for item in self.node_items.values():
-            rect = item.rect.translated(item.pos())
-            by_category.setdefault(item.category, []).append(rect)
-            if item.error:
-                errors.append(rect)
-            if item.isSelected():
-                selected.append(rect)
-        cache = (lines, by_category, errors, selected)
-        self.state.overview_cache = cache
-        return cache
-
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        if not self.overview:
-            return
-        t = self.state.theme
-        lines, by_category, errors, selected = self._overview_geometry()
-        painter.setPen(t.pens["wire"])
-        painter.drawLines(lines)
-        painter.setPen(t.pens["border"])
-        for category, rects in by_category.items():
-            painter.setBrush(t.overview_brushes[category])
-            painter.drawRects(rects)
-        if errors:
-            painter.setPen(t.pens["error"])
-            painter.setBrush(t.brushes["error_fill"])
-            painter.drawRects(errors)
-        if selected:
-            painter.setPen(t.pens["selected"])
-            painter.setBrush(t.brushes["none"])
-            painter.drawRects(selected)
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt)
+        if self.overview:
+            draw_overview(self, painter)
 
     # ---- background ----------------------------------------------------------------------
 

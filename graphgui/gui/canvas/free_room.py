@@ -1,0 +1,81 @@
+"""Free room for wire labels: rectangles by key in a grid of cells (no Qt calls), so placing
+thousands of labels stays cheap. Keys are node ids (obstacles, weighted ten times) and wire
+keys (other labels)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
+CELL = 80.0  # grid cell of the index
+
+
+def overlap(a: Rect, b: Rect) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    if w <= 0:
+        return 0.0
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if h > 0 else 0.0
+
+
+class FreeRoom:
+    """Rectangles by key in a grid of cells: what is taken, and what overlaps a rectangle."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], set[Any]] = {}
+        self.rects: dict[Any, list[Rect]] = {}
+
+    @staticmethod
+    def _span(r: Rect) -> Iterator[tuple[int, int]]:
+        for i in range(math.floor(r[0] / CELL), math.floor(r[2] / CELL) + 1):
+            for j in range(math.floor(r[1] / CELL), math.floor(r[3] / CELL) + 1):
+                yield (i, j)
+
+    def put(self, key: Any, rects: list[Rect]) -> None:
+        self.remove(key)
+        if not rects:
+            return
+        self.rects[key] = rects
+        cells = self.cells
+        for r in rects:
+            for c in self._span(r):
+                cells.setdefault(c, set()).add(key)
+
+    def remove(self, key: Any) -> None:
+        rects = self.rects.pop(key, None)
+        if rects is None:
+            return
+        for r in rects:
+            for c in self._span(r):
+                bucket = self.cells.get(c)
+                if bucket is not None:
+                    bucket.discard(key)
+                    if not bucket:
+                        del self.cells[c]
+
+    def near(self, r: Rect) -> set[Any]:
+        found: set[Any] = set()
+        cells = self.cells
+        for c in self._span(r):
+            bucket = cells.get(c)
+            if bucket:
+                found |= bucket
+        return found
+
+    def cost(self, rects: list[Rect], skip: Any, nodes: set[Any] | None = None,
+             stop: float = math.inf) -> float:
+        """Overlap of ``rects`` with everything but ``skip``; nodes weigh ten times more.
+        Stops counting once past ``stop``."""
+        total = 0.0
+        for r in rects:
+            for key in self.near(r):
+                if key == skip:
+                    continue
+                weight = 10.0 if isinstance(key, str) else 1.0
+                for other in self.rects[key]:
+                    total += weight * overlap(r, other)
+                if total > stop:
+                    return total
+        return total
