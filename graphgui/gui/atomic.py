@@ -9,8 +9,8 @@ copies them). A symbolic link is followed: the file it points to is replaced.
 A target that exists but is not a regular file (a folder, a named pipe, a device, a socket) is
 refused before anything is opened, as editors do: writing "into" a FIFO would block until some
 reader appears, and replacing it would silently turn it into a plain file.
-:func:`special_file_reason` gives the same answer to readers (File > Open must not hang on a
-FIFO either).
+The test is the core's :func:`~graphgui.core.paths.regular_file_problem`, the one the file
+loader uses, so File > Open refuses the same paths instead of hanging on a FIFO.
 
 Errors are :class:`WriteError`, an ``OSError`` whose text is one line:
 ``cannot write PATH: REASON``; ``.reason`` holds the reason alone.
@@ -19,9 +19,10 @@ Errors are :class:`WriteError`, an ``OSError`` whose text is one line:
 from __future__ import annotations
 
 import os
-import stat
 
 from PySide6.QtCore import QIODevice, QSaveFile
+
+from graphgui.core.paths import regular_file_problem
 
 
 class WriteError(OSError):
@@ -37,23 +38,12 @@ class WriteError(OSError):
 
 
 def special_file_reason(path: str | os.PathLike[str]) -> str | None:
-    """Why ``path`` is no file to read or replace (a folder, a FIFO, a device...), or None
-    when it is a regular file or does not exist. Never opens it, so never blocks."""
-    try:
-        mode = os.stat(path).st_mode  # follows links, as QSaveFile and open() do
-    except OSError:
-        return None  # missing (or unreachable): opening it will say why
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "it is a folder, not a file"
-    if stat.S_ISFIFO(mode):
-        return "it is a named pipe (FIFO), not a regular file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "it is a device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "it is a socket, not a regular file"
-    return "it is not a regular file"
+    """Why ``path`` is no file to replace (``"it is a named pipe (FIFO), not a regular
+    file"``), or None when it is a regular file or does not exist. The core's check
+    (:func:`graphgui.core.paths.regular_file_problem`, which the file loader and the command
+    line use): nothing is opened, so nothing blocks."""
+    problem = regular_file_problem(path)
+    return f"it {problem}" if problem is not None else None
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

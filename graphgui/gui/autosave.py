@@ -27,7 +27,7 @@ from PySide6.QtCore import QDir, QLockFile, QStandardPaths
 from graphgui.core import fileformat
 from graphgui.core.graph import Graph
 
-from .atomic import special_file_reason, write_bytes
+from .atomic import write_bytes
 
 DATA_DIR_ENV = "GRAPHGUI_DATA_DIR"
 SUBDIR = "autosave"
@@ -173,9 +173,6 @@ class AutosaveStore:
 
 
 def read_orphan(instance: str, path: str) -> Orphan:
-    special = special_file_reason(path)  # reading a FIFO would block the start for ever
-    if special is not None:
-        return Orphan(instance, path, None, "", "", None, None, special)
     try:
         document = fileformat.load_document(path)
     except fileformat.FileFormatError as exc:

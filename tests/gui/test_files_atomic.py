@@ -102,7 +102,7 @@ def test_unwritable_places_are_refused_in_one_line(tmp_path: Path) -> None:
         write_bytes(tmp_path / "missing" / "x.svg", b"<svg/>")
     folder = tmp_path / "folder.png"
     folder.mkdir()
-    with pytest.raises(WriteError, match="it is a folder"):
+    with pytest.raises(WriteError, match="it is a folder, not a regular file"):
         write_bytes(folder, b"x")
     with pytest.raises(WriteError, match="not valid utf-8"):
         write_text(tmp_path / "t.md", "lone \ud800 surrogate")
@@ -118,7 +118,7 @@ def test_a_fifo_target_is_refused_at_once(fifo: Path) -> None:
     assert str(info.value) == f"cannot write {fifo}: it is a named pipe (FIFO), not a regular file"
     assert special_file_reason(fifo) == "it is a named pipe (FIFO), not a regular file"
     assert fifo.is_fifo()  # not replaced by a plain file
-    assert special_file_reason("/dev/null") == "it is a device, not a regular file"
+    assert special_file_reason("/dev/null") == "it is a character device, not a regular file"
     assert special_file_reason(fifo.parent / "nothing_here") is None
 
 
@@ -184,7 +184,7 @@ def test_opening_a_fifo_is_refused_without_hanging(
     assert window.document is doc  # the current graph stays
     (title, text), = prompts.errors
     assert title == "Cannot open file"
-    assert text == f"{fifo}: cannot read: it is a named pipe (FIFO), not a regular file"
+    assert text == f"{fifo}: cannot read: is a named pipe (FIFO), not a regular file"
     assert window.statusBar().currentMessage() == f"Cannot open: {text}"
     # `graphgui FILE` opens through the same call.
     assert not fc.open_file(str(fifo), check_unsaved=False)
@@ -220,3 +220,20 @@ def test_plot_exports_go_through_the_writer(
     monkeypatch.undo()
     assert (csv_path.read_bytes(), png_path.read_bytes()) == (old_csv, old_png)
     assert leftovers(tmp_path, "loss.csv", "loss.png") == []
+
+
+@needs_fifo
+def test_a_fifo_among_the_autosaves_does_not_block_the_start(
+    make_editor: Any, data_dir: Path  # noqa: F811
+) -> None:
+    from graphgui.gui import autosave
+
+    window, prompts = make_editor()
+    folder = data_dir / autosave.SUBDIR
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / "stuck.json")
+    start = time.monotonic()
+    assert window.file_controller.offer_restore() == 0
+    assert time.monotonic() - start < 1.0 and prompts.asked == []
+    assert (folder / "stuck.corrupt").is_fifo()  # set aside, as an unreadable autosave
+    assert "named pipe" in window.statusBar().currentMessage()

@@ -6,7 +6,7 @@
 - ``menus``: the File menu entries and toolbar buttons, the Examples submenu.
 - ``recent``: File > Open Recent (the list in QSettings and its menu).
 - ``drops``: graph files dropped on the window or canvas.
-- ``graphfile``: reading a graph file (never a FIFO) and writing one atomically.
+- ``graphfile``: writing a graph file atomically.
 - ``autosaving``: when unsaved work is autosaved (the files: :mod:`graphgui.gui.autosave`).
 
 ``install(shell)`` puts it onto a :class:`~graphgui.gui.shell.Shell` (menu entries, toolbar
@@ -17,7 +17,7 @@ buttons, a close guard, drop targets) and returns the controller. Every file is 
 from .autosaving import AUTOSAVE_DELAY_MS, AUTOSAVE_INTERVAL_MS
 from .controller import DocumentFacts, FileController, install
 from .drops import dropped_files
-from .graphfile import read_graph_file, write_graph_file
+from .graphfile import write_graph_file
 from .menus import EXERCISE_PREFIX, is_exercise
 from .prompts import GRAPH_FILTER, LAST_DIR_KEY, PNG_FILTER, SVG_FILTER, RestoreChoice
 from .recent import MAX_RECENT, RECENT_KEY
@@ -26,5 +26,5 @@ __all__ = [
     "AUTOSAVE_DELAY_MS", "AUTOSAVE_INTERVAL_MS", "EXERCISE_PREFIX", "GRAPH_FILTER",
     "LAST_DIR_KEY", "MAX_RECENT", "PNG_FILTER", "RECENT_KEY", "SVG_FILTER", "DocumentFacts",
     "FileController", "RestoreChoice", "dropped_files", "install", "is_exercise",
-    "read_graph_file", "write_graph_file",
+    "write_graph_file",
 ]

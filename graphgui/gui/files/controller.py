@@ -17,6 +17,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 
+from graphgui.core import fileformat
 from graphgui.core.examples import ExampleError, load_example_document
 from graphgui.core.fileformat import FileFormatError
 from graphgui.core.graph import Graph
@@ -26,7 +27,7 @@ from ..autosave import AutosaveStore, Orphan, describe
 from ..document import Document
 from .autosaving import Autosaver, restore_crashed
 from .drops import FileDrops
-from .graphfile import read_graph_file, write_graph_file
+from .graphfile import write_graph_file
 from .menus import examples_menu, fill_file_menu, is_exercise, make_file_actions
 from .prompts import Button, Prompts, last_dir, remember_dir
 from .recent import RecentFiles
@@ -174,7 +175,7 @@ class FileController(Prompts, QObject):
         file) leaves the current document untouched and says why (status bar and dialog)."""
         path = os.path.abspath(os.fspath(path))
         try:
-            document = read_graph_file(path)
+            document = fileformat.load_document(path)
         except FileFormatError as exc:
             if not os.path.exists(path) and self.recent.contains(path):
                 self.recent.remove(path)
@@ -233,7 +234,7 @@ class FileController(Prompts, QObject):
             return False
         path = doc.path
         try:
-            document = read_graph_file(path)
+            document = fileformat.load_document(path)
         except FileFormatError as exc:
             self.shell.show_message(f"Cannot revert: {exc}", 10000)
             self.show_error("Cannot revert", str(exc))

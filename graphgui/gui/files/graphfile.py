@@ -1,5 +1,6 @@
-"""Graph files in the editor: read (refusing what is not a regular file) and written
-atomically through :mod:`graphgui.gui.atomic`."""
+"""Graph files in the editor are written atomically, through :mod:`graphgui.gui.atomic`
+(reading is :func:`graphgui.core.fileformat.load_document`, which refuses a FIFO or folder
+before opening it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from graphgui.core import fileformat
 from graphgui.core.fileformat import FileFormatError
 from graphgui.core.graph import Graph
 
-from ..atomic import special_file_reason, write_bytes
+from ..atomic import write_bytes
 
 
 def write_graph_file(
@@ -25,12 +26,3 @@ def write_graph_file(
     except UnicodeEncodeError as exc:  # a lone surrogate in text set by code
         raise FileFormatError(f"text is not valid Unicode ({exc.reason})", path) from None
     write_bytes(path, data)
-
-
-def read_graph_file(path: str) -> fileformat.Document:
-    """The graph file at ``path``; a folder, FIFO or device is refused at once (reading a
-    FIFO would block for ever). Raises FileFormatError."""
-    special = special_file_reason(path)
-    if special is not None:
-        raise FileFormatError(f"cannot read: {special}", path)
-    return fileformat.load_document(path)
