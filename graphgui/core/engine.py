@@ -369,29 +369,37 @@ class Program:
 
     def _backward_loop(self, vals: list[Any], grads: list[Any], record: bool) -> Iterator[Step]:
         remaining = list(self._consumers) if record else None
-        for i, a, b, rule_a, rule_b in self._bplan if record else self._bwork:
-            g = grads[i]
-            if g is None:
-                continue
-            if record:  # the inputs' sums before this node adds to them
-                before = [grads[k] for k in self._inputs[i]]
-            out_value = vals[i]
-            if b >= 0:
-                x, y = vals[a], vals[b]
-                if rule_a is not None:
-                    c = rule_a(g, out_value, x, y)
+        i = -1
+        try:  # free when nothing fails; a rule that raises is named, as forward failures are
+            for i, a, b, rule_a, rule_b in self._bplan if record else self._bwork:
+                g = grads[i]
+                if g is None:
+                    continue
+                if record:  # the inputs' sums before this node adds to them
+                    before = [grads[k] for k in self._inputs[i]]
+                out_value = vals[i]
+                if b >= 0:
+                    x, y = vals[a], vals[b]
+                    if rule_a is not None:
+                        c = rule_a(g, out_value, x, y)
+                        ga = grads[a]
+                        grads[a] = c if ga is None else ga + c
+                    if rule_b is not None:
+                        c = rule_b(g, out_value, x, y)
+                        gb = grads[b]
+                        grads[b] = c if gb is None else gb + c
+                elif a >= 0 and rule_a is not None:
+                    c = rule_a(g, out_value, vals[a])
                     ga = grads[a]
                     grads[a] = c if ga is None else ga + c
-                if rule_b is not None:
-                    c = rule_b(g, out_value, x, y)
-                    gb = grads[b]
-                    grads[b] = c if gb is None else gb + c
-            elif a >= 0 and rule_a is not None:
-                c = rule_a(g, out_value, vals[a])
-                ga = grads[a]
-                grads[a] = c if ga is None else ga + c
-            if record:
-                yield self._make_step(i, vals, before, g, remaining)
+                if record:
+                    yield self._make_step(i, vals, before, g, remaining)
+        except Exception as exc:  # noqa: BLE001  (any rule failure becomes a message)
+            node = self._nodes[self.ids[i]]
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise EvaluationError(
+                node.id, f"{node.title}: the gradient of {node.op} failed: {text[:200]}"
+            ) from None
 
     def _make_step(
         self, i: int, vals: list[Any], before: list[Any], g: Any, remaining: list[int]
@@ -465,7 +473,11 @@ class Program:
         wire_grads: dict[tuple[str, int], Value] = {}
         # A failure marks every node downstream, so an output without error has sound inputs.
         if self.output_id is not None and self.output_id not in errors:
-            raw = self._recorded_gradients(vals, wire_grads) if wires else self.gradients(vals)
+            try:
+                raw = self._recorded_gradients(vals, wire_grads) if wires else self.gradients(vals)
+            except EvaluationError as exc:
+                errors[exc.node_id] = str(exc).split(": ", 1)[-1]
+                return Evaluation(self.output_id, values, {}, errors, nonfinite, {})
             grads = {nid: raw[k] for k, nid in enumerate(self.ids) if raw[k] is not None}
             if nonfinite is None:
                 nonfinite = self._first_nonfinite_grad(vals, raw)

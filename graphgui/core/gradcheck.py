@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +18,13 @@ DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-7
 
 # Each checked element costs two forward passes. An array is checked element by element up
-# to a limit: MAX_CHECKED elements, fewer (down to MIN_CHECKED) the more work one forward pass
-# does, so that the whole check evaluates about WORK_BUDGET array elements at most. Of a
-# larger array a seeded (reproducible) sample of that many elements is checked.
+# to a limit: MAX_CHECKED elements, fewer the more work one forward pass does, so that the
+# whole check evaluates about WORK_BUDGET array elements (but checks at least MIN_CHECKED
+# elements in all and one per array). Of a larger array a seeded (reproducible) sample of
+# that many elements is checked.
 MAX_CHECKED = 1000
 MIN_CHECKED = 10
-WORK_BUDGET = 200_000_000
+WORK_BUDGET = 1_000_000_000
 SAMPLE_SEED = 0
 
 
@@ -55,8 +57,9 @@ def relative_error(autodiff: Any, numeric: Any) -> float:
     """max |a - n| / max(|a| + |n|) over elements (0 when both are 0)."""
     a = np.asarray(autodiff, dtype=float)
     n = np.asarray(numeric, dtype=float)
-    scale = np.maximum(np.abs(a) + np.abs(n), 1e-300)
-    err = np.where((a == 0) & (n == 0), 0.0, np.abs(a - n) / scale)
+    with np.errstate(all="ignore"):  # inf - inf is nan: the check fails, NumPy need not say so
+        scale = np.maximum(np.abs(a) + np.abs(n), 1e-300)
+        err = np.where((a == 0) & (n == 0), 0.0, np.abs(a - n) / scale)
     return float(np.max(err)) if err.size else 0.0
 
 
@@ -99,31 +102,62 @@ def check_gradients(
     def total(values: list[Any]) -> float:
         return float(np.sum(values[out]))
 
-    work = sum(1 if isinstance(v, float) else np.size(v) for v in vals if v is not None)
-    per_source = WORK_BUDGET // max(1, 2 * work * len(checked))
-    limit = max(MIN_CHECKED, min(MAX_CHECKED, per_source))
+    work = _forward_work(program, vals)
+    budget = max(MIN_CHECKED, WORK_BUDGET // max(1, 2 * work))  # elements, all sources
+    limit = max(1, min(MAX_CHECKED, budget // max(1, len(checked))))
     results = []
-    for nid in checked:
-        k = program.slot[nid]
-        base = vals[k]
-        analytic = grads[k] if grads[k] is not None else _zeros(base)
-        size = 1 if isinstance(base, float) else int(np.size(base))
-        sample = None
-        if size > limit:
-            rng = np.random.default_rng(SAMPLE_SEED)
-            sample = np.sort(rng.choice(size, limit, replace=False))
-            analytic = np.asarray(analytic, dtype=float).ravel()[sample]
-        numeric = _central_difference(program, k, base, total, step, sample)
-        a = np.asarray(analytic, dtype=float)
-        n = np.asarray(numeric, dtype=float)
-        abs_error = float(np.max(np.abs(a - n))) if a.size else 0.0
-        passed = bool(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)))
-        name = node_label(graph, nid)
-        results.append(GradCheck(
-            nid, name, analytic, numeric, abs_error, relative_error(a, n), passed,
-            checked=size if sample is None else len(sample), elements=size, sample=sample,
-        ))
+    with np.errstate(all="ignore"):  # non-finite values fail the check; no NumPy warnings
+        for nid in checked:
+            results.append(_check_one(graph, program, nid, vals, grads, total, step, rtol, atol,
+                                      limit))
     return results
+
+
+def _check_one(
+    graph: Graph, program: Program, nid: str, vals: list[Any], grads: list[Any], total: Any,
+    step: float, rtol: float, atol: float, limit: int,
+) -> GradCheck:
+    """The check of source ``nid``: element by element up to ``limit``, else a sample."""
+    k = program.slot[nid]
+    base = vals[k]
+    analytic = grads[k] if grads[k] is not None else _zeros(base)
+    size = 1 if isinstance(base, float) else int(np.size(base))
+    sample = None
+    if size > limit:
+        rng = np.random.default_rng(SAMPLE_SEED)
+        sample = np.sort(rng.choice(size, limit, replace=False))
+        analytic = np.asarray(analytic, dtype=float).ravel()[sample]
+    numeric = _central_difference(program, k, base, total, step, sample)
+    a = np.asarray(analytic, dtype=float)
+    n = np.asarray(numeric, dtype=float)
+    abs_error = float(np.max(np.abs(a - n))) if a.size else 0.0
+    passed = bool(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)))
+    name = node_label(graph, nid)
+    return GradCheck(
+        nid, name, analytic, numeric, abs_error, relative_error(a, n), passed,
+        checked=size if sample is None else len(sample), elements=size, sample=sample,
+    )
+
+
+def _forward_work(program: Program, vals: list[Any]) -> int:
+    """About how many array elements one forward pass touches: per node its result, its
+    inputs and their broadcast (a loss of (n, 1) against (1, m) works on n * m numbers), and
+    a matrix product's multiply-adds."""
+    work = 0
+    for k, nid in enumerate(program.ids):
+        ins = [vals[program.slot[i]] for i in program.inputs_of(nid)] if vals[k] is not None else []
+        shapes = [np.shape(v) for v in ins]
+        sizes = [int(np.prod(s)) for s in shapes]
+        cost = int(np.size(vals[k])) if vals[k] is not None else 0
+        cost += sum(sizes)
+        if len(shapes) == 2:
+            if program.graph_node(nid).op == "matmul" and shapes[1]:
+                cost += sizes[0] * shapes[1][-1]
+            else:
+                with contextlib.suppress(ValueError):  # shapes that do not combine: no work
+                    cost += int(np.prod(np.broadcast_shapes(*shapes)))
+        work += cost
+    return max(work, 1)
 
 
 def _central_difference(

@@ -210,3 +210,46 @@ def test_a_data_set_larger_than_a_value_may_be_is_refused_before_it_is_made(spec
 
     with pytest.raises(DatasetError, match="more than the limit of 10,000,000"):
         validate_spec(spec)
+
+
+@pytest.mark.filterwarnings("error")  # NumPy's "Mean of empty slice" would reach stderr
+@pytest.mark.parametrize("shape", [(2, 0), (0,), (0, 3)])
+@pytest.mark.parametrize(
+    "program",
+    ["f = mean(x)", "f = mean(x, axis=0)", "f = mse(x, x)", "f = hinge(x, x)",
+     "f = bce_logits(x, x)", "f = bce(x, x)", "f = softmax_ce(x, x)", "f = sum(softmax(x))",
+     "f = l2(x)", "f = sum(x @ transpose(x))"],
+)
+def test_empty_arrays_give_nan_or_a_message_never_an_exception(program, shape):
+    from graphgui.core.engine import evaluate
+
+    g = parse(program)
+    g.set_value(g.find("x").id, np.zeros(shape))
+    result = evaluate(g)  # never raises: a value, a non-finite report or a node's error
+    f = g.find("f").id
+    assert f in result.values or f in result.errors
+
+
+def test_a_gradient_rule_that_raises_is_named_not_escaped():
+    from graphgui.core.engine import evaluate
+    from graphgui.core.ops import OpSpec, register, unregister
+
+    def broken(g, out, x):
+        raise ZeroDivisionError("float division by zero")
+
+    register(OpSpec(
+        name="broken_grad", category="Functions", label="b", doc="a rule that raises",
+        inputs=("x",), forward=lambda x: x, vjps=(broken,), formula="x", derivatives=("1",),
+        elementwise=True,
+    ))
+    try:
+        g = parse("f = broken_grad(x) * 2")
+        result = evaluate(g)
+        (node_id, message), = result.errors.items()
+        assert message == "the gradient of broken_grad failed: float division by zero"
+        assert g.node(node_id).op == "broken_grad" and not result.grads
+        with pytest.raises(EvaluationError, match="the gradient of broken_grad failed"):
+            program = Program(g)
+            program.gradients(program.forward())
+    finally:
+        unregister("broken_grad")

@@ -159,7 +159,10 @@ def _node_plan(item: Any, index: int, seen: dict[str, _NodePlan]) -> _NodePlan:
     value: Value | None = None
     if spec.is_source:
         if item.get("value") is None:
-            raise _Invalid(where, f"an {spec.name} node needs a \"value\" (a number or a list)")
+            article = "an" if spec.name[0] in "aeiou" else "a"
+            raise _Invalid(
+                where, f"{article} {spec.name} node needs a \"value\" (a number or a list)"
+            )
         value = _decode_value(item["value"], where)
     elif "value" in item:
         raise _Invalid(

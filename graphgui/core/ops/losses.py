@@ -26,18 +26,24 @@ def _clamp_log(value):
 
 
 def _mean(loss) -> float:
-    # sum / size is what np.mean computes, without its Python-level overhead.
-    return float(loss) if loss.__class__ is float else float(loss.sum() / loss.size)
+    # sum / size is what np.mean computes, without its Python-level overhead (and without its
+    # "Mean of empty slice" warning: an empty loss is nan, reported as any non-finite value).
+    if loss.__class__ is float:
+        return loss
+    if loss.__class__ is not np.ndarray:
+        loss = np.asarray(loss, dtype=float)
+    return float(loss.sum() / loss.size) if loss.size else float("nan")
 
 
 def _n(pred, target):
     # The forward mean runs over the broadcast shape: (3,1) against (1,4) is 12 terms, not 4.
-    return broadcast_count(pred, target)
+    # At least 1: the gradient of an empty loss is empty whatever it is divided by.
+    return broadcast_count(pred, target) or 1
 
 
 def _mse(pred, target):
     d = pred - target
-    return float(np.mean(d * d))
+    return _mean(d * d)
 
 
 def _bce(p, y):
@@ -70,7 +76,7 @@ def _bce_grad_y(g, out, p, y):
 
 def _bce_logits(z, y):
     loss = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    return float(np.mean(loss))
+    return _mean(loss)
 
 
 def _log_softmax(z):
@@ -99,7 +105,7 @@ def _softmax_ce_grad_t(g, out, z, t):
 
 
 def _hinge(s, y):
-    return float(np.mean(np.maximum(0.0, 1.0 - y * s)))
+    return _mean(np.maximum(0.0, 1.0 - y * s))
 
 
 def _hinge_grad_s(g, out, s, y):

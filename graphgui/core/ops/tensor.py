@@ -83,15 +83,20 @@ def _sum_grad(g, out, x, axis):
 
 def _mean(x, axis):
     _reduced_shape(x, axis)
-    if axis is None or isinstance(x, float):
-        return float(np.mean(x))
-    return _scalar_as_float(np.mean(x, axis=axis))
+    if isinstance(x, float):
+        return x
+    n = x.size if axis is None else x.shape[axis]
+    total = np.sum(x) if axis is None else np.sum(x, axis=axis)
+    # sum / n as np.mean, without its "Mean of empty slice" warning: empty gives nan
+    return _scalar_as_float(total / n if n else total * np.nan)
 
 
 def _mean_grad(g, out, x, axis):
     if isinstance(x, float):
         return float(g)
     n = x.size if axis is None else x.shape[axis]
+    if n == 0:  # the mean of nothing: an empty x, whose gradient is empty too
+        return np.zeros(x.shape)
     return _sum_grad(g / n, out, x, axis)
 
 
