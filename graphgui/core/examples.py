@@ -131,7 +131,7 @@ f = x * exp(y) + sin(z)
     ),
     ExampleRecipe(
         name="exercise_log",
-        title="Exercise: log(x^2 + y^2 + 1)",
+        title="Exercise: log(x**2 + y**2 + 1)",
         description=(
             "Notebook 000, proposed Exercise 3, at x = 2, y = 1 (log is the natural "
             "logarithm). Work out f, df/dx and df/dy by hand, then check them here. How do "
@@ -150,7 +150,7 @@ f = log(x**2 + y**2 + 1)
         description=(
             "Notebook 001, exercise 4 (it gives no point; x = 1 is our choice). x feeds the "
             "mul node twice, directly and through tanh, so its gradient is the sum of two "
-            "paths: f'(x) = tanh(x) + x * (1 - tanh(x)^2) = 0.7616 + 0.4200 = 1.1816."
+            "paths: f'(x) = tanh(x) + x * (1 - tanh(x)**2) = 0.7616 + 0.4200 = 1.1816."
         ),
         source="""\
 x = 1
@@ -166,7 +166,7 @@ f = x * tanh(x)
             "names: Z1 = w1*X1 + w2*X2 + b1 and Z2 = w3*X1 + w4*X2 + b2 with linear "
             "activation (A1 = Z1, A2 = Z2); Z3 = w5*A1 + w6*A2 + b3 and "
             "Z4 = w7*A1 + w8*A2 + b4 with sigmoid outputs A3, A4; "
-            "E_total = 1/2 (y1 - A3)^2 + 1/2 (y2 - A4)^2 with targets y1 = 0.01, y2 = 0.99. "
+            "E_total = 1/2 (y1 - A3)**2 + 1/2 (y2 - A4)**2 with targets y1 = 0.01, y2 = 0.99. "
             "E_total = 0.16358. A1 and A2 each feed both outputs, so their gradients add up. "
             "Note: the hidden layer is linear, so dA1/dZ1 = 1 (the notebook's code uses "
             "A1(1 - A1) there, which is wrong)."
@@ -208,7 +208,7 @@ E_total = E_1 + E_2
         description=(
             "Notebook 001, final exercise 1: x = [1, 2], W1 = [[0.5, 0.3], [0.2, 0.8]], "
             "b1 = [0.1, 0.4], W2 = [[0.9, 0.7]], b2 = [0.2], sigmoid in both layers, "
-            "J = mse(a2, y) = mean((a2 - y)^2) with target y = 0.8. Compute the forward pass, "
+            "J = mse(a2, y) = mean((a2 - y)**2) with target y = 0.8. Compute the forward pass, "
             "the loss and dJ/dW1, dJ/db1, dJ/dW2, dJ/db2, then compare with the graph."
         ),
         source="""\
@@ -454,11 +454,11 @@ TRAINING_RECIPES: tuple[TrainingRecipe, ...] = (
     ),
     TrainingRecipe(
         name="gradient_descent_x2",
-        title="Gradient descent on f(x) = x^2",
+        title="Gradient descent on f(x) = x**2",
         description=(
             "No data: the trainer minimises the graph's output itself, one gradient step per "
             "epoch. From x = 5 with alpha 0.1 each step is x <- x - 0.1 * 2x = 0.8 x, so after "
-            "k steps x = 5 * 0.8^k and f = 25 * 0.64^k (after 30 steps x = 0.0062). Try "
+            "k steps x = 5 * 0.8**k and f = 25 * 0.64**k (after 30 steps x = 0.0062). Try "
             "alpha 1.0 (it oscillates) and 1.1 (it diverges)."
         ),
         build=_x_squared,

@@ -85,6 +85,15 @@ class Shell(Protocol):
         ``"help"``."""
         ...
 
+    def action(self, name: str) -> QAction:
+        """A standard window action by name (``"quit"``, ``"new"``, ``"show_grads"``...),
+        e.g. to place an add-on's entries beside it."""
+        ...
+
+    def toolbar(self, name: str) -> QToolBar:
+        """A standard toolbar: ``"file"`` or ``"edit"``."""
+        ...
+
     def add_action(self, action: QAction) -> None:
         """Make ``action``'s shortcuts work window-wide (also while a dock has the focus)."""
         ...
