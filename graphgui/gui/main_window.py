@@ -9,8 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QShowEvent, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QTabBar,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from graphgui.core.resources import icon_path
 
@@ -517,6 +525,25 @@ class MainWindow(QMainWindow):
         """Every panel back to its starting place and size."""
         self.restoreState(self._default_state)
         self._arrange_docks()
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
+        super().showEvent(event)
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
+    def _hide_stale_tab_bars(self) -> None:
+        """Qt (6.11) keeps the tab bar of a dock group that grew while the window was not
+        shown, and shows it behind the docks: ghost tab titles over the bottom dock's last
+        row. Hide every tab bar that shows no current group of tabs."""
+        groups = set()
+        for dock in self.panels:
+            group = [dock, *self.tabifiedDockWidgets(dock)]
+            if len(group) > 1:
+                groups.add(frozenset(d.windowTitle() for d in group))
+        for bar in self.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
+            titles = frozenset(bar.tabText(k) for k in range(bar.count()))
+            if titles not in groups and bar.isVisible():
+                bar.hide()
 
     def _restore_settings(self) -> None:
         s = settings()

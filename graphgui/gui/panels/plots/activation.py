@@ -29,7 +29,7 @@ class ActivationPlot(PlotPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         legend = self._legend()
-        self.plot = self._plot(1, "x", "")
+        self.plot = self._plot(1, "x", "", grid=True)
         self.f_curve = self.plot.plot(pen=pen(PALETTE[0]))
         self.df_curve = self.plot.plot(pen=pen(PALETTE[1]))
         self.numeric_curve = self.plot.plot(

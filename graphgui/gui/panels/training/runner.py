@@ -34,7 +34,7 @@ DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
 # headless speed, at ~5 Hz 0.87x (benchmarks/bench_training_gui.py).
 PLOT_EVERY = 6
 HOLD_SECONDS = 0.012  # the worker steps aside this long while the plots repaint
-LIVE_HOLD_SECONDS = 0.02  # ... and while the canvas writes and places its labels
+LIVE_HOLD_SECONDS = 0.01  # ... and this much longer while the canvas writes its labels
 SWITCH_SECONDS = 0.001  # sys.setswitchinterval while training runs
 START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the started state
 # At this speed or slower the decision line is drawn on every frame (it costs ~10 ms).
@@ -156,16 +156,16 @@ class TrainingRun(QObject):
         if progress.values is not None:
             self._pending_values = progress.values
         running = self.state == "running"
-        beat = self._drains % PLOT_EVERY
-        # Plots and canvas take turns, half a beat apart (each ~5 Hz), so no frame does
-        # both; the worker steps aside before the work starts, not after.
-        if not running or beat == 0:
-            if running and self.refresh_plots(everything=False, dry=True):
-                self.worker.hold(HOLD_SECONDS)
+        if not running or self._drains % PLOT_EVERY == 0:
+            if running:
+                # The worker steps aside before the work starts (plots and canvas are
+                # redrawn on the same beat, so one hold covers both).
+                plots = self.refresh_plots(everything=False, dry=True)
+                live = self._pending_values is not None
+                if plots or live:
+                    self.worker.hold((HOLD_SECONDS if plots else 0.0)
+                                     + (LIVE_HOLD_SECONDS if live else 0.0))
             self.refresh_plots(everything=False)
-        if not running or beat == PLOT_EVERY // 2:
-            if running and self._pending_values is not None:
-                self.worker.hold(LIVE_HOLD_SECONDS)
             self._show_live()
         self._update_progress()
 
