@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .graph import Graph
+from .messages import did_you_mean, shown
 from .resources import EXAMPLES as RESOURCE_DIR
 from .resources import examples_dir
 
@@ -248,7 +249,8 @@ def get_recipe(name: str) -> ExampleRecipe:
 def _lookup(table: dict[str, Any], name: str, what: str) -> Any:
     recipe = table.get(name) if isinstance(name, str) else None
     if recipe is None:
-        raise ExampleError(f"no {what} named {name!r} (known: {', '.join(table)})")
+        hint = did_you_mean(name, table) or f" (known: {', '.join(table)})"
+        raise ExampleError(f"no {what} named {shown(name)}{hint}")
     return recipe
 
 

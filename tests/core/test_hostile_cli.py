@@ -283,3 +283,10 @@ def test_check_says_how_many_elements_of_a_large_array_it_checked(capsys, tmp_pa
     code, out, err = run(capsys, "check", str(path), "--json")
     (check,) = json.loads(out)["checks"]
     assert check["elements"] == 500_000 and check["checked"] == len(check["sample"]) <= 1000
+
+
+def test_a_mistyped_example_is_suggested_and_a_long_one_cut(capsys):
+    code, _, err = run(capsys, "eval", "--example", "moons_netwrk")
+    one_line_error(code, err, "no bundled example named 'moons_netwrk' (did you mean")
+    code, _, err = run(capsys, "eval", "--example", "q" * 3000)
+    one_line_error(code, err, "no bundled example named 'qqq", "...", "(known: chain_rule")
