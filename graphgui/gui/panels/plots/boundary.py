@@ -125,8 +125,10 @@ class BoundaryPlot(PlotPanel):
         if not self._dirty or self.values is None:
             return False
         self._dirty = False
+        first = self.image.image is None
         self.image.setImage(self.values, levels=(0.0, 1.0), autoLevels=False)
-        self.image.setRect(self.rect)
+        if first:  # setImage keeps the rectangle of the picture it replaces
+            self.image.setRect(self.rect)
         # IsocurveItem reads (x, y) order.
         self.contour.setData(None if self.live else self.values.T)
         self.set_caption(f"epoch {self.epoch}")

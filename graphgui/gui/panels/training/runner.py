@@ -35,6 +35,7 @@ DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
 PLOT_EVERY = 6
 HOLD_SECONDS = 0.012  # the worker steps aside this long while the plots repaint
 LIVE_HOLD_SECONDS = 0.01  # ... and this much longer while the canvas writes its labels
+LIVE_SHARE = 0.06  # of the time the canvas may spend showing live values
 SWITCH_SECONDS = 0.001  # sys.setswitchinterval while training runs
 START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the started state
 # At this speed or slower the decision line is drawn on every frame (it costs ~10 ms).
@@ -74,6 +75,7 @@ class TrainingRun(QObject):
         self._switch = sys.getswitchinterval()
         self._done = False
         self._pending_values: tuple[int, dict[str, Any]] | None = None
+        self._live_next = 0.0  # when the canvas may show live values again
         self.timer = QTimer(self)
         self.timer.setInterval(DRAIN_MS)
         self.timer.timeout.connect(self.drain)
@@ -157,16 +159,18 @@ class TrainingRun(QObject):
             self._pending_values = progress.values
         running = self.state == "running"
         if not running or self._drains % PLOT_EVERY == 0:
+            live = self._pending_values is not None and (
+                not running or time.perf_counter() >= self._live_next)
             if running:
                 # The worker steps aside before the work starts (plots and canvas are
                 # redrawn on the same beat, so one hold covers both).
                 plots = self.refresh_plots(everything=False, dry=True)
-                live = self._pending_values is not None
                 if plots or live:
                     self.worker.hold((HOLD_SECONDS if plots else 0.0)
                                      + (LIVE_HOLD_SECONDS if live else 0.0))
             self.refresh_plots(everything=False)
-            self._show_live()
+            if live:
+                self._show_live()
         self._update_progress()
 
     def _show_probe(self, probe: tuple[int, Any]) -> None:
@@ -197,9 +201,14 @@ class TrainingRun(QObject):
             return False
         epoch, values = pending
         self.live_epoch = epoch
+        began = time.perf_counter()
         evaluation = self._program.evaluate(values, wires=True)
         self.view_state.show_live(
             evaluation, f"training, epoch {epoch}: live values (read-only)")
+        # Every beat (~5 Hz) while the canvas writes its numbers quickly; a big graph, or
+        # a busy machine, waits longer, so the canvas takes at most LIVE_SHARE of the time.
+        cost = time.perf_counter() - began
+        self._live_next = began + cost / LIVE_SHARE - DRAIN_MS / 2000
         return True
 
     def _update_progress(self, final: bool = False) -> None:
