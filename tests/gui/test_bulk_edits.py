@@ -76,3 +76,25 @@ def test_undoing_a_paste_of_selected_nodes_announces_the_selection_once(
     window.selection_changed.connect(seen.append)
     window.action("undo").trigger()  # 90 selected nodes go, one by one in the Graph
     assert len(seen) == 1 and seen[0] == []
+
+
+def piled_scene_work(n: int) -> int:
+    """Rectangles compared while placing the labels of an n-node chain piled at one point."""
+    from graphgui.gui.export import build_scene
+
+    g = parse("a0 = 1\n" + "\n".join(f"a{k} = a{k - 1} * 2" for k in range(1, n)))
+    for node in list(g):
+        g.move(node.id, (0.0, 0.0))
+    scene = build_scene(g)
+    try:
+        return scene.labels.room.work
+    finally:
+        scene.set_graph(None)
+        scene.deleteLater()
+
+
+def test_nodes_piled_at_one_point_cost_linear_label_work(qapp: Any) -> None:
+    # Every label overlaps every node: unbounded, each label tried every place against
+    # every other (20 such nodes took 31 s to export). Now the work grows linearly.
+    small, large = piled_scene_work(60), piled_scene_work(240)
+    assert large < 6 * small  # 4x the nodes: about 4x the work, far from 16x

@@ -10,6 +10,7 @@ from typing import Any
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in scene units
 CELL = 80.0  # grid cell of the index
+CROWDED = 150  # keys in one cell beyond which a place there counts as taken, unexamined
 
 
 def overlap(a: Rect, b: Rect) -> float:
@@ -26,9 +27,10 @@ class FreeRoom:
     def __init__(self) -> None:
         self.cells: dict[tuple[int, int], set[Any]] = {}
         self.rects: dict[Any, list[Rect]] = {}
+        self.work = 0  # rectangles compared by cost() so far (the label layer bounds it)
 
     @staticmethod
-    def _span(r: Rect) -> Iterator[tuple[int, int]]:
+    def span(r: Rect) -> Iterator[tuple[int, int]]:
         for i in range(math.floor(r[0] / CELL), math.floor(r[2] / CELL) + 1):
             for j in range(math.floor(r[1] / CELL), math.floor(r[3] / CELL) + 1):
                 yield (i, j)
@@ -40,7 +42,7 @@ class FreeRoom:
         self.rects[key] = rects
         cells = self.cells
         for r in rects:
-            for c in self._span(r):
+            for c in self.span(r):
                 cells.setdefault(c, set()).add(key)
 
     def remove(self, key: Any) -> None:
@@ -48,7 +50,7 @@ class FreeRoom:
         if rects is None:
             return
         for r in rects:
-            for c in self._span(r):
+            for c in self.span(r):
                 bucket = self.cells.get(c)
                 if bucket is not None:
                     bucket.discard(key)
@@ -58,11 +60,15 @@ class FreeRoom:
     def near(self, r: Rect) -> set[Any]:
         found: set[Any] = set()
         cells = self.cells
-        for c in self._span(r):
+        for c in self.span(r):
             bucket = cells.get(c)
             if bucket:
                 found |= bucket
         return found
+
+    def _crowded(self, r: Rect) -> bool:
+        cells = self.cells
+        return any(len(cells.get(c, ())) > CROWDED for c in self.span(r))
 
     def cost(self, rects: list[Rect], skip: Any, nodes: set[Any] | None = None,
              stop: float = math.inf) -> float:
@@ -70,7 +76,14 @@ class FreeRoom:
         Stops counting once past ``stop``."""
         total = 0.0
         for r in rects:
-            for key in self.near(r):
+            if self._crowded(r):
+                # Hundreds of nodes or labels piled up here: no free place, and comparing
+                # each would make placement quadratic. Counted as the work it saves.
+                self.work += CROWDED
+                return math.inf
+            near = self.near(r)
+            self.work += len(near)
+            for key in near:
                 if key == skip:
                     continue
                 weight = 10.0 if isinstance(key, str) else 1.0

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import SHOWN_IN_FULL, format_value
 
-from .free_room import FreeRoom, Rect, overlap
+from .free_room import CROWDED, FreeRoom, Rect, overlap
 from .summary import SUMMARY_ZOOM
 
 if TYPE_CHECKING:
@@ -45,6 +45,12 @@ NUDGES = (-8.0, 8.0, -14.0, 14.0, -22.0, 22.0, -30.0, 30.0)
 # Up to this many labels, crowded labels also try places off the wire and push others
 # aside; beyond it (thousands of nodes, rarely read label by label) placement stays cheap.
 THOROUGH_LIMIT = 600
+# Work bound per flush, in rectangles compared, per label to place (a free place is
+# usually found comparing a few dozen). Nodes piled on each other leave no free place
+# anywhere; unbounded, every label would try every place against every other (20 nodes at
+# one point took 31 s). Past the bound, the remaining labels take the best place so far.
+WORK_PER_LABEL = 2000
+WORK_BASE = 100_000
 LOD_LABELS = SUMMARY_ZOOM  # below this zoom labels give way to the node summaries
 
 
@@ -218,6 +224,7 @@ class LabelLayer:
         # the full placement runs once when the drag ends (see begin_drag).
         self._dragging = False
         self._followed: dict[tuple[str, int], WireItem] = {}
+        self._work_limit = 0  # room.work at which this flush stops searching (WORK_PER_LABEL)
 
     # ---- membership ----------------------------------------------------------------------
 
@@ -345,6 +352,7 @@ class LabelLayer:
             return
         nodes, self._dirty_nodes = self._dirty_nodes, {}
         wires, self._dirty_wires = self._dirty_wires, {}
+        self._work_limit = self.room.work + WORK_BASE + WORK_PER_LABEL * len(wires)
         room = self.room
         moved: list[Rect] = []
         for nid, item in nodes.items():
@@ -353,12 +361,21 @@ class LabelLayer:
             rects = item.obstacle_rects()
             room.put(nid, rects)
             moved.extend(rects)
-        # Labels that a node now covers must move too.
+        # Labels that a node now covers must move too. Each cell is looked at once, so nodes
+        # piled on each other cost linear, not quadratic, time.
+        by_cell: dict[tuple[int, int], list[Rect]] = {}
         for r in moved:
-            for key in room.near(r):
+            for cell in room.span(r):
+                by_cell.setdefault(cell, []).append(r)
+        for cell, here in by_cell.items():
+            keys = room.cells.get(cell, ())
+            if len(keys) > CROWDED:
+                continue  # a pile: no label there can be clear, the work bound decides
+            for key in keys:
                 if isinstance(key, tuple) and key not in wires:
                     wire = self.scene.wire_items.get(key)
-                    if wire is not None and any(overlap(r, o) for o in room.rects[key]):
+                    if wire is not None and any(overlap(r, o) for r in here
+                                                for o in room.rects[key]):
                         wires[key] = wire
         # Short wires first: they have few free places, long wires have many.
         troubled = []
@@ -368,6 +385,8 @@ class LabelLayer:
                 troubled.append(wire)
         # Still overlapping: a label in the way may have found room since it was placed.
         for wire in troubled:
+            if self._out_of_work():
+                break
             for other in self._blocking(wire.key):
                 label = self.labels[other]
                 place = self._search(self.scene.wire_items[other], label, sticky=False)
@@ -376,6 +395,9 @@ class LabelLayer:
             self._place(wire, repair=False)
 
     # ---- placement -----------------------------------------------------------------------
+
+    def _out_of_work(self) -> bool:
+        return self.room.work >= self._work_limit
 
     def _sizes(self, wire: WireItem, label: WireLabel) -> None:
         st = wire.state
@@ -410,7 +432,7 @@ class LabelLayer:
             label.set_rects(None, None)
             return 0.0
         best = self._best_place(wire, label, sticky=True, nudge=repair)
-        if best[0] > 0.0 and repair:
+        if best[0] > 0.0 and repair and not self._out_of_work():
             repaired = self._repair(wire, label, best)
             if repaired is None:
                 return 0.0
@@ -424,7 +446,8 @@ class LabelLayer:
         shape and norm (a hover or the inspector shows them in full): better than a label
         over a node or another label."""
         best = self._search(wire, label, sticky=sticky, nudge=nudge)
-        if best[0] == 0.0 and not label.compact or not label.can_compact:
+        if best[0] == 0.0 and not label.compact or not label.can_compact \
+                or self._out_of_work():
             return best
         was = label.compact
         label.use_compact(not was)
@@ -464,25 +487,18 @@ class LabelLayer:
             rects = self._rects_at(label, x, y + label.shift)
             if room.cost(_padded(rects), key, stop=0.0) == 0.0:
                 return (0.0, label.t, rects, label.shift)
-        # From the receiving port back to the source: the first free place wins.
-        for k in range(SAMPLES - 1, 0, -1):
-            t = k / SAMPLES
-            x, y = point(t)
-            rects = self._rects_at(label, x, y)
-            cost = room.cost(_padded(rects), key, stop=best[0] if best else math.inf)
-            if best is None or cost < best[0]:
-                best = (cost, t, rects, 0.0)
-            if cost == 0.0:
-                return best
-        assert best is not None
-        # Crowded: try the pair nudged a little above or below the wire (still touching it).
-        for shift in NUDGES if nudge else ():
+        # From the receiving port back to the source: the first free place wins; then, where
+        # crowded, the pair nudged a little above or below the wire (still touching it).
+        shifts = (0.0, *NUDGES) if nudge else (0.0,)
+        for shift in shifts:
             for k in range(SAMPLES - 1, 0, -1):
                 t = k / SAMPLES
                 x, y = point(t)
                 rects = self._rects_at(label, x, y + shift)
-                cost = room.cost(_padded(rects), key, stop=best[0])
-                if cost < best[0]:
+                if best is not None and self._out_of_work():
+                    return best  # out of work for this flush: the best place so far
+                cost = room.cost(_padded(rects), key, stop=best[0] if best else math.inf)
+                if best is None or cost < best[0]:
                     best = (cost, t, rects, shift)
                 if cost == 0.0:
                     return best
