@@ -66,22 +66,23 @@ class FreeRoom:
                 found |= bucket
         return found
 
-    def _crowded(self, r: Rect) -> bool:
-        cells = self.cells
-        return any(len(cells.get(c, ())) > CROWDED for c in self.span(r))
-
     def cost(self, rects: list[Rect], skip: Any, nodes: set[Any] | None = None,
              stop: float = math.inf) -> float:
         """Overlap of ``rects`` with everything but ``skip``; nodes weigh ten times more.
         Stops counting once past ``stop``."""
         total = 0.0
+        cells = self.cells
         for r in rects:
-            if self._crowded(r):
-                # Hundreds of nodes or labels piled up here: no free place, and comparing
-                # each would make placement quadratic. Counted as the work it saves.
-                self.work += CROWDED
-                return math.inf
-            near = self.near(r)
+            near: set[Any] = set()
+            for c in self.span(r):
+                bucket = cells.get(c)
+                if bucket:
+                    if len(bucket) > CROWDED:
+                        # Hundreds of nodes or labels piled up here: no free place, and
+                        # comparing each would make placement quadratic.
+                        self.work += CROWDED
+                        return math.inf
+                    near |= bucket
             self.work += len(near)
             for key in near:
                 if key == skip:

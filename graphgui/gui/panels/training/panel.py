@@ -20,6 +20,7 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 
 from graphgui.core.datasets import Dataset, DatasetError
+from graphgui.core.graph import node_label
 from graphgui.core.train import EpochResult, Trainer, TrainingError, TrainSettings
 from graphgui.core.values import values_equal
 
@@ -59,6 +60,12 @@ class TrainingPanel(DataAndLayers):
         self.settings_edited.connect(self._save_settings)
         self.init_edited.connect(self._save_init)
         self.speed_edited.connect(self._on_speed)
+        # A burst of graph events (a paste, an inserted expression) refreshes the loss list
+        # once, when control returns to the event loop: per event it was quadratic.
+        self._graph_refresh = QTimer(self)
+        self._graph_refresh.setSingleShot(True)
+        self._graph_refresh.setInterval(0)
+        self._graph_refresh.timeout.connect(self._refresh_from_graph)
         self._update_buttons()
 
     @property
@@ -113,9 +120,14 @@ class TrainingPanel(DataAndLayers):
                 self.show_data_preview()
 
     def _on_graph_changed(self) -> None:
-        if self.state == "idle":
+        if self.state == "idle" and self._run_values is not None:
+            self._check_stale()  # at once (an undo of the run); cheap: the run's parameters
+        if not self._graph_refresh.isActive():
+            self._graph_refresh.start()
+
+    def _refresh_from_graph(self) -> None:
+        if self.state == "idle" and self.document is not None:
             self.fill_loss_nodes(self._loss_names(), self.settings().get("loss"))
-            self._check_stale()
 
     def _check_stale(self) -> None:
         """The plots belong to the run's parameters: say so when the graph's differ."""
@@ -132,7 +144,7 @@ class TrainingPanel(DataAndLayers):
         graph = self.document.graph if self.document is not None else None
         out = graph.output if graph is not None else None
         names: list[tuple[str, str | None]] = [
-            (f"output ({graph.node(out).title})" if out is not None else "output", None)]
+            (f"output ({node_label(graph, out)})" if out is not None else "output", None)]
         if graph is not None:
             names += [(n.name, n.name) for n in graph.nodes if n.name and not n.is_source]
         return names
