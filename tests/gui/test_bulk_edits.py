@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from gui_helpers import settle
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QCursor
+from PySide6.QtTest import QTest
 
 from graphgui.core.expr import parse
 from graphgui.gui.document import Document
@@ -98,3 +99,19 @@ def test_nodes_piled_at_one_point_cost_linear_label_work(qapp: Any) -> None:
     # every other (20 such nodes took 31 s to export). Now the work grows linearly.
     small, large = piled_scene_work(60), piled_scene_work(240)
     assert large < 6 * small  # 4x the nodes: about 4x the work, far from 16x
+
+
+def test_an_inserted_expression_refreshes_the_trainer_once(
+    window: Any, qtbot: Any, monkeypatch: Any
+) -> None:
+    panel = window.training_panel
+    calls: list[int] = []
+    real = panel.fill_loss_nodes
+    monkeypatch.setattr(panel, "fill_loss_nodes", lambda *a: (calls.append(1), real(*a)))
+    window.expression_bar.edit.setText("\n".join(f"a{k} = x{k} * w{k}" for k in range(60)))
+    QTest.keyClick(window.expression_bar.edit, Qt.Key_Return)
+    assert len(window.document.graph) == 180
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: bool(calls))
+    assert len(calls) == 1  # once for the burst of 420 graph events, not per event
+    window.document.set_clean()
