@@ -4,7 +4,7 @@ bar and the plots, and the parameters shown live on the canvas.
 While a run holds the interpreter the GUI must still paint: a timer drains the worker's
 buffer 30 times a second into the progress bar; the plots redraw on every sixth drain
 (~5 Hz, pyqtgraph paints in Python and competes with the worker for the GIL), and the worker
-steps aside for a few milliseconds while they paint. On the same ~5 Hz beat the latest
+steps aside for a few milliseconds first. Half a beat later (also ~5 Hz) the latest
 parameters the worker published become an Evaluation of the (locked) graph, shown through
 ``ViewState.show_live``: canvas, inspector and status bar follow the run, read-only.
 """
@@ -33,8 +33,10 @@ DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
 # Plots redraw on every 6th drain (~5 Hz) while training: at ~10 Hz training ran at 0.73x
 # headless speed, at ~5 Hz 0.87x (benchmarks/bench_training_gui.py).
 PLOT_EVERY = 6
-HOLD_SECONDS = 0.012  # the worker steps aside this long while the plots repaint
-LIVE_HOLD_SECONDS = 0.01  # ... and this much longer while the canvas writes its labels
+# The worker steps aside this long before the plots repaint (~2 ms a plot without grid
+# lines), and before the canvas writes the live numbers (~10 ms, most of it wire labels).
+HOLD_SECONDS = 0.005
+LIVE_HOLD_SECONDS = 0.01
 LIVE_SHARE = 0.06  # of the time the canvas may spend showing live values
 SWITCH_SECONDS = 0.001  # sys.setswitchinterval while training runs
 START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the started state
@@ -158,19 +160,19 @@ class TrainingRun(QObject):
         if progress.values is not None:
             self._pending_values = progress.values
         running = self.state == "running"
-        if not running or self._drains % PLOT_EVERY == 0:
-            live = self._pending_values is not None and (
-                not running or time.perf_counter() >= self._live_next)
-            if running:
-                # The worker steps aside before the work starts (plots and canvas are
-                # redrawn on the same beat, so one hold covers both).
-                plots = self.refresh_plots(everything=False, dry=True)
-                if plots or live:
-                    self.worker.hold((HOLD_SECONDS if plots else 0.0)
-                                     + (LIVE_HOLD_SECONDS if live else 0.0))
+        beat = self._drains % PLOT_EVERY
+        # Plots and canvas take turns half a beat apart (each ~5 Hz): no frame does both,
+        # and the worker steps aside before each one's work starts.
+        if not running or beat == 0:
+            if running and self.refresh_plots(everything=False, dry=True):
+                self.worker.hold(HOLD_SECONDS)
             self.refresh_plots(everything=False)
-            if live:
-                self._show_live()
+        live_due = not running or (beat == PLOT_EVERY // 2
+                                    and time.perf_counter() >= self._live_next)
+        if live_due and self._pending_values is not None:
+            if running:
+                self.worker.hold(LIVE_HOLD_SECONDS)
+            self._show_live()
         self._update_progress()
 
     def _show_probe(self, probe: tuple[int, Any]) -> None:
