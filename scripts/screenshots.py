@@ -1,0 +1,101 @@
+"""Render the screenshots of the README and the user guide from the app itself.
+
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [OUT_DIR]
+
+Writes main-window.png (the sigmoid neuron), network-inspector.png (the 2-2-2 network with
+w1 selected), stepper.png (backward step 17 of 41 in the 2-2-2 network), training.png (the
+notebook's two-moons network after a run) and network.png (``graphgui export`` of the 2-2-2
+network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
+the user's own are untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else IMAGES
+    out.mkdir(parents=True, exist_ok=True)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp())
+    os.environ["GRAPHGUI_DATA_DIR"] = tempfile.mkdtemp()
+    from PySide6.QtGui import QGuiApplication
+
+    from graphgui.core.examples import load_example_document
+    from graphgui.gui.application import application
+    from graphgui.gui.export import export_image
+    from graphgui.gui.main_window import MainWindow
+
+    app = application()
+
+    def settle(seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds  # dock animations and the framing timer
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def window_at(width: int, height: int, example: str) -> MainWindow:
+        window = MainWindow()
+        window.resize(width, height)
+        window.show()
+        settle()
+        window.file_controller.example_actions[example].trigger()
+        settle(0.6)
+        return window
+
+    def shoot(window: MainWindow, name: str) -> None:
+        window.grab().save(str(out / name))
+        window.document.set_clean()
+        window.close()
+        print("wrote", out / name)
+
+    window = window_at(1400, 850, "neuron")
+    shoot(window, "main-window.png")
+
+    window = window_at(1600, 900, "network_2_2_2")
+    w1 = window.document.graph.find("w1")
+    window.select_nodes([w1.id])
+    window.inspector_dock.raise_()
+    settle()
+    shoot(window, "network-inspector.png")
+
+    window = window_at(1600, 1000, "network_2_2_2")
+    panel = window.stepper_panel
+    panel.run_to_end()
+    panel.reset()
+    while panel.stepper is not None and panel.stepper.position.backward < 17:
+        panel.backward_step()
+    settle()
+    shoot(window, "stepper.png")
+
+    window = window_at(1500, 1000, "moons_network")
+    training = window.training_panel
+    training.start()
+    deadline = time.monotonic() + 60
+    while training.state != "idle" and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    settle(0.8)
+    window.training_panel.dock.raise_()  # the Trainer dock in front, with its progress
+    settle()
+    shoot(window, "training.png")
+
+    graph, _ = load_example_document("network_2_2_2")
+    export_image(graph, str(out / "network.png"))
+    print("wrote", out / "network.png")
+    QGuiApplication.clipboard().clear()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
