@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QShowEvent, QUndoGroup
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QIcon,
+    QResizeEvent,
+    QShowEvent,
+    QUndoGroup,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
@@ -38,6 +46,7 @@ from .view_state import VIEW, ViewState
 
 DEFAULT_SIZE = (1280, 800)  # shrunk to the screen: a 1366x768 laptop gets a whole window
 PALETTE_WIDTH, INSPECTOR_WIDTH, BOTTOM_HEIGHT = 190, 300, 230
+BOTTOM_SHARE = 0.29  # of the window's height, for the stepper and plots row
 INSPECTOR_MIN_WIDTH = 280
 # Bump when the set or arrangement of docks changes, so a layout saved by an older version
 # is not restored over the new default (it would leave new docks squeezed or untabbed).
@@ -92,6 +101,7 @@ class MainWindow(QMainWindow):
         self._message_fresh = False
         self.panels: list[QDockWidget] = []
         self._layout_steps: list[Callable[[], None]] = []
+        self._auto_bottom: int | None = None  # the bottom row's height while we choose it
 
         self._view_state = ViewState(self)
         self.scene = GraphScene(self)
@@ -517,7 +527,8 @@ class MainWindow(QMainWindow):
         inspector.raise_()
         if bottom is not None:
             bottom.raise_()
-            self.resizeDocks([bottom], [BOTTOM_HEIGHT], Qt.Vertical)
+            self._auto_bottom = self._bottom_height()
+            self.resizeDocks([bottom], [self._auto_bottom], Qt.Vertical)
         self.resizeDocks([self.palette_dock, inspector], [PALETTE_WIDTH, INSPECTOR_WIDTH],
                          Qt.Horizontal)
 
@@ -527,9 +538,38 @@ class MainWindow(QMainWindow):
         self._arrange_docks()
         QTimer.singleShot(0, self._hide_stale_tab_bars)
 
+    def _bottom_height(self) -> int:
+        """The stepper and plots row: 29 % of the window (230 px at 800), never less."""
+        return max(BOTTOM_HEIGHT, int(self.height() * BOTTOM_SHARE))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        if self.isVisible():
+            self._fit_bottom_row()
+
+    def _fit_bottom_row(self) -> None:
+        """Until the user sizes the bottom row, it keeps its share of a taller window (the
+        plots and the step log gain rows) instead of giving all of it to the canvas."""
+        dock = next((d for d in self.panels if d.objectName() == "stepperDock"), None)
+        if dock is None or self._auto_bottom is None or dock.isFloating():
+            return
+        if abs(dock.height() - self._auto_bottom) > 2:  # the user dragged it: theirs now
+            self._auto_bottom = None
+            return
+        want = self._bottom_height()
+        if want != dock.height():
+            self._auto_bottom = want
+            self.resizeDocks([dock], [want], Qt.Vertical)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
         super().showEvent(event)
         QTimer.singleShot(0, self._hide_stale_tab_bars)
+        if self._auto_bottom is not None:
+            # Shown at its real size at last: the row as that size wants it.
+            dock = next((d for d in self.panels if d.objectName() == "stepperDock"), None)
+            if dock is not None:
+                self._auto_bottom = dock.height()
+                QTimer.singleShot(0, self._fit_bottom_row)
 
     def _hide_stale_tab_bars(self) -> None:
         hide_stale_tab_bars(self, self.panels)  # ghost tabs Qt leaves (see dock_tabs)
@@ -540,10 +580,10 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = s.value("window/state")
-        if state is not None:
-            # A layout saved by a version with other docks is refused (restoreState checks
-            # the version) and the default arrangement stays.
-            self.restoreState(state, LAYOUT_VERSION)
+        # A layout saved by a version with other docks is refused (restoreState checks the
+        # version) and the default arrangement stays; a restored one keeps the user's sizes.
+        if state is not None and self.restoreState(state, LAYOUT_VERSION):
+            self._auto_bottom = None
         for name, key in (("show_values", "view/values"), ("show_grads", "view/grads"),
                           ("snap", "view/snap")):
             value = s.value(key)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from graphgui.core.initializers import INITIALIZERS, spec_for
 from graphgui.core.optimizers import OPTIMIZERS
+from graphgui.core.train.settings import MAX_EPOCHS
 
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 INIT_LABELS = {"normal": "normal × scale", "he": "He", "xavier": "Xavier"}
@@ -163,7 +164,7 @@ class TrainerForm(QWidget):
             self.optimizer_combo.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.lr = _narrow(_spin(1e-6, 100.0, 6, 0.1))
         self.epochs = _narrow(QSpinBox())
-        self.epochs.setRange(1, 10_000_000)
+        self.epochs.setRange(1, MAX_EPOCHS)  # what core accepts (docs/training.md)
         self.epochs.setSingleStep(100)
         self.batch_mode = _narrow(QComboBox())
         for key, label in BATCH_MODES:
