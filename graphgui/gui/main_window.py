@@ -13,7 +13,6 @@ from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QGuiApplication,
-    QIcon,
     QResizeEvent,
     QShowEvent,
     QUndoGroup,
@@ -26,8 +25,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from graphgui.core.resources import icon_path
 
 from .actions import make_action
 from .application import settings
@@ -43,8 +40,8 @@ from .placement import free_point
 from .status import EvaluationStatus
 from .theme import current_theme
 from .view_state import VIEW, ViewState
+from .window_defaults import app_icon, default_window_size
 
-DEFAULT_SIZE = (1280, 800)  # shrunk to the screen: a 1366x768 laptop gets a whole window
 PALETTE_WIDTH, INSPECTOR_WIDTH, BOTTOM_HEIGHT = 190, 300, 230
 BOTTOM_SHARE = 0.29  # of the window's height, for the stepper and plots row
 INSPECTOR_MIN_WIDTH = 280
@@ -55,25 +52,6 @@ LAYOUT_VERSION = 3
 EDIT_ACTION_NAMES = ("cut", "paste", "duplicate", "delete", "align_left", "align_top",
                      "distribute_h", "distribute_v", "layout", "set_output", "auto_output",
                      "add_node")
-
-
-def default_window_size() -> tuple[int, int]:
-    """1280x800, or less on a smaller screen (room left for the title bar and a panel)."""
-    screen = QGuiApplication.primaryScreen()
-    w, h = DEFAULT_SIZE
-    if screen is not None:
-        avail = screen.availableGeometry()
-        w = min(w, avail.width() - 16)
-        h = min(h, avail.height() - 48)
-    return max(w, 640), max(h, 480)
-
-
-def app_icon() -> QIcon:
-    """The application icon: the scalable SVG, with the 256 px PNG for platforms (and
-    offscreen builds) without an SVG image plugin."""
-    icon = QIcon(icon_path("svg"))
-    icon.addFile(icon_path("png"))
-    return icon
 
 
 class MainWindow(QMainWindow):
