@@ -18,9 +18,9 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
 
+from _common import table, write_results  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from _common import table, write_results  # noqa: E402
 from graphgui.core import fileformat  # noqa: E402
 from graphgui.core.expr import parse  # noqa: E402
 
@@ -59,9 +59,10 @@ def main() -> None:
     app.processEvents()
 
     def settle() -> None:
+        # Until the editor has caught up: the coalesced re-evaluation has run and drawn.
         app.processEvents()
-        window.view_state.evaluate_now()
-        app.processEvents()
+        while window.evaluator.pending:
+            app.processEvents()
 
     open_s = seconds(lambda: (window.set_document(Document(fileformat.load(path))), settle()))
     window.set_document(Document())

@@ -38,3 +38,20 @@ def test_unnamed_nodes_get_the_same_short_label_on_canvas_inspector_and_undo(
     qtbot.wait(1)
     assert titles(window)[adds[1]] == "add1"
     window.document.set_clean()
+
+
+def test_an_inserted_expression_shows_its_labels_at_once(window: Any, qtbot: Any) -> None:
+    # The bulk insert makes its items once, at its end, with their final labels: no title
+    # is first "add" and then "add2".
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from graphgui.core.graph import node_labels
+
+    window.expression_bar.edit.setText("f = (x + y) + (x + z) + (y + z)")
+    QTest.keyClick(window.expression_bar.edit, Qt.Key_Return)
+    labels = node_labels(window.document.graph)
+    assert titles(window) == dict(labels)
+    assert sorted(t for t in labels.values() if t.startswith("add")) == [
+        "add1", "add2", "add3", "add4"]
+    window.document.set_clean()

@@ -87,7 +87,7 @@ class NodeItem(QGraphicsItem):
     """The picture of one Node. It never edits the Graph: the scene turns gestures into
     commands."""
 
-    def __init__(self, node: Node, state: CanvasState) -> None:
+    def __init__(self, node: Node, state: CanvasState, title: str | None = None) -> None:
         super().__init__()
         self.node_id = node.id
         self.state = state
@@ -113,7 +113,7 @@ class NodeItem(QGraphicsItem):
             | QGraphicsItem.ItemSendsGeometryChanges
         )
         self.setAcceptHoverEvents(True)
-        self.refresh(node)
+        self.refresh(node, title)
         self.set_pos_from_model(node.pos)
 
     # ---- model -> item -------------------------------------------------------------------
@@ -239,11 +239,15 @@ class NodeItem(QGraphicsItem):
         finally:
             self._syncing = False
 
-    def set_title(self, title: str) -> None:
-        if title != self.title:
-            self.title = title
-            self._layout()
-            self.update()
+    def set_title(self, title: str) -> bool:
+        """Show ``title``; True when the node's box changed size (its wires must follow)."""
+        if title == self.title:
+            return False
+        before = self.rect
+        self.title = title
+        self._layout()
+        self.update()
+        return self.rect != before
 
     def set_evaluation(
         self, value: Any, grad: Any, error: str | None, is_output: bool, is_sink: bool,

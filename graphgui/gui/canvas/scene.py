@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouse
 
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Edge, Graph, GraphError, Node, node_label, node_labels
-from graphgui.core.values import format_value
 
 from ..theme import Theme, current_theme
 from .labels import LabelLayer, WireLabel
@@ -24,6 +23,7 @@ from .node_item import NodeItem
 from .overview import draw_overview
 from .port_item import PortRef
 from .state import CanvasState, StepOverlay
+from .step_picture import show_step
 from .wire_item import DragWire, WireItem
 
 if TYPE_CHECKING:
@@ -61,6 +61,9 @@ class GraphScene(QGraphicsScene):
         self.view_state: ViewState | None = None
         self._titles_pending = False
         self._selection_before: set[str] = set()
+        # While a bulk edit runs: the nodes and wires it added, made into items at its end.
+        self._deferred: dict[str, Node] | None = None
+        self._deferred_edges: dict[tuple[str, int], Edge] = {}
         self._signals_were_blocked = False
         self._drag: tuple[PortRef, DragWire] | None = None
         self._press_pos: dict[str, QPointF] = {}
@@ -139,9 +142,10 @@ class GraphScene(QGraphicsScene):
         graph.edge_added.subscribe(self._on_edge_added)
         graph.edge_removed.subscribe(self._on_edge_removed)
         graph.node_changed.subscribe(self._on_node_changed)
-        # A paste or a layout places the labels once, at the end, not per node.
-        graph.bulk.subscribe(self.labels.hold)
+        # A paste or a layout makes its items and places the labels once, at the end, not
+        # per node (_on_bulk first: its items are made while the labels are still held).
         graph.bulk.subscribe(self._on_bulk)
+        graph.bulk.subscribe(self.labels.hold)
         with self.labels.batch():
             for node in graph.nodes:
                 self._on_node_added(node, grow=False)
@@ -163,8 +167,7 @@ class GraphScene(QGraphicsScene):
         with self.labels.batch():
             for nid, item in self.node_items.items():
                 title = labels.get(nid)
-                if title is not None and title != item.title:
-                    item.set_title(title)
+                if title is not None and item.set_title(title):
                     for wire in list(item.wires_in.values()) + item.wires_out:
                         wire.update_path()
 
@@ -173,9 +176,13 @@ class GraphScene(QGraphicsScene):
             self._titles_pending = True
             QTimer.singleShot(0, self, self._refresh_titles)
 
-    def _on_node_added(self, node: Node, grow: bool = True) -> None:
-        item = NodeItem(node, self.state)
-        self._titles_changed()
+    def _on_node_added(self, node: Node, grow: bool = True, title: str | None = None) -> None:
+        if self._deferred is not None:  # a bulk edit: made once it ends, with its label
+            self._deferred[node.id] = node
+            return
+        item = NodeItem(node, self.state, title)
+        if title is None:
+            self._titles_changed()
         if self.overview:
             item.setFlag(QGraphicsItem.ItemHasNoContents, True)
         self.node_items[node.id] = item
@@ -186,6 +193,8 @@ class GraphScene(QGraphicsScene):
             self._grow_to(item.sceneBoundingRect())
 
     def _on_node_removed(self, node: Node) -> None:
+        if self._deferred is not None and self._deferred.pop(node.id, None) is not None:
+            return
         self._titles_changed()
         item = self.node_items.pop(node.id)
         self.labels.remove_node(item)
@@ -193,6 +202,9 @@ class GraphScene(QGraphicsScene):
         self.state.overview_cache = None
 
     def _on_edge_added(self, edge: Edge) -> None:
+        if self._deferred is not None:
+            self._deferred_edges[(edge.dst, edge.port)] = edge
+            return
         wire = WireItem(self.node_items[edge.src], self.node_items[edge.dst], edge.port, self.state)
         if self.overview:
             wire.setFlag(QGraphicsItem.ItemHasNoContents, True)
@@ -202,13 +214,18 @@ class GraphScene(QGraphicsScene):
         self.state.overview_cache = None
 
     def _on_edge_removed(self, edge: Edge) -> None:
-        wire = self.wire_items.pop((edge.dst, edge.port))
+        key = (edge.dst, edge.port)
+        if self._deferred is not None and self._deferred_edges.pop(key, None) is not None:
+            return
+        wire = self.wire_items.pop(key)
         self.labels.remove_wire(wire)
         wire.detach()
         self.removeItem(wire)
         self.state.overview_cache = None
 
     def _on_node_changed(self, node: Node, what: str) -> None:
+        if self._deferred is not None and node.id in self._deferred:
+            return  # its item is made from the node as it is when the bulk edit ends
         item = self.node_items[node.id]
         if what == "pos":
             item.set_pos_from_model(node.pos)
@@ -279,39 +296,7 @@ class GraphScene(QGraphicsScene):
         self.overlay_changed.emit(overlay.current if overlay is not None else None)
 
     def _show_overlay(self, o: StepOverlay) -> None:
-        p = o.precision
-        hide_grads = not self.state.show_grads
-        grads = {} if hide_grads else o.grads
-        for nid, item in self.node_items.items():
-            is_out = nid == o.output
-            item.set_evaluation(
-                o.values.get(nid), grads.get(nid) if is_out else None, o.errors.get(nid),
-                is_out, not item.wires_out, p,
-            )
-            state = "current" if nid == o.current else ("pending" if nid in o.pending else "")
-            badge, kind = "", ""
-            if o.phase == "backward" and not hide_grads:
-                if nid in grads:
-                    badge, kind = f"∂ {format_value(grads[nid], p)}", "grad"
-                elif nid in o.partial:
-                    total, got, need = o.partial[nid]
-                    if got < need:  # more contributions to come
-                        badge = f"{format_value(total, p)} + …  ({got} of {need})"
-                        kind = "partial"
-                    elif need > 1:  # all in, summed; the node's own step comes later
-                        badge, kind = f"Σ {format_value(total, p)}  ({got} of {need})", "grad"
-                    else:
-                        badge, kind = f"∂ {format_value(total, p)}", "grad"
-            elif o.phase == "forward" and nid == o.current and nid in o.values:
-                badge, kind = f"= {format_value(o.values[nid], p)}", "value"
-            item.set_step(state, badge, kind)
-        wire_grads = {} if hide_grads else o.wire_grads
-        for key, wire in self.wire_items.items():
-            src, dst = wire.src.node_id, wire.dst.node_id
-            wire.set_texts(o.values.get(src), wire_grads.get(key), p)
-            wire.set_step(
-                "current" if (src, dst) in o.edges else ("pending" if dst in o.pending else "")
-            )
+        show_step(self, o)
         self.state.overview_cache = None
 
     def set_show_values(self, on: bool) -> None:
@@ -354,10 +339,28 @@ class GraphScene(QGraphicsScene):
         if on:
             self._selection_before = set(self.selected_node_ids())
             self._signals_were_blocked = self.blockSignals(True)
+            self._deferred, self._deferred_edges = {}, {}
             return
+        self._add_deferred()
         self.blockSignals(self._signals_were_blocked)
         if set(self.selected_node_ids()) != self._selection_before:
             self.selectionChanged.emit()
+
+    def _add_deferred(self) -> None:
+        """The items of the nodes and wires a bulk edit added, made once with their final
+        labels (made one by one, each node was laid out twice and its wires redrawn)."""
+        nodes, edges = self._deferred or {}, self._deferred_edges
+        self._deferred, self._deferred_edges = None, {}
+        if not nodes and not edges or self.graph is None:
+            return
+        labels = node_labels(self.graph)
+        with self.labels.batch():
+            for node in nodes.values():
+                self._on_node_added(node, grow=False, title=labels.get(node.id))
+            for edge in edges.values():
+                self._on_edge_added(edge)
+        self._grow_to(self.nodes_rect(list(nodes)))
+        self._titles_changed()  # other nodes' labels may have changed (add -> add1)
 
     def select_nodes(self, node_ids: list[str]) -> None:
         """Select exactly these nodes, announcing the new selection once (not per node:

@@ -68,9 +68,16 @@ class Autosaver(QObject):
             return
         if doc.modified:
             self._dirty = True
-            self._debounce.start()  # restarts: write once the edits pause
+            # Restarts: write once the edits pause. Counted from when the editor has caught
+            # up (after the re-evaluation queued before us), so a big paste is not followed
+            # by an autosave inside its own redraw.
+            QTimer.singleShot(0, self, self._restart_debounce)
         else:
             self.discard()
+
+    def _restart_debounce(self) -> None:
+        if self._dirty and not self._stopped:
+            self._debounce.start()
 
     def discard(self) -> None:
         """The work was saved or the user dropped it: no autosave of it is kept."""
