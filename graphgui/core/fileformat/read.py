@@ -67,13 +67,7 @@ def parse_json(text: str) -> Any:
     at most MAX_DEPTH levels of nesting. Raises FileFormatError with a one-line reason
     (``--set`` and ``--dataset`` on the command line read their values with it)."""
     try:
-        data = json.loads(
-            text,
-            parse_constant=_refuse_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-            object_pairs_hook=_no_duplicate_keys,
-        )
+        data = _strict_loads(text)
         _check_json_data(data, "")
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"{_short(repr(text))} is not JSON ({exc.msg})") from None
@@ -104,13 +98,7 @@ def _parse(text: str) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise _Invalid(None, f"larger than the limit of {MAX_FILE_BYTES:,} characters")
     try:
-        data = json.loads(
-            text,
-            parse_constant=_refuse_constant,
-            parse_float=_parse_float,
-            parse_int=_parse_int,
-            object_pairs_hook=_no_duplicate_keys,
-        )
+        data = _strict_loads(text)
     except json.JSONDecodeError as exc:
         reason = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         raise _Invalid(None, reason) from None
@@ -120,6 +108,18 @@ def _parse(text: str) -> Any:
         raise _Invalid(None, "nested too deeply to read") from None
     _check_json_data(data, "")  # depth and valid Unicode everywhere (cheap next to parsing)
     return data
+
+
+def _strict_loads(text: str) -> Any:
+    """json.loads refusing NaN/Infinity (_Constant), oversized numbers and duplicate keys
+    (_Invalid): the one reading of JSON for graph files and command-line values."""
+    return json.loads(
+        text,
+        parse_constant=_refuse_constant,
+        parse_float=_parse_float,
+        parse_int=_parse_int,
+        object_pairs_hook=_no_duplicate_keys,
+    )
 
 
 class _Constant(Exception):
