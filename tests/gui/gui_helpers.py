@@ -60,3 +60,15 @@ def overlapping(window: Any, node_ids: list[str]) -> list[tuple[str, str]]:
             if other != nid and rect.intersects(item.sceneBoundingRect()):
                 pairs.append((nid, other))
     return pairs
+
+
+def open_example_from_menu(window: Any, name: str, **training: Any) -> Any:
+    """File > Examples > name (the menu's action), then the given training settings. The
+    current document is marked saved first (no Save/Discard prompt in a test)."""
+    window.document.set_clean()
+    window.file_controller.example_actions[name].trigger()
+    doc = window.document
+    if training:
+        doc.set_setting("training", {**doc.settings["training"], **training})
+        doc.set_clean()
+    return doc

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from gui_helpers import open_example_from_menu
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtTest import QTest
@@ -25,18 +26,6 @@ def settle(qtbot: Any, window: Any, size: tuple[int, int]) -> None:
     qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=TIMEOUT)
     for _ in range(3):
         QGuiApplication.processEvents()
-
-
-def open_example(window: Any, qtbot: Any, name: str, **training: Any) -> Any:
-    """File > Examples > name (the menu's action), then the given settings. The current
-    document is marked saved first (no Save/Discard prompt in a test)."""
-    window.document.set_clean()
-    window.file_controller.example_actions[name].trigger()
-    doc = window.document
-    if training:
-        doc.set_setting("training", {**doc.settings["training"], **training})
-        doc.set_clean()
-    return doc
 
 
 def activate(window: Any, qtbot: Any) -> None:
@@ -84,7 +73,7 @@ def test_trainer_is_not_cut_off_at_the_default_window_sizes(
     window = make_window()
     settle(qtbot, window, size)
     # The issue's run: 200,000 epochs, so the progress reads "epoch 37212 / 200000".
-    open_example(window, qtbot, "moons_network", epochs=200_000)
+    open_example_from_menu(window, "moons_network", epochs=200_000)
     click_tab(window, qtbot, "Trainer")
     panel = window.training_panel
     scroll = docks(window)["trainerDock"].widget()
@@ -123,7 +112,7 @@ def test_trainer_is_not_cut_off_at_the_default_window_sizes(
 def test_loss_and_boundary_are_side_by_side_while_training(make_window: Any, qtbot: Any) -> None:
     window = make_window()
     settle(qtbot, window, (1366, 768))
-    open_example(window, qtbot, "moons_network", epochs=1_000_000)
+    open_example_from_menu(window, "moons_network", epochs=1_000_000)
     d = docks(window)
     loss, boundary = d["lossDock"], d["boundaryDock"]
     # Not tabs of one group: both can be on screen at once.
@@ -209,7 +198,7 @@ def test_legends_stay_out_of_the_data_and_titles_clear_the_ticks(
     window = make_window()
     settle(qtbot, window, (1366, 768))
     # 20 parameters: the legend that covered 40 % of the gradient-norm plot.
-    open_example(window, qtbot, "vanishing_gradients", epochs=60)
+    open_example_from_menu(window, "vanishing_gradients", epochs=60)
     panel = window.training_panel
     with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
         press_start(window, qtbot)
@@ -239,7 +228,7 @@ def test_legends_stay_out_of_the_data_and_titles_clear_the_ticks(
 def test_a_regression_gets_no_accuracy_plot(make_window: Any, qtbot: Any) -> None:
     window = make_window()
     settle(qtbot, window, (1366, 768))
-    open_example(window, qtbot, "sin_regression", epochs=30)
+    open_example_from_menu(window, "sin_regression", epochs=30)
     panel = window.training_panel
     assert not panel.loss_plot.accuracy_shown  # already in the preview
     with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
@@ -251,5 +240,5 @@ def test_a_regression_gets_no_accuracy_plot(make_window: Any, qtbot: Any) -> Non
     # The fit is shown beside the loss, where the boundary is for a classifier.
     assert shown(docks(window)["fitDock"]) and shown(docks(window)["lossDock"])
     # A classifier has one.
-    open_example(window, qtbot, "moons_network", epochs=5)
+    open_example_from_menu(window, "moons_network", epochs=5)
     assert loss.accuracy_shown and loss.acc_plot.scene() is not None

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gui_helpers import open_example_from_menu
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
@@ -24,17 +25,6 @@ from graphgui.core.values import format_value
 from graphgui.gui.document import Document
 
 TIMEOUT = 20_000
-
-
-def open_example(window: Any, name: str, **training: Any) -> Any:
-    """File > Examples > name (the menu's action), then the given settings."""
-    window.document.set_clean()  # no Save/Discard prompt in a test
-    window.file_controller.example_actions[name].trigger()
-    doc = window.document
-    if training:
-        doc.set_setting("training", {**doc.settings["training"], **training})
-        doc.set_clean()
-    return doc
 
 
 def key(window: Any, qtbot: Any, k: Any, modifiers: Any = Qt.ControlModifier) -> None:
@@ -64,7 +54,7 @@ def node(window: Any, name: str) -> Any:
 
 def test_a_speed_paces_the_run_and_changes_while_it_runs(make_window: Any, qtbot: Any) -> None:
     window = make_window()
-    doc = open_example(window, "gradient_descent_x2", epochs=3000)
+    doc = open_example_from_menu(window, "gradient_descent_x2", epochs=3000)
     panel = window.training_panel
     assert panel.speed_combo.currentData() is None  # Max, the default
     choose_speed(panel, 10)
@@ -91,7 +81,7 @@ def test_a_speed_paces_the_run_and_changes_while_it_runs(make_window: Any, qtbot
 def test_the_speed_is_saved_with_the_graph_and_headless_training_ignores_it(
         make_window: Any, qtbot: Any) -> None:
     window = make_window()
-    doc = open_example(window, "gradient_descent_x2")
+    doc = open_example_from_menu(window, "gradient_descent_x2")
     choose_speed(window.training_panel, 3)
     text = dumps(doc.graph, doc.settings)
     stored = read_document(text)
@@ -114,7 +104,7 @@ def test_the_speed_is_saved_with_the_graph_and_headless_training_ignores_it(
 
 def test_the_decision_line_is_drawn_when_training_pauses(make_window: Any, qtbot: Any) -> None:
     window = make_window()
-    open_example(window, "moons_network", epochs=1_000_000)
+    open_example_from_menu(window, "moons_network", epochs=1_000_000)
     panel = window.training_panel
     plot = panel.boundary_plot
     key(window, qtbot, Qt.Key_T)
@@ -145,7 +135,7 @@ def test_the_decision_line_is_drawn_when_training_pauses(make_window: Any, qtbot
 def test_canvas_inspector_and_status_follow_the_run_and_end_on_the_same_numbers(
         make_window: Any, qtbot: Any) -> None:
     window = make_window()
-    open_example(window, "gradient_descent_x2", epochs=100_000, epochs_per_second=30)
+    open_example_from_menu(window, "gradient_descent_x2", epochs=100_000, epochs_per_second=30)
     panel = window.training_panel
     scene, vs = window.scene, window.view_state
     x, f = node(window, "x"), node(window, "f")
@@ -188,7 +178,7 @@ def test_canvas_inspector_and_status_follow_the_run_and_end_on_the_same_numbers(
 
 
 def train_moons(window: Any, qtbot: Any, epochs: int = 40) -> Any:
-    open_example(window, "moons_network", epochs=epochs)
+    open_example_from_menu(window, "moons_network", epochs=epochs)
     panel = window.training_panel
     with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
         key(window, qtbot, Qt.Key_T)
@@ -223,7 +213,7 @@ def test_opening_another_example_shows_its_data_not_the_last_run(
         make_window: Any, qtbot: Any) -> None:
     window = make_window()
     panel = train_moons(window, qtbot)
-    open_example(window, "sin_regression")  # File > Examples > sin regression
+    open_example_from_menu(window, "sin_regression")  # File > Examples > sin regression
     assert_cleared(panel)
     bp, fit = panel.boundary_plot, panel.fit_plot
     assert bp.values is None and len(bp.train_points.data) == 0
