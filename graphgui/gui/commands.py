@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
-from graphgui.core.graph import Edge, Graph, Node
+from graphgui.core.graph import Edge, Graph
 
 from .naming import node_label
 
@@ -42,11 +42,6 @@ class NodeState:
             self.op, name=self.name, params=self.params, value=copy_value(self.value),
             pos=self.pos, node_id=self.id, index=index,
         )
-
-
-def label(node: Node) -> str:
-    """Deprecated: use :func:`graphgui.gui.naming.node_label` (graph-wide short labels)."""
-    return node.name or node.spec.name
 
 
 def copy_value(value: Any) -> Any:
