@@ -559,6 +559,7 @@ def test_every_op_is_fully_declared(spec):
     else:
         assert callable(spec.forward)
         assert len(spec.vjps) == spec.arity and all(callable(r) for r in spec.vjps)
+        assert callable(spec.vjp_graph)
     for alias in spec.aliases:
         assert get_op(alias) is spec
     for p in spec.params:
@@ -578,6 +579,7 @@ def _throwaway(**overrides: Any) -> OpSpec:
         name="test_throwaway", category="Arithmetic", label="t", doc="test op",
         inputs=("a", "b"), forward=lambda a, b: a + b,
         vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+        vjp_graph=lambda b, g, out, inputs, params, needs: (g, g),
         formula="a + b", derivatives=("1", "1"),
     )
     fields.update(overrides)
@@ -589,6 +591,7 @@ def _throwaway(**overrides: Any) -> OpSpec:
     [
         ({"vjps": (lambda g, out, a, b: g,)}, "1 gradient rules for 2 inputs"),
         ({"vjps": ()}, "0 gradient rules for 2 inputs"),
+        ({"vjp_graph": None}, "no gradient-graph rule"),
         ({"forward": None}, "no forward function"),
         ({"derivatives": ("1",)}, "1 derivative formulas for 2 inputs"),
         ({"category": "Misc"}, "category 'Misc'"),

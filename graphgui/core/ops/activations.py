@@ -103,37 +103,80 @@ def _softplus_grad(g, out, x):
     return g * _sigmoid(x)
 
 
+# Gradient graphs (OpSpec.vjp_graph): the rules above as nodes (see autodiff/builder.py).
+def _sigmoid_graph(b, g, out, inputs, params, needs):  # g * out * (1 - out)
+    return (b.op("mul", g, b.op("mul", out, b.op("sub", b.const(1.0), out))),)
+
+
+def _tanh_graph(b, g, out, inputs, params, needs):  # g * (1 - out * out)
+    return (b.op("mul", g, b.op("sub", b.const(1.0), b.op("mul", out, out))),)
+
+
+def _relu_graph(b, g, out, inputs, params, needs):  # relu'(x) = H(x) with H(0) = 0
+    return (b.op("mul", g, b.op("heaviside", inputs[0], at_zero=0.0)),)
+
+
+def _leaky_relu_graph(b, g, out, inputs, params, needs):  # H(x) * (1 - alpha) + alpha
+    alpha = params["alpha"]
+    step = b.op("heaviside", inputs[0], at_zero=0.0)
+    slope = b.op("add", b.op("mul", step, b.const(1.0 - alpha)), b.const(alpha))
+    return (b.op("mul", g, slope),)
+
+
+def _heaviside_graph(b, g, out, inputs, params, needs):  # flat almost everywhere
+    return (b.zeros(b.shape(inputs[0])),)
+
+
+def _softmax_graph(b, g, out, inputs, params, needs):  # out * (g - sum(g * out, axis))
+    (x,) = inputs
+    if not b.shape(x):
+        return (b.zeros(()),)
+    axis = params["axis"]
+    total = b.op("sum", b.op("mul", g, out), axis=axis)
+    return (b.op("mul", out, b.op("sub", g, b.keepdims(total, b.shape(x), axis))),)
+
+
+def _softplus_graph(b, g, out, inputs, params, needs):  # g * sigmoid(x)
+    return (b.op("mul", g, b.op("sigmoid", inputs[0])),)
+
+
 register(OpSpec(
     name="sigmoid", category="Activations", label="\u03c3", doc="logistic 1 / (1 + exp(-x))",
     inputs=("x",), forward=_sigmoid, vjps=(_sigmoid_grad,),
+    vjp_graph=_sigmoid_graph,
     formula="1 / (1 + exp(-x))", derivatives=("out * (1 - out)",), elementwise=True,
 ))
 register(OpSpec(
     name="tanh", category="Activations", label="tanh", doc="hyperbolic tangent",
     inputs=("x",), forward=_tanh, vjps=(_tanh_grad,),
+    vjp_graph=_tanh_graph,
     formula="tanh(x)", derivatives=("1 - out**2",), elementwise=True,
 ))
 register(OpSpec(
     name="relu", category="Activations", label="ReLU", doc="max(0, x); its slope at 0 is 0",
     inputs=("x",), forward=_relu, vjps=(_relu_grad,),
+    vjp_graph=_relu_graph,
     formula="max(0, x)", derivatives=("1 if x > 0 else 0",), elementwise=True,
 ))
 register(OpSpec(
     name="leaky_relu", category="Activations", label="LReLU",
     doc="x for x > 0, alpha * x otherwise",
     inputs=("x",), forward=_leaky_relu, vjps=(_leaky_relu_grad,),
+    vjp_graph=_leaky_relu_graph,
     formula="x if x > 0 else alpha * x", derivatives=("1 if x > 0 else alpha",),
     params=(Param("alpha", "float", 0.01, "slope for x <= 0"),), elementwise=True,
 ))
 register(OpSpec(
     name="identity", category="Activations", label="id", doc="linear activation f(x) = x",
     inputs=("x",), forward=lambda x: x, vjps=(lambda g, out, x: g,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (g,),
     formula="x", derivatives=("1",), elementwise=True, aliases=("linear",),
 ))
 register(OpSpec(
     name="heaviside", category="Activations", label="H",
     doc="step: 1 for x > 0, 0 for x < 0; its derivative is 0 almost everywhere",
     inputs=("x",), forward=_heaviside, vjps=(lambda g, out, x, at_zero: zeros_like(g),),
+    vjp_graph=_heaviside_graph,
     formula="1 if x > 0 else 0", derivatives=("0 (almost everywhere; undefined at x = 0)",),
     params=(Param("at_zero", "float", 1.0, "value at x = 0"),), elementwise=True,
     aliases=("step",),
@@ -142,12 +185,14 @@ register(OpSpec(
     name="softmax", category="Activations", label="softmax",
     doc="exp(x) / sum(exp(x)) along an axis",
     inputs=("x",), forward=_softmax, vjps=(_softmax_grad,),
+    vjp_graph=_softmax_graph,
     formula="exp(x) / sum(exp(x))", derivatives=("out * (g - sum(g * out))  (vector-Jacobian)",),
     params=(Param("axis", "axis", -1, "axis that sums to 1"),), out_shape=shapes.keep_axis,
 ))
 register(OpSpec(
     name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + exp(x))",
     inputs=("x",), forward=_softplus, vjps=(_softplus_grad,),
+    vjp_graph=_softplus_graph,
     formula="ln(1 + exp(x))", derivatives=("sigmoid(x)",), elementwise=True,
 ))
 

@@ -63,22 +63,60 @@ def _mul_grad_b(g, out, a, b):
     return c if c.__class__ is float else unbroadcast(c, b)
 
 
+# Gradient graphs (OpSpec.vjp_graph): the rules above once more, as nodes (see
+# autodiff/builder.py); b.grads unbroadcasts each input's part to its shape.
+def _add_graph(b, g, out, inputs, params, needs):
+    return b.grads(inputs, needs, lambda: g, lambda: g)
+
+
+def _sub_graph(b, g, out, inputs, params, needs):
+    return b.grads(inputs, needs, lambda: g, lambda: b.op("neg", g))
+
+
+def _mul_graph(b, g, out, inputs, params, needs):
+    x, y = inputs
+    return b.grads(inputs, needs, lambda: b.op("mul", g, y), lambda: b.op("mul", g, x))
+
+
+def _div_graph(b, g, out, inputs, params, needs):
+    x, y = inputs
+    return b.grads(
+        inputs, needs,
+        lambda: b.op("div", g, y),
+        lambda: b.op("neg", b.op("div", b.op("mul", g, out), y)),
+    )
+
+
+def _pow_graph(b, g, out, inputs, params, needs):
+    # g * b * a**(b - 1) and g * out * ln(a); at a == 0 ln gives -inf and the exponent's
+    # part nan, where the numeric rule (_log_base) takes the limit 0.
+    x, y = inputs
+    return b.grads(
+        inputs, needs,
+        lambda: b.op("mul", g, b.op("mul", y, b.op("pow", x, b.op("sub", y, b.const(1.0))))),
+        lambda: b.op("mul", g, b.op("mul", out, b.op("log", x))),
+    )
+
+
 register(OpSpec(
     name="add", category="Arithmetic", label="+", doc="sum of two values",
     inputs=("a", "b"), forward=_add,
     vjps=(_add_grad, _add_grad_b),
+    vjp_graph=_add_graph,
     formula="a + b", derivatives=("1", "1"), elementwise=True,
 ))
 register(OpSpec(
     name="sub", category="Arithmetic", label="\u2212", doc="difference of two values",
     inputs=("a", "b"), forward=_sub,
     vjps=(_add_grad, _sub_grad_b),
+    vjp_graph=_sub_graph,
     formula="a - b", derivatives=("1", "-1"), elementwise=True,
 ))
 register(OpSpec(
     name="mul", category="Arithmetic", label="\u00d7", doc="product of two values",
     inputs=("a", "b"), forward=_mul,
     vjps=(_mul_grad_a, _mul_grad_b),
+    vjp_graph=_mul_graph,
     formula="a * b", derivatives=("b", "a"), elementwise=True,
 ))
 register(OpSpec(
@@ -88,11 +126,13 @@ register(OpSpec(
         lambda g, out, a, b: unbroadcast(_div(g, b), a),
         lambda g, out, a, b: unbroadcast(-_div(g * out, b), b),
     ),
+    vjp_graph=_div_graph,
     formula="a / b", derivatives=("1 / b", "-a / b**2"), elementwise=True,
 ))
 register(OpSpec(
     name="neg", category="Arithmetic", label="\u2212x", doc="negation",
     inputs=("x",), forward=_neg, vjps=(lambda g, out, x: -g,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("neg", g),),
     formula="-x", derivatives=("-1",), elementwise=True,
 ))
 register(OpSpec(
@@ -102,6 +142,7 @@ register(OpSpec(
         lambda g, out, a, b: unbroadcast(g * b * safe_pow(a, b - 1.0), a),
         _pow_grad_exponent,
     ),
+    vjp_graph=_pow_graph,
     formula="a**b", derivatives=("b * a**(b - 1)", "a**b * ln(a)"), elementwise=True,
 ))
 

@@ -46,33 +46,57 @@ def _log_grad(g, out, x):
     return g / x
 
 
+# Gradient graphs (OpSpec.vjp_graph): the rules above as nodes (see autodiff/builder.py).
+def _unary_graph(local):
+    """The rule g * local(b, x, out) of an elementwise op of one input."""
+    def rule(b, g, out, inputs, params, needs):
+        return (b.op("mul", g, local(b, inputs[0], out)),)
+    return rule
+
+
+def _abs_graph(b, g, out, inputs, params, needs):
+    # sign(x) = H(x) - H(-x), with H(0) = 0: the numeric rule's slope 0 at x = 0
+    (x,) = inputs
+    up = b.op("heaviside", x, at_zero=0.0)
+    down = b.op("heaviside", b.op("neg", x), at_zero=0.0)
+    return (b.op("mul", g, b.op("sub", up, down)),)
+
+
 register(OpSpec(
     name="exp", category="Functions", label="exp", doc="e to the power x",
     inputs=("x",), forward=exp_or_inf, vjps=(lambda g, out, x: g * out,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("mul", g, out),),
     formula="exp(x)", derivatives=("exp(x)",), elementwise=True,
 ))
 register(OpSpec(
     name="log", category="Functions", label="ln", doc="natural logarithm (x > 0)",
     inputs=("x",), forward=log_or_nan, vjps=(_log_grad,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("div", g, inputs[0]),),
     formula="ln(x)", derivatives=("1 / x",), elementwise=True, aliases=("ln",),
 ))
 register(OpSpec(
     name="sqrt", category="Functions", label="\u221a", doc="square root (x >= 0)",
     inputs=("x",), forward=_sqrt, vjps=(_sqrt_grad,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (
+        b.op("div", b.op("mul", g, b.const(0.5)), out),
+    ),
     formula="sqrt(x)", derivatives=("1 / (2 * sqrt(x))",), elementwise=True,
 ))
 register(OpSpec(
     name="abs", category="Functions", label="|x|", doc="absolute value; its slope at 0 is 0",
     inputs=("x",), forward=_abs, vjps=(lambda g, out, x: g * _sign(x),),
+    vjp_graph=_abs_graph,
     formula="|x|", derivatives=("sign(x)",), elementwise=True,
 ))
 register(OpSpec(
     name="sin", category="Functions", label="sin", doc="sine (radians)",
     inputs=("x",), forward=_sin, vjps=(lambda g, out, x: g * _cos(x),),
+    vjp_graph=_unary_graph(lambda b, x, out: b.op("cos", x)),
     formula="sin(x)", derivatives=("cos(x)",), elementwise=True,
 ))
 register(OpSpec(
     name="cos", category="Functions", label="cos", doc="cosine (radians)",
     inputs=("x",), forward=_cos, vjps=(lambda g, out, x: -g * _sin(x),),
+    vjp_graph=_unary_graph(lambda b, x, out: b.op("neg", b.op("sin", x))),
     formula="cos(x)", derivatives=("-sin(x)",), elementwise=True,
 ))

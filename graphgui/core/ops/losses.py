@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import shapes
@@ -118,6 +120,78 @@ def _hinge_grad_y(g, out, s, y):
     return unbroadcast(g * np.where(active, -s, 0.0) / _n(s, y), y)
 
 
+# Gradient graphs (OpSpec.vjp_graph): the rules above as nodes (see autodiff/builder.py).
+# n, the number of terms a loss averages, is a constant from the static shapes.
+def _scaled(b, g, inputs, count=None):
+    """g / n as a node, n from the inputs' broadcast shape (at least 1, as _n)."""
+    if count is None:
+        count = math.prod(np.broadcast_shapes(*(b.shape(r) for r in inputs))) or 1
+    return g if count == 1 else b.op("mul", g, b.const(1.0 / count))
+
+
+def _mse_graph(b, g, out, inputs, params, needs):  # +-2 (pred - target) / n
+    p, t = inputs
+    d = b.op("mul", _scaled(b, g, inputs), b.op("sub", p, t))
+    two = b.op("mul", d, b.const(2.0))
+    return b.grads(inputs, needs, lambda: two, lambda: b.op("neg", two))
+
+
+def _bce_graph(b, g, out, inputs, params, needs):
+    # (p - y) / (p (1 - p)) / n and (ln(1 - p) - ln(p)) / n, without the numeric rules'
+    # clamps (p (1 - p) at 1e-12, logs at -100): they differ only where p is 0 or 1.
+    p, y = inputs
+    gn = _scaled(b, g, inputs)
+    q = b.op("sub", b.const(1.0), p)
+    return b.grads(
+        inputs, needs,
+        lambda: b.op("mul", gn, b.op("div", b.op("sub", p, y), b.op("mul", p, q))),
+        lambda: b.op("mul", gn, b.op("sub", b.op("log", q), b.op("log", p))),
+    )
+
+
+def _bce_logits_graph(b, g, out, inputs, params, needs):  # (sigmoid(z) - y) / n, -z / n
+    z, y = inputs
+    gn = _scaled(b, g, inputs)
+    return b.grads(
+        inputs, needs,
+        lambda: b.op("mul", gn, b.op("sub", b.op("sigmoid", z), y)),
+        lambda: b.op("mul", gn, b.op("neg", z)),
+    )
+
+
+def _softmax_ce_graph(b, g, out, inputs, params, needs):
+    # (softmax(z) sum(t) - t) / rows and -log_softmax(z) / rows, log_softmax written
+    # ln(softmax(z)): -inf only where a probability underflows (logits 745 apart).
+    z, t = inputs
+    shape = b.shape(z)
+    if np.broadcast_shapes(shape, b.shape(t)) != shape:
+        raise ValueError(f"targets of shape {b.shape(t)} are larger than the logits {shape}")
+    gr = _scaled(b, g, inputs, _rows(np.zeros(shape)))
+    probs = b.op("softmax", z, axis=-1)
+
+    def logits_part():
+        t_full = b.unbroadcast(t, shape)  # the targets spread to the logits' shape
+        mass = b.keepdims(b.op("sum", t_full, axis=-1), shape, -1)
+        return b.op("mul", gr, b.op("sub", b.op("mul", probs, mass), t_full))
+
+    return b.grads(
+        inputs, needs, logits_part,
+        lambda: b.op("mul", b.op("neg", gr), b.op("log", probs)),
+    )
+
+
+def _hinge_graph(b, g, out, inputs, params, needs):  # -y / n and -s / n where y s < 1
+    s, y = inputs
+    gn = _scaled(b, g, inputs)
+    margin = b.op("sub", b.const(1.0), b.op("mul", y, s))
+    active = b.op("heaviside", margin, at_zero=0.0)  # 1 where 1 - y s > 0, as the rules
+    return b.grads(
+        inputs, needs,
+        lambda: b.op("mul", gn, b.op("mul", active, b.op("neg", y))),
+        lambda: b.op("mul", gn, b.op("mul", active, b.op("neg", s))),
+    )
+
+
 register(OpSpec(
     name="mse", category="Losses", label="MSE", doc="mean squared error mean((pred - target)**2)",
     inputs=("pred", "target"), forward=_mse,
@@ -125,6 +199,7 @@ register(OpSpec(
         lambda g, out, p, t: unbroadcast(g * 2.0 * (p - t) / _n(p, t), p),
         lambda g, out, p, t: unbroadcast(g * -2.0 * (p - t) / _n(p, t), t),
     ),
+    vjp_graph=_mse_graph,
     formula="mean((pred - target)**2)",
     derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
     out_shape=shapes.loss,
@@ -133,6 +208,7 @@ register(OpSpec(
     name="bce", category="Losses", label="BCE",
     doc="binary cross-entropy of probabilities p and labels y (log clamped at -100)",
     inputs=("p", "y"), forward=_bce, vjps=(_bce_grad_p, _bce_grad_y),
+    vjp_graph=_bce_graph,
     formula="-mean(y * ln(p) + (1 - y) * ln(1 - p))",
     derivatives=("(p - y) / (p * (1 - p)) / n", "(ln(1 - p) - ln(p)) / n"),
     aliases=("binary_cross_entropy",),
@@ -146,6 +222,7 @@ register(OpSpec(
         lambda g, out, z, y: unbroadcast(g * (sigmoid(z) - y) / _n(z, y), z),
         lambda g, out, z, y: unbroadcast(-g * z / _n(z, y), y),
     ),
+    vjp_graph=_bce_logits_graph,
     formula="mean(max(z, 0) - z * y + ln(1 + exp(-|z|)))",
     derivatives=("(sigmoid(z) - y) / n", "-z / n"),
     out_shape=shapes.loss,
@@ -154,6 +231,7 @@ register(OpSpec(
     name="softmax_ce", category="Losses", label="CE",
     doc="softmax cross-entropy of logits z (last axis = classes) and target probabilities t",
     inputs=("z", "t"), forward=_softmax_ce, vjps=(_softmax_ce_grad_z, _softmax_ce_grad_t),
+    vjp_graph=_softmax_ce_graph,
     formula="-sum(t * log_softmax(z)) / rows",
     derivatives=("(softmax(z) - t) / rows", "-log_softmax(z) / rows"),
     aliases=("cross_entropy",),
@@ -163,6 +241,7 @@ register(OpSpec(
     name="hinge", category="Losses", label="hinge",
     doc="hinge loss mean(max(0, 1 - y * s)) for labels y in {-1, +1}",
     inputs=("s", "y"), forward=_hinge, vjps=(_hinge_grad_s, _hinge_grad_y),
+    vjp_graph=_hinge_graph,
     formula="mean(max(0, 1 - y * s))",
     derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
     out_shape=shapes.loss,
@@ -171,6 +250,9 @@ register(OpSpec(
     name="l2", category="Losses", label="L2", doc="weight penalty 0.5 * lam * sum(w**2)",
     inputs=("w",), forward=lambda w, lam: 0.5 * lam * float(np.sum(w * w)),
     vjps=(lambda g, out, w, lam: g * lam * w,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (  # g is a number: w's shape
+        b.op("mul", g, b.op("mul", b.const(params["lam"]), inputs[0])),
+    ),
     formula="0.5 * lam * sum(w**2)", derivatives=("lam * w",),
     params=(Param("lam", "float", 0.01, "strength of the penalty"),),
     out_shape=shapes.scalar,

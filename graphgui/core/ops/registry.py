@@ -17,6 +17,9 @@ Forward = Callable[..., Any]
 Vjp = Callable[..., Any]
 # out_shape(*input_shapes, **params) -> the result's shape (see ops/shapes.py)
 ShapeRule = Callable[..., tuple[int, ...]]
+# vjp_graph(b, g, out, inputs, params, needs) -> one Ref (or None) per input: the vjps
+# written as graph nodes (autodiff/grad_graph.py); see OpSpec.vjp_graph
+VjpGraph = Callable[..., tuple[Any, ...]]
 
 CATEGORIES = ("Sources", "Arithmetic", "Functions", "Activations", "Tensor", "Losses")
 
@@ -91,6 +94,14 @@ class OpSpec:
     is_source: bool = False
     aliases: tuple[str, ...] = field(default=())
     out_shape: ShapeRule | None = None
+    # The vjps once more, as a small graph template, so a gradient can be a graph and be
+    # differentiated again: ``vjp_graph(b, g, out, inputs, params, needs)`` gets a Builder
+    # ``b`` (graphgui/core/autodiff/builder.py: b.op(name, *refs, **params), b.const(value),
+    # b.shape(ref), b.unbroadcast(ref, shape)), Refs to the upstream gradient ``g``, the
+    # result ``out`` and the ``inputs``, the node's ``params`` and, per input, whether it
+    # ``needs`` a gradient; it returns a Ref of input k's shape for each input that needs
+    # one (None for the others). Only registry ops, so the result runs on the engine.
+    vjp_graph: VjpGraph | None = None
 
     @property
     def arity(self) -> int:
@@ -143,6 +154,8 @@ def register(spec: OpSpec) -> OpSpec:
             problems.append("no forward function")
         if len(spec.vjps) != spec.arity:
             problems.append(f"{len(spec.vjps)} gradient rules for {spec.arity} inputs")
+        if not callable(spec.vjp_graph):
+            problems.append("no gradient-graph rule (vjp_graph)")
     if len(spec.derivatives) != spec.arity:
         problems.append(f"{len(spec.derivatives)} derivative formulas for {spec.arity} inputs")
     if problems:

@@ -111,31 +111,81 @@ def _reshape_grad(g, out, x, shape):
     return np.reshape(g, x.shape)
 
 
+# Gradient graphs (OpSpec.vjp_graph): the rules above as nodes (see autodiff/builder.py).
+def _matmul_graph(b, g, out, inputs, params, needs):
+    """g @ b^T and a^T @ g on matrices; a vector operand is made a matrix (a row for a, a
+    column for b) and its gradient reshaped back, which covers its outer products."""
+    x, y = inputs
+    sx, sy = b.shape(x), b.shape(y)
+    if len(sx) > 2 or len(sy) > 2:
+        raise ValueError(
+            f"matmul of shapes {sx} and {sy}: only vectors and matrices (batched matmul "
+            "has no gradient graph; reshape to matrices)"
+        )
+    rows = 1 if len(sx) == 1 else sx[0]
+    cols = 1 if len(sy) == 1 else sy[1]
+    g2 = _reshaped(b, g, (rows, cols))
+    return (
+        _reshaped(b, b.op("matmul", g2, b.op("transpose", _reshaped(b, y, (sy[0], cols)))), sx)
+        if needs[0] else None,
+        _reshaped(b, b.op("matmul", b.op("transpose", _reshaped(b, x, (rows, sx[-1]))), g2), sy)
+        if needs[1] else None,
+    )
+
+
+def _reshaped(b, ref, shape):
+    return ref if b.shape(ref) == shape else b.op("reshape", ref, shape=shape)
+
+
+def _reduce_graph(b, g, out, inputs, params, needs):
+    """sum and mean: g back on the reduced axis (reshape as keepdims), times ones."""
+    (x,) = inputs
+    shape, axis = b.shape(x), params["axis"]
+    return (b.unbroadcast(b.keepdims(g, shape, axis), shape),)
+
+
+def _mean_graph(b, g, out, inputs, params, needs):
+    (x,) = inputs
+    shape, axis = b.shape(x), params["axis"]
+    n = 1 if not shape else (int(np.prod(shape)) if axis is None else shape[axis])
+    if n == 0:  # the mean of nothing: an empty x has an empty gradient
+        return (b.zeros(shape),)
+    scaled = b.op("mul", g, b.const(1.0 / n))
+    return _reduce_graph(b, scaled, out, inputs, params, needs)
+
+
 register(OpSpec(
     name="matmul", category="Tensor", label="@", doc="matrix product a @ b",
     inputs=("a", "b"), forward=_matmul, vjps=(_matmul_grad_a, _matmul_grad_b),
+    vjp_graph=_matmul_graph,
     formula="a @ b", derivatives=("g @ b^T", "a^T @ g"), out_shape=shapes.matmul,
 ))
 register(OpSpec(
     name="transpose", category="Tensor", label="x\u1d40", doc="reverse the axes (matrix transpose)",
     inputs=("x",), forward=_transpose, vjps=(lambda g, out, x: _transpose(g),),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("transpose", g),),
     formula="x^T", derivatives=("g^T",), out_shape=shapes.transpose,
 ))
 register(OpSpec(
     name="sum", category="Tensor", label="\u03a3", doc="sum of all elements, or along an axis",
     inputs=("x",), forward=_sum, vjps=(_sum_grad,),
+    vjp_graph=_reduce_graph,
     formula="sum(x)", derivatives=("1 (each element)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to sum over; empty for all"),),
 ))
 register(OpSpec(
     name="mean", category="Tensor", label="mean", doc="mean of all elements, or along an axis",
     inputs=("x",), forward=_mean, vjps=(_mean_grad,),
+    vjp_graph=_mean_graph,
     formula="mean(x)", derivatives=("1 / n (each element)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to average over; empty for all"),),
 ))
 register(OpSpec(
     name="reshape", category="Tensor", label="reshape", doc="same elements, another shape",
     inputs=("x",), forward=_reshape, vjps=(_reshape_grad,),
+    vjp_graph=lambda b, g, out, inputs, params, needs: (
+        b.op("reshape", g, shape=b.shape(inputs[0])),
+    ),
     formula="reshape(x)", derivatives=("1 (each element)",), out_shape=shapes.reshape,
     params=(Param("shape", "shape", (-1,), "new shape; one -1 is inferred"),),
 ))
