@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .cli_autodiff import cmd_grad_graph, cmd_jvp, cmd_paths, print_tangent_steps
 from .cli_common import (
     COMMANDS,
     EXIT_ERROR,
@@ -24,6 +25,7 @@ from .cli_common import (
     load_graph,
     output_id,
     quoted,
+    table,
 )
 from .cli_train import cmd_train
 
@@ -179,7 +181,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     format_value(result.grads.get(n), p),
                 )
             )
-        print(_table(rows))
+        print(table(rows))
         _print_full_arrays(graph, named, result, p)
     return _report_nonfinite("eval", result.nonfinite)
 
@@ -230,7 +232,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "ok" if c.passed else "FAIL",
                 )
             )
-        print(_table(rows))
+        print(table(rows))
         failed = [c.name for c in checks if not c.passed]
         print(
             f"\n{len(checks) - len(failed)} of {len(checks)} gradients match central differences "
@@ -259,6 +261,10 @@ def cmd_step(args: argparse.Namespace) -> int:
     label_program(program, graph)
     _raise_first_error(graph, program.evaluate().errors)
     vals = program.forward()
+    if args.mode == "forward":
+        return print_tangent_steps(args, graph, program, vals)
+    if args.wrt or args.direction:
+        raise CliError("--wrt and --direction are for --mode forward")
     p = args.precision
     forward = list(explain_forward(program, vals, p))
     backward = list(explain_backward(program, vals, p))
@@ -329,6 +335,9 @@ _COMMAND_FUNCTIONS = {
     "eval": cmd_eval,
     "check": cmd_check,
     "step": cmd_step,
+    "jvp": cmd_jvp,
+    "paths": cmd_paths,
+    "grad-graph": cmd_grad_graph,
     "convert": cmd_convert,
     "export": cmd_export,
     "train": cmd_train,
@@ -356,16 +365,6 @@ def _report_nonfinite(command: str, nonfinite: tuple[str, str] | None) -> int:
         return EXIT_OK
     print(f"graphgui {command}: warning: non-finite value: {nonfinite[1]}", file=sys.stderr)
     return EXIT_FAILED
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 def _print_full_arrays(graph: Any, named: list[str], result: Any, precision: int) -> None:

@@ -12,7 +12,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-COMMANDS = ("eval", "check", "step", "convert", "export", "train", "examples")
+COMMANDS = (
+    "eval", "check", "step", "jvp", "paths", "grad-graph", "convert", "export", "train",
+    "examples",
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -27,6 +30,17 @@ class CliError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line instead of usage + message
         raise CliError(f"{message} (see '{self.prog} --help')")
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Rows as aligned columns, the first a header underlined with dashes."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 def quoted(text: str) -> str:
@@ -142,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
                 help=f"significant digits shown, 1 to {MAX_PRECISION} (default 4)",
             )
 
+    def with_wrt(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--wrt", required=True, metavar="NAME",
+            help="the input to differentiate against; NAME[i,j] for one element of a tensor",
+        )
+
+    def with_direction(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--direction", metavar="JSON",
+            help="forward mode: the tangent of a tensor input, of its shape "
+            "(default: one-hot on its first element)",
+        )
+
     p = sub.add_parser(
         "eval", help="forward value of the output and its gradient for every named node"
     )
@@ -171,6 +198,42 @@ def build_parser() -> argparse.ArgumentParser:
     with_source(p)
     p.add_argument(
         "--markdown", action="store_true", help="print the backward steps as a Markdown table"
+    )
+    p.add_argument(
+        "--mode", type=one_of(("backward", "forward")), default="backward", metavar="MODE",
+        help="backward (default: the backward pass) or forward (tangents, with --wrt)",
+    )
+    p.add_argument(
+        "--wrt", metavar="NAME", help="forward mode: the input whose tangent is followed"
+    )
+    with_direction(p)
+
+    p = sub.add_parser(
+        "jvp", help="forward mode: the tangent of every node with respect to one input"
+    )
+    with_source(p)
+    with_wrt(p)
+    with_direction(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "paths", help="the gradient as a sum over paths of products of local derivatives"
+    )
+    with_source(p)
+    with_wrt(p)
+    p.add_argument(
+        "--limit", type=whole_number(0, 100_000), default=1000, metavar="N",
+        help="list at most N paths, the largest first (the count stays exact; default 1000)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "grad-graph", help="save the graph that computes a gradient (to differentiate again)"
+    )
+    with_source(p)
+    with_wrt(p)
+    p.add_argument(
+        "-o", dest="out", required=True, metavar="OUT", help="where to write OUT.json ('-': stdout)"
     )
 
     p = sub.add_parser("convert", help="save a graph (e.g. an expression) as a laid-out graph file")

@@ -142,6 +142,8 @@ def test_check_fails_on_a_wrong_rule(capsys):
             inputs=("x",),
             forward=lambda x: x**3,
             vjps=(lambda g, out, x: g * 2 * x**2,),
+            jvps=(lambda t, out, x: t * 2 * x**2,),
+            elementwise=True,
             vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
             formula="x^3",
             derivatives=("2 x^2",),

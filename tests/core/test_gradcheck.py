@@ -84,6 +84,7 @@ def wrong_square():
     spec = register(OpSpec(
         name="test_wrong_square", category="Functions", label="sq?", doc="x^2, wrong rule",
         inputs=("x",), forward=lambda x: x * x, vjps=(lambda g, out, x: g * 3.0 * x,),
+        jvps=(lambda t, out, x: t * 3.0 * x,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
         formula="x^2", derivatives=("3 * x  (wrong on purpose)",), elementwise=True,
     ))

@@ -349,6 +349,46 @@ def test_gradient_matches_finite_differences(name, data):
         )
 
 
+def numeric_jvp(spec: OpSpec, xs: tuple, params: dict, t: Any, k: int) -> Any:
+    """Central differences of f along input k's tangent t: (f(x + h t) - f(x - h t)) / 2h."""
+    plus, minus = list(xs), list(xs)
+    plus[k] = xs[k] + STEP * t
+    minus[k] = xs[k] - STEP * t
+    difference = np.asarray(spec.forward(*plus, **params)) - spec.forward(*minus, **params)
+    return difference / (2 * STEP)
+
+
+@pytest.mark.parametrize("name", OPS)
+@SETTINGS
+@given(data=st.data())
+def test_tangent_matches_finite_differences(name, data):
+    """Forward mode: each jvp, on a random tangent of its input, equals the directional
+    derivative; and it is the vjp's transpose, <g, jvp(t)> = <vjp(g), t>."""
+    spec = get_op(name)
+    xs, params = data.draw(CASES[name], label="inputs")
+    params = spec.check_params(params)
+    out = spec.forward(*xs, **params)
+    g = random_like(out, data.draw)
+    for k, jvp in enumerate(spec.jvps):
+        port = spec.inputs[k]
+        t = random_like(xs[k], data.draw)
+        tangent = jvp(t, out, *xs, **params)
+        if isinstance(out, float):
+            assert type(tangent) is float, f"{name} tangent via {port} is {type(tangent)}"
+        else:  # an input smaller than the result may give a part that broadcasts to it
+            assert np.broadcast_shapes(np.shape(tangent), out.shape) == out.shape
+        expected = numeric_jvp(spec, xs, params, t, k)
+        np.testing.assert_allclose(
+            np.broadcast_to(tangent, np.shape(out)), expected, rtol=1e-5, atol=1e-6,
+            err_msg=f"tangent of {name} via {port}",
+        )
+        pullback = spec.vjps[k](g, out, *xs, **params)
+        np.testing.assert_allclose(
+            np.sum(np.asarray(g) * tangent), np.sum(pullback * np.asarray(t)),
+            rtol=1e-9, atol=1e-9, err_msg=f"{name}: jvp via {port} is not the vjp's transpose",
+        )
+
+
 @pytest.mark.parametrize("name", OPS)
 @SETTINGS
 @given(data=st.data())
@@ -380,6 +420,11 @@ def test_ops_never_modify_their_inputs(name, data):
     g_before = copy_of(g)
     for vjp in spec.vjps:
         vjp(g, out, *xs, **params)
+    for k, jvp in enumerate(spec.jvps):
+        t = random_like(xs[k], data.draw)
+        t_before = copy_of(t)
+        jvp(t, out, *xs, **params)
+        np.testing.assert_array_equal(t, t_before)
     for x, b in zip(xs, before, strict=True):
         np.testing.assert_array_equal(x, b)
     np.testing.assert_array_equal(out, out_before)
@@ -559,6 +604,7 @@ def test_every_op_is_fully_declared(spec):
     else:
         assert callable(spec.forward)
         assert len(spec.vjps) == spec.arity and all(callable(r) for r in spec.vjps)
+        assert len(spec.jvps) == spec.arity and all(callable(r) for r in spec.jvps)
         assert callable(spec.vjp_graph)
     for alias in spec.aliases:
         assert get_op(alias) is spec
@@ -579,6 +625,8 @@ def _throwaway(**overrides: Any) -> OpSpec:
         name="test_throwaway", category="Arithmetic", label="t", doc="test op",
         inputs=("a", "b"), forward=lambda a, b: a + b,
         vjps=(lambda g, out, a, b: g, lambda g, out, a, b: g),
+        jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t),
+        tangent_formulas=("tangent", "tangent"),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g, g),
         formula="a + b", derivatives=("1", "1"),
     )
@@ -591,6 +639,8 @@ def _throwaway(**overrides: Any) -> OpSpec:
     [
         ({"vjps": (lambda g, out, a, b: g,)}, "1 gradient rules for 2 inputs"),
         ({"vjps": ()}, "0 gradient rules for 2 inputs"),
+        ({"jvps": (lambda t, out, a, b: t,)}, "1 tangent rules for 2 inputs"),
+        ({"tangent_formulas": ("tangent",)}, "1 tangent formulas for 2 inputs"),
         ({"vjp_graph": None}, "no gradient-graph rule"),
         ({"forward": None}, "no forward function"),
         ({"derivatives": ("1",)}, "1 derivative formulas for 2 inputs"),

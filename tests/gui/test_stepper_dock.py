@@ -324,6 +324,7 @@ def test_gradient_check_badges_pass_and_flag_a_wrong_rule(window: Any, qtbot: An
     register(OpSpec(name="cube_wrong_gui", category="Functions", label="x3", doc="test only",
                     inputs=("x",), forward=lambda x: x**3,
                     vjps=(lambda g, out, x: g * 2 * x**2,), formula="x^3",
+                    jvps=(lambda t, out, x: t * 2 * x**2,), elementwise=True,
                     vjp_graph=lambda b, g, out, inputs, params, needs: (g,),
                     derivatives=("2 x^2",)))
     try:

@@ -1,4 +1,8 @@
-"""Activation functions. Conventions follow PyTorch where one must be chosen (relu'(0) = 0)."""
+"""Activation functions. Conventions follow PyTorch where one must be chosen (relu'(0) = 0).
+
+Elementwise with one input, their gradient rules (upstream times f'(x)) serve as tangent
+rules too (tangent times f'(x)); softmax mixes its elements and has its own.
+"""
 
 from __future__ import annotations
 
@@ -99,6 +103,12 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
+def _softmax_tangent(t, out, x, axis):
+    if isinstance(out, float):
+        return 0.0 * t
+    return out * (t - np.sum(t * out, axis=axis, keepdims=True))
+
+
 def _softplus_grad(g, out, x):
     return g * _sigmoid(x)
 
@@ -143,26 +153,26 @@ def _softplus_graph(b, g, out, inputs, params, needs):  # g * sigmoid(x)
 register(OpSpec(
     name="sigmoid", category="Activations", label="\u03c3", doc="logistic 1 / (1 + exp(-x))",
     inputs=("x",), forward=_sigmoid, vjps=(_sigmoid_grad,),
-    vjp_graph=_sigmoid_graph,
+    vjp_graph=_sigmoid_graph, jvps=(_sigmoid_grad,),
     formula="1 / (1 + exp(-x))", derivatives=("out * (1 - out)",), elementwise=True,
 ))
 register(OpSpec(
     name="tanh", category="Activations", label="tanh", doc="hyperbolic tangent",
     inputs=("x",), forward=_tanh, vjps=(_tanh_grad,),
-    vjp_graph=_tanh_graph,
+    vjp_graph=_tanh_graph, jvps=(_tanh_grad,),
     formula="tanh(x)", derivatives=("1 - out**2",), elementwise=True,
 ))
 register(OpSpec(
     name="relu", category="Activations", label="ReLU", doc="max(0, x); its slope at 0 is 0",
     inputs=("x",), forward=_relu, vjps=(_relu_grad,),
-    vjp_graph=_relu_graph,
+    vjp_graph=_relu_graph, jvps=(_relu_grad,),
     formula="max(0, x)", derivatives=("1 if x > 0 else 0",), elementwise=True,
 ))
 register(OpSpec(
     name="leaky_relu", category="Activations", label="LReLU",
     doc="x for x > 0, alpha * x otherwise",
     inputs=("x",), forward=_leaky_relu, vjps=(_leaky_relu_grad,),
-    vjp_graph=_leaky_relu_graph,
+    vjp_graph=_leaky_relu_graph, jvps=(_leaky_relu_grad,),
     formula="x if x > 0 else alpha * x", derivatives=("1 if x > 0 else alpha",),
     params=(Param("alpha", "float", 0.01, "slope for x <= 0"),), elementwise=True,
 ))
@@ -170,6 +180,7 @@ register(OpSpec(
     name="identity", category="Activations", label="id", doc="linear activation f(x) = x",
     inputs=("x",), forward=lambda x: x, vjps=(lambda g, out, x: g,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (g,),
+    jvps=(lambda t, out, x: t,),
     formula="x", derivatives=("1",), elementwise=True, aliases=("linear",),
 ))
 register(OpSpec(
@@ -177,6 +188,7 @@ register(OpSpec(
     doc="step: 1 for x > 0, 0 for x < 0; its derivative is 0 almost everywhere",
     inputs=("x",), forward=_heaviside, vjps=(lambda g, out, x, at_zero: zeros_like(g),),
     vjp_graph=_heaviside_graph,
+    jvps=(lambda t, out, x, at_zero: zeros_like(t),),
     formula="1 if x > 0 else 0", derivatives=("0 (almost everywhere; undefined at x = 0)",),
     params=(Param("at_zero", "float", 1.0, "value at x = 0"),), elementwise=True,
     aliases=("step",),
@@ -185,14 +197,15 @@ register(OpSpec(
     name="softmax", category="Activations", label="softmax",
     doc="exp(x) / sum(exp(x)) along an axis",
     inputs=("x",), forward=_softmax, vjps=(_softmax_grad,),
-    vjp_graph=_softmax_graph,
+    vjp_graph=_softmax_graph, jvps=(_softmax_tangent,),
     formula="exp(x) / sum(exp(x))", derivatives=("out * (g - sum(g * out))  (vector-Jacobian)",),
+    tangent_formulas=("out * (tangent - sum(tangent * out))",),
     params=(Param("axis", "axis", -1, "axis that sums to 1"),), out_shape=shapes.keep_axis,
 ))
 register(OpSpec(
     name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + exp(x))",
     inputs=("x",), forward=_softplus, vjps=(_softplus_grad,),
-    vjp_graph=_softplus_graph,
+    vjp_graph=_softplus_graph, jvps=(_softplus_grad,),
     formula="ln(1 + exp(x))", derivatives=("sigmoid(x)",), elementwise=True,
 ))
 

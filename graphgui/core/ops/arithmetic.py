@@ -30,13 +30,19 @@ def _neg(x):
     return -x
 
 
-def _pow_grad_exponent(g, out, a, b):
+def _log_base(a):
     # d(a^b)/db = a^b * ln(a); at a == 0 the limit for b > 0 is 0 (as in PyTorch).
     if isinstance(a, float):
-        log_a = 0.0 if a == 0 else log_or_nan(a)
-    else:
-        log_a = np.where(a == 0, 0.0, log_or_nan(np.where(a == 0, 1.0, a)))
-    return unbroadcast(g * out * log_a, b)
+        return 0.0 if a == 0 else log_or_nan(a)
+    return np.where(a == 0, 0.0, log_or_nan(np.where(a == 0, 1.0, a)))
+
+
+def _pow_grad_exponent(g, out, a, b):
+    return unbroadcast(g * out * _log_base(a), b)
+
+
+def _same(t, out, a, b):  # forward mode of add and sub (port a): the tangent passes on
+    return t
 
 
 # Scalar graphs are the common case: the rules below skip the unbroadcast call for floats
@@ -101,22 +107,20 @@ def _pow_graph(b, g, out, inputs, params, needs):
 register(OpSpec(
     name="add", category="Arithmetic", label="+", doc="sum of two values",
     inputs=("a", "b"), forward=_add,
-    vjps=(_add_grad, _add_grad_b),
-    vjp_graph=_add_graph,
+    vjps=(_add_grad, _add_grad_b), vjp_graph=_add_graph, jvps=(_same, _same),
     formula="a + b", derivatives=("1", "1"), elementwise=True,
 ))
 register(OpSpec(
     name="sub", category="Arithmetic", label="\u2212", doc="difference of two values",
     inputs=("a", "b"), forward=_sub,
-    vjps=(_add_grad, _sub_grad_b),
-    vjp_graph=_sub_graph,
+    vjps=(_add_grad, _sub_grad_b), vjp_graph=_sub_graph, jvps=(_same, lambda t, out, a, b: -t),
     formula="a - b", derivatives=("1", "-1"), elementwise=True,
 ))
 register(OpSpec(
     name="mul", category="Arithmetic", label="\u00d7", doc="product of two values",
     inputs=("a", "b"), forward=_mul,
-    vjps=(_mul_grad_a, _mul_grad_b),
-    vjp_graph=_mul_graph,
+    vjps=(_mul_grad_a, _mul_grad_b), vjp_graph=_mul_graph,
+    jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: t * a),
     formula="a * b", derivatives=("b", "a"), elementwise=True,
 ))
 register(OpSpec(
@@ -127,13 +131,14 @@ register(OpSpec(
         lambda g, out, a, b: unbroadcast(-_div(g * out, b), b),
     ),
     vjp_graph=_div_graph,
+    jvps=(lambda t, out, a, b: _div(t, b), lambda t, out, a, b: -_div(t * out, b)),
     formula="a / b", derivatives=("1 / b", "-a / b**2"), elementwise=True,
 ))
 register(OpSpec(
     name="neg", category="Arithmetic", label="\u2212x", doc="negation",
     inputs=("x",), forward=_neg, vjps=(lambda g, out, x: -g,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("neg", g),),
-    formula="-x", derivatives=("-1",), elementwise=True,
+    jvps=(lambda t, out, x: -t,), formula="-x", derivatives=("-1",), elementwise=True,
 ))
 register(OpSpec(
     name="pow", category="Arithmetic", label="x\u02b8", doc="power a ** b",
@@ -143,6 +148,10 @@ register(OpSpec(
         _pow_grad_exponent,
     ),
     vjp_graph=_pow_graph,
+    jvps=(
+        lambda t, out, a, b: t * b * safe_pow(a, b - 1.0),
+        lambda t, out, a, b: t * out * _log_base(a),
+    ),
     formula="a**b", derivatives=("b * a**(b - 1)", "a**b * ln(a)"), elementwise=True,
 ))
 

@@ -1,4 +1,8 @@
-"""Elementwise functions: exp, log, sqrt, abs, sin, cos."""
+"""Elementwise functions: exp, log, sqrt, abs, sin, cos.
+
+For an elementwise op of one input, d(out)/dx is a number per element, so the gradient rule
+(upstream times it) is also the tangent rule (tangent times it): several ops use one for both.
+"""
 
 from __future__ import annotations
 
@@ -66,12 +70,14 @@ register(OpSpec(
     name="exp", category="Functions", label="exp", doc="e to the power x",
     inputs=("x",), forward=exp_or_inf, vjps=(lambda g, out, x: g * out,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("mul", g, out),),
+    jvps=(lambda t, out, x: t * out,),
     formula="exp(x)", derivatives=("exp(x)",), elementwise=True,
 ))
 register(OpSpec(
     name="log", category="Functions", label="ln", doc="natural logarithm (x > 0)",
     inputs=("x",), forward=log_or_nan, vjps=(_log_grad,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("div", g, inputs[0]),),
+    jvps=(_log_grad,),
     formula="ln(x)", derivatives=("1 / x",), elementwise=True, aliases=("ln",),
 ))
 register(OpSpec(
@@ -79,24 +85,27 @@ register(OpSpec(
     inputs=("x",), forward=_sqrt, vjps=(_sqrt_grad,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (
         b.op("div", b.op("mul", g, b.const(0.5)), out),
-    ),
+    ), jvps=(_sqrt_grad,),
     formula="sqrt(x)", derivatives=("1 / (2 * sqrt(x))",), elementwise=True,
 ))
 register(OpSpec(
     name="abs", category="Functions", label="|x|", doc="absolute value; its slope at 0 is 0",
     inputs=("x",), forward=_abs, vjps=(lambda g, out, x: g * _sign(x),),
     vjp_graph=_abs_graph,
+    jvps=(lambda t, out, x: t * _sign(x),),
     formula="|x|", derivatives=("sign(x)",), elementwise=True,
 ))
 register(OpSpec(
     name="sin", category="Functions", label="sin", doc="sine (radians)",
     inputs=("x",), forward=_sin, vjps=(lambda g, out, x: g * _cos(x),),
     vjp_graph=_unary_graph(lambda b, x, out: b.op("cos", x)),
+    jvps=(lambda t, out, x: t * _cos(x),),
     formula="sin(x)", derivatives=("cos(x)",), elementwise=True,
 ))
 register(OpSpec(
     name="cos", category="Functions", label="cos", doc="cosine (radians)",
     inputs=("x",), forward=_cos, vjps=(lambda g, out, x: -g * _sin(x),),
     vjp_graph=_unary_graph(lambda b, x, out: b.op("neg", b.op("sin", x))),
+    jvps=(lambda t, out, x: -t * _sin(x),),
     formula="cos(x)", derivatives=("-sin(x)",), elementwise=True,
 ))

@@ -43,6 +43,11 @@ def _n(pred, target):
     return broadcast_count(pred, target) or 1
 
 
+def _total(x, n):
+    """sum(x) / n as a float: a loss's tangent, the mean of tangent times local derivative."""
+    return float(np.sum(x)) / n
+
+
 def _mse(pred, target):
     d = pred - target
     return _mean(d * d)
@@ -70,6 +75,17 @@ def _bce_grad_p(g, out, p, y):
     denom *= p
     d /= max(denom, 1e-12) if isinstance(denom, float) else np.maximum(denom, 1e-12, out=denom)
     return unbroadcast(d, p)
+
+
+def _bce_tangent_p(t, out, p, y):
+    denom = 1.0 - p
+    denom *= p
+    floor = max(denom, 1e-12) if isinstance(denom, float) else np.maximum(denom, 1e-12)
+    return _total(t * (p - y) / floor, _n(p, y))
+
+
+def _bce_tangent_y(t, out, p, y):
+    return _total(t * (_clamped_log(1.0 - p) - _clamped_log(p)), _n(p, y))
 
 
 def _bce_grad_y(g, out, p, y):
@@ -102,6 +118,17 @@ def _softmax_ce_grad_z(g, out, z, t):
     return unbroadcast(g * grad / _rows(z), z)
 
 
+def _softmax_ce_tangent_z(tz, out, z, t):
+    lsm = _log_softmax(z)
+    t_b = np.broadcast_to(t, lsm.shape)
+    local = np.exp(lsm) * np.sum(t_b, axis=-1, keepdims=True) - t_b
+    return _total(tz * local, _rows(z))
+
+
+def _softmax_ce_tangent_t(tt, out, z, t):
+    return _total(-tt * _log_softmax(z), _rows(z))
+
+
 def _softmax_ce_grad_t(g, out, z, t):
     return unbroadcast(-g * _log_softmax(z) / _rows(z), t)
 
@@ -113,6 +140,16 @@ def _hinge(s, y):
 def _hinge_grad_s(g, out, s, y):
     active = (1.0 - y * s) > 0
     return unbroadcast(g * np.where(active, -y, 0.0) / _n(s, y), s)
+
+
+def _hinge_tangent_s(t, out, s, y):
+    active = (1.0 - y * s) > 0
+    return _total(t * np.where(active, -y, 0.0), _n(s, y))
+
+
+def _hinge_tangent_y(t, out, s, y):
+    active = (1.0 - y * s) > 0
+    return _total(t * np.where(active, -s, 0.0), _n(s, y))
 
 
 def _hinge_grad_y(g, out, s, y):
@@ -200,17 +237,27 @@ register(OpSpec(
         lambda g, out, p, t: unbroadcast(g * -2.0 * (p - t) / _n(p, t), t),
     ),
     vjp_graph=_mse_graph,
+    jvps=(
+        lambda tp, out, p, t: _total(tp * 2.0 * (p - t), _n(p, t)),
+        lambda tt, out, p, t: _total(tt * -2.0 * (p - t), _n(p, t)),
+    ),
     formula="mean((pred - target)**2)",
     derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
+    tangent_formulas=(
+        "mean(2 * (pred - target) * tangent)", "mean(-2 * (pred - target) * tangent)"
+    ),
     out_shape=shapes.loss,
 ))
 register(OpSpec(
     name="bce", category="Losses", label="BCE",
     doc="binary cross-entropy of probabilities p and labels y (log clamped at -100)",
-    inputs=("p", "y"), forward=_bce, vjps=(_bce_grad_p, _bce_grad_y),
-    vjp_graph=_bce_graph,
+    inputs=("p", "y"), forward=_bce, vjps=(_bce_grad_p, _bce_grad_y), vjp_graph=_bce_graph,
+    jvps=(_bce_tangent_p, _bce_tangent_y),
     formula="-mean(y * ln(p) + (1 - y) * ln(1 - p))",
     derivatives=("(p - y) / (p * (1 - p)) / n", "(ln(1 - p) - ln(p)) / n"),
+    tangent_formulas=(
+        "mean((p - y) / (p * (1 - p)) * tangent)", "mean((ln(1 - p) - ln(p)) * tangent)"
+    ),
     aliases=("binary_cross_entropy",),
     out_shape=shapes.loss,
 ))
@@ -223,8 +270,13 @@ register(OpSpec(
         lambda g, out, z, y: unbroadcast(-g * z / _n(z, y), y),
     ),
     vjp_graph=_bce_logits_graph,
+    jvps=(
+        lambda t, out, z, y: _total(t * (sigmoid(z) - y), _n(z, y)),
+        lambda t, out, z, y: _total(-t * z, _n(z, y)),
+    ),
     formula="mean(max(z, 0) - z * y + ln(1 + exp(-|z|)))",
     derivatives=("(sigmoid(z) - y) / n", "-z / n"),
+    tangent_formulas=("mean((sigmoid(z) - y) * tangent)", "mean(-z * tangent)"),
     out_shape=shapes.loss,
 ))
 register(OpSpec(
@@ -232,8 +284,12 @@ register(OpSpec(
     doc="softmax cross-entropy of logits z (last axis = classes) and target probabilities t",
     inputs=("z", "t"), forward=_softmax_ce, vjps=(_softmax_ce_grad_z, _softmax_ce_grad_t),
     vjp_graph=_softmax_ce_graph,
+    jvps=(_softmax_ce_tangent_z, _softmax_ce_tangent_t),
     formula="-sum(t * log_softmax(z)) / rows",
     derivatives=("(softmax(z) - t) / rows", "-log_softmax(z) / rows"),
+    tangent_formulas=(
+        "sum((softmax(z) - t) * tangent) / rows", "-sum(log_softmax(z) * tangent) / rows"
+    ),
     aliases=("cross_entropy",),
     out_shape=shapes.loss,
 ))
@@ -242,8 +298,12 @@ register(OpSpec(
     doc="hinge loss mean(max(0, 1 - y * s)) for labels y in {-1, +1}",
     inputs=("s", "y"), forward=_hinge, vjps=(_hinge_grad_s, _hinge_grad_y),
     vjp_graph=_hinge_graph,
+    jvps=(_hinge_tangent_s, _hinge_tangent_y),
     formula="mean(max(0, 1 - y * s))",
     derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
+    tangent_formulas=(
+        "mean(-y * tangent where y * s < 1)", "mean(-s * tangent where y * s < 1)"
+    ),
     out_shape=shapes.loss,
 ))
 register(OpSpec(
@@ -253,7 +313,9 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (  # g is a number: w's shape
         b.op("mul", g, b.op("mul", b.const(params["lam"]), inputs[0])),
     ),
+    jvps=(lambda t, out, w, lam: lam * float(np.sum(w * t)),),
     formula="0.5 * lam * sum(w**2)", derivatives=("lam * w",),
+    tangent_formulas=("lam * sum(w * tangent)",),
     params=(Param("lam", "float", 0.01, "strength of the penalty"),),
     out_shape=shapes.scalar,
 ))

@@ -15,6 +15,9 @@ from typing import Any
 Forward = Callable[..., Any]
 # vjp(upstream_grad, forward_result, *inputs, **params) -> contribution to one input
 Vjp = Callable[..., Any]
+# jvp(input_tangent, forward_result, *inputs, **params) -> that input's part of the result's
+# tangent (forward mode: the tangents of all inputs' parts add up to the result's tangent)
+Jvp = Callable[..., Any]
 # out_shape(*input_shapes, **params) -> the result's shape (see ops/shapes.py)
 ShapeRule = Callable[..., tuple[int, ...]]
 # vjp_graph(b, g, out, inputs, params, needs) -> one Ref (or None) per input: the vjps
@@ -75,6 +78,9 @@ class OpSpec:
 
     ``formula`` is the forward value written with the input names (``"a * b"``);
     ``derivatives[i]`` is d(out)/d(input i) written with the input names and ``out``.
+    ``vjps[i]`` and ``jvps[i]`` are the two ways to apply that derivative: reverse mode
+    (an upstream gradient back to input i) and forward mode (input i's tangent on to the
+    result); tests/core/test_ops.py checks both against central differences.
     ``out_shape`` predicts the result's shape from the inputs' shapes, so the engine can
     refuse a result over the size limit before computing it; elementwise ops need none
     (they broadcast, :func:`shapes.broadcast`). An op without one is not size-checked.
@@ -89,6 +95,11 @@ class OpSpec:
     vjps: tuple[Vjp, ...]
     formula: str
     derivatives: tuple[str, ...]
+    jvps: tuple[Jvp, ...] = ()
+    # What jvps[i] computes, written with the input names and ``tangent`` (input i's
+    # tangent), for the forward-mode step text: "tangent @ b". An elementwise op needs none:
+    # its part is ``derivatives[i] * tangent`` (see :meth:`tangent_formula`).
+    tangent_formulas: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     elementwise: bool = False
     is_source: bool = False
@@ -131,6 +142,20 @@ class OpSpec:
         pattern = r"\b(" + "|".join(re.escape(k) for k in names) + r")\b"
         return re.sub(pattern, lambda m: names[m.group(1)], template)
 
+    def tangent_formula(self, port: int) -> str:
+        """Input ``port``'s part of the result's tangent, as a template (``tangent`` stands
+        for that input's tangent)."""
+        if self.tangent_formulas:
+            return self.tangent_formulas[port]
+        derivative = self.derivatives[port]
+        if derivative in ("1", "-1"):
+            return derivative[:-1] + "tangent"
+        if derivative.split()[0] == "0":  # a step function: "0 (almost everywhere; ...)"
+            return "0"
+        if not re.fullmatch(r"-?[\w.]+(\([\w.]+\))?", derivative):
+            derivative = f"({derivative})"
+        return f"{derivative} * tangent"
+
     def tooltip(self) -> str:
         lines = [f"{self.name}: {self.doc}", f"out = {self.formula}"]
         for port, d in zip(self.inputs, self.derivatives, strict=True):
@@ -156,6 +181,13 @@ def register(spec: OpSpec) -> OpSpec:
             problems.append(f"{len(spec.vjps)} gradient rules for {spec.arity} inputs")
         if not callable(spec.vjp_graph):
             problems.append("no gradient-graph rule (vjp_graph)")
+        if len(spec.jvps) != spec.arity:
+            problems.append(f"{len(spec.jvps)} tangent rules for {spec.arity} inputs")
+        if not spec.elementwise and len(spec.tangent_formulas) != spec.arity:
+            problems.append(
+                f"{len(spec.tangent_formulas)} tangent formulas for {spec.arity} inputs "
+                "(an op that is not elementwise writes its own)"
+            )
     if len(spec.derivatives) != spec.arity:
         problems.append(f"{len(spec.derivatives)} derivative formulas for {spec.arity} inputs")
     if problems:

@@ -158,26 +158,30 @@ register(OpSpec(
     name="matmul", category="Tensor", label="@", doc="matrix product a @ b",
     inputs=("a", "b"), forward=_matmul, vjps=(_matmul_grad_a, _matmul_grad_b),
     vjp_graph=_matmul_graph,
-    formula="a @ b", derivatives=("g @ b^T", "a^T @ g"), out_shape=shapes.matmul,
+    jvps=(lambda t, out, a, b: _matmul(t, b), lambda t, out, a, b: _matmul(a, t)),
+    formula="a @ b", derivatives=("g @ b^T", "a^T @ g"),
+    tangent_formulas=("tangent @ b", "a @ tangent"), out_shape=shapes.matmul,
 ))
 register(OpSpec(
     name="transpose", category="Tensor", label="x\u1d40", doc="reverse the axes (matrix transpose)",
     inputs=("x",), forward=_transpose, vjps=(lambda g, out, x: _transpose(g),),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("transpose", g),),
-    formula="x^T", derivatives=("g^T",), out_shape=shapes.transpose,
+    jvps=(lambda t, out, x: _transpose(t),),
+    formula="x^T", derivatives=("g^T",), tangent_formulas=("tangent^T",), out_shape=shapes.transpose,
 ))
 register(OpSpec(
     name="sum", category="Tensor", label="\u03a3", doc="sum of all elements, or along an axis",
-    inputs=("x",), forward=_sum, vjps=(_sum_grad,),
-    vjp_graph=_reduce_graph,
-    formula="sum(x)", derivatives=("1 (each element)",), out_shape=shapes.reduce_axis,
+    inputs=("x",), forward=_sum, vjps=(_sum_grad,), vjp_graph=_reduce_graph,
+    jvps=(lambda t, out, x, axis: _sum(t, axis),),
+    formula="sum(x)", derivatives=("1 (each element)",), tangent_formulas=("sum(tangent)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to sum over; empty for all"),),
 ))
 register(OpSpec(
     name="mean", category="Tensor", label="mean", doc="mean of all elements, or along an axis",
-    inputs=("x",), forward=_mean, vjps=(_mean_grad,),
-    vjp_graph=_mean_graph,
-    formula="mean(x)", derivatives=("1 / n (each element)",), out_shape=shapes.reduce_axis,
+    inputs=("x",), forward=_mean, vjps=(_mean_grad,), vjp_graph=_mean_graph,
+    jvps=(lambda t, out, x, axis: _mean(t, axis),),
+    formula="mean(x)", derivatives=("1 / n (each element)",),
+    tangent_formulas=("mean(tangent)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to average over; empty for all"),),
 ))
 register(OpSpec(
@@ -186,6 +190,8 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (
         b.op("reshape", g, shape=b.shape(inputs[0])),
     ),
-    formula="reshape(x)", derivatives=("1 (each element)",), out_shape=shapes.reshape,
+    jvps=(lambda t, out, x, shape: _reshape(t, shape),),
+    formula="reshape(x)", derivatives=("1 (each element)",),
+    tangent_formulas=("reshape(tangent)",), out_shape=shapes.reshape,
     params=(Param("shape", "shape", (-1,), "new shape; one -1 is inferred"),),
 ))
