@@ -3,7 +3,9 @@
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [OUT_DIR]
 
 Writes main-window.png (the sigmoid neuron), network-inspector.png (the 2-2-2 network with
-w1 selected), stepper.png (backward step 17 of 41 in the 2-2-2 network), training.png (the
+w1 selected), stepper.png (backward step 17 of 41 in the 2-2-2 network), paths.png (the
+Paths dock for w1 in the 2-2-2 network, at 1366x768), forward-mode.png (the Forward Mode dock
+at step 2 of 3 from x in the chain-rule example, at 1366x768), training.png (the
 notebook's two-moons network after a run) and network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
@@ -77,6 +79,27 @@ def main(argv: list[str]) -> int:
         panel.backward_step()
     settle()
     shoot(window, "stepper.png")
+
+    window = window_at(1366, 768, "network_2_2_2")  # a laptop screen
+    window.select_nodes([window.document.graph.find("w1").id])
+    window.autodiff.paths.action.trigger()  # Autodiff > Paths to Output
+    paths = window.autodiff.paths
+    deadline = time.monotonic() + 30
+    while paths.pending and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    paths.table.selectRow(0)  # the first path drawn on the canvas
+    settle()
+    shoot(window, "paths.png")
+
+    window = window_at(1366, 768, "chain_rule")  # forward mode, on a laptop screen
+    forward = window.autodiff.forward
+    forward.dock.raise_()
+    forward.action_show.trigger()  # Autodiff > Show Tangents: d/dx on every wire
+    forward.step()
+    forward.step()  # at q: dq/dx = 1 * 1 + 1 * 0 = 1
+    settle()
+    shoot(window, "forward-mode.png")
 
     window = window_at(1500, 1000, "moons_network")
     training = window.training_panel

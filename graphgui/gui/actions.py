@@ -58,6 +58,8 @@ SHORTCUTS: dict[str, list[Any]] = {
     # Train
     "train_start": ["Ctrl+T"],
     "train_pause": ["Ctrl+Shift+T"],
+    # Autodiff
+    "paths_to_output": ["Ctrl+Shift+P"],
     # Help
     "shortcuts": ["F1"],
 }

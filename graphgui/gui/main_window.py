@@ -125,11 +125,13 @@ class MainWindow(QMainWindow):
     def _install_add_ons(self) -> None:
         # Each installs itself onto the shell (docks, menus, actions, guards, signals).
         from .files import install as install_files
+        from .panels.autodiff import install as install_autodiff
         from .panels.stepper import install as install_stepper
         from .panels.training import install as install_training
 
         self.stepper_panel = install_stepper(self)
         self.training_panel = install_training(self)
+        self.autodiff = install_autodiff(self)
         self.file_controller = install_files(self)
 
     # ---- the shell -----------------------------------------------------------------------

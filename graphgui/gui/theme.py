@@ -46,6 +46,7 @@ class Colors:
     valid: str
     step: str  # the stepper's current node and the wires it works on
     warning: str = "#b45309"  # notices that need attention (not errors)
+    path: str = "#c026d3"  # a path of the Paths dock and the fan-outs on the paths
 
 
 LIGHT = Colors(
@@ -91,6 +92,7 @@ DARK = Colors(
     valid="#4ade80",
     step="#fbbf24",
     warning="#fbbf24",
+    path="#e879f9",
 )
 
 
@@ -143,6 +145,8 @@ class Theme:
         p["step"] = _pen(c.step, 3.0)
         p["wire_step"] = _pen(c.step, 3.0)
         p["partial"] = _pen(c.grad, 1.0, Qt.DashLine)
+        p["path"] = _pen(c.path, 3.0)  # a node or wire on the highlighted path
+        p["fan_out"] = _pen(c.path, 2.0, Qt.DashLine)  # where paths split
         p["grid_minor"] = _pen(c.grid_minor)
         p["grid_major"] = _pen(c.grid_major)
         p["none"] = QPen(Qt.NoPen)
@@ -161,6 +165,8 @@ class Theme:
         b["background"] = QBrush(QColor(c.background))
         b["error"] = QBrush(QColor(c.error))
         b["step_halo"] = QBrush(_alpha(c.step, 60 if dark else 45))
+        b["path"] = QBrush(QColor(c.path))
+        b["path_tint"] = QBrush(_alpha(c.path, 55 if dark else 30))
         for cat, col in CATEGORY_COLORS.items():
             base = QColor(col)
             theme.category_pens[cat] = _pen(base)

@@ -10,6 +10,8 @@ evaluation of their own, and all honour the same visibility:
   computed is shown (values so far, gradients so far), in the inspector as on the canvas.
 - ``stale``: why the numbers shown are not the graph's current ones ("" when they are), e.g.
   values arriving live from a training run.
+- ``highlight``: nodes and wires drawn in the highlight colour and the nodes marked as
+  fan-outs (the Paths dock's path; ``highlight_changed``, not ``changed``: no number moved).
 
 Edits flow one way: a view that wants to change what is shown calls a setter here; every view
 then hears ``changed`` and redraws from this state.
@@ -17,6 +19,7 @@ then hears ``changed`` and redraws from this state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -24,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Graph
 
-from .canvas.state import StepOverlay
+from .canvas.state import NO_HIGHLIGHT, Highlight, StepOverlay
 from .evaluation import Evaluator
 
 VIEW, EXERCISE, QUIZ = "view", "exercise", "quiz"  # reasons for hiding gradients
@@ -35,6 +38,7 @@ class ViewState(QObject):
 
     evaluated = Signal(object)  # a new Evaluation of the graph (after an edit)
     changed = Signal()  # the evaluation or anything views show of it changed
+    highlight_changed = Signal()  # ``highlight`` changed (the canvas redraws)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +50,7 @@ class ViewState(QObject):
         self._hidden: set[str] = set()
         self._live: Evaluation | None = None  # numbers from elsewhere (a training run)
         self.exercise_notice = ""  # what the exercise asks of the student, while it is open
+        self.highlight: Highlight = NO_HIGHLIGHT
 
     # ---- the evaluation ------------------------------------------------------------------
 
@@ -57,6 +62,7 @@ class ViewState(QObject):
         self.stale = ""
         self._hidden.discard(EXERCISE)
         self.exercise_notice = ""
+        self.set_highlight()
         self.evaluator.set_graph(graph)
         self.evaluator.evaluate_now()
 
@@ -132,6 +138,15 @@ class ViewState(QObject):
             return
         self.step = step  # a new picture per position (compared by identity: it holds arrays)
         self.changed.emit()
+
+    def set_highlight(self, nodes: Iterable[str] = (), wires: Iterable[tuple[str, str]] = (),
+                      marked: Iterable[str] = ()) -> None:
+        """Draw ``nodes`` and the ``wires`` (src, dst) in the highlight colour and mark the
+        ``marked`` nodes (fan-outs); no arguments: nothing highlighted."""
+        highlight = Highlight(frozenset(nodes), frozenset(wires), frozenset(marked))
+        if highlight != self.highlight:
+            self.highlight = highlight
+            self.highlight_changed.emit()
 
     # ---- reading numbers -----------------------------------------------------------------
 

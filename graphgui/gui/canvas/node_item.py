@@ -362,8 +362,11 @@ class NodeItem(QGraphicsItem):
         t = st.theme
         g = self.g
         selected = self.isSelected()  # cheaper than flag-enum arithmetic
+        on_path = self.node_id in st.highlight.nodes  # the Paths dock's path
+        fan_out = self.node_id in st.highlight.marked  # paths split here
         border = t.pens["error"] if self.error else (
-            t.pens["selected"] if selected else t.pens["border"]
+            t.pens["path"] if on_path else t.pens["selected"] if selected
+            else t.pens["fan_out"] if fan_out else t.pens["border"]
         )
         fill = t.brushes["error_fill"] if self.error else t.brushes["fill"]
         drag = st.drag_valid
@@ -379,6 +382,9 @@ class NodeItem(QGraphicsItem):
             painter.setPen(border)
             painter.setBrush(t.category_brushes[self.category] if not self.error else fill)
             painter.drawRect(self.rect)
+            if on_path:
+                painter.setBrush(t.brushes["path_tint"])
+                painter.drawRect(self.rect)
             return
         painter.setPen(border)
         painter.setBrush(fill)
@@ -386,6 +392,13 @@ class NodeItem(QGraphicsItem):
         painter.setPen(t.pens["none"])
         painter.setBrush(t.category_brushes[self.category])
         painter.drawPath(g.header_path)
+        if on_path:
+            painter.setBrush(t.brushes["path_tint"])
+            painter.drawPath(g.path)
+            if selected:  # still show the selection, inside the path's outline
+                painter.setPen(t.pens["wire_selected"])
+                painter.setBrush(t.brushes["none"])
+                painter.drawRoundedRect(self.rect.adjusted(3, 3, -3, -3), RADIUS - 2, RADIUS - 2)
         painter.setFont(t.title_font)
         painter.setPen(t.pens["text"])
         painter.drawText(g.title_rect, ALIGN_LEFT, self.title)
@@ -421,7 +434,10 @@ class NodeItem(QGraphicsItem):
         )
         if self.has_stub:
             self._paint_stub(painter)
-        paint_port(painter, self.output, port_pen, out_brush)
+        if fan_out:  # the wires split at the output port: a larger dot in the path colour
+            paint_port(painter, self.output, t.pens["none"], t.brushes["path"], PORT_RADIUS + 1.5)
+        else:
+            paint_port(painter, self.output, port_pen, out_brush)
         if self.badge_text:
             painter.setOpacity(1.0)  # news about a dimmed node: its gradient is arriving
             self._paint_badge(painter)

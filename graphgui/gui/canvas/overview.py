@@ -51,3 +51,23 @@ def draw_overview(scene: GraphScene, painter: QPainter) -> None:
         painter.setPen(t.pens["selected"])
         painter.setBrush(t.brushes["none"])
         painter.drawRects(selected)
+    if scene.state.highlight.nodes or scene.state.highlight.marked:
+        draw_highlight(scene, painter)
+
+
+def draw_highlight(scene: GraphScene, painter: QPainter) -> None:
+    """The Paths dock's path over the overview: its wires and boxes in the path colour,
+    the fan-outs in a dashed frame (a few items: not cached)."""
+    t = scene.state.theme
+    h = scene.state.highlight
+    painter.setPen(t.pens["path"])
+    painter.drawLines([QLineF(w.src.output_scene_pos(), w.dst.input_scene_pos(w.port))
+                       for w in scene.wire_items.values()
+                       if (w.src.node_id, w.dst.node_id) in h.wires])
+    items = scene.node_items
+    painter.setBrush(t.brushes["path_tint"])
+    painter.drawRects([items[n].rect.translated(items[n].pos()) for n in h.nodes if n in items])
+    painter.setPen(t.pens["fan_out"])
+    painter.setBrush(t.brushes["none"])
+    painter.drawRects([items[n].rect.translated(items[n].pos()).adjusted(-4, -4, 4, 4)
+                       for n in h.marked if n in items])

@@ -86,6 +86,11 @@ class GraphScene(QGraphicsScene):
         """Draw what ``view_state`` says (the window's one evaluation and visibility)."""
         self.view_state = view_state
         view_state.changed.connect(self._on_view_changed)
+        view_state.highlight_changed.connect(self._on_highlight)
+
+    def _on_highlight(self) -> None:
+        self.state.highlight = self.view_state.highlight  # drawn by the items' paint()
+        self.update()
 
     def _on_view_changed(self) -> None:
         vs = self.view_state

@@ -37,6 +37,19 @@ class StepOverlay:
     precision: int = 4
 
 
+@dataclass(frozen=True)
+class Highlight:
+    """Nodes and wires drawn in the highlight colour (a path of the Paths dock), and nodes
+    marked as fan-outs (where paths split and the backward pass adds their parts)."""
+
+    nodes: frozenset[str] = frozenset()
+    wires: frozenset[tuple[str, str]] = frozenset()  # (src, dst)
+    marked: frozenset[str] = frozenset()
+
+
+NO_HIGHLIGHT = Highlight()
+
+
 class CanvasState:
     """What every item needs at paint time, shared by reference (no lookups in paint)."""
 
@@ -49,6 +62,7 @@ class CanvasState:
         self.overview_cache: Any = None  # batched overview geometry; None when stale
         self.lod = 1.0  # the view's scale, set before each paint (no per-item query)
         self.labels: LabelLayer | None = None  # places the wire labels (set by the scene)
+        self.highlight = NO_HIGHLIGHT  # the view state's, read by the items' paint()
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

@@ -109,8 +109,9 @@ class WireItem(QGraphicsItem):
         step = self.step_state
         if step == "pending":
             painter.setOpacity(0.35)
+        on_path = (self.src.node_id, self.dst.node_id) in self.state.highlight.wires
         painter.setPen(
-            t.pens["wire_step"] if step == "current"
+            t.pens["wire_step"] if step == "current" else t.pens["path"] if on_path
             else t.pens["wire_selected"] if self.isSelected() else t.pens["wire"]
         )
         painter.setBrush(t.brushes["none"])
