@@ -60,6 +60,9 @@ SHORTCUTS: dict[str, list[Any]] = {
     "train_pause": ["Ctrl+Shift+T"],
     # Autodiff
     "paths_to_output": ["Ctrl+Shift+P"],
+    "show_tangents": ["Ctrl+3"],  # beside View's Ctrl+1 (values) and Ctrl+2 (gradients)
+    "forward_step": ["Ctrl+Shift+F10"],  # forward mode: Ctrl+Shift and the stepper's keys
+    "forward_back": ["Ctrl+Shift+F9"],
     # Help
     "shortcuts": ["F1"],
 }

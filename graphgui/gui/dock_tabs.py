@@ -2,8 +2,9 @@
 
 Qt (6.11) keeps the tab bar of a dock group that grew while the window was not shown and
 shows it behind the docks once the window appears: ghost tab titles over the bottom dock's
-last row (the stepper's Digits row). The window calls :func:`hide_stale_tab_bars` after it
-shows and after Reset Panel Layout.
+last row (the stepper's Digits row). A group tabbed again by an add-on's layout step can
+leave its earlier bar behind as well, with the same titles: a bar over a dock is a ghost.
+The window calls :func:`hide_stale_tab_bars` after it shows and after Reset Panel Layout.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ def hide_stale_tab_bars(window: QMainWindow, docks: Iterable[QDockWidget]) -> No
         group = [dock, *window.tabifiedDockWidgets(dock)]
         if len(group) > 1:
             groups.add(frozenset(d.windowTitle() for d in group))
+    shown = [dock.geometry() for dock in docks if dock.isVisible() and not dock.isFloating()]
     for bar in window.findChildren(QTabBar, options=Qt.FindDirectChildrenOnly):
         titles = frozenset(bar.tabText(k) for k in range(bar.count()))
-        if titles not in groups and bar.isVisible():
+        # A bar drawn over a dock is a ghost too, even with a current group's titles (the
+        # group's earlier bar, left where the group was before it was tabbed again).
+        over_a_dock = any(bar.geometry().intersected(rect).height() > 4 for rect in shown)
+        if (titles not in groups or over_a_dock) and bar.isVisible():
             bar.hide()

@@ -61,6 +61,11 @@ class Evaluator(QObject):
     def pending(self) -> bool:
         return self._timer.isActive()
 
+    @property
+    def program(self) -> Program | None:
+        """The compiled Program of the latest evaluation (None before the first)."""
+        return self._program
+
     def evaluate_now(self) -> Evaluation | None:
         """Evaluate at once (cancelling a scheduled run) and emit ``evaluated``."""
         self._timer.stop()

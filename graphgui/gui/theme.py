@@ -46,6 +46,7 @@ class Colors:
     valid: str
     step: str  # the stepper's current node and the wires it works on
     warning: str = "#b45309"  # notices that need attention (not errors)
+    tangent: str = "#0369a1"  # forward mode's tangents d(node)/d(seed), beside the values
     path: str = "#c026d3"  # a path of the Paths dock and the fan-outs on the paths
 
 
@@ -92,6 +93,7 @@ DARK = Colors(
     valid="#4ade80",
     step="#fbbf24",
     warning="#fbbf24",
+    tangent="#38bdf8",
     path="#e879f9",
 )
 
@@ -137,6 +139,7 @@ class Theme:
         p["muted"] = _pen(c.muted)
         p["value"] = _pen(c.value)
         p["grad"] = _pen(c.grad)
+        p["tangent"] = _pen(c.tangent)
         # Width 1 cosmetic pens take the fast antialiased path (a 1.5 px curve costs 6x more).
         p["wire"] = _pen(c.wire, 1.0)
         p["wire_selected"] = _pen(c.selection, 2.0)

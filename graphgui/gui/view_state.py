@@ -10,6 +10,10 @@ evaluation of their own, and all honour the same visibility:
   computed is shown (values so far, gradients so far), in the inspector as on the canvas.
 - ``stale``: why the numbers shown are not the graph's current ones ("" when they are), e.g.
   values arriving live from a training run.
+- ``tangents()``: forward mode's d(node)/d(seed) (``set_tangent_seed``, ``set_show_tangents``),
+  recomputed from the one evaluation's values. Tangents are not gradients: hiding gradients
+  does not hide them; a stepper picture does (it shows only what its steps computed), and a
+  forward-mode step picture shows the tangents of the nodes stepped so far.
 - ``highlight``: nodes and wires drawn in the highlight colour and the nodes marked as
   fan-outs (the Paths dock's path; ``highlight_changed``, not ``changed``: no number moved).
 
@@ -19,16 +23,18 @@ then hears ``changed`` and redraws from this state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from graphgui.core.autodiff.tangents import Seed, TangentError
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Graph
 
-from .canvas.state import NO_HIGHLIGHT, Highlight, StepOverlay
+from .canvas.state import NO_HIGHLIGHT, NO_TANGENTS, Highlight, StepOverlay, Tangents
 from .evaluation import Evaluator
+from .tangent_state import SeedChoice, TangentState
 
 VIEW, EXERCISE, QUIZ = "view", "exercise", "quiz"  # reasons for hiding gradients
 
@@ -39,6 +45,7 @@ class ViewState(QObject):
     evaluated = Signal(object)  # a new Evaluation of the graph (after an edit)
     changed = Signal()  # the evaluation or anything views show of it changed
     highlight_changed = Signal()  # ``highlight`` changed (the canvas redraws)
+    tangents_cleared = Signal(str)  # the seed was dropped by an edit (why, in one line)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +58,7 @@ class ViewState(QObject):
         self._live: Evaluation | None = None  # numbers from elsewhere (a training run)
         self.exercise_notice = ""  # what the exercise asks of the student, while it is open
         self.highlight: Highlight = NO_HIGHLIGHT
+        self._tangents = TangentState()
 
     # ---- the evaluation ------------------------------------------------------------------
 
@@ -63,6 +71,7 @@ class ViewState(QObject):
         self._hidden.discard(EXERCISE)
         self.exercise_notice = ""
         self.set_highlight()
+        self._tangents.clear()
         self.evaluator.set_graph(graph)
         self.evaluator.evaluate_now()
 
@@ -85,8 +94,11 @@ class ViewState(QObject):
         return self.evaluator.evaluate_now()
 
     def _on_evaluated(self, ev: Evaluation | None) -> None:
+        dropped = self._tangents.follow(self.evaluator.graph)  # the seed deleted or reshaped
         self.evaluated.emit(ev)
         self.changed.emit()
+        if dropped:
+            self.tangents_cleared.emit(dropped)
 
     def show_live(self, evaluation: Evaluation | None, stale: str = "") -> None:
         """Show numbers that are not the graph's own (None: back to the graph's)."""
@@ -133,11 +145,17 @@ class ViewState(QObject):
             self.changed.emit()
 
     def set_step(self, step: StepOverlay | None) -> None:
-        """The stepper's picture (None: the whole evaluation again)."""
+        """A step picture (None: the whole evaluation again). The last one set is shown:
+        the stepper's or forward mode's (``step.owner``)."""
         if step is None and self.step is None:
             return
         self.step = step  # a new picture per position (compared by identity: it holds arrays)
         self.changed.emit()
+
+    def release_step(self, owner: str) -> None:
+        """``owner`` is done stepping: drop its picture, if it is the one shown."""
+        if self.step is not None and self.step.owner == owner:
+            self.set_step(None)
 
     def set_highlight(self, nodes: Iterable[str] = (), wires: Iterable[tuple[str, str]] = (),
                       marked: Iterable[str] = ()) -> None:
@@ -189,3 +207,55 @@ class ViewState(QObject):
     def output(self) -> str | None:
         ev = self.evaluation
         return ev.output if ev is not None else None
+
+    # ---- forward mode --------------------------------------------------------------------
+
+    @property
+    def tangent_seed(self) -> Seed | None:
+        """The input the tangents follow (None: none chosen)."""
+        return self._tangents.seed
+
+    @property
+    def show_tangents(self) -> bool:
+        """Show Tangents is on (the canvas shows them once there is a seed)."""
+        return self._tangents.shown
+
+    def set_tangent_seed(self, choice: SeedChoice | None) -> Seed | None:
+        """Follow ``choice`` (None: no seed). Raises core's TangentError, changing nothing,
+        when it cannot be followed (not a source, no such element, a wrong direction)."""
+        graph = self.evaluator.graph
+        if choice is not None and graph is None:
+            raise TangentError("there is no graph")
+        state = self._tangents
+        seed = state.seed
+        if graph is None:
+            state.clear()
+        else:
+            state.choose(graph, choice)
+        if state.seed is not seed:
+            self.changed.emit()
+        return state.seed
+
+    def set_show_tangents(self, on: bool) -> None:
+        """Write every node's tangent on its wires (needs a seed to show anything)."""
+        if on != self._tangents.shown:
+            self._tangents.shown = on
+            self.changed.emit()
+
+    def tangents(self) -> Tangents:
+        """d(node)/d(seed) as views may show them now: a forward-mode step picture's tangents
+        so far; none under the stepper's picture; else every node's, while shown."""
+        if self.step is not None:
+            return self.step.tangents or NO_TANGENTS
+        seed = self._tangents.seed
+        if seed is None or not self._tangents.shown:
+            return NO_TANGENTS
+        return Tangents(seed.label, self.all_tangents())
+
+    def all_tangents(self) -> Mapping[str, Any]:
+        """Every evaluated node's tangent for the seed, shown or not (empty without one)."""
+        return self._tangents.tangents(self.evaluation, self.evaluator.program)
+
+    def tangent(self, node_id: str) -> Any:
+        """d(node)/d(seed) as a view may show it (None: not shown, or not yet)."""
+        return self.tangents().get(node_id)

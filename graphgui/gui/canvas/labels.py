@@ -27,6 +27,7 @@ from graphgui.core.values import SHOWN_IN_FULL, format_value
 
 from .free_room import CROWDED, FreeRoom, Rect, overlap
 from .summary import SUMMARY_ZOOM
+from .tangent_label import paint_upper, upper_size
 
 if TYPE_CHECKING:
     from .node_item import NodeItem
@@ -81,23 +82,27 @@ class WireLabel(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.value_lines: list[str] = []
         self.grad_lines: list[str] = []
-        self.value_size = (0.0, 0.0)
+        self.tangent_lines: list[str] = []  # forward mode's, under the value (tangent_label)
+        self.value_size = (0.0, 0.0)  # of everything above the wire: value and tangent
+        self.pill_sizes = ((0.0, 0.0), (0.0, 0.0))  # the value's and the tangent's pill
         self.grad_size = (0.0, 0.0)
         self.value_rect = QRectF()
         self.grad_rect = QRectF()
         # Where no place is free for the values written out, their shape and norm.
-        self.full_lines: tuple[list[str], list[str]] = ([], [])
-        self.compact_lines: tuple[list[str], list[str]] = ([], [])
+        self.full_lines: tuple[list[str], ...] = ([], [], [])  # value, gradient, tangent
+        self.compact_lines: tuple[list[str], ...] = ([], [], [])
         self.compact = False
         self.t: float | None = None  # where on the wire (0 at the source, 1 at the port)
         self.shift = 0.0  # moved this far up (<0) or down from the wire where crowded
         self._bounds = QRectF()
 
     def set_lines(self, value: list[str], grad: list[str], compact_value: list[str],
-                  compact_grad: list[str]) -> None:
-        """New texts: written out in full first (the compact form only where crowded)."""
-        self.full_lines = (value, grad)
-        self.compact_lines = (compact_value, compact_grad)
+                  compact_grad: list[str], tangent: tuple[list[str], list[str]] = ([], [])
+                  ) -> None:
+        """New texts: written out in full first (the compact form only where crowded);
+        ``tangent``: forward mode's lines, in full and compact."""
+        self.full_lines = (value, grad, tangent[0])
+        self.compact_lines = (compact_value, compact_grad, tangent[1])
         self.use_compact(False)
 
     @property
@@ -106,7 +111,8 @@ class WireLabel(QGraphicsItem):
 
     def use_compact(self, on: bool) -> None:
         self.compact = on
-        self.value_lines, self.grad_lines = self.compact_lines if on else self.full_lines
+        self.value_lines, self.grad_lines, self.tangent_lines = \
+            self.compact_lines if on else self.full_lines
 
     def set_rects(self, value: Rect | None, grad: Rect | None) -> None:
         self.prepareGeometryChange()
@@ -133,8 +139,10 @@ class WireLabel(QGraphicsItem):
         if wire.step_state == "pending":
             painter.setOpacity(0.35)
         painter.setFont(t.label_font)
-        if st.show_values and self.value_lines and not self.value_rect.isEmpty():
-            paint_pill(painter, t, self.value_rect, self.value_lines, t.pens["value"])
+        if not self.value_rect.isEmpty():
+            paint_upper(painter, t, self.value_rect,
+                        self.value_lines if st.show_values else [], self.tangent_lines,
+                        *self.pill_sizes, paint_pill)
         if st.show_grads and self.grad_lines and not self.grad_rect.isEmpty():
             paint_pill(painter, t, self.grad_rect, self.grad_lines, t.pens["grad"])
 
@@ -148,6 +156,8 @@ class WireLabel(QGraphicsItem):
             parts.append(f"value: {wire.value_text}")
         if wire.grad_text:
             parts.append(f"gradient: {wire.grad_text}")
+        if wire.tangent_text:
+            parts.append(f"tangent: {wire.tangent_text}")
         return "\n".join(parts)
 
     def hoverEnterEvent(self, event: Any) -> None:
@@ -410,7 +420,9 @@ class LabelLayer:
             width = max(st.text_width("label", line) for line in lines)
             return (width + 8.0, len(lines) * line_h + 1.0)
 
-        label.value_size = size(label.value_lines) if st.show_values else (0.0, 0.0)
+        label.value_size, *sizes = upper_size(
+            label.value_lines if st.show_values else [], label.tangent_lines, size)
+        label.pill_sizes = (sizes[0], sizes[1])
         label.grad_size = size(label.grad_lines) if st.show_grads else (0.0, 0.0)
 
     @staticmethod

@@ -100,7 +100,8 @@ class NodeItem(QGraphicsItem):
         self.shown_value: Any = None
         self.grad_text = ""
         # The stepper's overlay: "current", "pending" (dimmed) or ""; a badge under the node
-        # with its value ("value"), gradient ("grad") or running sum at a fan-out ("partial").
+        # with its value ("value"), gradient ("grad"), running sum at a fan-out ("partial")
+        # or forward mode's tangent ("tangent").
         self.step_state = ""
         self.badge_text = ""
         self.badge_kind = ""
@@ -446,10 +447,10 @@ class NodeItem(QGraphicsItem):
         st = self.state
         t = st.theme
         kind = self.badge_kind
-        if not (st.show_values if kind == "value" else st.show_grads):
-            return
+        if kind != "tangent" and not (st.show_values if kind == "value" else st.show_grads):
+            return  # a tangent is not a gradient: forward mode shows it while it is on
         painter.setFont(t.label_font)
-        pen = t.pens["value"] if kind == "value" else t.pens["grad"]
+        pen = t.pens[kind if kind in ("value", "tangent") else "grad"]
         _paint_label(painter, t, self.badge_rect, self.badge_text, pen)
         if kind == "partial":  # a dashed frame: this sum is still growing
             painter.setPen(t.pens["partial"])

@@ -22,8 +22,8 @@ from .labels import LabelLayer, WireLabel
 from .node_item import NodeItem
 from .overview import draw_overview
 from .port_item import PortRef
-from .state import CanvasState, StepOverlay
-from .step_picture import show_step
+from .state import NO_TANGENTS, CanvasState, StepOverlay
+from .step_picture import show_step, show_wire_texts
 from .wire_item import DragWire, WireItem
 
 if TYPE_CHECKING:
@@ -273,6 +273,7 @@ class GraphScene(QGraphicsScene):
             errors[ev.nonfinite[0]] = ev.nonfinite[1]
         values, grads, out = ev.values, {} if hidden else ev.grads, ev.output
         live = self.view_state is not None and self.view_state.live  # a run's numbers
+        tangents = self.view_state.tangents() if self.view_state is not None else NO_TANGENTS
         for nid, item in self.node_items.items():
             if item.is_source:
                 item.show_source_value(values.get(nid) if live else None)
@@ -281,8 +282,8 @@ class GraphScene(QGraphicsScene):
                 values.get(nid), grads.get(nid) if is_out else None, errors.get(nid),
                 is_out, not item.wires_out,
             )
-        for key, wire in self.wire_items.items():
-            wire.set_texts(values.get(wire.src.node_id), wire_grads.get(key))
+            item.set_step("", *tangents.badge(nid, item.title, shown=not item.wires_out))
+        show_wire_texts(self, values, wire_grads, tangents)
         self.state.overview_cache = None
 
     def set_overlay(self, overlay: StepOverlay | None) -> None:

@@ -2,7 +2,7 @@
 
 ``CanvasState`` is held by reference by every item (no lookups in paint); ``StepOverlay`` is
 what a stepper position reveals (values so far, gradients so far), which the scene shows in
-place of the full evaluation.
+place of the full evaluation; ``Tangents`` is what forward mode writes beside the values.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QFontMetricsF
+
+from graphgui.core.values import format_value
 
 from ..theme import Theme
 
@@ -35,6 +37,31 @@ class StepOverlay:
     output: str | None = None
     errors: Mapping[str, str] = field(default_factory=dict)  # e.g. the node that gave nan
     precision: int = 4
+    owner: str = "stepper"  # whose picture: "stepper" or "forward_mode" (see release_step)
+    tangents: Tangents | None = None  # forward mode's tangents so far (None: none shown)
+
+
+@dataclass(frozen=True)
+class Tangents:
+    """Forward mode on the canvas: d(node)/d(wrt) by node id, written on each node's wires
+    (and under a node without any) in the tangent colour. Empty: nothing shown."""
+
+    wrt: str = ""  # the seed's label: "x", "W1[0,1]"
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, node_id: str) -> Any:
+        return self.values.get(node_id)
+
+    def badge(self, node_id: str, title: str, precision: int = 4, shown: bool = True
+              ) -> tuple[str, str]:
+        """(text, kind) of a node's badge: ``df/dx = -4`` (nothing for a node not shown)."""
+        value = self.values.get(node_id)
+        if value is None or not shown:
+            return "", ""
+        return f"d{title}/d{self.wrt} = {format_value(value, precision)}", "tangent"
+
+
+NO_TANGENTS = Tangents()
 
 
 @dataclass(frozen=True)

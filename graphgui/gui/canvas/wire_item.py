@@ -1,6 +1,7 @@
 """Wires: a curve from an output port to an input port. The forward value written above it
-and the gradient flowing back written below it (as in the classic backprop circuit diagrams)
-are drawn by the wire's label item (labels.py), in a layer above the nodes."""
+and the gradient flowing back written below it (as in the classic backprop circuit diagrams),
+and in forward mode the tangent under the value, are drawn by the wire's label item
+(labels.py, tangent_label.py), in a layer above the nodes."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class WireItem(QGraphicsItem):
         self.state = state
         self.value_text = ""
         self.grad_text = ""
+        self.tangent_text = ""  # forward mode's d(src)/d(seed), while shown
         self.step_state = ""  # the stepper's overlay: "current", "pending" (dimmed) or ""
         self.label: WireLabel | None = None  # set by the scene's LabelLayer
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemUsesExtendedStyleOption)
@@ -64,17 +66,22 @@ class WireItem(QGraphicsItem):
             if self.label is not None:
                 self.label.update()
 
-    def set_texts(self, value: Any, grad: Any, precision: int = 4) -> None:
+    def set_texts(self, value: Any, grad: Any, precision: int = 4, tangent: Any = None) -> None:
         value_text = "" if value is None else format_value(value, precision)
         grad_text = "" if grad is None else format_value(grad, precision)
-        if value_text != self.value_text or grad_text != self.grad_text:
+        tangent_text = "" if tangent is None else format_value(tangent, precision)
+        if (value_text, grad_text, tangent_text) != \
+                (self.value_text, self.grad_text, self.tangent_text):
             self.value_text, self.grad_text = value_text, grad_text
+            self.tangent_text = tangent_text
             if self.label is not None:
                 self.label.set_lines(
                     label_lines(value, precision) if value_text else [],
                     label_lines(grad, precision) if grad_text else [],
                     [compact_text(value, precision)] if value_text else [],
                     [compact_text(grad, precision)] if grad_text else [],
+                    (label_lines(tangent, precision), [compact_text(tangent, precision)])
+                    if tangent_text else ([], []),
                 )
                 self.state.labels.wire_changed(self)
 

@@ -34,7 +34,9 @@ class AutodiffAddOn:
 def install(shell: Shell) -> AutodiffAddOn:
     """Add the Autodiff menu, the Forward Mode and Paths docks to ``shell``."""
     add_on = AutodiffAddOn(shell)
+    from .forward import install as install_forward
     from .paths import install as install_paths
 
+    install_forward(shell, add_on)  # sets add_on.forward
     install_paths(shell, add_on)  # sets add_on.paths
     return add_on

@@ -412,8 +412,10 @@ class StepperPanel(QWidget):
         self.update_tab.render(st, shown, self.loss_history)
         self.check_tab.render(self.graph, self.error is None, shown)
         self.quiz_tab.render(st, self.quiz_mode)
-        self.view_state.set_step(overlay(st, self.graph, self.quiz_mode)
-                                 if st is not None and self.active else None)
+        if st is not None and self.active:
+            self.view_state.set_step(overlay(st, self.graph, self.quiz_mode))
+        else:  # not the Forward Mode dock's picture, if that one is shown
+            self.view_state.release_step("stepper")
 
     def _update_actions(self, shown: Shown) -> None:
         st = self.stepper
