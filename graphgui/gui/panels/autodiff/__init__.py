@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMenu
 
+from .actions import GradientGraphAction
+
 if TYPE_CHECKING:
     from ...shell import Shell
 
@@ -29,6 +31,7 @@ class AutodiffAddOn:
         shell.add_menu(self.menu)
         self.forward = None  # the Forward Mode panel (forward.install)
         self.paths = None  # the Paths panel (paths.install)
+        self.gradient_graph: GradientGraphAction | None = None
 
 
 def install(shell: Shell) -> AutodiffAddOn:
@@ -38,5 +41,8 @@ def install(shell: Shell) -> AutodiffAddOn:
     from .paths import install as install_paths
 
     install_forward(shell, add_on)  # sets add_on.forward
+
     install_paths(shell, add_on)  # sets add_on.paths
+    add_on.menu.addSeparator()
+    add_on.gradient_graph = GradientGraphAction(shell, add_on.menu)
     return add_on
