@@ -423,3 +423,17 @@ def test_the_dock_fits_without_clipping(window: Any, qtbot: Any, size: tuple[int
     label = panel.cost_label
     assert label.height() >= label.heightForWidth(label.width())
     assert panel.step_view.height() >= 3 * panel.step_view.fontMetrics().lineSpacing()
+
+
+def test_the_inspector_shows_the_selected_nodes_tangent(window: Any, qtbot: Any) -> None:
+    open_graph(window, qtbot, parse(CHAIN))
+    inspector = window.inspector
+    f = ids(window.document.graph)["f"]
+    window.select_nodes([f])
+    settle(qtbot, window)
+    assert not inspector.tangent_title.isVisible()  # Show Tangents is off
+    key(window, "Ctrl+3")
+    qtbot.waitUntil(inspector.tangent_title.isVisible, timeout=2000)
+    assert "df/dx" in inspector.tangent_title.text() and "= -4" in inspector.tangent_title.text()
+    key(window, "Ctrl+3")
+    qtbot.waitUntil(lambda: not inspector.tangent_title.isVisible(), timeout=2000)

@@ -156,10 +156,14 @@ class Inspector(QWidget):
         self.error_label.setStyleSheet("color: #d32f2f;")
         self.value_title = QLabel()
         self.grad_title = QLabel()
+        self.tangent_title = QLabel()  # forward mode's d(node)/d(seed), while shown
+        self.tangent_title.setObjectName("inspectorTangent")
         self.value_model = ArrayModel(self)
         self.grad_model = ArrayModel(self)
+        self.tangent_model = ArrayModel(self)
         self.value_table = _table(self.value_model)
         self.grad_table = _table(self.grad_model)
+        self.tangent_table = _table(self.tangent_model)
         self.param_edits: dict[str, QLineEdit] = {}
         self._params_key: tuple[str, str] | None = None
         self._live_text = False  # the value editor shows a run's live value
@@ -182,6 +186,8 @@ class Inspector(QWidget):
         box.addWidget(self.value_table)
         box.addWidget(self.grad_title)
         box.addWidget(self.grad_table)
+        box.addWidget(self.tangent_title)
+        box.addWidget(self.tangent_table)
         box.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -242,8 +248,8 @@ class Inspector(QWidget):
         if node is None:
             self.heading.setText(self._summary())
             self.error_label.hide()
-            self.grad_title.hide()
-            self.grad_table.hide()
+            for w in (self.grad_title, self.grad_table, self.tangent_title, self.tangent_table):
+                w.hide()
             return
         spec = node.spec
         self.heading.setText(
@@ -316,6 +322,16 @@ class Inspector(QWidget):
         self.grad_model.set_value(grad if grad_is_array else None)
         self.grad_title.setVisible(has_grad)
         self.grad_table.setVisible(has_grad and grad_is_array)
+        tangents = vs.tangents()
+        tangent = tangents.get(node_id)
+        self.tangent_title.setText(
+            f"<b>Tangent</b> d{html.escape(node_label(graph, node.id))}/"
+            f"d{html.escape(tangents.wrt)} {_shape_text(tangent)}"
+        )
+        tangent_is_array = isinstance(tangent, np.ndarray) and tangent.ndim > 0
+        self.tangent_model.set_value(tangent if tangent_is_array else None)
+        self.tangent_title.setVisible(tangent is not None)
+        self.tangent_table.setVisible(tangent is not None and tangent_is_array)
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         label = self.form.labelForField(field)
