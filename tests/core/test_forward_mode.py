@@ -142,9 +142,20 @@ def test_step_text_writes_the_chain_rule_with_symbols_and_numbers():
     lines = tangent_lines("x = -2; y = 5; z = -4; q = x + y; f = q * z", "x")
     assert lines == [
         "dx/dx = 1   (the seed)",
-        "dq/dx = dq/dx * dx/dx + dq/dy * dy/dx = 1 * 1 + 1 * 0 = 1",
-        "df/dx = df/dq * dq/dx + df/dz * dz/dx = (-4) * 1 + 3 * 0 = -4",
+        "dq/dx = ∂q/∂x * dx/dx + ∂q/∂y * dy/dx = 1 * 1 + 1 * 0 = 1",
+        "df/dx = ∂f/∂q * dq/dx + ∂f/∂z * dz/dx = (-4) * 1 + 3 * 0 = -4",
     ]
+
+
+def test_step_text_leaves_constants_out_and_never_prints_nan():
+    # f = a**2 with a = x - 3 < 0: the exponent's partial a**2 ln(a) is nan, but the
+    # constant 2 has no tangent, so its term is not written at all.
+    lines = tangent_lines("x = 1; a = x - 3; f = a**2", "x")
+    assert lines[2] == "df/dx = ∂f/∂a * da/dx = (-4) * 1 = -4"
+    # An input the seed does not reach keeps its term, as 0 when its partial is undefined.
+    lines = tangent_lines("x = 1; y = 2; a = x - 3; f = a**y", "x")
+    assert lines[2] == "df/dx = ∂f/∂a * da/dx + ∂f/∂y * dy/dx = (-4) * 1 + 0 = -4"
+    assert not any("nan" in line for line in lines)
 
 
 def test_step_text_of_a_matrix_product_names_its_operands():
@@ -202,7 +213,7 @@ def test_cli_step_forward_mode_prints_the_tangent_steps(capsys):
     assert main(["step", "--example", "chain_rule", "--mode", "forward", "--wrt", "x"]) == 0
     out = capsys.readouterr().out
     assert "Forward mode (tangents d/dx)" in out
-    assert "df/dx = df/dq * dq/dx + df/dz * dz/dx = (-4) * 1 + 3 * 0 = -4" in out
+    assert "df/dx = ∂f/∂q * dq/dx + ∂f/∂z * dz/dx = (-4) * 1 + 3 * 0 = -4" in out
 
 
 @pytest.mark.parametrize(

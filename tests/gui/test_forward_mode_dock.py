@@ -220,7 +220,7 @@ def test_stepping_shows_the_lines_in_order_and_tangents_up_to_the_current_node(
 
     key(window, "Ctrl+Shift+F10")  # Forward Mode Step by its keys: q = x + y
     body = panel.step_view.toPlainText()
-    line2 = "2. dq/dx = dq/dx * dx/dx + dq/dy * dy/dx = 1 * 1 + 1 * 0 = 1"
+    line2 = "2. dq/dx = ∂q/∂x * dx/dx + ∂q/∂y * dy/dx = 1 * 1 + 1 * 0 = 1"
     assert line2 in body and body.index("1. dx/dx = 1") < body.index(line2)
     assert current_items(window) == ["q"]
     assert window.scene.node_items[n["q"]].badge_text == "dq/dx = 1"
@@ -231,7 +231,7 @@ def test_stepping_shows_the_lines_in_order_and_tangents_up_to_the_current_node(
 
     click(panel, "step")  # f = q * z: df/dx = z * dq/dx + q * dz/dx = -4 * 1 + 3 * 0
     body = panel.step_view.toPlainText()
-    assert "3. df/dx = df/dq * dq/dx + df/dz * dz/dx = (-4) * 1 + 3 * 0 = -4" in body
+    assert "3. df/dx = ∂f/∂q * dq/dx + ∂f/∂z * dz/dx = (-4) * 1 + 3 * 0 = -4" in body
     assert body.index(line2) < body.index("3. df/dx")
     assert panel.position_label.text() == "Step 3 of 3 · df/dx · complete"
     assert window.scene.node_items[n["f"]].badge_text == "df/dx = -4"
@@ -263,7 +263,7 @@ def test_changing_the_seed_updates_everything(window: Any, qtbot: Any) -> None:
     assert window.scene.node_items[f].badge_text == "df/dy = -4"
     click(panel, "step")
     click(panel, "step")
-    assert "2. dq/dy = dq/dx * dx/dy + dq/dy * dy/dy = 1 * 0 + 1 * 1 = 1" in \
+    assert "2. dq/dy = ∂q/∂x * dx/dy + ∂q/∂y * dy/dy = 1 * 0 + 1 * 1 = 1" in \
         panel.step_view.toPlainText()
 
 

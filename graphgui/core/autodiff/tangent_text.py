@@ -1,6 +1,6 @@
 """Forward mode in words and numbers: one line per node, written from the op registry.
 
-``dq/dx = dq/da * da/dx + dq/db * db/dx = 1 * 1 + 1 * 0 = 1``: for an elementwise op each
+``dq/dx = ∂q/∂a * da/dx + ∂q/∂b * db/dx = 1 * 1 + 1 * 0 = 1``: for an elementwise op each
 input's part is its local derivative (the op's ``derivatives``) times that input's tangent;
 other ops write their part with ``OpSpec.tangent_formula`` (``dz/dx = da/dx @ b``).
 Nodes are named as the backward text names them (:func:`explain.symbol`).
@@ -55,13 +55,24 @@ def explain_tangent_step(
     result = format_value(step.tangent, precision)
     inputs = [symbol(program, i) for i in step.inputs]
     tangent_names = [f"d{them}/d{wrt}" for them in inputs]
+    # A constant's tangent is 0 by definition: its term is left out (an input the seed does
+    # not reach keeps its "* 0" term: that it does not move is part of the lesson).
+    ports = [
+        port for port, i in enumerate(step.inputs)
+        if step.parts[port] is not None or program.graph_node(i).op != "constant"
+    ]
     if _numeric_locals(spec.elementwise, step):
-        # dq/dx = dq/da * da/dx + dq/db * db/dx = 1 * 1 + 1 * 0 = 1
-        symbols = [f"d{me}/d{them} * {t}" for them, t in zip(inputs, tangent_names, strict=True)]
+        # dq/dx = ∂q/∂a * da/dx + ∂q/∂b * db/dx = 1 * 1 + 1 * 0 = 1: the local factors are
+        # partials (∂), the tangents totals (d), so dq/dx = ∂q/∂x * dx/dx does not read circular.
+        symbols = [f"∂{me}/∂{inputs[port]} * {tangent_names[port]}" for port in ports]
         numbers = []
-        for port, t in enumerate(step.input_tangents):
+        for port in ports:
             local = _local_derivative(spec, port, step)
-            numbers.append(f"{_number(local, precision)} * {_number(t, precision)}")
+            if step.parts[port] is None and not np.all(np.isfinite(local)):
+                numbers.append("0")  # its tangent is 0: no term, whatever ∂ would be there
+            else:
+                t = step.input_tangents[port]
+                numbers.append(f"{_number(local, precision)} * {_number(t, precision)}")
         parts = [name, " + ".join(symbols), " + ".join(numbers), result]
         return TangentLine(step.number, step.node_id, name, step.tangent, _joined(parts))
     names = {port: them for port, them in zip(spec.inputs, inputs, strict=True)}
