@@ -70,12 +70,30 @@ def test_without_a_selection_a_list_asks_which_node(window: Any, qtbot: Any) -> 
     dialog = window.findChild(QInputDialog, "gradientGraphDialog")
     qtbot.waitUntil(dialog.isVisible, timeout=2000)
     assert dialog.comboBoxItems()[:2] == ["a", "b"]  # sources first
+    assert dialog.labelText() == "Differentiate e with respect to:"
     dialog.setTextValue("b")
     ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok)
     QTest.mouseClick(ok, Qt.LeftButton)
     settle(qtbot, window)
     graph = window.document.graph
     assert evaluate(graph).values[graph.output] == pytest.approx(5.0)  # de/db = d + c
+
+
+def test_an_input_the_output_does_not_depend_on_gives_a_zero_gradient(
+    window: Any, qtbot: Any
+) -> None:
+    # df/dx = 2 does not depend on x; its gradient graph is still offered, and is 0.
+    open_graph(window, qtbot, "x = 3; y = 1; f = 2 * x")
+    action(window).trigger()
+    settle(qtbot, window)  # nothing selected: the list asks
+    dialog = window.findChild(QInputDialog, "gradientGraphDialog")
+    qtbot.waitUntil(dialog.isVisible, timeout=2000)
+    assert "y" in dialog.comboBoxItems()
+    dialog.setTextValue("y")
+    QTest.keyClick(dialog, Qt.Key_Return)
+    settle(qtbot, window)
+    graph = window.document.graph
+    assert evaluate(graph).values[graph.output] == 0.0
 
 
 def test_cancel_leaves_the_document_and_an_empty_graph_says_why(window: Any, qtbot: Any) -> None:

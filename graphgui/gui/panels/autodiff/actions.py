@@ -38,15 +38,20 @@ class GradientGraphAction:
         shell.add_action(self.action)
 
     def candidates(self) -> dict[str, str]:
-        """label -> node id of the nodes the output depends on (what a gradient can be of),
-        sources first, then in evaluation order."""
+        """label -> node id of what a gradient can be taken against, sources first, then in
+        evaluation order."""
         graph = self.shell.document.graph
         output = graph.output
         if output is None:
             return {}
         labels = node_labels(graph)
         above = graph.ancestors(output)
-        order = [nid for nid in graph.topological_order() if nid in above and nid != output]
+        # Every input and parameter (one the output does not depend on has gradient 0,
+        # a graph of one zero), then the computed nodes the output depends on.
+        order = [
+            nid for nid in graph.topological_order()
+            if nid != output and (graph.node(nid).op in ("input", "parameter") or nid in above)
+        ]
         order.sort(key=lambda nid: not graph.node(nid).is_source)
         return {labels[nid]: nid for nid in order}
 
@@ -65,7 +70,8 @@ class GradientGraphAction:
         dialog = QInputDialog(self.shell.widget())
         dialog.setObjectName("gradientGraphDialog")
         dialog.setWindowTitle("Gradient as Graph")
-        dialog.setLabelText("Differentiate the output with respect to:")
+        graph = self.shell.document.graph
+        dialog.setLabelText(f"Differentiate {node_labels(graph)[graph.output]} with respect to:")
         dialog.setComboBoxItems(list(candidates))
         dialog.setComboBoxEditable(False)
         dialog.textValueSelected.connect(lambda label: self.build(candidates.get(label)))
@@ -89,6 +95,7 @@ class GradientGraphAction:
         self.shell.set_document(Document(result))
         name = node_labels(result)[result.output]
         self.shell.show_message(
-            f"The gradient d{out}/d{wrt} as a graph: its output {name} is the gradient. "
-            "Gradient as Graph again gives second derivatives.", 12000,
+            f"The gradient d{out}/d{wrt} as a graph: its output {name} is the gradient, and "
+            f"its gradients are derivatives of d{out}/d{wrt} (Gradient as Graph again: the "
+            "next order).", 12000,
         )
