@@ -90,7 +90,8 @@ def _reverse(
         total = parts.pop(nid)[0] if len(parts[nid]) == 1 else _sum(b, parts.pop(nid))
         if nid == wrt_id:  # every other node on the path depends on wrt: it comes last
             return total
-        total = _named(b, total, f"d{out_label}_d{labels[nid]}", required=False)
+        if nid != out_id:  # the seed d out/d out = 1 stays unnamed: formulas write "1"
+            total = _named(b, total, f"d{out_label}_d{labels[nid]}", required=False)
         node = graph.node(nid)
         srcs = [s for s in graph.input_ids(nid) if s is not None]
         needs = tuple(s in on_path for s in srcs)
