@@ -113,6 +113,25 @@ def render_image(
         scene.deleteLater()
 
 
+def render_svg(
+    graph: Graph, *, show_values: bool = True, show_grads: bool = True, dark: bool = False
+) -> bytes:
+    """The SVG text (UTF-8) of ``graph`` as :func:`export_image` writes it, without a file
+    (the notebook API's picture). Raises ValueError for an empty graph or one over the caps.
+    """
+    if len(graph) == 0:
+        raise ValueError("the graph is empty: there is nothing to draw")
+    ensure_application()
+    scene = build_scene(graph, show_values=show_values, show_grads=show_grads, dark=dark)
+    try:
+        source = scene_rect(scene)
+        check_size(graph, source, ".svg", 1.0)
+        return _render_svg(scene, source, graph)
+    finally:
+        scene.set_graph(None)
+        scene.deleteLater()
+
+
 # ---- the scene -------------------------------------------------------------------------------
 
 
