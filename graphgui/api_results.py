@@ -3,8 +3,9 @@
 :class:`Result` (``GraphHandle.evaluate``), :class:`GradientChecks` of :class:`CheckRecord`
 (``GraphHandle.check``) and :class:`Steps` of :class:`BackwardStep` (``GraphHandle.steps``).
 Each keeps the numbers as values (floats and NumPy arrays) and has a ``__repr__`` that reads
-like ``graphgui eval``, ``check`` and ``step``, so a notebook cell that ends with one shows
-the table. Only the standard library and graphgui.core are imported.
+like ``graphgui eval``, ``check`` and ``step`` (without their blank lines, so a doctest
+needs no ``<BLANKLINE>``): a notebook cell that ends with one shows the table. Only the
+standard library and graphgui.core are imported.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Result:
                 label, self.ops.get(label, ""), format_value(self.values[label]),
                 format_value(self.grads.get(label)),
             ))
-        lines += ["", table(rows)]
+        lines.append(table(rows))
         lines += _more(len(self.values), "nodes")
         return "\n".join(lines)
 
@@ -131,7 +132,7 @@ class GradientChecks(Sequence[CheckRecord]):
             f"central differences (h = {self.step:g})"
             + (f"; failed: {', '.join(failed)}" if failed else "")
         )
-        return "\n".join([table(rows), *_more(len(self), "checks"), "", summary])
+        return "\n".join([table(rows), *_more(len(self), "checks"), summary])
 
 
 @dataclass(frozen=True, repr=False)
@@ -167,7 +168,7 @@ class Steps:
     def __repr__(self) -> str:
         lines = ["Forward pass"]
         lines += [f"  {k:>3}. {text}" for k, text in enumerate(self.forward, 1)]
-        lines += ["", "Backward pass"]
+        lines.append("Backward pass")
         for step in self.backward:
             lines.append(f"  {step.number:>3}. {step.heading}")
             lines += [f"       {term}" for term in step.terms]
