@@ -3,7 +3,7 @@
 ::
 
     g = gg.parse("f = (x + y) * z")      # or gg.load(path), gg.example("neuron")
-    r = g.evaluate(x=-2, y=5, z=-4)      # r.value, r.values["q"], r.grads["x"]
+    r = g.evaluate(x=-2, y=5, z=-4)      # r.value, r.values["add"], r.grads["x"]
     g.check(); g.steps(); g.save(path); g.code("torch")
     g                                    # in Jupyter: the graph as the canvas draws it
     gg.edit(g)                           # the same graph in the editor
