@@ -145,6 +145,8 @@ def test_check_fails_on_a_wrong_rule(capsys):
             jvps=(lambda t, out, x: t * 2 * x**2,),
             elementwise=True,
             vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
+            numpy_code="{x} ** 3", numpy_grads=("{g} * 2 * {x} ** 2",),
+            torch_code="{x} ** 3",
             formula="x^3",
             derivatives=("2 x^2",),
         )

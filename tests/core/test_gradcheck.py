@@ -86,6 +86,7 @@ def wrong_square():
         inputs=("x",), forward=lambda x: x * x, vjps=(lambda g, out, x: g * 3.0 * x,),
         jvps=(lambda t, out, x: t * 3.0 * x,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
+        numpy_code="{x} * {x}", numpy_grads=("{g} * 3.0 * {x}",), torch_code="{x} * {x}",
         formula="x^2", derivatives=("3 * x  (wrong on purpose)",), elementwise=True,
     ))
     yield spec

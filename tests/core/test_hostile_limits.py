@@ -190,6 +190,7 @@ def test_a_wrong_rule_is_still_caught_in_a_sample():
         inputs=("x",), forward=lambda x: 2 * x, vjps=(lambda g, out, x: 3 * g,),
         jvps=(lambda t, out, x: 3 * t,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
+        numpy_code="2 * {x}", numpy_grads=("3 * {g}",), torch_code="2 * {x}",
         formula="2 * x", derivatives=("3",), elementwise=True,
     ))
     try:
@@ -243,6 +244,7 @@ def test_a_gradient_rule_that_raises_is_named_not_escaped():
         name="broken_grad", category="Functions", label="b", doc="a rule that raises",
         inputs=("x",), forward=lambda x: x, vjps=(broken,), jvps=(broken,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
+        numpy_code="{x}", numpy_grads=("{g}",), torch_code="{x}",
         formula="x", derivatives=("1",), elementwise=True,
     ))
     try:

@@ -628,6 +628,7 @@ def _throwaway(**overrides: Any) -> OpSpec:
         jvps=(lambda t, out, a, b: t, lambda t, out, a, b: t),
         tangent_formulas=("tangent", "tangent"),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g, g),
+        numpy_code="{a} + {b}", numpy_grads=("{g}", "{g}"), torch_code="{a} + {b}",
         formula="a + b", derivatives=("1", "1"),
     )
     fields.update(overrides)
@@ -642,6 +643,12 @@ def _throwaway(**overrides: Any) -> OpSpec:
         ({"jvps": (lambda t, out, a, b: t,)}, "1 tangent rules for 2 inputs"),
         ({"tangent_formulas": ("tangent",)}, "1 tangent formulas for 2 inputs"),
         ({"vjp_graph": None}, "no gradient-graph rule"),
+        ({"numpy_code": ""}, "no NumPy code template"),
+        ({"numpy_grads": ("{g}",)}, "1 NumPy gradient templates for 2 inputs"),
+        ({"torch_code": ""}, "no PyTorch code template"),
+        ({"numpy_code": "{a} + {c}"}, r"numpy_code: unknown placeholder \{c\}"),
+        ({"numpy_grads": ("{g}", "{@a,b}")}, "is for torch_code only"),
+        ({"numpy_helpers": ("x = 1",)}, "must be function definitions"),
         ({"forward": None}, "no forward function"),
         ({"derivatives": ("1",)}, "1 derivative formulas for 2 inputs"),
         ({"category": "Misc"}, "category 'Misc'"),

@@ -326,7 +326,8 @@ def test_gradient_check_badges_pass_and_flag_a_wrong_rule(window: Any, qtbot: An
                     vjps=(lambda g, out, x: g * 2 * x**2,), formula="x^3",
                     jvps=(lambda t, out, x: t * 2 * x**2,), elementwise=True,
                     vjp_graph=lambda b, g, out, inputs, params, needs: (g,),
-                    derivatives=("2 x^2",)))
+                    numpy_code="{x} ** 3", numpy_grads=("{g} * 2 * {x} ** 2",),
+                    torch_code="{x} ** 3", derivatives=("2 x^2",)))
     try:
         open_graph(window, qtbot, parse("x = 1.5; w = param(2); f = cube_wrong_gui(x) * w"))
         panel.check_tab.step_edit.clear()

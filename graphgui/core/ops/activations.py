@@ -14,6 +14,19 @@ from . import shapes
 from ._helpers import zeros_like
 from .registry import OpSpec, Param, register
 
+# The exported NumPy code's softmax (OpSpec.numpy_helpers): shifted by the maximum, as _softmax.
+SOFTMAX_HELPER = '''def softmax_along(x, axis):
+    """exp(x) / sum(exp(x)) along axis (None: all elements), shifted so exp cannot overflow."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+'''
+
+
+def _torch_softmax(shapes, params):
+    if params["axis"] is None:  # over all elements, as np.max(x, axis=None) does
+        return "torch.softmax({x}.reshape(-1), dim=0).reshape({x}.shape)"
+    return "torch.softmax({x}, dim={axis})"
+
 
 def _sigmoid(x):
     if isinstance(x, float):
@@ -155,18 +168,24 @@ register(OpSpec(
     inputs=("x",), forward=_sigmoid, vjps=(_sigmoid_grad,),
     vjp_graph=_sigmoid_graph, jvps=(_sigmoid_grad,),
     formula="1 / (1 + exp(-x))", derivatives=("out * (1 - out)",), elementwise=True,
+    numpy_code="1 / (1 + np.exp(-{x}))", numpy_grads=("{g} * {out} * (1 - {out})",),
+    torch_code="torch.sigmoid({x})",
 ))
 register(OpSpec(
     name="tanh", category="Activations", label="tanh", doc="hyperbolic tangent",
     inputs=("x",), forward=_tanh, vjps=(_tanh_grad,),
     vjp_graph=_tanh_graph, jvps=(_tanh_grad,),
     formula="tanh(x)", derivatives=("1 - out**2",), elementwise=True,
+    numpy_code="np.tanh({x})", numpy_grads=("{g} * (1 - {out} ** 2)",),
+    torch_code="torch.tanh({x})",
 ))
 register(OpSpec(
     name="relu", category="Activations", label="ReLU", doc="max(0, x); its slope at 0 is 0",
     inputs=("x",), forward=_relu, vjps=(_relu_grad,),
     vjp_graph=_relu_graph, jvps=(_relu_grad,),
     formula="max(0, x)", derivatives=("1 if x > 0 else 0",), elementwise=True,
+    numpy_code="np.maximum({x}, 0.0)", numpy_grads=("{g} * ({x} > 0)",),
+    torch_code="torch.relu({x})",
 ))
 register(OpSpec(
     name="leaky_relu", category="Activations", label="LReLU",
@@ -175,6 +194,9 @@ register(OpSpec(
     vjp_graph=_leaky_relu_graph, jvps=(_leaky_relu_grad,),
     formula="x if x > 0 else alpha * x", derivatives=("1 if x > 0 else alpha",),
     params=(Param("alpha", "float", 0.01, "slope for x <= 0"),), elementwise=True,
+    numpy_code="np.where({x} > 0, {x}, {alpha} * {x})",
+    numpy_grads=("{g} * np.where({x} > 0, 1.0, {alpha})",),
+    torch_code="F.leaky_relu({x}, {alpha})",
 ))
 register(OpSpec(
     name="identity", category="Activations", label="id", doc="linear activation f(x) = x",
@@ -182,6 +204,7 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (g,),
     jvps=(lambda t, out, x: t,),
     formula="x", derivatives=("1",), elementwise=True, aliases=("linear",),
+    numpy_code="{x}", numpy_grads=("{g}",), torch_code="{x}.clone()",  # a tensor of its own
 ))
 register(OpSpec(
     name="heaviside", category="Activations", label="H",
@@ -192,6 +215,10 @@ register(OpSpec(
     formula="1 if x > 0 else 0", derivatives=("0 (almost everywhere; undefined at x = 0)",),
     params=(Param("at_zero", "float", 1.0, "value at x = 0"),), elementwise=True,
     aliases=("step",),
+    numpy_code="np.heaviside({x}, {at_zero})", numpy_grads=("np.zeros_like({g})",),
+    # PyTorch has no gradient for heaviside: the step of x's value, plus 0 * x for its
+    # gradient 0 (so the nodes after it stay on the autograd graph)
+    torch_code="torch.heaviside({x}.detach(), torch.tensor({at_zero})) + 0.0 * {x}",
 ))
 register(OpSpec(
     name="softmax", category="Activations", label="softmax",
@@ -201,12 +228,17 @@ register(OpSpec(
     formula="exp(x) / sum(exp(x))", derivatives=("out * (g - sum(g * out))  (vector-Jacobian)",),
     tangent_formulas=("out * (tangent - sum(tangent * out))",),
     params=(Param("axis", "axis", -1, "axis that sums to 1"),), out_shape=shapes.keep_axis,
+    numpy_code="softmax_along({x}, {axis})",
+    numpy_grads=("{out} * ({g} - np.sum({g} * {out}, axis={axis}, keepdims=True))",),
+    torch_code=_torch_softmax, numpy_helpers=(SOFTMAX_HELPER,),
 ))
 register(OpSpec(
     name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + exp(x))",
     inputs=("x",), forward=_softplus, vjps=(_softplus_grad,),
     vjp_graph=_softplus_graph, jvps=(_softplus_grad,),
     formula="ln(1 + exp(x))", derivatives=("sigmoid(x)",), elementwise=True,
+    numpy_code="np.logaddexp(0.0, {x})", numpy_grads=("{g} / (1 + np.exp(-{x}))",),
+    torch_code="torch.logaddexp({x}, torch.zeros_like({x}))",
 ))
 
 sigmoid = _sigmoid

@@ -109,12 +109,14 @@ register(OpSpec(
     inputs=("a", "b"), forward=_add,
     vjps=(_add_grad, _add_grad_b), vjp_graph=_add_graph, jvps=(_same, _same),
     formula="a + b", derivatives=("1", "1"), elementwise=True,
+    numpy_code="{a} + {b}", numpy_grads=("{g}", "{g}"), torch_code="{a} + {b}",
 ))
 register(OpSpec(
     name="sub", category="Arithmetic", label="\u2212", doc="difference of two values",
     inputs=("a", "b"), forward=_sub,
     vjps=(_add_grad, _sub_grad_b), vjp_graph=_sub_graph, jvps=(_same, lambda t, out, a, b: -t),
     formula="a - b", derivatives=("1", "-1"), elementwise=True,
+    numpy_code="{a} - {b}", numpy_grads=("{g}", "-{g}"), torch_code="{a} - {b}",
 ))
 register(OpSpec(
     name="mul", category="Arithmetic", label="\u00d7", doc="product of two values",
@@ -122,6 +124,7 @@ register(OpSpec(
     vjps=(_mul_grad_a, _mul_grad_b), vjp_graph=_mul_graph,
     jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: t * a),
     formula="a * b", derivatives=("b", "a"), elementwise=True,
+    numpy_code="{a} * {b}", numpy_grads=("{g} * {b}", "{g} * {a}"), torch_code="{a} * {b}",
 ))
 register(OpSpec(
     name="div", category="Arithmetic", label="\u00f7", doc="quotient a / b",
@@ -133,12 +136,15 @@ register(OpSpec(
     vjp_graph=_div_graph,
     jvps=(lambda t, out, a, b: _div(t, b), lambda t, out, a, b: -_div(t * out, b)),
     formula="a / b", derivatives=("1 / b", "-a / b**2"), elementwise=True,
+    numpy_code="{a} / {b}", numpy_grads=("{g} / {b}", "-{g} * {out} / {b}"),
+    torch_code="{a} / {b}",
 ))
 register(OpSpec(
     name="neg", category="Arithmetic", label="\u2212x", doc="negation",
     inputs=("x",), forward=_neg, vjps=(lambda g, out, x: -g,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("neg", g),),
     jvps=(lambda t, out, x: -t,), formula="-x", derivatives=("-1",), elementwise=True,
+    numpy_code="-{x}", numpy_grads=("-{g}",), torch_code="-{x}",
 ))
 register(OpSpec(
     name="pow", category="Arithmetic", label="x\u02b8", doc="power a ** b",
@@ -153,5 +159,10 @@ register(OpSpec(
         lambda t, out, a, b: t * out * _log_base(a),
     ),
     formula="a**b", derivatives=("b * a**(b - 1)", "a**b * ln(a)"), elementwise=True,
+    # ln(a) taken as 0 where a == 0, as _log_base does
+    numpy_code="{a} ** {b}",
+    numpy_grads=("{g} * {b} * {a} ** ({b} - 1.0)",
+                 "{g} * {out} * np.log(np.where({a} == 0, 1.0, {a}))"),
+    torch_code="{a} ** {b}",
 ))
 

@@ -72,6 +72,7 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("mul", g, out),),
     jvps=(lambda t, out, x: t * out,),
     formula="exp(x)", derivatives=("exp(x)",), elementwise=True,
+    numpy_code="np.exp({x})", numpy_grads=("{g} * {out}",), torch_code="torch.exp({x})",
 ))
 register(OpSpec(
     name="log", category="Functions", label="ln", doc="natural logarithm (x > 0)",
@@ -79,6 +80,7 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("div", g, inputs[0]),),
     jvps=(_log_grad,),
     formula="ln(x)", derivatives=("1 / x",), elementwise=True, aliases=("ln",),
+    numpy_code="np.log({x})", numpy_grads=("{g} / {x}",), torch_code="torch.log({x})",
 ))
 register(OpSpec(
     name="sqrt", category="Functions", label="\u221a", doc="square root (x >= 0)",
@@ -87,6 +89,7 @@ register(OpSpec(
         b.op("div", b.op("mul", g, b.const(0.5)), out),
     ), jvps=(_sqrt_grad,),
     formula="sqrt(x)", derivatives=("1 / (2 * sqrt(x))",), elementwise=True,
+    numpy_code="np.sqrt({x})", numpy_grads=("0.5 * {g} / {out}",), torch_code="torch.sqrt({x})",
 ))
 register(OpSpec(
     name="abs", category="Functions", label="|x|", doc="absolute value; its slope at 0 is 0",
@@ -94,6 +97,7 @@ register(OpSpec(
     vjp_graph=_abs_graph,
     jvps=(lambda t, out, x: t * _sign(x),),
     formula="|x|", derivatives=("sign(x)",), elementwise=True,
+    numpy_code="np.abs({x})", numpy_grads=("{g} * np.sign({x})",), torch_code="torch.abs({x})",
 ))
 register(OpSpec(
     name="sin", category="Functions", label="sin", doc="sine (radians)",
@@ -101,6 +105,7 @@ register(OpSpec(
     vjp_graph=_unary_graph(lambda b, x, out: b.op("cos", x)),
     jvps=(lambda t, out, x: t * _cos(x),),
     formula="sin(x)", derivatives=("cos(x)",), elementwise=True,
+    numpy_code="np.sin({x})", numpy_grads=("{g} * np.cos({x})",), torch_code="torch.sin({x})",
 ))
 register(OpSpec(
     name="cos", category="Functions", label="cos", doc="cosine (radians)",
@@ -108,4 +113,5 @@ register(OpSpec(
     vjp_graph=_unary_graph(lambda b, x, out: b.op("neg", b.op("sin", x))),
     jvps=(lambda t, out, x: -t * _sin(x),),
     formula="cos(x)", derivatives=("-sin(x)",), elementwise=True,
+    numpy_code="np.cos({x})", numpy_grads=("-{g} * np.sin({x})",), torch_code="torch.cos({x})",
 ))

@@ -11,6 +11,20 @@ from ._helpers import broadcast_count, log_or_nan, unbroadcast
 from .activations import sigmoid
 from .registry import OpSpec, Param, register
 
+# The exported NumPy code (OpSpec.numpy_code): the logs clamped at LOG_FLOOR as _bce does,
+# {n} the number of terms averaged (see registry.PLACEHOLDER).
+_CLAMPED_LOG_P = "np.maximum(np.log({p}), -100.0)"
+_CLAMPED_LOG_Q = "np.maximum(np.log(1 - {p}), -100.0)"
+LOG_SOFTMAX_HELPER = '''def log_softmax(z):
+    """log(softmax(z)) over the last axis (the classes), shifted so exp cannot overflow."""
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+'''
+N_ROWS_HELPER = '''def n_rows(z):
+    """How many rows (samples) the logits z hold: their last axis holds the classes."""
+    return max(1, np.size(z) // max(1, np.shape(z)[-1] if np.ndim(z) else 1))
+'''
+
 LOG_FLOOR = -100.0  # PyTorch clamps log(p) in BCE at -100 so log(0) stays finite.
 
 
@@ -242,6 +256,10 @@ register(OpSpec(
         lambda tt, out, p, t: _total(tt * -2.0 * (p - t), _n(p, t)),
     ),
     formula="mean((pred - target)**2)",
+    numpy_code="np.mean(({pred} - {target}) ** 2)",
+    numpy_grads=("{g} * 2.0 * ({pred} - {target}) / {n}",
+                 "{g} * -2.0 * ({pred} - {target}) / {n}"),
+    torch_code="torch.mean(({pred} - {target}) ** 2)",
     derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
     tangent_formulas=(
         "mean(2 * (pred - target) * tangent)", "mean(-2 * (pred - target) * tangent)"
@@ -254,6 +272,10 @@ register(OpSpec(
     inputs=("p", "y"), forward=_bce, vjps=(_bce_grad_p, _bce_grad_y), vjp_graph=_bce_graph,
     jvps=(_bce_tangent_p, _bce_tangent_y),
     formula="-mean(y * ln(p) + (1 - y) * ln(1 - p))",
+    numpy_code=f"-np.mean({{y}} * {_CLAMPED_LOG_P} + (1 - {{y}}) * {_CLAMPED_LOG_Q})",
+    numpy_grads=("{g} * ({p} - {y}) / np.maximum({p} * (1 - {p}), 1e-12) / {n}",
+                 f"{{g}} * ({_CLAMPED_LOG_Q} - {_CLAMPED_LOG_P}) / {{n}}"),
+    torch_code="F.binary_cross_entropy({@p,y})",
     derivatives=("(p - y) / (p * (1 - p)) / n", "(ln(1 - p) - ln(p)) / n"),
     tangent_formulas=(
         "mean((p - y) / (p * (1 - p)) * tangent)", "mean((ln(1 - p) - ln(p)) * tangent)"
@@ -275,6 +297,9 @@ register(OpSpec(
         lambda t, out, z, y: _total(-t * z, _n(z, y)),
     ),
     formula="mean(max(z, 0) - z * y + ln(1 + exp(-|z|)))",
+    numpy_code="np.mean(np.maximum({z}, 0.0) - {z} * {y} + np.log1p(np.exp(-np.abs({z}))))",
+    numpy_grads=("{g} * (1 / (1 + np.exp(-{z})) - {y}) / {n}", "-{g} * {z} / {n}"),
+    torch_code="F.binary_cross_entropy_with_logits({@z,y})",
     derivatives=("(sigmoid(z) - y) / n", "-z / n"),
     tangent_formulas=("mean((sigmoid(z) - y) * tangent)", "mean(-z * tangent)"),
     out_shape=shapes.loss,
@@ -286,6 +311,14 @@ register(OpSpec(
     vjp_graph=_softmax_ce_graph,
     jvps=(_softmax_ce_tangent_z, _softmax_ce_tangent_t),
     formula="-sum(t * log_softmax(z)) / rows",
+    numpy_code="-np.sum({t} * log_softmax({z})) / n_rows({z})",
+    numpy_grads=(
+        "{g} * (np.exp(log_softmax({z})) * np.sum(np.broadcast_to({t}, np.shape({z})), "
+        "axis=-1, keepdims=True) - {t}) / n_rows({z})",
+        "-{g} * log_softmax({z}) / n_rows({z})",
+    ),
+    torch_code="-torch.sum({t} * torch.log_softmax({z}, dim=-1)) / ({z}.numel() // {z}.shape[-1])",
+    numpy_helpers=(LOG_SOFTMAX_HELPER, N_ROWS_HELPER),
     derivatives=("(softmax(z) - t) / rows", "-log_softmax(z) / rows"),
     tangent_formulas=(
         "sum((softmax(z) - t) * tangent) / rows", "-sum(log_softmax(z) * tangent) / rows"
@@ -300,6 +333,10 @@ register(OpSpec(
     vjp_graph=_hinge_graph,
     jvps=(_hinge_tangent_s, _hinge_tangent_y),
     formula="mean(max(0, 1 - y * s))",
+    numpy_code="np.mean(np.maximum(0.0, 1.0 - {y} * {s}))",
+    numpy_grads=("{g} * np.where(1.0 - {y} * {s} > 0, -{y}, 0.0) / {n}",
+                 "{g} * np.where(1.0 - {y} * {s} > 0, -{s}, 0.0) / {n}"),
+    torch_code="torch.mean(torch.relu(1.0 - {y} * {s}))",  # slope 0 at the kink, as here
     derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
     tangent_formulas=(
         "mean(-y * tangent where y * s < 1)", "mean(-s * tangent where y * s < 1)"
@@ -315,6 +352,8 @@ register(OpSpec(
     ),
     jvps=(lambda t, out, w, lam: lam * float(np.sum(w * t)),),
     formula="0.5 * lam * sum(w**2)", derivatives=("lam * w",),
+    numpy_code="0.5 * {lam} * np.sum({w} * {w})", numpy_grads=("{g} * {lam} * {w}",),
+    torch_code="0.5 * {lam} * torch.sum({w} * {w})",
     tangent_formulas=("lam * sum(w * tangent)",),
     params=(Param("lam", "float", 0.01, "strength of the penalty"),),
     out_shape=shapes.scalar,

@@ -23,6 +23,13 @@ ShapeRule = Callable[..., tuple[int, ...]]
 # vjp_graph(b, g, out, inputs, params, needs) -> one Ref (or None) per input: the vjps
 # written as graph nodes (autodiff/grad_graph.py); see OpSpec.vjp_graph
 VjpGraph = Callable[..., tuple[Any, ...]]
+# A code template (graphgui/core/codegen: the exported NumPy and PyTorch code): text with
+# placeholders, or a function (input_shapes, params) -> such text; see OpSpec.numpy_code
+CodeTemplate = str | Callable[[tuple[tuple[int, ...], ...], Mapping[str, Any]], str]
+# {name}: an input, a parameter, g (the upstream gradient), out (the result), n (how many
+# elements the inputs hold broadcast together); {@a,b} (PyTorch only): the inputs a and b
+# as the arguments of a function that needs them of one shape
+PLACEHOLDER = re.compile(r"\{(@?)([A-Za-z_]\w*(?:,[A-Za-z_]\w*)*)\}")
 
 CATEGORIES = ("Sources", "Arithmetic", "Functions", "Activations", "Tensor", "Losses")
 
@@ -113,6 +120,20 @@ class OpSpec:
     # ``needs`` a gradient; it returns a Ref of input k's shape for each input that needs
     # one (None for the others). Only registry ops, so the result runs on the engine.
     vjp_graph: VjpGraph | None = None
+    # The op once more as code, for the exported modules (graphgui/core/codegen):
+    # ``numpy_code`` computes the result ("{a} + {b}", "np.exp({x})"); ``numpy_grads[k]``
+    # is input k's part of the backward pass ("{g} * {b}"). A text template is elementwise:
+    # its shape is that of the values it names broadcast together, and the code generator
+    # writes out the sum back to input k's shape where they broadcast. A function
+    # (input_shapes, params) -> text is for a rule whose text depends on the shapes or
+    # parameters (matmul, sum): its text already has input k's shape (see :func:`exact`).
+    # ``torch_code`` computes the result with PyTorch (autograd does the backward pass);
+    # ``numpy_helpers`` are the sources of functions the NumPy templates call (``def
+    # log_softmax(z): ...``), written once into a module that uses them.
+    numpy_code: CodeTemplate = ""
+    numpy_grads: tuple[CodeTemplate, ...] = ()
+    torch_code: CodeTemplate = ""
+    numpy_helpers: tuple[str, ...] = ()
 
     @property
     def arity(self) -> int:
@@ -188,6 +209,7 @@ def register(spec: OpSpec) -> OpSpec:
                 f"{len(spec.tangent_formulas)} tangent formulas for {spec.arity} inputs "
                 "(an op that is not elementwise writes its own)"
             )
+        problems.extend(_code_problems(spec))
     if len(spec.derivatives) != spec.arity:
         problems.append(f"{len(spec.derivatives)} derivative formulas for {spec.arity} inputs")
     if problems:
@@ -196,6 +218,44 @@ def register(spec: OpSpec) -> OpSpec:
     for alias in spec.aliases:
         _ALIASES[alias] = spec.name
     return spec
+
+
+def exact(text: str) -> Callable[..., str]:
+    """A code template whose text already has the shape it must have (no sum over
+    broadcast axes is added): ``numpy_grads=(exact("np.transpose({g})"),)``."""
+    return lambda shapes, params: text
+
+
+def _code_problems(spec: OpSpec) -> list[str]:
+    """What is missing or wrong in an op's code templates (see OpSpec.numpy_code)."""
+    problems = []
+    if not spec.numpy_code:
+        problems.append("no NumPy code template (numpy_code)")
+    if len(spec.numpy_grads) != spec.arity or not all(spec.numpy_grads):
+        problems.append(f"{len(spec.numpy_grads)} NumPy gradient templates for "
+                        f"{spec.arity} inputs")
+    if not spec.torch_code:
+        problems.append("no PyTorch code template (torch_code)")
+    known = {*spec.inputs, *(p.name for p in spec.params), "n"}
+    texts = [("numpy_code", spec.numpy_code, known),
+             ("torch_code", spec.torch_code, known)]
+    texts += [("numpy_grads", t, known | {"g", "out"}) for t in spec.numpy_grads]
+    for field_name, template, names in texts:
+        if not isinstance(template, str):
+            if not callable(template):
+                problems.append(f"{field_name} must be text or a function")
+            continue
+        for match in PLACEHOLDER.finditer(template):
+            macro, body = match.groups()
+            if macro and field_name != "torch_code":
+                problems.append(f"{field_name}: {{@...}} is for torch_code only")
+            unknown = [w for w in body.split(",") if w not in names]
+            if unknown:
+                problems.append(f"{field_name}: unknown placeholder {{{unknown[0]}}}")
+    for source in spec.numpy_helpers:
+        if not re.match(r"def [A-Za-z_]\w*\(", source):
+            problems.append("numpy_helpers must be function definitions (def name(...): ...)")
+    return problems
 
 
 def unregister(name: str) -> None:

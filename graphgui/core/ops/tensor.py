@@ -6,7 +6,7 @@ import numpy as np
 
 from . import shapes
 from ._helpers import unbroadcast
-from .registry import OpSpec, Param, register
+from .registry import OpSpec, Param, exact, register
 
 
 def _matmul(a, b):
@@ -154,6 +154,55 @@ def _mean_graph(b, g, out, inputs, params, needs):
     return _reduce_graph(b, scaled, out, inputs, params, needs)
 
 
+# The exported code (OpSpec.numpy_code): rules whose text depends on the shapes or the axis.
+def _matmul_code(port):
+    """g @ b.T and a.T @ g on matrices; a vector operand's part is an outer product."""
+    texts = {
+        (2, 2): ("{g} @ {b}.T", "{a}.T @ {g}"),
+        (1, 2): ("{b} @ {g}", "np.outer({a}, {g})"),
+        (2, 1): ("np.outer({g}, {b})", "{a}.T @ {g}"),
+        (1, 1): ("{g} * {b}", "{g} * {a}"),
+    }
+
+    def template(shapes, params):
+        key = (len(shapes[0]), len(shapes[1]))
+        if key not in texts:
+            raise ValueError(f"matmul of shapes {shapes[0]} and {shapes[1]}: only vectors "
+                             "and matrices (reshape a batch to matrices)")
+        return texts[key][port]
+
+    return template
+
+
+def _reduce_code(name, torch=False):
+    """np.sum(x) / np.sum(x, axis=k), and the torch forms."""
+    def template(shapes, params):
+        module, key = ("torch", "dim") if torch else ("np", "axis")
+        if params["axis"] is None:
+            return f"{module}.{name}({{x}})"
+        return f"{module}.{name}({{x}}, {key}={{axis}})"
+    return template
+
+
+def _reduce_grad_code(mean):
+    """g back along the reduced axis, times ones of x's shape (over n for a mean)."""
+    def template(shapes, params):
+        if params["axis"] is None:
+            return "{g} * np.ones_like({x}) / np.size({x})" if mean else "{g} * np.ones_like({x})"
+        text = "np.expand_dims({g}, {axis}) * np.ones_like({x})"
+        return text + " / np.shape({x})[{axis}]" if mean else text
+    return template
+
+
+def _torch_transpose(shapes, params):
+    ndim = len(shapes[0])
+    if ndim < 2:  # a scalar or vector is its own transpose (a tensor of its own, though)
+        return "{x}.clone()"
+    if ndim == 2:
+        return "{x}.T"
+    return "{x}.permute(" + ", ".join(str(k) for k in reversed(range(ndim))) + ")"
+
+
 register(OpSpec(
     name="matmul", category="Tensor", label="@", doc="matrix product a @ b",
     inputs=("a", "b"), forward=_matmul, vjps=(_matmul_grad_a, _matmul_grad_b),
@@ -161,6 +210,8 @@ register(OpSpec(
     jvps=(lambda t, out, a, b: _matmul(t, b), lambda t, out, a, b: _matmul(a, t)),
     formula="a @ b", derivatives=("g @ b^T", "a^T @ g"),
     tangent_formulas=("tangent @ b", "a @ tangent"), out_shape=shapes.matmul,
+    numpy_code="{a} @ {b}", numpy_grads=(_matmul_code(0), _matmul_code(1)),
+    torch_code="{a} @ {b}",
 ))
 register(OpSpec(
     name="transpose", category="Tensor", label="x\u1d40", doc="reverse the axes (matrix transpose)",
@@ -168,6 +219,8 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("transpose", g),),
     jvps=(lambda t, out, x: _transpose(t),),
     formula="x^T", derivatives=("g^T",), tangent_formulas=("tangent^T",), out_shape=shapes.transpose,
+    numpy_code="np.transpose({x})", numpy_grads=(exact("np.transpose({g})"),),
+    torch_code=_torch_transpose,
 ))
 register(OpSpec(
     name="sum", category="Tensor", label="\u03a3", doc="sum of all elements, or along an axis",
@@ -175,6 +228,8 @@ register(OpSpec(
     jvps=(lambda t, out, x, axis: _sum(t, axis),),
     formula="sum(x)", derivatives=("1 (each element)",), tangent_formulas=("sum(tangent)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to sum over; empty for all"),),
+    numpy_code=_reduce_code("sum"), numpy_grads=(_reduce_grad_code(mean=False),),
+    torch_code=_reduce_code("sum", torch=True),
 ))
 register(OpSpec(
     name="mean", category="Tensor", label="mean", doc="mean of all elements, or along an axis",
@@ -183,6 +238,8 @@ register(OpSpec(
     formula="mean(x)", derivatives=("1 / n (each element)",),
     tangent_formulas=("mean(tangent)",), out_shape=shapes.reduce_axis,
     params=(Param("axis", "axis", None, "axis to average over; empty for all"),),
+    numpy_code=_reduce_code("mean"), numpy_grads=(_reduce_grad_code(mean=True),),
+    torch_code=_reduce_code("mean", torch=True),
 ))
 register(OpSpec(
     name="reshape", category="Tensor", label="reshape", doc="same elements, another shape",
@@ -194,4 +251,6 @@ register(OpSpec(
     formula="reshape(x)", derivatives=("1 (each element)",),
     tangent_formulas=("reshape(tangent)",), out_shape=shapes.reshape,
     params=(Param("shape", "shape", (-1,), "new shape; one -1 is inferred"),),
+    numpy_code="np.reshape({x}, {shape})", numpy_grads=(exact("np.reshape({g}, np.shape({x}))"),),
+    torch_code="torch.reshape({x}, {shape})",
 ))
