@@ -63,9 +63,10 @@ class TangentState:
         self._for: tuple[Evaluation, Program, Seed] | None = None
         self._values: dict[str, Any] = {}
 
-    def clear(self) -> None:
+    def clear(self, keep_shown: bool = False) -> None:
+        """No seed (and, unless ``keep_shown``, Show Tangents off)."""
         self.choice = self.seed = None
-        self.shown = False
+        self.shown = self.shown and keep_shown
         self._plan = self._plan_for = self._for = None
         self._values = {}
 

@@ -63,15 +63,17 @@ class ViewState(QObject):
     # ---- the evaluation ------------------------------------------------------------------
 
     def set_graph(self, graph: Graph | None) -> None:
-        """Follow another graph: drops the step picture, live numbers and the exercise
-        (whoever opens an exercise hides the gradients again after this)."""
+        """Follow another graph: drops the step picture, live numbers, the exercise (whoever
+        opens an exercise hides the gradients again after this) and the tangents' seed;
+        Show Tangents stays as it is, a view toggle (the Forward Mode dock picks a seed of
+        the new graph)."""
         self.step = None
         self._live = None
         self.stale = ""
         self._hidden.discard(EXERCISE)
         self.exercise_notice = ""
         self.set_highlight()
-        self._tangents.clear()
+        self._tangents.clear(keep_shown=True)
         self.evaluator.set_graph(graph)
         self.evaluator.evaluate_now()
 

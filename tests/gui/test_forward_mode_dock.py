@@ -14,13 +14,15 @@ from typing import Any
 import numpy as np
 import pytest
 from gui_helpers import open_example_from_menu, settle
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 
 from graphgui.core.engine import Program
 from graphgui.core.expr import parse
 from graphgui.core.graph import Graph
+from graphgui.core.labels import node_labels
+from graphgui.gui.canvas.summary import SUMMARY_ZOOM, summaries_complete, summary_boxes
 from graphgui.gui.document import Document
 from graphgui.gui.help import shortcut_rows
 
@@ -188,12 +190,18 @@ def test_a_tensor_element_and_a_typed_direction(window: Any, qtbot: Any) -> None
     assert "shape" in message and "\n" not in message and "Traceback" not in message
     assert all(t == "" for t in tangents_on_wires(window).values())
     assert window.scene.node_items[out].badge_text == ""
+    # Stepping cannot follow it either: the step buttons wait for a seed that fits.
+    for name in ("step", "run_end"):
+        assert not panel.buttons[name].isEnabled() and not panel.actions_by_name[name].isEnabled()
+    key(window, "Ctrl+Shift+F10")
+    assert panel.position == 0 and window.view_state.step is None
 
     picker.direction_edit.clear()
     direction = [[1.0, 0.0], [0.0, -1.0]]
     QTest.keyClicks(picker.direction_edit, "[[1, 0], [0, -1]]")
     QTest.keyClick(picker.direction_edit, Qt.Key_Return)
     assert panel.message_kind == ""
+    assert panel.buttons["step"].isEnabled() and panel.buttons["run_end"].isEnabled()
     want = float(central_difference(graph, w1, direction)[out])
     badge = window.scene.node_items[out].badge_text
     assert badge.startswith("dJ/dW1·v = ")
@@ -295,22 +303,65 @@ def test_the_stepper_picture_wins_and_exercises_keep_tangents(window: Any, qtbot
 # ---- what clears the state ---------------------------------------------------------------
 
 
-def test_opening_another_example_clears_everything(window: Any, qtbot: Any) -> None:
+def test_opening_another_example_keeps_show_tangents_and_nothing_stale(window: Any, qtbot: Any
+                                                                       ) -> None:
+    # Show Tangents is a view toggle (as Show Gradients): it stays on across documents and
+    # follows the new graph's first input; nothing of the old graph's tangents or steps stays.
     panel = open_graph(window, qtbot, parse(CHAIN))
     panel.action_show.trigger()
     click(panel, "step")
     click(panel, "step")
     open_example_from_menu(window, "neuron")
     settle(qtbot, window)
-    assert window.view_state.tangent_seed is None and window.view_state.step is None
-    assert not panel.action_show.isChecked() and panel.position == 0
-    assert all(t == "" for t in tangents_on_wires(window).values())
-    assert all(it.badge_text == "" for it in window.scene.node_items.values())
+    graph = window.document.graph
+    seed = window.view_state.tangent_seed
+    assert seed is not None and seed.label == "x0" and window.view_state.step is None
+    assert panel.action_show.isChecked() and panel.show_button.isChecked()
+    assert panel.position == 0 and panel.picker.source_combo.currentText() == "x0"
+    # Every wire's tangent is the new graph's d/dx0, by central differences on it.
+    expected = central_difference(graph, graph.find("x0").id, 1.0)
+    for wire in window.scene.wire_items.values():
+        want = float(expected[wire.src.node_id])
+        assert math.isclose(number(wire.tangent_text), want, rel_tol=1e-3, abs_tol=1e-7), \
+            (wire.src.title, wire.tangent_text, want)
+    out = window.scene.node_items[graph.output]
+    assert out.badge_text.startswith(f"d{out.title}/dx0 = ")
+    assert math.isclose(number(out.badge_text.split(" = ")[1]),
+                        float(expected[graph.output]), rel_tol=1e-3)
+    assert all(it.badge_text == "" for it in window.scene.node_items.values() if it is not out)
     assert "dq/dx" not in panel.step_view.toPlainText()
     labels = [panel.picker.source_combo.itemText(k)
               for k in range(panel.picker.source_combo.count())]
     assert labels == ["x0", "x1", "w0", "w1", "w2"]
     assert panel.message_kind == ""
+    panel.action_show.trigger()  # off by the user: it stays off on the next document
+    open_example_from_menu(window, "chain_rule")
+    settle(qtbot, window)
+    assert not panel.action_show.isChecked() and window.view_state.tangent_seed is None
+    assert all(t == "" for t in tangents_on_wires(window).values())
+
+
+def test_follow_starts_at_the_first_input_or_the_same_name(window: Any, qtbot: Any) -> None:
+    open_example_from_menu(window, "chain_rule")
+    settle(qtbot, window)
+    panel = show_dock(window, qtbot)
+    combo = panel.picker.source_combo
+    assert combo.currentText() == "x"
+    pick(combo, "z")  # the last of x, y, z
+    open_example_from_menu(window, "neuron")  # no z: its first input
+    settle(qtbot, window)
+    assert combo.currentText() == "x0" and panel.picker.label() == "x0"
+    pick(combo, "w1")
+    open_example_from_menu(window, "network_2_2_2")  # a w1 there too: still w1
+    settle(qtbot, window)
+    assert combo.currentText() == "w1"
+    assert panel.picker.node_id() == window.document.graph.find("w1").id
+    pick(combo, "b1")
+    open_example_from_menu(window, "exercise_div")  # x, y, z: no b1
+    settle(qtbot, window)
+    assert combo.currentText() == "x"
+    key(window, "Ctrl+3")  # Show Tangents follows what the picker shows
+    assert window.view_state.tangent_seed.label == "x"
 
 
 def test_undo_after_deleting_the_seed_leaves_no_stale_tangents(window: Any, qtbot: Any
@@ -354,7 +405,8 @@ def test_errors_are_one_line_in_the_dock(window: Any, qtbot: Any) -> None:
     window.document.set_clean()
     window.action("new").trigger()
     settle(qtbot, window)
-    assert panel.message_label.text().startswith("The graph is empty")
+    assert panel.message_kind == "hint"  # an empty graph is not an error (grey, no icon)
+    assert panel.message_label.text().startswith("Build or open a graph")
 
 
 # ---- the cost box ------------------------------------------------------------------------
@@ -437,3 +489,89 @@ def test_the_inspector_shows_the_selected_nodes_tangent(window: Any, qtbot: Any)
     assert "df/dx" in inspector.tangent_title.text() and "= -4" in inspector.tangent_title.text()
     key(window, "Ctrl+3")
     qtbot.waitUntil(lambda: not inspector.tangent_title.isVisible(), timeout=2000)
+
+
+def in_panel(widget: Any, panel: Any) -> QRect:
+    return QRect(widget.mapTo(panel, QPoint(0, 0)), widget.size())
+
+
+def test_the_direction_has_a_row_of_its_own_at_laptop_size(window: Any, qtbot: Any) -> None:
+    window.resize(1366, 768)
+    open_example_from_menu(window, "matrix_network")
+    settle(qtbot, window)
+    panel = show_dock(window, qtbot)
+    picker = panel.picker
+    pick(picker.source_combo, "W1")
+    pick(picker.element_combo, "a direction…")
+    edit = picker.direction_edit
+    qtbot.waitUntil(edit.isVisible, timeout=2000)
+    qtbot.wait(50)
+    for combo in (picker.source_combo, picker.element_combo):  # "a direction…" not cut
+        assert combo.width() >= combo.sizeHint().width(), combo.currentText()
+    # The field has a row of its own under the combos: room for its placeholder and more.
+    placeholder = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+    assert edit.width() >= 2 * placeholder, (edit.width(), placeholder)
+    field = in_panel(edit, panel)
+    assert field.top() > in_panel(picker.element_combo, panel).bottom()
+    assert panel.rect().contains(field)
+    for widget in (*panel.buttons.values(), panel.show_button, panel.legend):
+        assert widget.width() >= widget.sizeHint().width(), widget.objectName()
+        assert not in_panel(widget, panel).intersects(field), widget.objectName()
+
+
+# ---- zoomed out: the summaries ------------------------------------------------------------
+
+
+def tangent_pixels(window: Any, path: str) -> int:
+    """Pixels of the canvas (saved to ``path``) in the theme's tangent colour."""
+    image = window.view.viewport().grab().toImage()
+    assert image.save(path)
+    want = QColor(window.scene.state.theme.colors.tangent)
+    hits = 0
+    for y in range(0, image.height()):
+        for x in range(0, image.width()):
+            c = image.pixelColor(x, y)
+            hits += (abs(c.red() - want.red()) + abs(c.green() - want.green())
+                     + abs(c.blue() - want.blue())) < 40
+    return hits
+
+
+def test_tangents_are_in_the_summaries_at_the_opening_zoom(window: Any, qtbot: Any,
+                                                          tmp_path: Any) -> None:
+    window.resize(1366, 768)
+    open_example_from_menu(window, "network_2_2_2")
+    settle(qtbot, window)
+    panel = show_dock(window, qtbot)
+    qtbot.wait(50)  # the framing
+    view = window.view
+    assert view.zoom < SUMMARY_ZOOM  # the whole network in view: summaries, no wire labels
+    assert not any(b.tangent for b in summary_boxes(view))
+    assert tangent_pixels(window, str(tmp_path / "off.png")) == 0
+    pick(panel.picker.source_combo, "w1")
+    panel.action_show.trigger()
+    graph = window.document.graph
+    expected = central_difference(graph, graph.find("w1").id, 1.0)
+    boxes = {b.label: b for b in summary_boxes(view)}
+    with_tangent = {label: b.tangent for label, b in boxes.items() if b.tangent}
+    labels = node_labels(graph)
+    depends = {labels[nid] for nid, t in expected.items() if abs(float(t)) > 0}
+    # The output's first, as its badge says it (or short); then others that depend on w1.
+    assert with_tangent["E_total"].startswith(("dE_total/dw1 = ", "d/dw1 "))
+    assert len(with_tangent) >= 6 and set(with_tangent) <= depends
+    ids_of = {label: nid for nid, label in labels.items()}
+    for label, text in with_tangent.items():
+        want = float(expected[ids_of[label]])
+        assert math.isclose(number(text.split(" ")[-1]), want, rel_tol=5e-3), (label, text)
+    # Still a summary: nothing covers anything, everything in view, names and values kept.
+    rects = [r for b in boxes.values() for r in (b.name_rect, b.value_rect, b.tangent_rect)
+             if not r.isEmpty()]
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert all(view.viewport().rect().contains(r) for r in rects)
+    assert summaries_complete(view)
+    assert all(len(b.tangent) <= 24 for b in boxes.values())  # short lines
+    window.view.viewport().repaint()
+    assert tangent_pixels(window, str(tmp_path / "on.png")) > 100  # drawn, in its colour
+    panel.action_show.trigger()  # off: the summaries are names and values again
+    assert not any(b.tangent for b in summary_boxes(view))
+    window.view.viewport().repaint()
+    assert tangent_pixels(window, str(tmp_path / "off_again.png")) == 0

@@ -15,17 +15,23 @@ from typing import Any
 import numpy as np
 import pytest
 from gui_helpers import open_example_from_menu, settle
-from PySide6.QtCore import QEvent, QPoint, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QHelpEvent, QImage, QKeySequence, QPainter
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDockWidget, QToolTip
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QDockWidget, QToolTip
 
 from graphgui.core.expr import parse
 from graphgui.core.graph import Graph
 from graphgui.gui.canvas.state import NO_HIGHLIGHT
 from graphgui.gui.document import Document
 from graphgui.gui.panels.autodiff.paths import HIDDEN_NOTE
-from graphgui.gui.panels.autodiff.paths_table import FACTORS, PATH, PRODUCT, SEPARATOR
+from graphgui.gui.panels.autodiff.paths_table import (
+    FACTORS,
+    PATH,
+    PRODUCT,
+    SEPARATOR,
+    text_margin,
+)
 
 COLAH = "a = 2; b = 1; c = a + b; d = b + 1; e = c * d"
 SHOTS = "/tmp/shots"
@@ -381,11 +387,52 @@ def test_screenshot_of_the_dock(make_window: Any, qtbot: Any, size: tuple[int, i
     qtbot.wait(300)  # dock animations
     os.makedirs(SHOTS, exist_ok=True)
     assert window.grab().save(f"{SHOTS}/paths_{size[0]}x{size[1]}.png")
-    # Nothing clipped: the header's text fits, rows of paths are in view, the pickers fit.
+    # Nothing clipped: the header's text fits, three lines of paths are in view, the first
+    # path whole in its (wrapped) row, the pickers and the legend fit.
     header = panel.header
     assert header.fontMetrics().horizontalAdvance(panel.header.toolTip()) <= header.width()
     table = panel.table
-    assert table.viewport().height() >= 3 * table.rowHeight(0)
-    for widget in (panel.input_combo, panel.output_combo, panel.details):
+    assert table.viewport().height() >= 3 * table.verticalHeader().defaultSectionSize()
+    assert table.viewport().height() >= table.rowHeight(0)
+    assert panel.legend.width() >= panel.legend.sizeHint().width()
+    for widget in (panel.input_combo, panel.output_combo, panel.details, panel.legend):
         assert panel.rect().contains(widget.geometry().translated(
             widget.parentWidget().mapTo(panel, QPoint(0, 0))))
+
+
+def test_every_row_can_be_told_apart_at_laptop_size(make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    window.resize(1366, 768)
+    open_example_from_menu(window, "network_2_2_2")
+    settle(qtbot, window)
+    window.select_nodes([window.document.graph.find("X1").id])
+    paths_action(window).trigger()
+    panel = window.autodiff.paths
+    wait_paths(qtbot, panel)
+    qtbot.wait(100)  # the rows are fitted once the dock has its size
+    table = panel.table
+    n = len(panel.result.paths)
+    assert n == 4 and panel.input_combo.currentText() == "X1"
+    # Numbered: 1..n, then the sum.
+    assert table.verticalHeader().isVisible()
+    assert [table.verticalHeaderItem(r).text() for r in range(table.rowCount())] == \
+        [str(k + 1) for k in range(n)] + ["Σ"]
+    # Each path written out whole: its row is as tall as the path wrapped at the column.
+    fm = table.fontMetrics()
+    width = table.columnWidth(PATH) - 2 * text_margin(table)
+    for r in range(n):
+        text = table.item(r, PATH).text()
+        assert text == " → ".join(panel.result.paths[r].nodes)
+        lines = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextWordWrap, text).height()
+        assert table.rowHeight(r) >= lines, (r, table.rowHeight(r), lines)
+        assert table.rowHeight(r) <= table.viewport().height()  # a row fits in view
+    # As drawn: every row's Path cell, scrolled into view, looks different from the others.
+    shots = []
+    for r in range(n):
+        item = table.item(r, PATH)
+        table.scrollToItem(item, QAbstractItemView.PositionAtTop)
+        qtbot.wait(10)
+        rect = table.visualItemRect(item)
+        assert table.viewport().rect().contains(rect), r
+        shots.append(table.viewport().grab(rect).toImage())
+    assert all(a != b for i, a in enumerate(shots) for b in shots[i + 1:])

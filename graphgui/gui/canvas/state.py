@@ -90,6 +90,7 @@ class CanvasState:
         self.lod = 1.0  # the view's scale, set before each paint (no per-item query)
         self.labels: LabelLayer | None = None  # places the wire labels (set by the scene)
         self.highlight = NO_HIGHLIGHT  # the view state's, read by the items' paint()
+        self.tangents = NO_TANGENTS  # the tangents on the wires now (the summaries read them)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

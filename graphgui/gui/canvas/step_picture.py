@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from graphgui.core.values import format_value
 
 from .state import NO_TANGENTS
+from .summary import SUMMARY_ZOOM
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,7 +63,11 @@ def show_step(scene: GraphScene, o: StepOverlay) -> None:
 def show_wire_texts(scene: GraphScene, values: Mapping[str, Any],
                     wire_grads: Mapping[tuple[str, int], Any], tangents: Tangents,
                     precision: int = 4) -> None:
-    """Write on each wire its source's value and tangent and the gradient it carries back."""
+    """Write on each wire its source's value and tangent and the gradient it carries back
+    (and keep the tangents for the zoomed-out summaries, repainted when they change)."""
+    old, scene.state.tangents = scene.state.tangents, tangents
+    if (old.values or tangents.values) and scene.state.lod < SUMMARY_ZOOM:
+        scene.update()  # summaries are painted over the scene: no item asks for it
     for key, wire in scene.wire_items.items():
         src = wire.src.node_id
         wire.set_texts(values.get(src), wire_grads.get(key), precision, tangents.get(src))

@@ -16,7 +16,10 @@ Tangents are not gradients: they are shown while gradients are hidden (an exerci
 mode). The stepper's picture wins over them: while it is shown, no tangent is (it shows only
 what its own steps computed). Of the two step pictures, the last one stepped is shown; the
 other dock goes back to its start. Any edit of the graph sends forward mode back to its
-start (no stale line stays on screen); deleting the seed's input clears the tangents.
+start (no stale line stays on screen), and so does the dock leaving the screen (closed, or a
+tab behind another: its picture leaves the canvas with it); deleting the seed's input clears
+the tangents. Show Tangents is a view toggle: it stays on across documents. The header's
+legend (:mod:`.legend`) names the wire label colours on the canvas.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from ...theme import current_theme
 from ..stepper.widgets import ElidedLabel, FittedLabel, StillSplitter
 from .forward_seed import SeedPicker
 from .forward_text import COST_HEADERS, COST_TIPS, cost_html, cost_rows, position_text, steps_html
+from .legend import WireLegend
 
 if TYPE_CHECKING:
     from ...shell import Shell
@@ -71,6 +75,8 @@ FORWARD_ACTIONS = (
     ("run_end", "Forward Mode Run to &End", "Run to End", "Compute every tangent"),
 )
 LEFT_MIN_WIDTH, RIGHT_MIN_WIDTH = 330, 250
+EMPTY_HINT = ("Build or open a graph to follow an input through it: type an expression such "
+              "as f = (x + y) * z, or open one from File > Examples.")
 
 
 class ForwardModePanel(QWidget):
@@ -97,6 +103,7 @@ class ForwardModePanel(QWidget):
         self._evaluation: Evaluation | None = None
         self._seed: Seed | None = None
         self._overlay: StepOverlay | None = None  # the picture last given to the view state
+        self._on_screen = False  # the dock's last visibilityChanged
         self._build_actions()
         self._build_widgets()
         vs = self.view_state
@@ -151,10 +158,14 @@ class ForwardModePanel(QWidget):
             f".muted {{ color: {colors.muted}; }} .tangent {{ color: {colors.tangent}; }} "
             f".eq {{ font-family: '{mono.family()}'; }}")
 
-        seed_row = QHBoxLayout()
-        seed_row.setSpacing(6)
-        seed_row.addWidget(self.picker, 1)
-        seed_row.addWidget(self.show_button)
+        self.legend = WireLegend(self.view_state, "forwardLegend")
+        # The header, across the dock: what to follow (a direction on a row of its own under
+        # the combos), Show Tangents, and what the colours on the wires mean.
+        self.picker.add_to_row(self.show_button)
+        self.picker.add_to_row(self.legend, right=True)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 6, 6, 0)
+        top.addWidget(self.picker)
         message_row = QHBoxLayout()
         message_row.setSpacing(6)
         message_row.addWidget(self.message_icon, 0, Qt.AlignTop)
@@ -167,9 +178,8 @@ class ForwardModePanel(QWidget):
         left = QWidget()
         left.setObjectName("forwardSteps")
         box = QVBoxLayout(left)
-        box.setContentsMargins(6, 6, 6, 6)
+        box.setContentsMargins(6, 4, 6, 6)
         box.setSpacing(4)
-        box.addLayout(seed_row)
         box.addLayout(step_row)
         box.addLayout(message_row)
         box.addWidget(self.position_label)  # a line of its own: long names are not cut
@@ -197,7 +207,7 @@ class ForwardModePanel(QWidget):
         right = QWidget()
         right.setObjectName("forwardCostBox")
         cost_box = QVBoxLayout(right)
-        cost_box.setContentsMargins(6, 6, 6, 6)
+        cost_box.setContentsMargins(6, 4, 6, 6)
         cost_box.setSpacing(4)
         cost_box.addWidget(self.cost_label)
         cost_box.addWidget(self.cost_table, 1)
@@ -206,7 +216,9 @@ class ForwardModePanel(QWidget):
         self.splitter.setObjectName("forwardSplitter")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.splitter)
+        outer.setSpacing(0)
+        outer.addLayout(top)
+        outer.addWidget(self.splitter, 1)
 
     @staticmethod
     def _button(action: QAction, name: str) -> QToolButton:
@@ -249,13 +261,32 @@ class ForwardModePanel(QWidget):
         self.render()
 
     def _on_document_changed(self, document: Any) -> None:
-        """Another graph is shown: start afresh (the view state has cleared its tangents)."""
+        """Another graph is shown: start afresh (the view state has dropped the seed). Show
+        Tangents stays on, following the new graph's source of the same name as before,
+        else its first input (the picker's choice)."""
         self._attach(document.graph if document is not None else None)
         self.notice = self.seed_error = ""
         self._cost_key = None
         self.lines = self._program = self._evaluation = self._seed = None
         self.position = 0
         self._on_evaluated(self.view_state.graph_evaluation)
+        if self.view_state.show_tangents and not self.error and self.picker.node_id():
+            self.apply_seed()
+
+    def on_visibility(self, visible: bool) -> None:
+        """The dock came on screen or went off it (closed, or a tab behind another): off
+        it, forward mode's picture leaves the canvas and stepping starts again."""
+        self._on_screen = visible
+        if visible:
+            self.update_cost()
+        elif self.position:
+            self.position = 0
+            self.notice = ""
+            self.render()
+
+    def shown(self) -> bool:
+        """The dock is on screen (a dock tabbed behind another is ``isVisible`` still)."""
+        return self.dock is None or (self._on_screen and self.dock.isVisible())
 
     def _on_evaluated(self, ev: Evaluation | None) -> None:
         graph = self.view_state.evaluator.graph
@@ -287,8 +318,7 @@ class ForwardModePanel(QWidget):
     def _failure(self, graph: Graph | None, ev: Evaluation | None) -> str:
         """Why forward mode cannot run on this graph ("" when it can), in one line."""
         if graph is None or len(graph) == 0:
-            return ("The graph is empty: type an expression such as f = (x + y) * z, then "
-                    "pick an input to follow.")
+            return ""  # not an error: the dock says how to start (EMPTY_HINT)
         if not seed_sources(graph):
             return "This graph has no inputs or parameters: forward mode has nothing to follow."
         if ev is not None and ev.errors:
@@ -347,6 +377,9 @@ class ForwardModePanel(QWidget):
         return lines
 
     def _move(self, to: int | None = None, by: int = 0) -> bool:
+        if self.dock is not None and not self.shown():
+            self.dock.show()  # a step by its keys from another tab: the dock comes forward
+            self.dock.raise_()
         lines = self.ensure_lines()
         if lines is None:
             self.render()
@@ -384,21 +417,22 @@ class ForwardModePanel(QWidget):
     def render(self) -> None:
         """Show the current state everywhere: actions, texts, cost and the canvas."""
         lines, n = self.lines, len(self.lines or [])
-        usable = not self.error and self.picker.node_id() is not None
+        # Not while the seed is wrong (a direction of the wrong shape): pick or type another.
+        usable = not self.error and not self.seed_error and self.picker.node_id() is not None
         a = self.actions_by_name
         a["step"].setEnabled(usable and (lines is None or self.position < n))
         a["run_end"].setEnabled(usable and (lines is None or self.position < n))
         a["back"].setEnabled(usable and self.position > 0)
         a["reset"].setEnabled(usable and self.position > 0)
         self.action_show.setEnabled(bool(self.graph is not None and seed_sources(self.graph)))
-        self.picker.setEnabled(self.action_show.isEnabled())
+        self.picker.set_choosable(self.action_show.isEnabled())  # the legend stays lit
         self.position_label.setText(position_text(lines, self.position, self.wrt))
         self._render_message()
         self.step_view.setHtml(steps_html(lines, self.position, self.wrt, self._keys_hint()))
         bar = self.step_view.verticalScrollBar()
         bar.setValue(bar.maximum())  # the current line is the last one
         self._render_picture()
-        if self.dock is None or self.dock.isVisible():
+        if self.shown():
             self.update_cost()
 
     def _keys_hint(self) -> str:
@@ -416,11 +450,13 @@ class ForwardModePanel(QWidget):
             kind, text = "error", self.seed_error
         elif self.notice:
             kind, text = "info", self.notice
+        elif self.graph is None or len(self.graph) == 0:
+            kind, text = "hint", EMPTY_HINT  # nothing is wrong: grey, no icon
         else:
             kind, text = "", ""
         self.message_kind = kind
         self.message_label.setVisible(bool(kind))
-        self.message_icon.setVisible(bool(kind))
+        self.message_icon.setVisible(kind in ("info", "error"))
         if not kind:
             self.message_label.setText("")
             return
@@ -428,7 +464,8 @@ class ForwardModePanel(QWidget):
             QStyle.SP_MessageBoxWarning
         size = self.message_label.fontMetrics().height()
         self.message_icon.setPixmap(self.style().standardIcon(icon).pixmap(size, size))
-        color = current_theme().colors.error if kind == "error" else ""
+        colors = current_theme().colors
+        color = {"error": colors.error, "hint": colors.muted}.get(kind, "")
         self.message_label.setTextFormat(Qt.PlainText)
         self.message_label.setStyleSheet(f"color: {color};" if color else "")
         self.message_label.setText(text)
@@ -500,7 +537,7 @@ def install(shell: Shell, add_on: AutodiffAddOn) -> ForwardModePanel:
     dock.setObjectName("forwardModeDock")
     dock.setWidget(panel)
     panel.dock = dock
-    dock.visibilityChanged.connect(lambda visible: visible and panel.update_cost())
+    dock.visibilityChanged.connect(panel.on_visibility)
     shell.add_panel(dock, Qt.BottomDockWidgetArea)
 
     def arrange() -> None:

@@ -3,8 +3,10 @@
 A combo of the graph's inputs and parameters (by their labels); for a tensor, a second combo
 of its elements (``W1[0,1]``: the one-hot direction of that element) and, last in it, "a
 direction", which shows a field for one typed as a list of the input's shape
-(``[[1, 0], [0, -1]]``). The picker only reads the user's choice; the panel resolves it with
-core's ``resolve_seed`` and says what is wrong with it.
+(``[[1, 0], [0, -1]]``), on a row of its own under the combos. On another graph the picker
+starts at the source of the same name as before, else at the first input. The picker only
+reads the user's choice; the panel resolves it with core's ``resolve_seed`` and says what is
+wrong with it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ import itertools
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from graphgui.core.graph import Graph
 from graphgui.core.labels import node_labels
@@ -48,7 +58,8 @@ class SeedPicker(QWidget):
         self.direction_edit.setToolTip("A direction of the input's shape, as a list; Enter "
                                        "applies it")
         self.direction_edit.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        self.direction_edit.setMinimumWidth(90)
+        fm = self.direction_edit.fontMetrics()  # room for the placeholder and then some
+        self.direction_edit.setMinimumWidth(fm.horizontalAdvance("[[1, 0], [0, 0]]") * 2)
         self._ids: list[str] = []
         self._shape: tuple[int, ...] = ()
         self._elements_of: tuple[str, tuple[int, ...]] | None = None  # (label, shape) listed
@@ -56,29 +67,64 @@ class SeedPicker(QWidget):
         follow = QLabel("Follow")
         follow.setBuddy(self.source_combo)
         follow.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)
-        row = QHBoxLayout(self)
+        row = self._first_row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         row.addWidget(follow)
         row.addWidget(self.source_combo)
         row.addWidget(self.element_combo)
-        row.addWidget(self.direction_edit, 1)
-        row.addStretch(0)  # the spare room after the combos when there is no field
+        row.addStretch(1)
+        # The direction on a row of its own: the whole width for a matrix typed as a list.
+        self.direction_row = QWidget()
+        self.direction_row.setObjectName("forwardDirectionRow")
+        direction_label = QLabel("Direction")
+        direction_label.setBuddy(self.direction_edit)
+        direction_label.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)
+        under = QHBoxLayout(self.direction_row)
+        under.setContentsMargins(0, 0, 0, 0)
+        under.setSpacing(4)
+        under.addWidget(direction_label)
+        under.addWidget(self.direction_edit, 1)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
+        rows.addLayout(row)
+        rows.addWidget(self.direction_row)
         self.source_combo.activated.connect(self._on_source_picked)
         self.element_combo.activated.connect(self._on_element_picked)
         self.direction_edit.returnPressed.connect(self.chosen.emit)
         self._show_parts()
 
+    def add_to_row(self, widget: QWidget, right: bool = False) -> None:
+        """Put ``widget`` on the combos' row, after them (``right``: at its right end), so
+        the direction's row under it spans the whole width."""
+        row = self._first_row
+        row.insertWidget(row.count() if right else row.count() - 1, widget)
+
+    def set_choosable(self, on: bool) -> None:
+        """Enable the combos and the field (not what else is on the row)."""
+        for widget in (self.source_combo, self.element_combo, self.direction_edit):
+            widget.setEnabled(on)
+
     # ---- filling -------------------------------------------------------------------------
 
     def set_graph(self, graph: Graph | None, keep: str | None = None) -> None:
         """List ``graph``'s inputs and parameters; ``keep`` (a node id) stays selected when
-        it is still there, else the selection does, else the first."""
-        self._graph = graph
+        it is still there, else the selection does, else the first. On another graph (a
+        new document) the selection is not kept by id (ids repeat across graphs): the
+        source named as the one picked before, else the first."""
         ids = seed_sources(graph) if graph is not None else []
         labels = node_labels(graph) if graph is not None else {}
         texts = [labels[i] for i in ids]
         current = keep or self.node_id()
+        if graph is not self._graph:
+            before = self.source_combo.currentText()
+            current = keep or next((i for i, t in zip(ids, texts, strict=True) if t == before),
+                                   ids[0] if ids else None)
+            self._ids = []  # listed afresh: a row's id may mean another node now
+            if current is None or labels.get(current) != before:
+                self._shape, self._elements_of = (), None  # its first element, not the row
+        self._graph = graph
         shown = [self.source_combo.itemText(k) for k in range(self.source_combo.count())]
         if ids != self._ids or texts != shown:
             self.source_combo.blockSignals(True)
@@ -135,7 +181,7 @@ class SeedPicker(QWidget):
     def _show_parts(self) -> None:
         tensor = bool(self._shape)
         self.element_combo.setVisible(tensor)
-        self.direction_edit.setVisible(tensor and self.wants_direction())
+        self.direction_row.setVisible(tensor and self.wants_direction())
 
     # ---- the user's choice ---------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from graphgui.core.autodiff.cost import AutodiffCost
 from graphgui.core.autodiff.tangent_text import TangentLine
 from graphgui.core.values import format_value
 
-COST_HEADERS = ("Input", "Passes", "Mult-adds / pass", "Total")
+COST_HEADERS = ("Input", "Passes", "Per pass", "Total")  # short: the box is narrow on a laptop
 COST_TIPS = (
     "An input or parameter of the graph",
     "Forward-mode passes it needs: one per element",

@@ -1,19 +1,23 @@
 """The Paths dock: the gradient as a sum over paths (Colah, "Calculus on Computational
 Graphs"), in the editor.
 
-Pick an input (one element of a tensor) and the output (one element, or all); the dock lists
-every path between them with its factors, largest first, and adds them up to the gradient the
+Pick an input or parameter (as Forward Mode's Follow lists them; one element of a tensor) and
+the output (one element, or all); the dock lists every path between them with its factors,
+largest first (numbered, each written out whole), and adds them up to the gradient the
 backward pass computes. Clicking a path draws it on the canvas in the highlight colour; the
 fan-outs on the paths, where backprop adds the parts of several consumers, are marked there
 (a dot on the output port) and listed with their factored form.
 
 The paths come from :func:`graphgui.core.autodiff.pathsum.path_sum`, worked out in a thread
 (:mod:`.paths_runner`) on a copy of the graph after each burst of edits, and only while the
-dock is shown. What the view state hides (gradients in an exercise or quiz) the dock hides.
+dock is shown; the highlight is on the canvas only while the dock is on screen. What the view
+state hides (gradients in an exercise or quiz) the dock hides. The pickers' row ends with the
+legend of the wire label colours (:mod:`.legend`).
 """
 
 from __future__ import annotations
 
+import html
 from itertools import islice, pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +40,9 @@ from graphgui.core.autodiff.pathsum import PathSum
 from graphgui.core.labels import node_labels
 
 from ...actions import make_action
+from ...tangent_state import SEED_OPS, seed_sources
 from ...theme import current_theme, notice_html
+from .legend import WireLegend
 from .paths_runner import PathRequest, PathRunner
 from .paths_table import PathTable
 from .paths_text import (
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 ELEMENT_CHOICES = 10_000  # elements a picker lists (the first ones of a larger tensor)
 BUSY_MS = 200  # "Listing the paths…" appears when an answer takes longer than this
 ALL_ELEMENTS = "all elements"
+EMPTY_HINT = "Build or open a graph to list the paths from an input to its output."
 HIDDEN_NOTE = ("Gradients are hidden (View > Show Gradients, an exercise or quiz mode): "
                "so are the paths.")
 
@@ -115,6 +122,8 @@ class PathsPanel(QWidget):
                        QLabel("to"), self.output_combo, self.output_element):
             pickers.addWidget(widget)
         pickers.addStretch(1)
+        self.legend = WireLegend(self.view_state, "pathsLegend")
+        pickers.addWidget(self.legend)
 
         self.header = _line_label("pathsHeader")
         self.note = _line_label("pathsNote")
@@ -198,18 +207,17 @@ class PathsPanel(QWidget):
     def _refresh_pickers(self) -> None:
         graph = self.graph
         labels = node_labels(graph)
-        sources = tuple((n.id, labels[n.id]) for n in graph if n.is_source)
+        # What Forward Mode's Follow lists: the inputs, then the parameters (no constants).
+        sources = tuple((nid, labels[nid]) for nid in seed_sources(graph))
         computed = tuple((n.id, labels[n.id]) for n in graph if not n.is_source)
         output = graph.output
         key = (id(graph), sources, computed, output)
         if key != self._picker_key:
             self._picker_key = key
-            default = next((nid for nid, _ in sources if graph.node(nid).op != "constant"),
-                           sources[0][0] if sources else None)
-            _fill(self.input_combo, list(sources), default)
-            out_label = labels[output] if output is not None else "(no output)"
+            _fill(self.input_combo, list(sources), sources[0][0] if sources else None)
+            out_text = f"{labels[output]} (the output)" if output is not None else "(no output)"
             _fill(self.output_combo,
-                  [(None, f"{out_label} (the output)")]
+                  [(None, out_text)]
                   + [(nid, label) for nid, label in computed if nid != output], None)
         self._refresh_elements()
 
@@ -257,6 +265,8 @@ class PathsPanel(QWidget):
         graph = self.graph
         wrt = self.input_combo.currentData()
         if wrt is None:
+            if len(graph) == 0:
+                return EMPTY_HINT
             return "The graph has no input or parameter: the paths start at one."
         if graph.output is None:
             return "The graph has no output: the paths end at one."
@@ -285,7 +295,7 @@ class PathsPanel(QWidget):
             return
         question = self._question()
         if isinstance(question, str):
-            self._show_message(question, "info")
+            self._show_message(question, "hint" if question == EMPTY_HINT else "info")
             return
         graph = self.graph
         copy = graph.subgraph(n.id for n in graph)  # the worker never sees later edits
@@ -313,7 +323,9 @@ class PathsPanel(QWidget):
         self.result, self.message = None, text
         self.table.show_result(None)
         self.details.clear()
-        self.header.setText(notice_html(text, kind))
+        muted = current_theme().colors.muted  # a hint: nothing is wrong, no glyph
+        self.header.setText(f"<span style='color:{muted}'>{html.escape(text)}</span>"
+                            if kind == "hint" else notice_html(text, kind))
         self.header.setToolTip(text)
         self.note.hide()
         self._show_highlight()
@@ -381,7 +393,7 @@ class PathsPanel(QWidget):
         """Autodiff > Paths to Output: show the dock, starting at the selected input."""
         graph = self.graph
         for nid in self.shell.selected_node_ids():
-            if nid in graph and graph.node(nid).is_source:
+            if nid in graph and graph.node(nid).op in SEED_OPS:
                 self.choose_input(nid)
                 break
         if self.dock is not None:

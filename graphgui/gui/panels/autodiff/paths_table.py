@@ -1,16 +1,18 @@
 """The table of paths: one row per path (largest |product| first), the sums at the bottom.
 
-Columns: the path (``x → q → f``), its factors (``1 × -4``) and their product. Hovering a
-factor shows what it is (``q → f: df/dq = z = -4``); hovering the path shows every factor's
-formula. The last rows add the products up: the sum over every path is the gradient.
+Rows are numbered (1, 2, ...; the sums ``Σ``). Columns: the path (``x → q → f``, written out
+whole: a long one wraps onto more lines, so paths that differ only in the middle can be told
+apart), its factors (``1 × -4``, one line) and their product. Hovering a factor shows what it
+is (``q → f: df/dq = z = -4``); hovering the path shows every factor's formula. The last rows
+add the products up: the sum over every path is the gradient.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt
-from PySide6.QtGui import QFont, QHelpEvent
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QFont, QHelpEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -31,6 +33,7 @@ FACTOR_TIPS = Qt.UserRole + 1  # [(factor text, tooltip)] of a row's factors cel
 SEPARATOR = " × "
 ARROW = " → "
 TERMS_SHOWN = 8  # the sum row writes its terms out up to this many paths
+FACTORS_SHARE = 0.3  # of the table's width (less the products'): one elided line of factors
 
 
 def number(x: float, precision: int = 4) -> str:
@@ -78,16 +81,24 @@ def sum_rows(result: PathSum, precision: int = 4) -> list[tuple[str, str, str, s
 
 
 class PathDelegate(QStyledItemDelegate):
-    """A long path keeps its both ends in view: elided in the middle."""
+    """A long path is written out whole, wrapped at its arrows (its row as tall as it
+    needs); cut at the end only if a row could not grow."""
 
     def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt)
                         index: QModelIndex) -> None:
         super().initStyleOption(option, index)
-        option.textElideMode = Qt.ElideMiddle
+        option.features |= QStyleOptionViewItem.WrapText
+        option.textElideMode = Qt.ElideRight
 
 
 class FactorDelegate(QStyledItemDelegate):
-    """Tooltips for one factor at a time: the factor under the mouse in the factors cell."""
+    """Tooltips for one factor at a time: the factor under the mouse in the factors cell
+    (one line, never wrapped: the tooltips are found by position along it)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem,  # noqa: N802 (Qt)
+                        index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.WrapText
 
     def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,  # noqa: N802 (Qt)
                   option: QStyleOptionViewItem, index: QModelIndex) -> bool:
@@ -134,22 +145,28 @@ class PathTable(QTableWidget):
         self.horizontalHeaderItem(FACTORS).setToolTip(
             "The local derivative on each wire of the path (hover one for its formula)")
         self.horizontalHeaderItem(PRODUCT).setToolTip("The factors multiplied")
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        rows = self.verticalHeader()  # the rows' numbers
+        rows.setSectionResizeMode(QHeaderView.Fixed)  # as tall as their path (fit_rows)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        rows.setDefaultAlignment(Qt.AlignRight | Qt.AlignTop)
         header = self.horizontalHeader()
         header.setSectionResizeMode(PATH, QHeaderView.Stretch)
-        header.setSectionResizeMode(FACTORS, QHeaderView.Stretch)
+        header.setSectionResizeMode(FACTORS, QHeaderView.Interactive)  # FACTORS_SHARE
         header.setSectionResizeMode(PRODUCT, QHeaderView.ResizeToContents)
         header.setHighlightSections(False)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.setWordWrap(False)
+        self.setWordWrap(True)  # the path column's (the factors' delegate keeps one line)
         self.setTextElideMode(Qt.ElideRight)  # factors keep their place (their tooltips)
         self.setItemDelegateForColumn(PATH, PathDelegate(self))
         self.setItemDelegateForColumn(FACTORS, FactorDelegate(self))
         self.path_count = 0
+        self._fit_timer = QTimer(self)  # rows fitted again once a resize is over
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self.fit_rows)
+        header.sectionResized.connect(self._on_section_resized)
 
     def show_result(self, result: PathSum | None, precision: int = 4) -> None:
         self.clearSelection()
@@ -177,6 +194,27 @@ class PathTable(QTableWidget):
             for column, cell in ((PATH, text), (FACTORS, terms), (PRODUCT, total)):
                 item = self._put(row, column, cell, tip)
                 item.setFont(bold)
+        self.setVerticalHeaderLabels([str(k + 1) for k in range(self.path_count)]
+                                     + ["Σ"] * len(sums))
+        self.fit_rows()
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column == PATH:
+            self._fit_timer.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self._fit_timer.start()
+
+    def fit_rows(self) -> None:
+        """The factors take ``FACTORS_SHARE`` of the width (the path the rest: fewer lines),
+        and each row is as tall as its path wrapped at the path column's width."""
+        header = self.horizontalHeader()
+        room = self.viewport().width() - header.sectionSize(PRODUCT)
+        want = max(header.sectionSizeFromContents(FACTORS).width(), int(room * FACTORS_SHARE))
+        if header.sectionSize(FACTORS) != want:
+            header.resizeSection(FACTORS, want)
+        self.resizeRowsToContents()
 
     def _put(self, row: int, column: int, text: str, tip: str) -> QTableWidgetItem:
         item = QTableWidgetItem(text)
