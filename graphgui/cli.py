@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .cli_autodiff import cmd_grad_graph, cmd_jvp, cmd_paths, print_tangent_steps
+from .cli_code import cmd_code
 from .cli_common import (
     COMMANDS,
     EXIT_ERROR,
@@ -340,6 +341,7 @@ _COMMAND_FUNCTIONS = {
     "grad-graph": cmd_grad_graph,
     "convert": cmd_convert,
     "export": cmd_export,
+    "code": cmd_code,
     "train": cmd_train,
     "examples": cmd_examples,
 }

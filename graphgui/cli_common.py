@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 COMMANDS = (
-    "eval", "check", "step", "jvp", "paths", "grad-graph", "convert", "export", "train",
+    "eval", "check", "step", "jvp", "paths", "grad-graph", "convert", "export", "code", "train",
     "examples",
 )
 
@@ -247,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="draw a graph as PNG or SVG (as the canvas shows it)")
     with_source(p, output=False)
     p.add_argument("-o", dest="out", required=True, metavar="OUT", help="OUT.png or OUT.svg")
+
+    p = sub.add_parser(
+        "code", help="write the graph as NumPy or PyTorch code, or as an expression program"
+    )
+    with_source(p, output=False)
+    p.add_argument(
+        "--to", required=True, type=one_of(("numpy", "torch", "expr")), metavar="TARGET",
+        help="numpy (forward and backward written out), torch (an nn.Module) or expr",
+    )
+    p.add_argument("-o", dest="out", metavar="OUT", help="where to write (default: stdout)")
 
     p = sub.add_parser("train", help="train the graph's parameters on its data set")
     with_source(p, output=False)

@@ -42,11 +42,11 @@ from .schema import (
     Document,
     FileFormatError,
 )
-from .write import WIDTH, dumps, save
+from .write import WIDTH, dumps, save, write_atomic
 
 __all__ = [
     "CURRENT_VERSION", "EDGE_KEYS", "FORMAT", "ID_PATTERN", "MAX_DEPTH", "MAX_FILE_BYTES",
     "MAX_ID_LENGTH", "MAX_INT_DIGITS", "MAX_SETTINGS_CHARS", "MIGRATIONS", "NODE_KEYS",
     "NONFINITE_TEXT", "TOP_KEYS", "WIDTH", "Document", "FileFormatError", "dumps", "load",
-    "load_document", "loads", "parse_json", "read_document", "save",
+    "load_document", "loads", "parse_json", "read_document", "save", "write_atomic",
 ]

@@ -66,10 +66,19 @@ def save(
         raise FileFormatError(
             f"cannot save: text is not valid Unicode ({exc.reason})", source
         ) from None
+    write_atomic(source, data)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, verb: str = "save") -> None:
+    """Replace the file at ``path`` with ``data`` as :func:`save` does (a temporary file
+    beside it, flushed and renamed over it; an existing file is left byte-identical on any
+    failure; a path that is not a regular file is refused). Raises FileFormatError
+    ``cannot <verb>: <reason>``; graph files and exported code are written through it."""
+    source = os.fspath(path)
     target = os.path.realpath(source)
     problem = regular_file_problem(target)  # replacing a pipe or a device is not saving
     if problem is not None:
-        raise FileFormatError(f"cannot save: {problem}", display_path(source))
+        raise FileFormatError(f"cannot {verb}: {problem}", display_path(source))
     folder, base = os.path.split(target)
     tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
     try:
@@ -92,7 +101,7 @@ def save(
             raise
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise FileFormatError(f"cannot save: {reason}", source) from exc
+        raise FileFormatError(f"cannot {verb}: {reason}", source) from exc
     _sync_folder(folder)
 
 
