@@ -3,10 +3,13 @@
 from . import activations, arithmetic, functions, losses, sources, tensor  # noqa: F401  (register)
 from .registry import (
     CATEGORIES,
+    PLACEHOLDER,
+    CodeTemplate,
     OpError,
     OpSpec,
     Param,
     all_ops,
+    exact,
     get_op,
     has_op,
     op_names,
@@ -16,6 +19,6 @@ from .registry import (
 from .sources import SOURCE_OPS
 
 __all__ = [
-    "CATEGORIES", "SOURCE_OPS", "OpError", "OpSpec", "Param", "all_ops", "get_op", "has_op",
-    "op_names", "register", "unregister",
+    "CATEGORIES", "PLACEHOLDER", "SOURCE_OPS", "CodeTemplate", "OpError", "OpSpec", "Param",
+    "all_ops", "exact", "get_op", "has_op", "op_names", "register", "unregister",
 ]
