@@ -280,6 +280,24 @@ def test_load_and_example_errors():
     assert gg.example("neuron").graph is not gg.example("neuron").graph  # a new copy each time
 
 
+# ---- code -----------------------------------------------------------------------------------
+
+
+def test_code_is_the_graph_as_a_program(tmp_path):
+    g = gg.parse(CHAIN).set(x=-2, y=5, z=-4)
+    again = gg.parse(g.code("expr")).evaluate()  # the expression program builds it again
+    assert again.value == -12 and again.grads == g.evaluate().grads
+    source = tmp_path / "f.py"
+    source.write_text(g.code("numpy"), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(source)], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"value": -12, "grads": {"x": -4, "y": -4, "z": 3, "f": 1}}
+    assert "nn.Module" in g.code("torch") and g.code() == g.code("numpy")
+    with pytest.raises(ValueError, match="unknown target 'jax'"):
+        g.code("jax")
+
+
 # ---- the editor -----------------------------------------------------------------------------
 
 
