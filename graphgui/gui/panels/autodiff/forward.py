@@ -49,11 +49,12 @@ from graphgui.core.autodiff.cost import AutodiffCost, autodiff_cost
 from graphgui.core.autodiff.tangent_text import TangentLine, explain_tangents
 from graphgui.core.autodiff.tangents import Seed, TangentError
 from graphgui.core.engine import Evaluation, EvaluationError, Program
-from graphgui.core.graph import Graph, GraphError, Node
+from graphgui.core.graph import Graph, GraphError
 from graphgui.core.labels import node_labels
 
 from ...actions import make_action
 from ...canvas.state import StepOverlay, Tangents
+from ...graph_edits import EditWatcher
 from ...tangent_state import program_values, seed_sources
 from ...theme import current_theme
 from ..stepper.widgets import ElidedLabel, FittedLabel, StillSplitter
@@ -90,6 +91,7 @@ class ForwardModePanel(QWidget):
         self.shell = shell
         self.view_state = shell.view_state
         self.graph: Graph | None = None
+        self._edits = EditWatcher(self._on_graph_edited)
         self.dock: QDockWidget | None = None
         self.lines: list[TangentLine] | None = None  # built on the first step
         self.position = 0  # lines taken (0: the start; the canvas shows the evaluation)
@@ -232,17 +234,8 @@ class ForwardModePanel(QWidget):
 
     def _attach(self, graph: Graph | None) -> None:
         """Follow ``graph``'s edits (and no longer the previous graph's)."""
-        for g, hook in ((self.graph, "unsubscribe"), (graph, "subscribe")):
-            if g is not None:
-                for event in (g.node_added, g.node_removed, g.edge_added, g.edge_removed,
-                              g.output_changed):
-                    getattr(event, hook)(self._on_graph_edited)
-                getattr(g.node_changed, hook)(self._on_node_changed)
+        self._edits.follow(graph)
         self.graph = graph
-
-    def _on_node_changed(self, node: Node, what: str) -> None:
-        if what != "pos":  # moving a node changes no number
-            self._on_graph_edited()
 
     def _on_graph_edited(self, *_: object) -> None:
         if self.lines is None and not self.position:

@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
 
 from graphgui.core.engine import Evaluation
 from graphgui.core.explain import symbol
-from graphgui.core.graph import Graph, GraphError, Node
+from graphgui.core.graph import Graph, GraphError
 from graphgui.core.stepper import Position, Stepper, StepperError
 from graphgui.core.values import format_value, values_equal
 
 from ...actions import shortcuts_for
+from ...graph_edits import EditWatcher
 from ...naming import node_label
 from ...view_state import EXERCISE, QUIZ, VIEW
 from .check import CheckTab
@@ -62,6 +63,7 @@ class StepperPanel(QWidget):
         self.shell = shell
         self.view_state = shell.view_state
         self.graph: Graph | None = None
+        self._edits = EditWatcher(self._on_graph_edited)
         self.stepper: Stepper | None = None
         self.error: str | None = None  # why stepping is impossible (a failing graph)
         self.notice = ""  # the last notice (a reset, an applied update), until the next step
@@ -135,17 +137,8 @@ class StepperPanel(QWidget):
 
     def _attach(self, graph: Graph | None) -> None:
         """Follow ``graph``'s edits (and no longer the previous graph's)."""
-        for g, hook in ((self.graph, "unsubscribe"), (graph, "subscribe")):
-            if g is not None:
-                for event in (g.node_added, g.node_removed, g.edge_added, g.edge_removed,
-                              g.output_changed):
-                    getattr(event, hook)(self._on_graph_edited)
-                getattr(g.node_changed, hook)(self._on_node_changed)
+        self._edits.follow(graph)
         self.graph = graph
-
-    def _on_node_changed(self, node: Node, what: str) -> None:
-        if what != "pos":  # moving a node changes no number
-            self._on_graph_edited()
 
     def _on_graph_edited(self, *_: object) -> None:
         self._invalidate("The graph changed, so the stepper was reset.")
