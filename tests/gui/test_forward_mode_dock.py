@@ -575,3 +575,19 @@ def test_tangents_are_in_the_summaries_at_the_opening_zoom(window: Any, qtbot: A
     assert not any(b.tangent for b in summary_boxes(view))
     window.view.viewport().repaint()
     assert tangent_pixels(window, str(tmp_path / "off_again.png")) == 0
+
+
+def test_the_introduction_reads_from_its_top_and_a_step_shows_the_current_line(
+    window: Any, qtbot: Any
+) -> None:
+    from gui_helpers import open_example_from_menu
+
+    window.resize(1366, 768)
+    open_example_from_menu(window, "network_2_2_2")
+    panel = show_dock(window, qtbot)
+    bar = panel.step_view.verticalScrollBar()
+    settle(qtbot, window)
+    assert bar.value() == bar.minimum()
+    for _ in range(6):
+        click(panel, "step")
+    assert bar.maximum() == 0 or bar.value() == bar.maximum()

@@ -178,8 +178,9 @@ def test_default_layout_gives_the_canvas_most_of_the_window(make_window: Any) ->
     boundary = docks["boundaryDock"]
     assert boundary not in window.tabifiedDockWidgets(stepper)
     assert window.dockWidgetArea(boundary) == Qt.BottomDockWidgetArea
-    for name in ("fitDock", "activationDock"):
-        assert docks[name] in window.tabifiedDockWidgets(boundary)
+    # An empty graph has nothing to picture: the pictures' column waits hidden.
+    pictures = [docks[n] for n in ("boundaryDock", "fitDock", "activationDock")]
+    assert all(d.isHidden() for d in pictures)
     assert inspector.width() >= 280
     assert stepper.height() <= 260
     view = window.view
@@ -189,6 +190,26 @@ def test_default_layout_gives_the_canvas_most_of_the_window(make_window: Any) ->
     assert window.minimumSizeHint().height() <= 700
     assert window.minimumSizeHint().width() <= 1366
     assert isinstance(window, MainWindow)
+
+
+def test_the_pictures_column_shows_with_a_data_set_or_an_activation(
+    window: Any, qtbot: Any
+) -> None:
+    from gui_helpers import open_example_from_menu
+
+    docks = {d.objectName(): d for d in window.panels}
+    boundary, fit, activation = (docks[n] for n in ("boundaryDock", "fitDock", "activationDock"))
+    open_example_from_menu(window, "chain_rule")  # no data set, no activation
+    assert boundary.isHidden() and activation.isHidden()
+    open_example_from_menu(window, "neuron")  # a sigmoid: its curve, with f'
+    qtbot.waitUntil(activation.isVisible, timeout=2000)
+    assert {fit, activation} <= set(window.tabifiedDockWidgets(boundary))
+    assert not activation.visibleRegion().isEmpty()  # the tab in front
+    open_example_from_menu(window, "moons_network")  # a data set: the decision boundary
+    qtbot.waitUntil(lambda: not boundary.visibleRegion().isEmpty(), timeout=2000)
+    window.action_reset_layout.trigger()
+    qtbot.waitUntil(boundary.isVisible, timeout=2000)
+    assert window.dockWidgetArea(boundary) == Qt.BottomDockWidgetArea
 
 
 def test_reset_panel_layout_brings_docks_back(window: Any) -> None:

@@ -139,8 +139,11 @@ def test_loss_and_boundary_are_side_by_side_while_training(make_window: Any, qtb
 
 
 def visible_tab_bars(window: Any) -> list[Any]:
+    # Qt keeps the bar of a group whose docks are all hidden, empty and placed outside the
+    # window (at negative coordinates): nothing a user can see.
     return [bar for bar in window.findChildren(QTabBar)
-            if bar.parent() is window and bar.isVisible()]
+            if bar.parent() is window and bar.isVisible()
+            and (bar.count() or window.rect().intersects(bar.geometry()))]
 
 
 def test_dock_tabs_are_not_elided_and_no_ghost_tab_bar_shows(
@@ -154,7 +157,9 @@ def test_dock_tabs_are_not_elided_and_no_ghost_tab_bar_shows(
     qtbot.waitUntil(lambda: all(
         frozenset(bar.tabText(k) for k in range(bar.count())) in groups
         for bar in visible_tab_bars(window)), timeout=TIMEOUT)
-    assert len(visible_tab_bars(window)) == len(groups) == 3
+    # Inspector + Trainer and the docks under the canvas; the pictures of the model wait
+    # hidden while the graph has no data set and no activation.
+    assert len(visible_tab_bars(window)) == len(groups) == 2
     for bar in visible_tab_bars(window):
         for k in range(bar.count()):
             needed = bar.fontMetrics().horizontalAdvance(bar.tabText(k))

@@ -423,7 +423,9 @@ class ForwardModePanel(QWidget):
         self._render_message()
         self.step_view.setHtml(steps_html(lines, self.position, self.wrt, self._keys_hint()))
         bar = self.step_view.verticalScrollBar()
-        bar.setValue(bar.maximum())  # the current line is the last one
+        # Stepping: the current line is the last one. Before the first step the text is the
+        # introduction, read from its top.
+        bar.setValue(bar.maximum() if self.position else bar.minimum())
         self._render_picture()
         if self.shown():
             self.update_cost()

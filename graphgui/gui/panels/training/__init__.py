@@ -78,6 +78,7 @@ def install(shell: Shell) -> TrainingPanel:
         picture = int(PICTURE_SHARE * width)
         shell.resize_panels([docks["lossDock"], docks["boundaryDock"]],
                             [width - picture, picture], Qt.Horizontal)
+        panel.fit_picture_column()  # after a reset too: no empty pictures
 
     shell.add_layout_step(arrange)
     actions = TrainActions(shell, panel)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget
 
 from graphgui.core.datasets import Dataset, DatasetError
 from graphgui.core.graph import node_label
@@ -25,6 +26,7 @@ from graphgui.core.train import EpochResult, Trainer, TrainingError, TrainSettin
 from graphgui.core.values import values_equal
 
 from ...datasets_ui import initializer_settings
+from ...dock_tabs import hide_stale_tab_bars
 from ...document import Document
 from ...worker import TrainingWorker
 from .data import LOCK_REASON, DataAndLayers
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 STALE_NOTE = "out of date: the graph's parameters changed after this run"
 PICTURE_SHARE = 0.36  # of the bottom row's width: the boundary's column (about square)
 PICTURE_MIN_SHARE = 0.3  # narrower than this, Start widens it
+
+
+PICTURE_DOCKS = ("boundaryDock", "fitDock", "activationDock")
 
 
 class TrainingPanel(DataAndLayers):
@@ -112,12 +117,14 @@ class TrainingPanel(DataAndLayers):
         self.progress_detail.setText("")
         self.load_settings()
         self.show_data_preview()
+        self.fit_picture_column()
 
     def _on_settings_changed(self, key: str) -> None:
         if key in ("training", "initializer"):
             self.load_settings()
             if key == "training":
                 self.show_data_preview()
+                self.fit_picture_column()
 
     def _on_graph_changed(self) -> None:
         if self.state == "idle" and self._run_values is not None:
@@ -128,6 +135,35 @@ class TrainingPanel(DataAndLayers):
     def _refresh_from_graph(self) -> None:
         if self.state == "idle" and self.document is not None:
             self.fill_loss_nodes(self._loss_names(), self.settings().get("loss"))
+        self.fit_picture_column()
+
+    def fit_picture_column(self) -> None:
+        """The model's pictures (boundary, fit, activation) take a column beside the curves
+        only when there is something to picture: a data set, or an activation to draw with
+        its derivative. Otherwise the docks under the canvas (stepper, forward mode, paths)
+        get the room, instead of an empty plot."""
+        docks = getattr(self, "docks", None)
+        if not docks or self.document is None:
+            return
+        has_data = self.settings().get("dataset") is not None
+        has_activation = any(n.spec.category == "Activations" for n in self.document.graph)
+        show = has_data or has_activation
+        wanted = (show, has_data)
+        if wanted == getattr(self, "_pictures", None) and all(
+            docks[name].isHidden() != show for name in PICTURE_DOCKS
+        ):
+            return  # as it was: the user's choice of tab stays
+        self._pictures = wanted
+        for name in PICTURE_DOCKS:
+            docks[name].setVisible(show)
+        if show:
+            (docks["boundaryDock"] if has_data else docks["activationDock"]).raise_()
+        QTimer.singleShot(0, self._hide_stale_tab_bars)
+
+    def _hide_stale_tab_bars(self) -> None:
+        # Hiding a whole group of tabbed docks leaves its (now empty) tab bar shown.
+        window = self.shell.widget()
+        hide_stale_tab_bars(window, window.findChildren(QDockWidget))
 
     def _check_stale(self) -> None:
         """The plots belong to the run's parameters: say so when the graph's differ."""
