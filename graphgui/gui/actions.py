@@ -25,6 +25,7 @@ SHORTCUTS: dict[str, list[Any]] = {
     "save": [S.Save, "Ctrl+S"],
     "save_as": [S.SaveAs, "Ctrl+Shift+S"],
     "export_image": ["Ctrl+E"],
+    "export_code": ["Ctrl+Shift+E"],
     "quit": [S.Quit, "Ctrl+Q"],
     # Edit
     "undo": [S.Undo],

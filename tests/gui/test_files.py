@@ -141,7 +141,7 @@ def test_file_menu_toolbar_and_shortcuts(editor: Any) -> None:
     fc = window.file_controller
     texts = [a.text().replace("&", "") for a in window.menu_file.actions() if a.text()]
     assert texts == ["New", "Open…", "Open Recent", "Examples", "Save", "Save As…", "Revert",
-                     "Export Image…", "Quit"]
+                     "Export Image…", "Export Code…", "Quit"]
     assert window.menu_file.actions()[-1] is window.action_quit
     toolbar = window.file_toolbar.actions()
     assert fc.action_open in toolbar and fc.action_save in toolbar

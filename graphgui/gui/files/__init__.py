@@ -7,6 +7,7 @@
 - ``recent``: File > Open Recent (the list in QSettings and its menu).
 - ``drops``: graph files dropped on the window or canvas.
 - ``graphfile``: writing a graph file atomically.
+- ``code_export``: File > Export Code… (the graph as NumPy, PyTorch or expression code).
 - ``autosaving``: when unsaved work is autosaved (the files: :mod:`graphgui.gui.autosave`).
 
 ``install(shell)`` puts it onto a :class:`~graphgui.gui.shell.Shell` (menu entries, toolbar

@@ -393,5 +393,10 @@ def _stem(path: str) -> str:
 
 
 def install(shell: Shell, **kwargs: Any) -> FileController:
-    """Give ``shell`` its file handling; returns the controller."""
-    return FileController(shell, **kwargs)
+    """Give ``shell`` its file handling (and File > Export Code…); returns the controller."""
+    from .code_export import install_code_export
+
+    controller = FileController(shell, **kwargs)
+    controller.code_export = install_code_export(
+        shell, lambda: controller.facts.suggested_name)
+    return controller
