@@ -32,8 +32,8 @@ def numpy_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
     parts = [_docstring(out_name, training is not None)]
     parts.append("import json\n" + ("import sys\n" if training is not None else "")
                  + "\nimport numpy as np\n")
-    title_line = f"# Graph: {literals.comment(title)}\n\n" if title else ""
-    parts.append(title_line + sources_text(analysis))
+    if title:
+        parts.append(f"# Graph: {literals.comment(title)}")
     helpers = helper_sources(analysis)
     if helpers:
         parts.append("\n\n".join(helpers))
@@ -43,6 +43,7 @@ def numpy_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
         loss = training.loss_id
         if loss != analysis.output:
             parts.append(backward_function(analysis, loss, "loss_backward"))
+    parts.append(sources_text(analysis))
     parts.append(TO_JSON)
     parts.append(main_function(analysis))
     if training is not None:

@@ -41,9 +41,10 @@ def torch_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
                  + ("import torch.nn.functional as F\n" if uses_f else "")
                  + "from torch import nn\n\n"
                  + "torch.set_default_dtype(torch.float64)  # graphgui computes in float64\n")
-    title_line = f"# Graph: {literals.comment(title)}\n\n" if title else ""
-    parts.append(title_line + _inputs_text(analysis))
+    if title:
+        parts.append(f"# Graph: {literals.comment(title)}")
     parts.append(model)
+    parts.append(_inputs_text(analysis))
     parts.append(GRAD_OF)
     parts.append(TO_JSON.replace("    if np.ndim(value) > 0:",
                                  "    if isinstance(value, torch.Tensor):\n"
