@@ -233,3 +233,29 @@ def _random_graph(rng: np.random.Generator, n_ops: int) -> Graph | None:
         return None
     g.set_output(ids[-1] if rng.random() < 0.7 else ids[-2])
     return g
+
+
+# ---- training graphs beyond the examples ---------------------------------------------------
+
+
+def training_cases() -> list[tuple[str, Graph, dict[str, Any], int]]:
+    """(name, graph, settings, epochs): an input without data (momentum), and three blobs
+    with samples in rows through softmax_ce (Adam, mini-batches, L2 on W only)."""
+    from graphgui.core.datasets import make_dataset
+    from graphgui.core.expr import parse
+
+    plain = parse("x = 3; w = param(1.0); f = (w * x - 2) ** 2")
+    spec = {"kind": "blobs", "n": 90, "centers": 3, "sample_axis": 0}
+    data = make_dataset(spec)
+    blobs = parse("X = [[0.0, 0.0]]; Y = [[0.0, 0.0, 0.0]]\n"
+                  "W = param([[0.1, -0.2, 0.3], [0.0, 0.1, -0.1]]); b = param([0.0, 0.0, 0.0])\n"
+                  "Z = X @ W + b; L = softmax_ce(Z, Y)")
+    blobs.set_value(blobs.find("X").id, data.X_train)
+    blobs.set_value(blobs.find("Y").id, data.Y_train)
+    return [
+        ("an input, no data, momentum", plain,
+         {"training": {"dataset": None, "optimizer": "momentum", "lr": 0.01}}, 5),
+        ("three blobs in rows, softmax_ce, adam, batches of 16, l2", blobs,
+         {"training": {"dataset": spec, "optimizer": "adam", "lr": 0.05, "batch_size": 16,
+                       "l2": 0.001}}, 3),
+    ]

@@ -22,7 +22,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from codegen_cases import assert_same, eval_json, op_cases, random_graph, run_main, summary
+from codegen_cases import (
+    assert_same,
+    eval_json,
+    op_cases,
+    random_graph,
+    run_main,
+    summary,
+    training_cases,
+)
 from torch_reference import TORCH_MISSING
 
 from graphgui.core.codegen import export_code
@@ -122,6 +130,7 @@ def _variants():
         changed["training"].update(optimizer=optimizer, optimizer_options=options,
                                    batch_size=32, l2=0.01, lr=0.05)
         yield f"moons {optimizer}, batches of 32, l2", graph, changed, 3
+    yield from training_cases()
 
 
 @pytest.mark.parametrize("variant", list(_variants()), ids=lambda v: v[0])
