@@ -8,6 +8,7 @@ so the exported code holds exactly the graph's values; nan and the infinities ar
 
 from __future__ import annotations
 
+import json
 import math
 import textwrap
 from typing import Any
@@ -107,3 +108,21 @@ def docstring(text: str, indent: int = 4) -> list[str]:
     lines[0] = '"""' + lines[0]
     lines[-1] += '"""'
     return [pad + line for line in lines]
+
+
+def dict_text(lead: str, values: list[str], keys: list[str]) -> str:
+    """``lead`` + a dict literal {"key": value, ...}, wrapped under ``lead``'s indent."""
+    items = [f"{json.dumps(k)}: {v}" for k, v in zip(keys, values, strict=True)]
+    one = lead + "{" + ", ".join(items) + "}"
+    if len(one) <= LINE:
+        return one
+    indent = " " * (len(lead) - len(lead.lstrip()))
+    lines, line = [lead + "{"], indent + "   "
+    for item in items:
+        if len(line) + len(item) + 2 > LINE and line.strip():
+            lines.append(line)
+            line = indent + "   "
+        line += f" {item},"
+    lines.append(line)
+    lines.append(indent + "}")
+    return "\n".join(lines)

@@ -229,25 +229,7 @@ def _unpack_line(names: list[str]) -> str:
 
 
 def _dict_return(values: list[str], keys: list[str] | None = None) -> str:
-    return dict_text("    return ", values, values if keys is None else keys)
-
-
-def dict_text(lead: str, values: list[str], keys: list[str]) -> str:
-    """``lead`` + a dict literal {"key": value, ...}, wrapped under ``lead``'s indent."""
-    items = [f"{json.dumps(k)}: {v}" for k, v in zip(keys, values, strict=True)]
-    one = lead + "{" + ", ".join(items) + "}"
-    if len(one) <= literals.LINE:
-        return one
-    indent = " " * (len(lead) - len(lead.lstrip()))
-    lines, line = [lead + "{"], indent + "   "
-    for item in items:
-        if len(line) + len(item) + 2 > literals.LINE and line.strip():
-            lines.append(line)
-            line = indent + "   "
-        line += f" {item},"
-    lines.append(line)
-    lines.append(indent + "}")
-    return "\n".join(lines)
+    return literals.dict_text("    return ", values, values if keys is None else keys)
 
 
 def _wrap_def(name: str, args: list[str]) -> str:

@@ -14,7 +14,8 @@ import re
 
 from . import literals
 from .analysis import Analysis, render
-from .numpy_target import TO_JSON, _wrap_def, dict_text, json_grads
+from .literals import dict_text
+from .numpy_target import TO_JSON, _wrap_def, json_grads
 from .training import (
     TrainingPlan,
     _accuracy,
@@ -90,10 +91,10 @@ def _inputs_text(analysis: Analysis) -> str:
                                                           column=len(ident) + 3))
     if len(lines) == 1:
         lines.append("# (none: the graph has parameters and constants only)")
-    items = ", ".join(f"{json.dumps(analysis.idents[n])}: {analysis.idents[n]}"
-                      for n in _inputs(analysis))
+    names = [analysis.idents[n] for n in _inputs(analysis)]
     lines += ["", "", "def stored_inputs():",
-              '    """The inputs\' stored values, by name."""', f"    return {{{items}}}"]
+              '    """The inputs\' stored values, by name."""',
+              dict_text("    return ", names, names)]
     return "\n".join(lines) + "\n"
 
 

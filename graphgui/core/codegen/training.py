@@ -135,8 +135,9 @@ def _other_inputs(analysis: Analysis, plan: TrainingPlan) -> list[str]:
 
 
 def _stored(analysis: Analysis, name: str, doc: str, ids: list[str]) -> str:
-    items = ", ".join(f'"{analysis.idents[i]}": {analysis.idents[i]}' for i in ids)
-    return f'def {name}():\n    """{doc}"""\n    return {{{items}}}\n'
+    names = [analysis.idents[i] for i in ids]
+    return (f'def {name}():\n    """{doc}"""\n'
+            + literals.dict_text("    return ", names, names) + "\n")
 
 
 def _accuracy(analysis: Analysis, plan: TrainingPlan) -> str:
