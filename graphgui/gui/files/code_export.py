@@ -11,6 +11,7 @@ cannot change under it. :meth:`CodeExportDialog.ask_save_path` is the one questi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -168,7 +169,7 @@ def _hint(target: str) -> str:
 class CodeExporter:
     """File > Export Code…: the action and the dialog it opens."""
 
-    def __init__(self, shell: Shell, suggested_name: object) -> None:
+    def __init__(self, shell: Shell, suggested_name: Callable[[], str]) -> None:
         self.shell = shell
         self._suggested_name = suggested_name  # () -> the file's stem ("untitled", ...)
         self.dialog: CodeExportDialog | None = None
@@ -184,13 +185,12 @@ class CodeExporter:
             return None
         if self.dialog is not None:
             self.dialog.deleteLater()
-        stem = self._suggested_name() if callable(self._suggested_name) else "untitled"
-        self.dialog = CodeExportDialog(doc, str(stem), self.shell.widget())
+        self.dialog = CodeExportDialog(doc, str(self._suggested_name()), self.shell.widget())
         self.dialog.open()  # window-modal, never a nested event loop
         return self.dialog
 
 
-def install_code_export(shell: Shell, suggested_name: object) -> CodeExporter:
+def install_code_export(shell: Shell, suggested_name: Callable[[], str]) -> CodeExporter:
     """Add File > Export Code… after Export Image; ``suggested_name()`` gives the stem of
     the file name the Save dialog proposes."""
     exporter = CodeExporter(shell, suggested_name)
