@@ -22,6 +22,7 @@ from . import literals
 from .names import identifiers, reserved
 
 Shape = tuple[int, ...]
+MAX_NUMBERS = 500_000  # stored values written into one module, at most (about 10 MB of text)
 
 
 class CodegenError(ValueError):
@@ -164,6 +165,10 @@ def analyze(graph: Graph, torch: bool = False) -> Analysis:
     if graph.output is None:
         raise CodegenError("the graph is empty: there is no output to export")
     labels = node_labels(graph)
+    numbers = sum(np.size(n.value) for n in graph if n.is_source)
+    if numbers > MAX_NUMBERS:
+        raise CodegenError(f"the graph's values hold {numbers:,} numbers; exported code holds "
+                           f"at most {MAX_NUMBERS:,} (give the large inputs fewer samples)")
     program = Program(graph)
     evaluation = program.evaluate()
     if evaluation.errors:
