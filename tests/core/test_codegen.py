@@ -160,7 +160,7 @@ def test_errors_are_one_line_codegen_errors():
         export_code(parse("f = x"), None, "java")
     big = parse("X = 0; f = sum(X * 2)")
     big.set_value(big.find("X").id, np.zeros((1000, 501)))
-    with pytest.raises(CodegenError, match="501,000 numbers; exported code holds at most"):
+    with pytest.raises(CodegenError, match="501,001 numbers; exported code holds at most"):
         export_code(big, None, "numpy")
     batched = parse("a = [[[1.0, 2.0]]]; b = [[1.0], [2.0]]; f = sum(a @ b)")
     with pytest.raises(CodegenError, match="matmul of shapes"):
