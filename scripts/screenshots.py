@@ -101,6 +101,16 @@ def main(argv: list[str]) -> int:
     settle()
     shoot(window, "forward-mode.png")
 
+    window = window_at(1600, 1000, "x_tanh_x")  # Autodiff > Gradient as Graph, x selected
+    window.select_nodes([window.document.graph.find("x").id])
+    window.autodiff.gradient_graph.action.trigger()
+    settle(0.6)
+    window.action("zoom_reset").trigger()
+    window.action("zoom_out").trigger()  # above 70 %: the second derivatives on the wires
+    window.view.centerOn(window.scene.itemsBoundingRect().center())
+    settle()
+    shoot(window, "gradient-graph.png")
+
     window = window_at(1500, 1000, "moons_network")
     training = window.training_panel
     training.start()
