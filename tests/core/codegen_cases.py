@@ -74,18 +74,24 @@ def _has_text(data: Any) -> bool:
 
 
 def assert_same(got: dict[str, Any], want: dict[str, Any], what: str = "") -> None:
-    """The generated module's JSON equals eval's, to 1e-10 (the same nulls and zeros)."""
+    """The generated module's JSON is eval's whole object, to 1e-10: the same keys, the
+    output's name, its value, every named node's value and gradient (the same nulls and
+    zeros)."""
+    assert list(got) == list(want) == ["output", "value", "values", "grads"], (what, list(got))
+    assert got["output"] == want["output"], f"{what}: output {got['output']} != {want['output']}"
     assert _close(got["value"], want["value"]), f"{what}: value {got['value']} != {want['value']}"
-    assert list(got["grads"]) == list(want["grads"]), what
-    for name, grad in want["grads"].items():
-        mine = got["grads"][name]
-        assert _close(mine, grad), f"{what}: d/d{name}: {mine} != {grad}"
+    for key in ("values", "grads"):
+        assert list(got[key]) == list(want[key]), (what, key)
+        for name, item in want[key].items():
+            mine = got[key][name]
+            assert _close(mine, item), f"{what}: {key}[{name}]: {mine} != {item}"
 
 
 def summary(printed: dict[str, Any]) -> dict[str, Any]:
     """The printed JSON, a large array (over 64 numbers) cut to its shape, the sums of its
     elements and of their sizes, and its first 8 numbers (keeps the file small)."""
-    return {"value": brief(printed["value"]),
+    return {"output": printed["output"], "value": brief(printed["value"]),
+            "values": {name: brief(v) for name, v in printed["values"].items()},
             "grads": {name: brief(g) for name, g in printed["grads"].items()}}
 
 

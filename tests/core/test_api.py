@@ -292,7 +292,9 @@ def test_code_is_the_graph_as_a_program(tmp_path):
     run = subprocess.run([sys.executable, str(source)], capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == {"value": -12, "grads": {"x": -4, "y": -4, "z": 3, "f": 1}}
+    assert json.loads(run.stdout) == {"output": "f", "value": -12,
+                                      "values": {"x": -2, "y": 5, "z": -4, "f": -12},
+                                      "grads": {"x": -4, "y": -4, "z": 3, "f": 1}}
     assert "nn.Module" in g.code("torch") and g.code() == g.code("numpy")
     with pytest.raises(ValueError, match="unknown target 'jax'"):
         g.code("jax")

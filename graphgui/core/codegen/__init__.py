@@ -13,7 +13,8 @@ sanitised identifiers, numbers repr'd floats, op rules the registry's code templ
   again: same ops, names, values, parameters, wiring and output.
 
 Run as a program, a NumPy or PyTorch module evaluates the graph at its stored values and
-prints ``{"value": V, "grads": {NAME: G}}`` as ``graphgui eval --json`` does;
+prints ``{"output": NAME, "value": V, "values": {NAME: V}, "grads": {NAME: G}}``, the
+object ``graphgui eval --json`` prints;
 ``--train`` runs the training loop instead. Modules: ``analysis`` (what every target needs
 to know), ``names``, ``literals``, ``numpy_target``, ``torch_target``, ``training`` and
 ``data`` (the loop and its data set), ``expr_target``.

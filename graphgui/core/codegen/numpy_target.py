@@ -3,9 +3,9 @@
 ``forward(...)`` computes every node under its label, ``backward(values)`` writes the chain
 rule out node by node (``d_q`` is df/dq; a node feeding several others adds up what each
 sends back, ``d_x = d_x + ...``; a part that was broadcast is summed back to its input's
-shape, ``np.sum(d_Z1, axis=1, keepdims=True)``), ``main()`` prints the output and the
-gradients as ``graphgui eval --json`` does, and with training settings ``train()`` runs the
-training loop (see training.py).
+shape, ``np.sum(d_Z1, axis=1, keepdims=True)``), ``main()`` prints the output, the values
+and the gradients as ``graphgui eval --json`` does, and with training settings ``train()``
+runs the training loop (see training.py).
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def numpy_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
 
 
 def _docstring(out: str, training: bool) -> str:
-    run = ["    python this_file.py           prints the output and its gradients as JSON,",
-           "                                  as graphgui eval --json does"]
+    run = ["    python this_file.py           prints the output, the values and the gradients",
+           "                                  as JSON, as graphgui eval --json does"]
     if training:
         run.append("    python this_file.py --train   trains the parameters with the graph's "
                    "settings")
@@ -277,17 +277,30 @@ def json_grads(analysis: Analysis, value_of: str, grad_of: str, zeros: str) -> l
     return lines
 
 
+def json_head(analysis: Analysis, value_of: str, output: str) -> list[str]:
+    """The lines of eval's "output", "value" and "values" entries: the output's label, its
+    value, and every named node's value by its name."""
+    lines = [f'        "output": {json.dumps(analysis.labels[analysis.output])},',
+             f'        "value": to_json({output}),',
+             '        "values": {']
+    for nid in analysis.named():
+        key = json.dumps(analysis.node(nid).name)
+        ident = json.dumps(analysis.idents[nid])
+        lines.append(f"            {key}: to_json({value_of.format(ident)}),")
+    return lines + ["        },"]
+
+
 def main_function(analysis: Analysis) -> str:
     args = ", ".join(analysis.idents[n] for n in arguments(analysis))
     out = json.dumps(analysis.idents[analysis.output])
     lines = [
         "def main():",
-        '    """Evaluate the graph at its stored values; print the output and the gradients',
-        '    of the named nodes as JSON."""',
+        '    """Evaluate the graph at its stored values; print the output, the values and',
+        '    the gradients of the named nodes as JSON, as graphgui eval --json does."""',
         f"    values = forward({args})",
         "    grads = backward(values)",
         "    print(json.dumps({",
-        f'        "value": to_json(values[{out}]),',
+        *json_head(analysis, "values[{}]", f"values[{out}]"),
         '        "grads": {',
         *json_grads(analysis, "values[{}]", "grads[{}]", "np.zeros_like({})"),
         "        },",

@@ -15,7 +15,7 @@ import re
 from . import literals
 from .analysis import Analysis, render
 from .literals import dict_text
-from .numpy_target import TO_JSON, _wrap_def, json_grads
+from .numpy_target import TO_JSON, _wrap_def, json_grads, json_head
 from .training import (
     TrainingPlan,
     _accuracy,
@@ -66,8 +66,8 @@ def torch_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
 
 def _docstring(analysis: Analysis, training: bool) -> str:
     out = analysis.idents[analysis.output]
-    run = ["    python this_file.py           prints the output and its gradients as JSON,",
-           "                                  as graphgui eval --json does"]
+    run = ["    python this_file.py           prints the output, the values and the gradients",
+           "                                  as JSON, as graphgui eval --json does"]
     if training:
         run.append("    python this_file.py --train   trains the parameters with torch.optim")
     return "\n".join([
@@ -186,7 +186,7 @@ def _main(analysis: Analysis) -> str:
     lines = [
         "def main():",
         '    """Evaluate the graph at its stored values, autograd for the gradients; print the',
-        '    output and the gradients of the named nodes as JSON."""',
+        '    output, the values and the gradients of the named nodes as JSON."""',
         "    model = Model()",
         "    inputs = {name: torch.tensor(value, requires_grad=True)",
         "              for name, value in stored_inputs().items()}",
@@ -198,7 +198,7 @@ def _main(analysis: Analysis) -> str:
         "    if output.requires_grad:",
         "        output.backward(torch.ones_like(output))  # an array output: of its sum",
         "    print(json.dumps({",
-        '        "value": to_json(output),',
+        *json_head(analysis, "values[{}]", "output"),
         '        "grads": {',
         *grads,
         "        },",
