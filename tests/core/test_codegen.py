@@ -126,7 +126,7 @@ def test_names_are_sanitised_identifiers_never_typed_text():
     code = export_code(g, None, "numpy")
     imported = [a.name for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Import)
                 for a in n.names]
-    assert imported == ["json", "numpy"]  # the title is a comment: one line, no code
+    assert imported == ["json", "sys", "numpy"]  # the title is a comment: no code
     assert '# Graph: evil """ import os; os.system("x")' in code.splitlines()
     assert "np_1 = 2.0" in code and "forward_1 = 3.0" in code and "n_d_x = " in code
     assert_same(run_main(code), eval_json(g))
@@ -389,3 +389,22 @@ def test_code_command_refuses_what_it_cannot_do(tmp_path, capsys):
     assert cli(["code", "--expr", "f = x @ y", "--to", "numpy"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("graphgui code: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch"])
+def test_an_unknown_argument_is_one_line_and_exit_status_2(target, tmp_path):
+    if target == "torch":
+        pytest.importorskip("torch")
+    for name, bad in (("chain_rule", ["--train"]), ("moons_network", ["--bogus"])):
+        graph, settings = example(name)
+        code = export_code(graph, settings, target)
+        trains = "\ndef train(" in code
+        assert ("--train" in code.split('"""')[1]) == trains == (name == "moons_network")
+        path = tmp_path / f"{name}_{target}.py"
+        path.write_text(code)
+        done = subprocess.run([sys.executable, str(path), *bad], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2 and done.stdout == "", (name, done.stdout)
+        usage = " [--train]" if trains else ""
+        assert done.stderr == (f"{path}: error: unrecognized arguments: {bad[0]} "
+                               f"(usage: python {path}{usage})\n")

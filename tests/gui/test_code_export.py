@@ -112,3 +112,18 @@ def test_a_graph_a_target_cannot_write_says_why(window: Any, qtbot: Any) -> None
     assert not dialog.copy_button.isEnabled() and not dialog.save_button.isEnabled()
     QTest.keyClick(dialog, Qt.Key_Escape)
     qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def test_the_hint_mentions_train_only_when_there_is_a_training_loop(window: Any,
+                                                                    qtbot: Any) -> None:
+    open_example_from_menu(window, "moons_network")
+    dialog = open_dialog(window, qtbot)
+    assert "--train trains" in dialog.message.text()
+    QTest.keyClick(dialog, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    open_example_from_menu(window, "chain_rule")
+    dialog = open_dialog(window, qtbot)
+    assert "lines of NumPy code" in dialog.message.text()
+    assert "--train" not in dialog.message.text() and "--train" not in dialog.code()
+    QTest.keyClick(dialog, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())

@@ -30,8 +30,7 @@ def numpy_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
     why there is none although the graph has training settings)."""
     out_name = analysis.idents[analysis.output]
     parts = [_docstring(out_name, training is not None)]
-    parts.append("import json\n" + ("import sys\n" if training is not None else "")
-                 + "\nimport numpy as np\n")
+    parts.append("import json\nimport sys\n\nimport numpy as np\n")
     if title:
         parts.append(f"# Graph: {literals.comment(title)}")
     helpers = helper_sources(analysis)
@@ -309,14 +308,23 @@ def main_function(analysis: Analysis) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_arguments(training: bool) -> list[str]:
+    """The entry point's first lines: anything but no arguments (or ``--train`` when there
+    is a training loop) is one line on stderr and exit status 2, as a command line says."""
+    allowed, usage = ('([], ["--train"])', " [--train]") if training else ("([],)", "")
+    return ["    if sys.argv[1:] not in " + allowed + ":",
+            "    " * 2 + 'print(f"{sys.argv[0]}: error: unrecognized arguments: '
+            "{' '.join(sys.argv[1:])}\"",
+            "    " * 2 + f'      f" (usage: python {{sys.argv[0]}}{usage})", file=sys.stderr)',
+            "        sys.exit(2)"]
+
+
 def _entry(training: bool) -> str:
-    if not training:
-        return ('if __name__ == "__main__":\n'
-                '    with np.errstate(all="ignore"):  # nan and inf are values, as in the editor\n'
-                "        main()\n")
-    return ('if __name__ == "__main__":\n'
-            '    with np.errstate(all="ignore"):  # nan and inf are values, as in the editor\n'
-            '        if sys.argv[1:] == ["--train"]:\n'
-            "            train()\n"
-            "        else:\n"
-            "            main()\n")
+    lines = ['if __name__ == "__main__":', *check_arguments(training),
+             '    with np.errstate(all="ignore"):  # nan and inf are values, as in the editor']
+    if training:
+        lines += ['        if sys.argv[1:] == ["--train"]:', "            train()",
+                  "        else:", "            main()"]
+    else:
+        lines.append("        main()")
+    return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ import re
 from . import literals
 from .analysis import Analysis, render
 from .literals import dict_text
-from .numpy_target import TO_JSON, _wrap_def, json_grads, json_head
+from .numpy_target import TO_JSON, _wrap_def, check_arguments, json_grads, json_head
 from .training import (
     TrainingPlan,
     _accuracy,
@@ -37,7 +37,7 @@ def torch_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
     model = model_class(analysis)
     uses_f = re.search(r"\bF\.", model) is not None
     parts = [_docstring(analysis, training is not None)]
-    parts.append("import json\n" + ("import sys\n" if training is not None else "")
+    parts.append("import json\nimport sys\n"
                  + "\nimport numpy as np\nimport torch\n"
                  + ("import torch.nn.functional as F\n" if uses_f else "")
                  + "from torch import nn\n\n"
@@ -305,10 +305,10 @@ def _train(analysis: Analysis, plan: TrainingPlan) -> str:
 
 
 def _entry(training: bool) -> str:
-    if not training:
-        return 'if __name__ == "__main__":\n    main()\n'
-    return ('if __name__ == "__main__":\n'
-            '    if sys.argv[1:] == ["--train"]:\n'
-            "        train()\n"
-            "    else:\n"
-            "        main()\n")
+    lines = ['if __name__ == "__main__":', *check_arguments(training)]
+    if training:
+        lines += ['    if sys.argv[1:] == ["--train"]:', "        train()", "    else:",
+                  "        main()"]
+    else:
+        lines.append("    main()")
+    return "\n".join(lines) + "\n"

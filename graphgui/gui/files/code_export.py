@@ -121,7 +121,7 @@ class CodeExportDialog(QDialog):
         else:
             lines = self._text.count("\n")
             self.message.setText(f"{lines} lines of {self.target_box.currentText()} code"
-                                 + _hint(self.target))
+                                 + _hint(self.target, "\ndef train(" in self._text))
         self.preview.setPlainText(self._text)
         self.copy_button.setEnabled(bool(self._text))
         self.save_button.setEnabled(bool(self._text))
@@ -160,10 +160,12 @@ class CodeExportDialog(QDialog):
         return True
 
 
-def _hint(target: str) -> str:
+def _hint(target: str, trains: bool) -> str:
+    """What to do with the code; --train only when the code has a training loop."""
     if target == "expr":
         return " (the expression language of docs/expression-language.md)"
-    return " (python FILE prints the output and gradients as JSON; --train trains)"
+    return (" (python FILE prints the output, values and gradients as JSON"
+            + ("; --train trains)" if trains else ")"))
 
 
 class CodeExporter:
