@@ -408,3 +408,27 @@ def test_an_unknown_argument_is_one_line_and_exit_status_2(target, tmp_path):
         usage = " [--train]" if trains else ""
         assert done.stderr == (f"{path}: error: unrecognized arguments: {bad[0]} "
                                f"(usage: python {path}{usage})\n")
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch"])
+@pytest.mark.parametrize("name", ["ising_phases", "moons_network", "sin_regression"])
+def test_a_generated_data_set_is_not_written_out_load_data_makes_it(name, target):
+    graph, settings = example(name)
+    code = export_code(graph, settings, target)
+    lines = code.splitlines()
+    assert "X = np.array(" not in code and "Y = np.array(" not in code
+    assert "    X, Y = load_data()[:2]  # their stored values: the training split" in lines
+    if name == "ising_phases":
+        assert len(lines) < 400, len(lines)  # the weights only, not 900 lines of samples
+    if target == "numpy":  # the printed JSON is still eval's (torch: test_codegen_torch.py)
+        assert_same(run_main(code), cli_json("eval", "--example", name, "--json"), name)
+
+
+def test_data_nodes_holding_other_values_keep_them_written_out():
+    graph, settings = example("moons_network")
+    x = graph.find("X")
+    graph.set_value(x.id, x.value[:, :10] * 2.0)
+    graph.set_value(graph.find("Y").id, graph.find("Y").value[:, :10])
+    code = export_code(graph, settings, "numpy")
+    assert "X = np.array(" in code and "load_data()[:2]" not in code
+    assert_same(run_main(code), eval_json(graph))

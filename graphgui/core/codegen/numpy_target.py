@@ -42,9 +42,10 @@ def numpy_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
         loss = training.loss_id
         if loss != analysis.output:
             parts.append(backward_function(analysis, loss, "loss_backward"))
-    parts.append(sources_text(analysis))
+    loaded = training.loaded_ids if training is not None else []
+    parts.append(sources_text(analysis, loaded))
     parts.append(TO_JSON)
-    parts.append(main_function(analysis))
+    parts.append(main_function(analysis, loaded))
     if training is not None:
         parts.append(numpy_training(analysis, training))
     elif note:
@@ -79,16 +80,28 @@ def scalar_format(analysis: Analysis) -> str:
     return "np.float64({})" if sensitive else "{}"
 
 
-def sources_text(analysis: Analysis) -> str:
-    """The sources at their stored values, as module variables."""
+def loaded_line(analysis: Analysis, loaded: list[str], indent: str = "    ") -> list[str]:
+    """``X, Y = load_data()[:2]``: the data nodes' stored values, the training split."""
+    if not loaded:
+        return []
+    names = ", ".join(analysis.idents[i] for i in loaded)
+    return [f"{indent}{names} = load_data()[:2]  # their stored values: the training split"]
+
+
+def sources_text(analysis: Analysis, loaded: list[str] | None = None) -> str:
+    """The sources at their stored values, as module variables (``loaded``: the data nodes
+    load_data() makes, left out)."""
     scalar = scalar_format(analysis)
     lines = ["# The graph's inputs and parameters (forward()'s arguments) and its constants,",
              "# at their stored values"]
     if scalar != "{}":
         lines.append("# (NumPy floats: 1 / 0 gives inf and (-8) ** 0.5 nan, as in the editor)")
+    if loaded:
+        names = " and ".join(analysis.idents[i] for i in loaded)
+        lines.append(f"# ({names}: the training data, which main() gets from load_data())")
     for nid in analysis.order:
         node = analysis.node(nid)
-        if not node.is_source or nid in analysis.inline:
+        if not node.is_source or nid in analysis.inline or nid in (loaded or ()):
             continue
         ident = analysis.idents[nid]
         text = literals.value_text(node.value, "np.array", scalar=scalar,
@@ -289,13 +302,14 @@ def json_head(analysis: Analysis, value_of: str, output: str) -> list[str]:
     return lines + ["        },"]
 
 
-def main_function(analysis: Analysis) -> str:
+def main_function(analysis: Analysis, loaded: list[str] | None = None) -> str:
     args = ", ".join(analysis.idents[n] for n in arguments(analysis))
     out = json.dumps(analysis.idents[analysis.output])
     lines = [
         "def main():",
         '    """Evaluate the graph at its stored values; print the output, the values and',
         '    the gradients of the named nodes as JSON, as graphgui eval --json does."""',
+        *loaded_line(analysis, loaded or []),
         f"    values = forward({args})",
         "    grads = backward(values)",
         "    print(json.dumps({",

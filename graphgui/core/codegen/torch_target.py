@@ -15,7 +15,14 @@ import re
 from . import literals
 from .analysis import Analysis, render
 from .literals import dict_text
-from .numpy_target import TO_JSON, _wrap_def, check_arguments, json_grads, json_head
+from .numpy_target import (
+    TO_JSON,
+    _wrap_def,
+    check_arguments,
+    json_grads,
+    json_head,
+    loaded_line,
+)
 from .training import (
     TrainingPlan,
     _accuracy,
@@ -45,7 +52,7 @@ def torch_module(analysis: Analysis, title: str = "", training: TrainingPlan | N
     if title:
         parts.append(f"# Graph: {literals.comment(title)}")
     parts.append(model)
-    parts.append(_inputs_text(analysis))
+    parts.append(_inputs_text(analysis, training.loaded_ids if training is not None else []))
     parts.append(GRAD_OF)
     parts.append(TO_JSON.replace("    if np.ndim(value) > 0:",
                                  "    if isinstance(value, torch.Tensor):\n"
@@ -83,9 +90,15 @@ def _inputs(analysis: Analysis) -> list[str]:
     return [n for n in analysis.order if analysis.node(n).op == "input"]
 
 
-def _inputs_text(analysis: Analysis) -> str:
+def _inputs_text(analysis: Analysis, loaded: list[str]) -> str:
     lines = ["# The graph's inputs (Model.forward()'s arguments), at their stored values"]
+    if loaded:
+        names = " and ".join(analysis.idents[i] for i in loaded)
+        lines.append(f"# ({names}: the training data, which stored_inputs() gets from "
+                     "load_data())")
     for nid in _inputs(analysis):
+        if nid in loaded:
+            continue
         ident = analysis.idents[nid]
         lines.append(f"{ident} = " + literals.value_text(analysis.node(nid).value, "np.array",
                                                           column=len(ident) + 3))
@@ -94,6 +107,7 @@ def _inputs_text(analysis: Analysis) -> str:
     names = [analysis.idents[n] for n in _inputs(analysis)]
     lines += ["", "", "def stored_inputs():",
               '    """The inputs\' stored values, by name."""',
+              *loaded_line(analysis, loaded),
               dict_text("    return ", names, names)]
     return "\n".join(lines) + "\n"
 

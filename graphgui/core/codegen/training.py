@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..datasets import Dataset
 from ..train import Trainer, TrainingError, TrainSettings
 from . import literals
@@ -37,6 +39,16 @@ class TrainingPlan:
     threshold: float
     dataset: Dataset | None
     data_text: str  # load_data()'s source ("" without a data set)
+    # the data nodes' stored values are the training split load_data() makes (not a CSV
+    # data set): main() takes them from load_data() instead of writing them out
+    from_load_data: bool = False
+
+    @property
+    def loaded_ids(self) -> list[str]:
+        """The data nodes (X, Y) whose stored values main() gets from load_data()."""
+        if not self.from_load_data:
+            return []
+        return [i for i in (self.x_id, self.y_id) if i is not None]
 
     @property
     def classification(self) -> bool:
@@ -68,8 +80,20 @@ def plan_training(analysis: Analysis, settings: Mapping[str, Any] | None
         penalized=list(trainer.l2_ids) if trainer.settings.l2 else [],
         x_id=trainer.feed_ids.get("X"), y_id=trainer.feed_ids.get("Y"),
         predict_id=trainer.predict_id, threshold=trainer.threshold, dataset=dataset,
-        data_text=data_text,
+        data_text=data_text, from_load_data=_loadable(analysis, trainer, dataset),
     ), ""
+
+
+def _loadable(analysis: Analysis, trainer: Trainer, dataset: Dataset | None) -> bool:
+    """Whether the data nodes hold, exactly, the training split load_data() makes."""
+    if dataset is None or dataset.meta["spec"]["kind"] == "csv":
+        return False
+    x, y = trainer.feed_ids.get("X"), trainer.feed_ids.get("Y")
+    if x is None or y is None:
+        return False
+    pairs = ((analysis.node(x).value, dataset.X_train), (analysis.node(y).value, dataset.Y_train))
+    return all(isinstance(v, np.ndarray) and v.shape == a.shape and np.array_equal(v, a)
+               for v, a in pairs)
 
 
 def _names(analysis: Analysis, ids: list[str]) -> str:
