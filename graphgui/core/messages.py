@@ -34,7 +34,10 @@ def did_you_mean(word: Any, choices: Iterable[str], quote: bool = True) -> str:
     """`` (did you mean 'noise'?)`` for a near miss among ``choices``, else ``""``."""
     if not isinstance(word, str) or len(word) > _SUGGEST_LIMIT:
         return ""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if not close:  # a one-letter name in the wrong case ('X' for 'x') is a near miss too
+        close = [c for c in choices if c.lower() == word.lower()][:3]
     if not close:
         return ""
     words = [repr(c) if quote else c for c in close]

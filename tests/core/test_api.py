@@ -418,3 +418,10 @@ def test_python_api_doc_examples_run(tmp_path):
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
     tried = int(out.stdout.split()[-2])
     assert tried >= 30
+
+
+def test_a_name_in_the_wrong_case_gets_a_suggestion():
+    import graphgui as gg
+
+    with pytest.raises(ValueError, match=r"no source named 'X' \(did you mean 'x'\?\)"):
+        gg.parse("f = (x + y) * z").evaluate(X=1)
