@@ -20,10 +20,10 @@ from itertools import count as counter
 import numpy as np
 
 from ..engine import Program
-from ..graph import Graph
+from ..graph import Graph, GraphError
 from ..labels import node_labels
 from ..values import format_value
-from .tangents import TangentError, resolve_seed
+from .tangents import TangentError, resolve_seed, split_element
 
 MAX_ELEMENTS = 4_000  # elements on the paths: one Jacobian column per input element
 MAX_JACOBIAN = 2_000_000  # Jacobian entries computed in all
@@ -107,9 +107,10 @@ def path_sum(graph: Graph, wrt: str, output: str | None = None, limit: int = 100
     reached = {wrt_element}
     order = [wrt_element]
     for consumer, port, producer in graph_edges:  # in evaluation order
+        formula = _formula(program, consumer, port)  # one text per wire, not per element
         for element in [e for e in order if e[0] == producer]:
             for target, factor in _column(program, vals, consumer, port, element[1]):
-                edge = ((consumer, target), factor, _formula(program, consumer, port))
+                edge = ((consumer, target), factor, formula)
                 successors.setdefault(element, []).append(edge)
                 if (consumer, target) not in reached:
                     reached.add((consumer, target))
@@ -147,14 +148,12 @@ def path_sum(graph: Graph, wrt: str, output: str | None = None, limit: int = 100
 def _split_element(graph: Graph, output: str | None) -> tuple[str | None, tuple[int, ...] | None]:
     if output is None:
         return None, None
-    from .tangents import _ELEMENT, _known
-
-    found = _ELEMENT.match(output)
-    if found and not _known(graph, output):
-        return found.group(1), tuple(int(i) for i in found.group(2).split(","))
-    if not _known(graph, output):
-        raise PathError(f"output: the graph has no node named {output!r}")
-    return output, None
+    ref, index = split_element(graph, output)
+    try:
+        graph.lookup(ref)
+    except GraphError:
+        raise PathError(f"output: the graph has no node named {output!r}") from None
+    return ref, index
 
 
 def _flat(value, index: tuple[int, ...], label: str) -> int:

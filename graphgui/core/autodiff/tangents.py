@@ -48,11 +48,7 @@ def resolve_seed(graph: Graph, wrt: str, direction: Any = None) -> Seed:
     A scalar's direction is 1; a tensor's is one-hot on ``[i, j]`` if named, else on its
     first element, unless ``direction`` (JSON data of the input's shape) is given.
     """
-    ref, index = wrt, None
-    found = _ELEMENT.match(wrt)
-    if found and not _known(graph, wrt):
-        ref = found.group(1)
-        index = tuple(int(i) for i in found.group(2).split(","))
+    ref, index = split_element(graph, wrt)
     node = _source(graph, ref)
     label = node_labels(graph)[node.id]
     value = node.value
@@ -84,6 +80,15 @@ def resolve_seed(graph: Graph, wrt: str, direction: Any = None) -> Seed:
     onehot = np.zeros(shape)
     onehot[index] = 1.0
     return Seed(node.id, onehot, f"{label}[{','.join(map(str, index))}]", index)
+
+
+def split_element(graph: Graph, ref: str) -> tuple[str, tuple[int, ...] | None]:
+    """``("W1", (0, 1))`` for ``"W1[0,1]"``; ``(ref, None)`` for a plain reference, or for a
+    node whose own name looks like an element."""
+    found = _ELEMENT.match(ref)
+    if found and not _known(graph, ref):
+        return found.group(1), tuple(int(i) for i in found.group(2).split(","))
+    return ref, None
 
 
 def _known(graph: Graph, ref: str) -> bool:
