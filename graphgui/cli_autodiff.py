@@ -66,7 +66,7 @@ def cmd_jvp(args: argparse.Namespace) -> int:
 
 def cmd_paths(args: argparse.Namespace) -> int:
     from .core.autodiff.pathsum import PathError, path_sum
-    from .core.values import format_value
+    from .core.values import format_factor, format_value
 
     graph = load_graph(args)
     try:
@@ -99,7 +99,7 @@ def cmd_paths(args: argparse.Namespace) -> int:
     print(f"d{out}/d{wrt} as a sum over {result.count:,} path{'s' if result.count != 1 else ''}"
           f" from {wrt} to {out}\n")
     for k, path in enumerate(result.paths, 1):
-        factors = " * ".join(_number(f, p) for f in path.factors) or "1"
+        factors = " * ".join(format_factor(f, p) for f in path.factors) or "1"
         print(f"  {k:>4}. {' -> '.join(path.nodes)}")
         print(f"        {factors} = {format_value(path.product, p)}")
     if result.truncated:
@@ -164,9 +164,4 @@ def print_tangent_steps(args: argparse.Namespace, graph: Any, program: Any, vals
     return EXIT_OK
 
 
-def _number(value: float, precision: int) -> str:
-    from .core.values import format_value
-
-    text = format_value(value, precision)
-    return f"({text})" if value < 0 else text
 

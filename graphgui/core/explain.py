@@ -21,7 +21,7 @@ import numpy as np
 
 from .engine import Program, Step
 from .graph import Graph, label_nodes, node_labels
-from .values import Value, format_value
+from .values import Value, format_factor, format_value
 
 
 def label_program(program: Program, graph: Graph) -> None:
@@ -104,7 +104,7 @@ def explain_forward(program: Program, vals: list, precision: int = 4) -> Iterato
         inputs = program.inputs_of(nid)
         names = {port: symbol(program, i) for port, i in zip(spec.inputs, inputs, strict=True)}
         numbers = {
-            port: _number(vals[program.slot[i]], precision)
+            port: format_factor(vals[program.slot[i]], precision)
             for port, i in zip(spec.inputs, inputs, strict=True)
         }
         names.update(_param_text(node.params, precision))
@@ -146,7 +146,7 @@ def explain_step(
     parts = (received or {}).get(step.node_id, [])
     summed = ""
     if len(parts) > 1:
-        summed = " = " + " + ".join(_number(p, precision) for p in parts)
+        summed = " = " + " + ".join(format_factor(p, precision) for p in parts)
     if node.is_source:
         heading = f"{me}: gradient complete, {upstream}{summed} = {total}"
         return StepExplanation(number, step.node_id, heading, ())
@@ -172,7 +172,8 @@ def explain_step(
         pending = step.pending[port]
         c_text = format_value(contribution, precision)
         if local_value is not None:
-            product = f"{_number(step.upstream, precision)} * {_number(local_value, precision)}"
+            product = (f"{format_factor(step.upstream, precision)} * "
+                       f"{format_factor(local_value, precision)}")
             text = f"{gradient} = {upstream} * {local} = {product} = {c_text}"
             if local_formula != format_value(local_value, precision):
                 text += f"   [{local} = {local_formula}]"
@@ -308,14 +309,6 @@ def _product_operands(op: str, port: int, step: Step) -> tuple[np.ndarray, np.nd
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def _number(value: Value, precision: int) -> str:
-    """A number for a product or a sum: negatives in parentheses."""
-    text = format_value(value, precision)
-    if isinstance(value, float) and value < 0:
-        return f"({text})"
-    return text
 
 
 def _render_numbers(template: str, numbers: dict[str, str]) -> str:

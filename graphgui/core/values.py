@@ -101,6 +101,15 @@ def format_value(value: Value | None, precision: int = 4) -> str:
     return format_number(float(value), precision)
 
 
+def format_factor(value: Value | None, precision: int = 4) -> str:
+    """A number as a factor of a product or a term of a sum: negatives in parentheses,
+    ``2 * (-4)``."""
+    text = format_value(value, precision)
+    if isinstance(value, float) and value < 0:
+        return f"({text})"
+    return text
+
+
 def format_array(value: np.ndarray, precision: int = 4) -> str:
     """A whole array with ``precision`` significant digits, one row per line."""
     return np.array2string(

@@ -22,7 +22,7 @@ import numpy as np
 from ..engine import Program
 from ..graph import Graph, GraphError
 from ..labels import node_labels
-from ..values import format_value
+from ..values import format_factor, format_value
 from .tangents import TangentError, resolve_seed, split_element
 
 MAX_ELEMENTS = 4_000  # elements on the paths: one Jacobian column per input element
@@ -312,7 +312,7 @@ def _fan_outs(order, successors, useful, ways, targets, names, out: str) -> list
             continue
         me = names(element)
         terms = " + ".join(f"d{out}/d{names(t)} * d{names(t)}/d{me}" for t, _ in onward)
-        numbers = " + ".join(f"{_n(down[t])} * {_n(f)}" for t, f in onward)
+        numbers = " + ".join(f"{format_factor(down[t])} * {format_factor(f)}" for t, f in onward)
         fan_outs.append(FanOut(
             me, names.node_id(element), ways[element] * down_ways[element],
             f"d{out}/d{me} = {terms} = {numbers} = {format_value(down[element])}",
@@ -320,11 +320,6 @@ def _fan_outs(order, successors, useful, ways, targets, names, out: str) -> list
         ))
     fan_outs.reverse()
     return fan_outs
-
-
-def _n(x: float) -> str:
-    text = format_value(float(x))
-    return f"({text})" if x < 0 else text
 
 
 def _element_gradient(program: Program, vals: list, wrt: int, flat: int, out: Element) -> float:

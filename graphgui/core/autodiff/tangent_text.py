@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine import Program
 from ..explain import symbol
-from ..values import Value, format_value
+from ..values import Value, format_factor, format_value
 from .tangents import Seed, TangentPlan, TangentStep
 
 
@@ -72,7 +72,9 @@ def explain_tangent_step(
                 numbers.append("0")  # its tangent is 0: no term, whatever ∂ would be there
             else:
                 t = step.input_tangents[port]
-                numbers.append(f"{_number(local, precision)} * {_number(t, precision)}")
+                numbers.append(
+                    f"{format_factor(local, precision)} * {format_factor(t, precision)}"
+                )
         parts = [name, " + ".join(symbols), " + ".join(numbers), result]
         return TangentLine(step.number, step.node_id, name, step.tangent, _joined(parts))
     names = {port: them for port, them in zip(spec.inputs, inputs, strict=True)}
@@ -106,10 +108,3 @@ def _local_derivative(spec, port: int, step: TangentStep) -> Value:
 
 def _joined(parts: list[str]) -> str:
     return " = ".join(dict.fromkeys(parts))
-
-
-def _number(value: Value, precision: int) -> str:
-    text = format_value(value, precision)
-    if isinstance(value, float) and value < 0:
-        return f"({text})"
-    return text
