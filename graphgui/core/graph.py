@@ -4,7 +4,6 @@ announce each change as an event (the GUI's scene and panels subscribe to them).
 
 from __future__ import annotations
 
-import keyword
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -14,11 +13,14 @@ from typing import Any
 
 from .errors import GraphError
 from .events import Event
+from .functions.copying import copy_groups
+from .functions.model import GroupsMixin
+from .functions.order import grouped_order
 from .labels import label_nodes, node_label, node_labels
+from .names import NAME_PATTERN, check_name
 from .ops import SOURCE_OPS, OpError, OpSpec, get_op
 from .values import Value, to_value, values_equal
 
-NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")
 
 
@@ -30,6 +32,7 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     value: Value | None = None
     pos: tuple[float, float] = (0.0, 0.0)
+    group: str | None = None  # the function instance it belongs to (see core/functions)
 
     @property
     def spec(self) -> OpSpec:
@@ -58,13 +61,9 @@ class Edge:
     port: int
 
 
-def check_name(name: str) -> None:
-    if not NAME_PATTERN.match(name) or keyword.iskeyword(name) or name.startswith("__"):
-        raise GraphError(f"{name!r} is not a valid name (letters, digits and _, max 64)")
-
-
-class Graph:
-    """A directed acyclic graph of op nodes.
+class Graph(GroupsMixin):
+    """A directed acyclic graph of op nodes, with function definitions and instances
+    (:class:`GroupsMixin`: ``group_changed(id)``, ``functions_changed(name)``).
 
     Events (handlers receive the arguments shown):
     ``node_added(node)``, ``node_removed(node)``, ``edge_added(edge)``, ``edge_removed(edge)``,
@@ -98,6 +97,7 @@ class Graph:
         self.bulk = Event()
         self._bulk_depth = 0
         self._auto_output: tuple[int, str | None] | None = None
+        self._init_groups()
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -180,6 +180,7 @@ class Graph:
     def topological_order(self, node_ids: Iterable[str] | None = None) -> list[str]:
         """Node ids, every node after its inputs, in waves: first the nodes with no inputs,
         then the nodes whose inputs are all listed, and so on; each wave in insertion order.
+        A function instance's nodes come one after another (see functions.grouped_order).
         """
         wanted = list(self._nodes) if node_ids is None else list(node_ids)
         rank = {nid: k for k, nid in enumerate(self._nodes)}
@@ -203,7 +204,7 @@ class Graph:
         if len(order) < len(waiting):  # refused on edit; only a corrupt build gets here
             stuck = next(nid for nid, n in waiting.items() if n > 0)
             raise GraphError(f"the graph has a cycle through {self._nodes[stuck].title}")
-        return order
+        return grouped_order(self, order) if self._groups else order
 
     def ancestors(self, node_id: str) -> set[str]:
         """``node_id`` and every node it depends on."""
@@ -311,6 +312,7 @@ class Graph:
         pos: tuple[float, float] = (0.0, 0.0),
         node_id: str | None = None,
         index: int | None = None,
+        group: str | None = None,
     ) -> Node:
         """Add a node; ``index`` re-inserts it at a former place in the insertion order (undo
         uses it, so the automatic output and the order of ties come back exactly)."""
@@ -321,7 +323,10 @@ class Graph:
         elif not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
             raise GraphError(f"{node_id!r} is not a valid node id (letters, digits, _ . -)")
         spec, checked, value = self.check_add_node(op, name, params, value)
-        node = Node(node_id, spec.name, name, checked, value, _finite_pos(pos, name or node_id))
+        self._check_group_ref(group)
+        node = Node(
+            node_id, spec.name, name, checked, value, _finite_pos(pos, name or node_id), group
+        )
         if index is None or index >= len(self._nodes):
             self._nodes[node_id] = node
         else:
@@ -364,6 +369,7 @@ class Graph:
                 sub.connect(edge.src, edge.dst, edge.port)
         if self._output in sub._nodes:
             sub.set_output(self._output)
+        copy_groups(self, sub)
         return sub
 
     # ---- validation: each edit's checks, once (the GUI asks before it pushes a command) ----

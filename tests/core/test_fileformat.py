@@ -68,7 +68,7 @@ def chain_graph() -> Graph:
 CHAIN_TEXT = """\
 {
   "format": "graphgui",
-  "version": 1,
+  "version": 2,
   "title": "Chain rule",
   "description": "f = (x + y) * z",
   "output": "n5",
@@ -151,7 +151,7 @@ def test_rich_graph_fields_as_plain_json_sees_them():
     data = json.loads(ff.dumps(rich_graph(), SETTINGS))
     assert list(data) == ["format", "version", "title", "description", "output", "nodes",
                           "edges", "settings"]
-    assert data["format"] == "graphgui" and data["version"] == 1
+    assert data["format"] == "graphgui" and data["version"] == 2
     assert data["title"] == "Ünïcode \"title\"\nwith a newline"
     nodes = {n["id"]: n for n in data["nodes"]}
     by_name = {n["name"]: n for n in data["nodes"] if n["name"]}
@@ -301,7 +301,7 @@ BAD_FILES = [
     ("version-float", edit(lambda d: setitem(d, "version", 1.0)), "version: must be an integer"),
     ("version-bool", edit(lambda d: setitem(d, "version", True)), "version: must be an integer"),
     ("version-newer", edit(lambda d: setitem(d, "version", 3)),
-     "was written by a newer graphgui (version 3); this one reads up to 1"),
+     "was written by a newer graphgui (version 3); this one reads up to 2"),
     ("version-older", edit(lambda d: setitem(d, "version", 0)),
      "version: 0 is older than any version this graphgui reads"),
     ("unknown-top-key", edit(lambda d: setitem(d, "edgse", [])),
@@ -522,7 +522,7 @@ def test_migration_from_an_older_version(monkeypatch):
     assert g.title == "old"
     assert g.input_ids("n3") == ["n1", "n2"]
     data = json.loads(ff.dumps(g))
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert data["edges"] == [{"from": "n1", "to": "n3", "port": "a"},
                              {"from": "n2", "to": "n3", "port": "b"}]
 

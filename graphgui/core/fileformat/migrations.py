@@ -10,7 +10,18 @@ from .schema import CURRENT_VERSION, FORMAT, _Invalid, _kind, _short
 # MIGRATIONS[v] turns a version-v document (a dict) into a version v+1 document. Loading an
 # old file runs them one after another up to CURRENT_VERSION; each one only rewrites data,
 # the result is validated like any current file.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def _from_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds "functions", "groups" and a node's "group"; a version-1 file has none,
+    so it reads as it is."""
+    for key in ("functions", "groups"):
+        if key in data:
+            raise _Invalid(key, "is new in version 2, but the file says version 1")
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
 
 
 def _upgrade(data: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from ..graph import Graph
 from ..ops import get_op, op_names
 
 FORMAT = "graphgui"
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2  # 2: function definitions and instances (see migrations.py)
 
 MAX_DEPTH = 100  # nesting levels of JSON containers anywhere in a file
 MAX_SETTINGS_CHARS = 1_000_000  # "settings" as compact JSON
@@ -23,8 +23,13 @@ MAX_INT_DIGITS = 300  # larger integers do not fit a float anyway
 MAX_ID_LENGTH = 64
 ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}\Z")
 
-TOP_KEYS = ("format", "version", "title", "description", "output", "nodes", "edges", "settings")
-NODE_KEYS = ("id", "op", "name", "params", "value", "pos")
+TOP_KEYS = (
+    "format", "version", "title", "description", "output", "nodes", "edges", "functions",
+    "groups", "settings",
+)
+NODE_KEYS = ("id", "op", "name", "params", "value", "pos", "group")
+FUNCTION_KEYS = ("name", "doc", "inputs", "outputs", "nodes", "edges")
+GROUP_KEYS = ("id", "function", "name", "collapsed", "inputs", "outputs")
 EDGE_KEYS = ("from", "to", "port")
 NONFINITE_TEXT = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _QUOTE_LIMIT = 40  # characters of offending text quoted in a message

@@ -10,6 +10,7 @@ from typing import Any
 from ..graph import Graph, GraphError, check_name
 from ..ops import OpError, get_op, has_op
 from ..values import Value, to_value
+from .functions import build_functions, read_functions, read_groups
 from .schema import (
     EDGE_KEYS,
     ID_PATTERN,
@@ -39,6 +40,7 @@ class _NodePlan:
     params: dict[str, Any]
     value: Value | None
     pos: tuple[float, float]
+    group: str | None = None
 
 
 def _build(data: dict[str, Any]) -> Document:
@@ -90,6 +92,12 @@ def _build(data: dict[str, Any]) -> Document:
         if output not in plans:
             raise _Invalid("output", f"no node has the id {_quote(output)}")
 
+    functions = read_functions(data, _build)
+    groups = read_groups(
+        data, functions, {p.id: p.group for p in plans.values()},
+        {p.id: p.op for p in plans.values()},
+    )
+
     settings = data.get("settings")
     if settings is not None or "settings" in data:
         if not isinstance(settings, dict):
@@ -98,13 +106,14 @@ def _build(data: dict[str, Any]) -> Document:
 
     # Everything is valid: build through Graph methods so the Graph stays the single judge.
     graph = Graph(title, description)
+    build_functions(graph, functions, groups)
     where = None
     try:
         for plan in plans.values():
             where = _node_where(plan.id)
             graph.add_node(
                 plan.op, name=plan.name, params=plan.params, value=plan.value, pos=plan.pos,
-                node_id=plan.id,
+                node_id=plan.id, group=plan.group,
             )
         for src, dst, port, edge_where in planned:
             where = edge_where
@@ -176,7 +185,12 @@ def _node_plan(item: Any, index: int, seen: dict[str, _NodePlan]) -> _NodePlan:
         or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in pos)
     ):
         raise _Invalid(where, f'"pos" must be [x, y] with two numbers, not {_short(_dump(pos))}')
-    return _NodePlan(node_id, spec.name, name, checked, value, (float(pos[0]), float(pos[1])))
+    group = item.get("group")
+    if group is not None and not isinstance(group, str):
+        raise _Invalid(where, f'"group" must be an instance id or null, not {_kind(group)}')
+    return _NodePlan(
+        node_id, spec.name, name, checked, value, (float(pos[0]), float(pos[1])), group
+    )
 
 
 def _decode_value(raw: Any, where: str) -> Value:

@@ -17,6 +17,7 @@ import numpy as np
 from ..graph import Graph
 from ..paths import display_path, regular_file_problem
 from ..values import Value, to_json
+from .functions import write_functions, write_groups
 from .schema import (
     CURRENT_VERSION,
     FORMAT,
@@ -141,6 +142,8 @@ def _document_data(graph: Graph, settings: dict[str, Any] | None) -> dict[str, A
         if not (math.isfinite(x) and math.isfinite(y)):
             raise _Invalid(where, f"position ({x}, {y}) is not finite")
         item["pos"] = [float(x), float(y)]
+        if node.group is not None and graph.group_members(node.group):
+            item["group"] = node.group
         nodes.append(item)
     order = {node.id: i for i, node in enumerate(graph.nodes)}
     edges = [
@@ -156,6 +159,10 @@ def _document_data(graph: Graph, settings: dict[str, Any] | None) -> dict[str, A
         "nodes": nodes,
         "edges": edges,
     }
+    if graph.functions:  # left out when there are none, so plain graphs read as before
+        doc["functions"] = write_functions(graph, lambda body: _document_data(body, None))
+    if graph.groups:
+        doc["groups"] = write_groups(graph)
     if settings is not None:
         if not isinstance(settings, dict):
             raise _Invalid("settings", f"must be a JSON object, not {type(settings).__name__}")
@@ -220,8 +227,11 @@ def _join_within(
     return open_ + ", ".join(out) + close
 
 
-def _render(obj: Any, pad: str, lead: str, top: bool = False) -> list[str]:
-    """Lines for ``obj``; the first starts with ``pad + lead`` (lead is ``"key": ``)."""
+def _render(
+    obj: Any, pad: str, lead: str, top: bool = False, top_settings: bool = False
+) -> list[str]:
+    """Lines for ``obj``; the first starts with ``pad + lead`` (lead is ``"key": ``).
+    ``top_settings`` marks the free-form settings, whose keys mean nothing here."""
     if not top and not (isinstance(obj, (dict, list)) and obj):
         return [pad + lead + _scalar(obj)]
     if not top:
@@ -233,15 +243,17 @@ def _render(obj: Any, pad: str, lead: str, top: bool = False) -> list[str]:
     inner = pad + "  "
     if isinstance(obj, dict):
         children = [
-            # nodes and edges: always one per line, so a file diffs line by line
+            # nodes and edges (a function body's too): always one per line, so a file diffs
+            # line by line
             _render_list_expanded(v, inner, f"{_scalar(k)}: ")
-            if top and k in ("nodes", "edges") and v
-            else _render(v, inner, f"{_scalar(k)}: ")
+            if k in ("nodes", "edges") and isinstance(v, list) and v and not top_settings
+            else _render(v, inner, f"{_scalar(k)}: ", top_settings=top_settings or
+                         (top and k == "settings"))
             for k, v in obj.items()
         ]
         open_, close = "{", "}"
     else:
-        children = [_render(v, inner, "") for v in obj]
+        children = [_render(v, inner, "", top_settings=top_settings) for v in obj]
         open_, close = "[", "]"
     lines = [pad + lead + open_]
     for i, child in enumerate(children):
