@@ -8,12 +8,13 @@ wires and output choice. Commands are validated *before* they are pushed (see Do
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
+from graphgui.core.functions import FunctionDef, Group, GroupInput, GroupOutput
 from graphgui.core.graph import Edge, Graph
 
 from .naming import node_label
@@ -31,16 +32,18 @@ class NodeState:
     params: dict[str, Any]
     value: Any
     pos: Pos
+    group: str | None = None  # the function instance it belongs to
 
     @classmethod
     def of(cls, graph: Graph, node_id: str) -> NodeState:
         n = graph.node(node_id)
-        return cls(n.id, n.op, n.name, dict(n.params), copy_value(n.value), n.pos)
+        return cls(n.id, n.op, n.name, dict(n.params), copy_value(n.value), n.pos, n.group)
 
     def add_to(self, graph: Graph, index: int | None = None) -> None:
+        group = self.group if self.group is not None and graph.has_group(self.group) else None
         graph.add_node(
             self.op, name=self.name, params=self.params, value=copy_value(self.value),
-            pos=self.pos, node_id=self.id, index=index,
+            pos=self.pos, node_id=self.id, index=index, group=group,
         )
 
 
@@ -249,6 +252,8 @@ class InsertGraphCommand(GraphCommand):
         self.states: list[NodeState] | None = None
         self.edges: list[Edge] = []
         self.new_output: str | None = None
+        self.definitions: list[FunctionDef] = []  # the functions it defined
+        self.groups: list[Group] = []  # the instances it added
 
     @property
     def node_ids(self) -> list[str]:
@@ -261,6 +266,10 @@ class InsertGraphCommand(GraphCommand):
             if self.states is None:
                 self._first_redo()
             else:
+                for definition in self.definitions:
+                    g.define_function(definition)
+                for group in self.groups:
+                    g.add_group(group)
                 for state in self.states:
                     state.add_to(g)
                 for e in self.edges:
@@ -273,11 +282,12 @@ class InsertGraphCommand(GraphCommand):
         dx, dy = self.offset
         mapping: dict[str, str] = {}
         states = []
+        group_ids = self._add_groups(sub)
         for node in sub.nodes:
             name = g.unique_name(node.name) if node.name else None
             added = g.add_node(
                 node.op, name=name, params=node.params, value=copy_value(node.value),
-                pos=(node.pos[0] + dx, node.pos[1] + dy),
+                pos=(node.pos[0] + dx, node.pos[1] + dy), group=group_ids.get(node.group),
             )
             mapping[node.id] = added.id
             states.append(NodeState.of(g, added.id))
@@ -287,6 +297,24 @@ class InsertGraphCommand(GraphCommand):
             g.connect(e.src, e.dst, e.port)
         out = sub.output
         self.new_output = mapping.get(out) if out is not None else None
+        self.groups = [remap_group(g.group(new), mapping) for new in group_ids.values()]
+        for group in self.groups:
+            g.replace_group(group)
+
+    def _add_groups(self, sub: Graph) -> dict[str, str]:
+        """Define ``sub``'s functions this graph lacks and add its instances under fresh
+        ids and names (their members are mapped once the nodes exist)."""
+        g = self.graph
+        for definition in sub.functions:
+            if g.function(definition.name) is None:
+                g.define_function(definition)
+                self.definitions.append(definition)
+        group_ids = {}
+        for group in sub.groups:
+            new = replace(group, id=g.new_group_id(), name=g.unique_group_name(group.name))
+            g.add_group(new)
+            group_ids[group.id] = new.id
+        return group_ids
 
     def undo(self) -> None:
         g = self.graph
@@ -295,3 +323,17 @@ class InsertGraphCommand(GraphCommand):
                 g.set_output(self.old_output)
             for state in reversed(self.states or ()):
                 g.remove_node(state.id)
+            for group in reversed(self.groups):
+                g.remove_group(group.id)
+            for definition in reversed(self.definitions):
+                g.remove_function(definition.name)
+
+
+def remap_group(group: Group, mapping: Mapping[str, str]) -> Group:
+    """``group`` with its member ids renamed by ``mapping`` (old id -> new id)."""
+    inputs = tuple(
+        GroupInput(i.name, tuple((mapping.get(n, n), p) for n, p in i.targets))
+        for i in group.inputs
+    )
+    outputs = tuple(GroupOutput(o.name, mapping.get(o.node, o.node)) for o in group.outputs)
+    return replace(group, inputs=inputs, outputs=outputs)

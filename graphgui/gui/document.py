@@ -20,10 +20,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from graphgui.core.graph import Graph, GraphError
+from graphgui.core.functions import Group
+from graphgui.core.functions.grouping import plan_group
+from graphgui.core.functions.instances import expansion_definition, instance_graph
+from graphgui.core.graph import Graph, GraphError, node_label
 from graphgui.core.values import values_equal
 
 from . import commands as cmd
+from . import function_commands as fcmd
 
 Pos = tuple[float, float]
 
@@ -240,3 +244,64 @@ class Document(QObject):
         command = cmd.InsertGraphCommand(self.graph, sub, offset, text, take_output)
         self.push(command)
         return command.node_ids
+
+    # ---- functions -----------------------------------------------------------------------
+
+    def group_into_function(self, node_ids: Iterable[str], name: str) -> Group:
+        """Make the nodes one collapsed instance of a new function ``name``."""
+        plan = plan_group(self.graph, node_ids, name)
+        self.push(fcmd.GroupCommand(self.graph, plan))
+        return plan.group
+
+    def ungroup(self, group_id: str) -> None:
+        self.graph.group(group_id)
+        self.push(fcmd.UngroupCommand(self.graph, group_id))
+
+    def set_collapsed(self, group_id: str, collapsed: bool) -> None:
+        if self.graph.group(group_id).collapsed != collapsed:
+            self.push(fcmd.SetCollapsedCommand(self.graph, group_id, collapsed))
+
+    def insert_function(self, name: str, pos: Pos) -> list[str]:
+        """A new instance of function ``name`` centred at ``pos``, its inputs unconnected."""
+        definition = self.graph.function(name)
+        if definition is None:
+            raise GraphError(f"no function named {name!r}")
+        sub = instance_graph(definition, self.graph.unique_group_name(name))
+        return self.insert_graph(sub, _offset_to(sub, pos), text=f"Add {name}")
+
+    def open_up(self, node_id: str) -> str:
+        """Replace an op node (sigmoid) by an expanded instance of the simple ops it is made
+        of (1 / (1 + exp(-x))), wired as it was; returns the output node's id."""
+        g = self.graph
+        node = g.node(node_id)
+        definition = g.function(node.op) or expansion_definition(node.op)
+        if definition.inputs != node.spec.inputs:
+            raise GraphError(f"a function named {node.op!r} already exists and is not {node.op}")
+        label = node_label(g, node_id)
+        sub = instance_graph(definition, label, collapsed=False)
+        inputs, consumers = g.input_ids(node_id), g.consumers(node_id)
+        was_output, name = g.chosen_output == node_id, node.name
+        with self.macro(f"Open up {label}"):
+            command = cmd.InsertGraphCommand(g, sub, _offset_to(sub, node.pos), "Insert")
+            self.push(command)
+            group = command.groups[0]
+            for item, src in zip(group.inputs, inputs, strict=True):
+                for nid, port in item.targets:
+                    if src is not None:
+                        self.push(cmd.ConnectCommand(g, src, nid, port))
+            out = group.outputs[0].node
+            for edge in consumers:
+                self.push(cmd.ConnectCommand(g, out, edge.dst, edge.port))
+            self.push(cmd.RemoveNodeCommand(g, node_id))
+            if name is not None:
+                self.push(cmd.RenameCommand(g, out, name))
+            if was_output:
+                self.push(cmd.SetOutputCommand(g, out))
+        return out
+
+
+def _offset_to(sub: Graph, pos: Pos) -> Pos:
+    """The shift that puts the centre of ``sub``'s nodes at ``pos``."""
+    xs = [n.pos[0] for n in sub.nodes] or [0.0]
+    ys = [n.pos[1] for n in sub.nodes] or [0.0]
+    return (pos[0] - (min(xs) + max(xs)) / 2, pos[1] - (min(ys) + max(ys)) / 2)

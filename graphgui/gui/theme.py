@@ -17,10 +17,11 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QGuiApplication,
 CATEGORY_COLORS = {
     "Sources": "#2563eb",
     "Arithmetic": "#7c3aed",
-    "Functions": "#0891b2",
+    "Math": "#0891b2",
     "Activations": "#d97706",
     "Tensor": "#64748b",
     "Losses": "#be185d",
+    "Function": "#059669",  # function instances (collapsed, or the frame around them)
 }
 
 

@@ -136,7 +136,7 @@ def test_check_fails_on_a_wrong_rule(capsys):
     register(
         OpSpec(
             name="cube_wrong",
-            category="Functions",
+            category="Math",
             label="x3",
             doc="test only",
             inputs=("x",),

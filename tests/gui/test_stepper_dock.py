@@ -321,7 +321,7 @@ def test_gradient_check_badges_pass_and_flag_a_wrong_rule(window: Any, qtbot: An
     assert results == {"x": "✓ pass", "y": "✓ pass", "z": "✓ pass"}
     assert "all 3 pass" in panel.check_tab.summary.text()
     # d/dx x^3 is 3x^2; this rule says 2x^2 on purpose.
-    register(OpSpec(name="cube_wrong_gui", category="Functions", label="x3", doc="test only",
+    register(OpSpec(name="cube_wrong_gui", category="Math", label="x3", doc="test only",
                     inputs=("x",), forward=lambda x: x**3,
                     vjps=(lambda g, out, x: g * 2 * x**2,), formula="x^3",
                     jvps=(lambda t, out, x: t * 2 * x**2,), elementwise=True,

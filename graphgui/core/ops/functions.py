@@ -67,7 +67,7 @@ def _abs_graph(b, g, out, inputs, params, needs):
 
 
 register(OpSpec(
-    name="exp", category="Functions", label="exp", doc="e to the power x",
+    name="exp", category="Math", label="exp", doc="e to the power x",
     inputs=("x",), forward=exp_or_inf, vjps=(lambda g, out, x: g * out,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("mul", g, out),),
     jvps=(lambda t, out, x: t * out,),
@@ -75,7 +75,7 @@ register(OpSpec(
     numpy_code="np.exp({x})", numpy_grads=("{g} * {out}",), torch_code="torch.exp({x})",
 ))
 register(OpSpec(
-    name="log", category="Functions", label="ln", doc="natural logarithm (x > 0)",
+    name="log", category="Math", label="ln", doc="natural logarithm (x > 0)",
     inputs=("x",), forward=log_or_nan, vjps=(_log_grad,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("div", g, inputs[0]),),
     jvps=(_log_grad,),
@@ -83,7 +83,7 @@ register(OpSpec(
     numpy_code="np.log({x})", numpy_grads=("{g} / {x}",), torch_code="torch.log({x})",
 ))
 register(OpSpec(
-    name="sqrt", category="Functions", label="\u221a", doc="square root (x >= 0)",
+    name="sqrt", category="Math", label="\u221a", doc="square root (x >= 0)",
     inputs=("x",), forward=_sqrt, vjps=(_sqrt_grad,),
     vjp_graph=lambda b, g, out, inputs, params, needs: (
         b.op("div", b.op("mul", g, b.const(0.5)), out),
@@ -92,7 +92,7 @@ register(OpSpec(
     numpy_code="np.sqrt({x})", numpy_grads=("0.5 * {g} / {out}",), torch_code="torch.sqrt({x})",
 ))
 register(OpSpec(
-    name="abs", category="Functions", label="|x|", doc="absolute value; its slope at 0 is 0",
+    name="abs", category="Math", label="|x|", doc="absolute value; its slope at 0 is 0",
     inputs=("x",), forward=_abs, vjps=(lambda g, out, x: g * _sign(x),),
     vjp_graph=_abs_graph,
     jvps=(lambda t, out, x: t * _sign(x),),
@@ -100,7 +100,7 @@ register(OpSpec(
     numpy_code="np.abs({x})", numpy_grads=("{g} * np.sign({x})",), torch_code="torch.abs({x})",
 ))
 register(OpSpec(
-    name="sin", category="Functions", label="sin", doc="sine (radians)",
+    name="sin", category="Math", label="sin", doc="sine (radians)",
     inputs=("x",), forward=_sin, vjps=(lambda g, out, x: g * _cos(x),),
     vjp_graph=_unary_graph(lambda b, x, out: b.op("cos", x)),
     jvps=(lambda t, out, x: t * _cos(x),),
@@ -108,7 +108,7 @@ register(OpSpec(
     numpy_code="np.sin({x})", numpy_grads=("{g} * np.cos({x})",), torch_code="torch.sin({x})",
 ))
 register(OpSpec(
-    name="cos", category="Functions", label="cos", doc="cosine (radians)",
+    name="cos", category="Math", label="cos", doc="cosine (radians)",
     inputs=("x",), forward=_cos, vjps=(lambda g, out, x: -g * _sin(x),),
     vjp_graph=_unary_graph(lambda b, x, out: b.op("neg", b.op("sin", x))),
     jvps=(lambda t, out, x: -t * _sin(x),),

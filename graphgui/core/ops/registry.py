@@ -31,7 +31,7 @@ CodeTemplate = str | Callable[[tuple[tuple[int, ...], ...], Mapping[str, Any]], 
 # as the arguments of a function that needs them of one shape
 PLACEHOLDER = re.compile(r"\{(@?)([A-Za-z_]\w*(?:,[A-Za-z_]\w*)*)\}")
 
-CATEGORIES = ("Sources", "Arithmetic", "Functions", "Activations", "Tensor", "Losses")
+CATEGORIES = ("Sources", "Arithmetic", "Math", "Activations", "Tensor", "Losses")
 
 
 class OpError(Exception):

@@ -439,7 +439,7 @@ class LabelLayer:
         self._sizes(wire, label)
         key = wire.key
         room = self.room
-        if not (label.value_size[0] or label.grad_size[0]):
+        if not (label.value_size[0] or label.grad_size[0]) or not wire.isVisible():
             room.remove(key)
             label.set_rects(None, None)
             return 0.0

@@ -7,6 +7,7 @@ repaint quickly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -106,6 +107,9 @@ class NodeItem(QGraphicsItem):
         self.badge_text = ""
         self.badge_kind = ""
         self._syncing = False
+        # Inside a collapsed function its wires end at the function's ports (function_layer)
+        self.proxy_in: dict[int, Callable[[], QPointF]] = {}
+        self.proxy_out: Callable[[], QPointF] | None = None
         # Tooltips are set on first hover: setToolTip for 5,000 nodes at open costs 0.3 s.
         self._tooltip_set = False
         self.setFlags(
@@ -204,7 +208,9 @@ class NodeItem(QGraphicsItem):
 
     def obstacle_rects(self) -> list[tuple[float, float, float, float]]:
         """Where wire labels must not go, in scene units: the box with its ports, the
-        output stub with its labels, the step badge."""
+        output stub with its labels, the step badge (nothing while a function hides it)."""
+        if not self.isVisible():
+            return []
         x, y = self.pos().x(), self.pos().y()
         pad = PORT_RADIUS + NODE_PAD
         r = self.rect
@@ -301,10 +307,11 @@ class NodeItem(QGraphicsItem):
     # ---- geometry queries ----------------------------------------------------------------
 
     def input_scene_pos(self, port: int) -> QPointF:
-        return self.pos() + self.inputs[port]
+        proxy = self.proxy_in.get(port) if self.proxy_in else None
+        return proxy() if proxy is not None else self.pos() + self.inputs[port]
 
     def output_scene_pos(self) -> QPointF:
-        return self.pos() + self.output
+        return self.proxy_out() if self.proxy_out is not None else self.pos() + self.output
 
     def port_at(self, local: QPointF) -> PortRef | None:
         """The port within reach of ``local`` (item coordinates), if any."""

@@ -19,10 +19,12 @@ def overview_geometry(scene: GraphScene) -> Any:
     if cache is not None:
         return cache
     lines = [QLineF(w.src.output_scene_pos(), w.dst.input_scene_pos(w.port))
-             for w in scene.wire_items.values()]
+             for w in scene.wire_items.values() if w.isVisible()]
     by_category: dict[str, list[QRectF]] = {}
     errors, selected = [], []
     for item in scene.node_items.values():
+        if not item.isVisible():  # inside a collapsed function, drawn as the function
+            continue
         rect = item.rect.translated(item.pos())
         by_category.setdefault(item.category, []).append(rect)
         if item.error:

@@ -7,10 +7,9 @@ graph are shown the same way. Without a Document the scene is a read-only pictur
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -18,6 +17,8 @@ from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Edge, Graph, GraphError, Node, node_label, node_labels
 
 from ..theme import Theme, current_theme
+from .function_layer import FunctionLayer
+from .grid import GRID, draw_grid
 from .labels import LabelLayer, WireLabel
 from .node_item import NodeItem
 from .overview import draw_overview
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from ..document import Document
     from ..view_state import ViewState
 
-GRID = 20.0
 MARGIN = 3000.0
 # Below this zoom the scene draws every node and wire itself in a few batched calls (items
 # paint nothing), so a full repaint of 5,000 nodes costs milliseconds, not one Python
@@ -52,6 +52,7 @@ class GraphScene(QGraphicsScene):
         self.state = CanvasState(theme or current_theme())
         self.labels = LabelLayer(self)
         self.state.labels = self.labels
+        self.functions = FunctionLayer(self)
         self.graph: Graph | None = None
         self.document: Document | None = None
         self.node_items: dict[str, NodeItem] = {}
@@ -134,6 +135,7 @@ class GraphScene(QGraphicsScene):
             g.node_changed.unsubscribe(self._on_node_changed)
             g.bulk.unsubscribe(self.labels.hold)
             g.bulk.unsubscribe(self._on_bulk)
+            self.functions.detach()
         self.labels.clear()
         self.clear()
         self.node_items.clear()
@@ -157,6 +159,7 @@ class GraphScene(QGraphicsScene):
             for edge in graph.edges:
                 self._on_edge_added(edge)
             self._refresh_titles()
+            self.functions.attach()  # after the scene's own handlers: its items exist first
         self._grow_to(self.itemsBoundingRect())
 
     # ---- graph events --------------------------------------------------------------------
@@ -284,6 +287,7 @@ class GraphScene(QGraphicsScene):
             )
             item.set_step("", *tangents.badge(nid, item.title, shown=not item.wires_out))
         show_wire_texts(self, values, wire_grads, tangents)
+        self.functions.show_values(values)
         self.state.overview_cache = None
 
     def set_overlay(self, overlay: StepOverlay | None) -> None:
@@ -334,6 +338,7 @@ class GraphScene(QGraphicsScene):
     def selected_node_ids(self) -> list[str]:
         """Selected nodes in graph order (so copies keep the order they were built in)."""
         chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        chosen |= self.functions.selected_members()  # a collapsed function stands for them
         return [nid for nid in self.node_items if nid in chosen]
 
     def selected_wires(self) -> list[tuple[str, int]]:
@@ -396,7 +401,7 @@ class GraphScene(QGraphicsScene):
                 port = item.port_at(item.mapFromScene(pos))
                 if port is not None:
                     return port
-        return None
+        return self.functions.port_at(pos)
 
     def nodes_rect(self, node_ids: list[str] | None = None) -> QRectF:
         items = self.node_items.values() if node_ids is None else [
@@ -432,30 +437,7 @@ class GraphScene(QGraphicsScene):
     # ---- background ----------------------------------------------------------------------
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        t = self.state.theme
-        painter.fillRect(rect, t.brushes["background"])
-        # Axis-aligned 1 px lines are crisp without antialiasing, and several times cheaper.
-        painter.setRenderHint(QPainter.Antialiasing, False)
-        scale = painter.worldTransform().m11()
-        # Widen the grid when zoomed out so lines stay at least ~18 px apart (a calm grid).
-        step = GRID
-        while step * scale < 18:
-            step *= 5
-        for spacing, pen in ((step, t.pens["grid_minor"]), (step * 5, t.pens["grid_major"])):
-            left = math.floor(rect.left() / spacing) * spacing
-            top = math.floor(rect.top() / spacing) * spacing
-            lines = []
-            x = left
-            while x < rect.right():
-                lines.append(QLineF(x, rect.top(), x, rect.bottom()))
-                x += spacing
-            y = top
-            while y < rect.bottom():
-                lines.append(QLineF(rect.left(), y, rect.right(), y))
-                y += spacing
-            painter.setPen(pen)
-            painter.drawLines(lines)
-        painter.setRenderHint(QPainter.Antialiasing, True)
+        draw_grid(painter, rect, self.state.theme)
 
     # ---- mouse ---------------------------------------------------------------------------
 
@@ -575,7 +557,7 @@ class GraphScene(QGraphicsScene):
         src, dst = (target, start) if start.is_input else (start, target)
         assert self.graph is not None and self.document is not None
         try:
-            self.document.connect(src.node_id, dst.node_id, dst.index)
+            self.functions.connect(src.node_id, dst.node_id, dst.index)
         except GraphError as exc:
             self.status_message.emit(f"Cannot connect: {exc}")
             return
