@@ -49,6 +49,9 @@ SHORTCUTS: dict[str, list[Any]] = {
     # Graph
     "layout": ["Ctrl+L"],
     "evaluate": ["F5"],
+    "group_function": ["Ctrl+Shift+G"],
+    "ungroup_function": ["Ctrl+Shift+U"],
+    "toggle_function": ["Ctrl+Shift+O"],
     # Step: F9/F10/F11 as in debuggers; Shift = all the way.
     "step_forward": ["F10"],
     "step_backward": ["F11"],

@@ -16,6 +16,7 @@ from graphgui.core import fileformat
 from graphgui.core.graph import Graph, GraphError
 from graphgui.core.layout import layered_layout
 
+from .canvas.function_items import FunctionFrame, FunctionItem
 from .canvas.node_item import NodeItem
 from .canvas.wire_item import WireItem
 from .placement import free_offset, plural
@@ -192,12 +193,22 @@ class EditController(QObject):
             menu.addSeparator()
             for name in ("cut", "copy", "duplicate", "delete"):
                 menu.addAction(w.action(name))
+            menu.addSeparator()
+            for name in ("group_function", "open_up"):
+                if w.action(name).isEnabled():
+                    menu.addAction(w.action(name))
             if len(self.scene.selected_node_ids()) > 1:
                 menu.addSeparator()
                 menu.addAction(w.action("layout"))
                 align = menu.addMenu("Align")
                 for name in ("align_left", "align_top", "distribute_h", "distribute_v"):
                     align.addAction(w.action(name))
+        elif isinstance(target, FunctionItem | FunctionFrame):
+            for name in ("toggle_function", "ungroup_function"):
+                menu.addAction(w.action(name))
+            menu.addSeparator()
+            for name in ("cut", "copy", "duplicate", "delete"):
+                menu.addAction(w.action(name))
         elif isinstance(target, WireItem):
             dst, port = target.key
             menu.addAction("Delete Wire", lambda: self._guarded(lambda: doc.disconnect(dst, port)))

@@ -126,12 +126,14 @@ class MainWindow(QMainWindow):
         # Each installs itself onto the shell (docks, menus, actions, guards, signals).
         from .files import install as install_files
         from .panels.autodiff import install as install_autodiff
+        from .panels.functions import install as install_functions
         from .panels.stepper import install as install_stepper
         from .panels.training import install as install_training
 
         self.stepper_panel = install_stepper(self)
         self.training_panel = install_training(self)
         self.autodiff = install_autodiff(self)
+        self.functions = install_functions(self)
         self.file_controller = install_files(self)
 
     # ---- the shell -----------------------------------------------------------------------
@@ -165,6 +167,9 @@ class MainWindow(QMainWindow):
     def add_action(self, action: QAction) -> None:
         action.setShortcutContext(Qt.WindowShortcut)
         self.addAction(action)
+        name = action.objectName().removeprefix("action_")
+        if name and name not in self._actions:  # an add-on's action: action(name) finds it
+            self._actions[name] = action
 
     def add_menu(self, menu: QMenu) -> None:
         self.menuBar().insertMenu(self._menus["help"].menuAction(), menu)
@@ -466,6 +471,9 @@ class MainWindow(QMainWindow):
         ids = self.scene.selected_node_ids()
         self.inspector.set_selection(ids)
         self.selection_changed.emit(ids)
+
+    def show_functions(self, definitions: list) -> None:
+        self.palette.set_functions(definitions)
 
     def add_op_at_free_place(self, op: str) -> str | None:
         """A palette click: the op at the visible centre, or the nearest free place."""

@@ -10,12 +10,16 @@ from PySide6.QtCore import QMimeData, QModelIndex, QSortFilterProxyModel, Qt, Si
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
+from graphgui.core.functions import FunctionDef
 from graphgui.core.ops import all_ops
 from graphgui.core.ops.registry import CATEGORIES, OpSpec
 
 from .theme import CATEGORY_COLORS
 
 OP_MIME = "application/x-graphgui-op"
+FUNCTION_PREFIX = "function:"  # canvas/view.py reads it back
+FUNCTIONS_SECTION = "Functions"
+FUNCTION_CATEGORY = "Function"
 OP_ROLE = Qt.UserRole + 1
 SEARCH_ROLE = Qt.UserRole + 2
 
@@ -64,6 +68,34 @@ class OpModel(QStandardItemModel):
         for cat in CATEGORIES:
             if cats[cat].rowCount():
                 self.appendRow(cats[cat])
+        self.functions: QStandardItem | None = None
+
+    def set_functions(self, definitions: Sequence[FunctionDef]) -> None:
+        """The "Functions" section: the graph's function definitions (hidden when none)."""
+        if self.functions is not None:
+            self.removeRow(self.functions.row())
+            self.functions = None
+        if not definitions:
+            return
+        section = QStandardItem(FUNCTIONS_SECTION)
+        section.setEditable(False)
+        section.setDragEnabled(False)
+        section.setSelectable(False)
+        section.setIcon(category_icon(FUNCTION_CATEGORY))
+        section.setData(FUNCTIONS_SECTION.lower(), SEARCH_ROLE)
+        for definition in definitions:
+            row = QStandardItem(definition.signature)
+            row.setEditable(False)
+            row.setData(f"{FUNCTION_PREFIX}{definition.name}", OP_ROLE)
+            row.setData(f"{definition.signature} function {definition.doc}".lower(), SEARCH_ROLE)
+            row.setToolTip(
+                f"{definition.signature}: a function of {definition.size} nodes"
+                + (f"\n{definition.doc}" if definition.doc else "")
+                + "\nClick or drag to add a new instance; wire its inputs."
+            )
+            section.appendRow(row)
+        self.insertRow(0, section)
+        self.functions = section
 
     def mimeTypes(self) -> list[str]:
         return [OP_MIME]
@@ -166,6 +198,10 @@ class Palette(QWidget):
             for k in range(self.proxy.rowCount(cat)):
                 result.append(self.proxy.index(k, 0, cat).data(OP_ROLE))
         return result
+
+    def set_functions(self, definitions: Sequence[FunctionDef]) -> None:
+        self.model.set_functions(definitions)
+        self.tree.expandAll()
 
     def mime_data(self, op: str) -> QMimeData:
         """The very data a drag of ``op`` carries (what the tree's drag would send)."""

@@ -17,6 +17,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar, QWidget
 
 if TYPE_CHECKING:
+    from graphgui.core.functions import FunctionDef
+
     from .document import Document
     from .view_state import ViewState
 
@@ -101,6 +103,10 @@ class Shell(Protocol):
     def add_toolbar(self, toolbar: QToolBar) -> None: ...
 
     def selected_node_ids(self) -> list[str]: ...
+
+    def show_functions(self, definitions: list[FunctionDef]) -> None:
+        """List these function definitions in the palette's Functions section."""
+        ...
 
     def select_nodes(self, node_ids: list[str]) -> None:
         """Select these nodes on the canvas and scroll them into view."""

@@ -34,6 +34,8 @@ def label_rects(scene: Any) -> list[tuple[Any, QRectF, str]]:
     found = []
     for key, label in scene.labels.labels.items():
         wire = scene.wire_items[key]
+        if not wire.isVisible():  # inside a collapsed function: not drawn
+            continue
         # The lines drawn: written out, or shape and norm where the room was short.
         if scene.state.show_values and wire.value_text:
             found.append((key, label.value_rect, "\n".join(label.value_lines)))
@@ -45,7 +47,10 @@ def label_rects(scene: Any) -> list[tuple[Any, QRectF, str]]:
 def assert_labels_clear(scene: Any) -> None:
     labels = label_rects(scene)
     assert labels, "no labels shown"
-    nodes = {nid: item.rect.translated(item.pos()) for nid, item in scene.node_items.items()}
+    nodes = {nid: item.rect.translated(item.pos()) for nid, item in scene.node_items.items()
+             if item.isVisible()}
+    nodes.update({f"function {gid}": item.rect.translated(item.pos())
+                  for gid, item in scene.functions.items.items()})
     for key, rect, text in labels:
         assert not rect.isEmpty(), (key, text)
         # Wide enough for its text (nothing clipped).

@@ -37,6 +37,9 @@ class FunctionItem(QGraphicsItem):
         super().__init__()
         self.group = group
         self.group_id = group.id
+        self.node_id = f"function:{group.id}"  # what the zoomed-out summaries key it by
+        self.is_source = self.is_output = False
+        self.shown_value = None
         self.state = state
         self.title = group.name
         # "h1  neuron(x, w, b)"; an instance called after its function says it once

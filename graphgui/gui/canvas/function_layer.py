@@ -104,6 +104,9 @@ class FunctionLayer:
 
     def refresh(self) -> None:
         scene, g = self.scene, self.scene.graph
+        # What was selected stays selected across a collapse or an expand.
+        chosen = {nid for nid, it in scene.node_items.items() if it.isSelected()}
+        chosen |= self.selected_members()
         self._clear()
         if g is None or not g.groups:
             return
@@ -126,6 +129,13 @@ class FunctionLayer:
                     labels.room.put(f"frame:{group.id}", frame.obstacle_rects())
         if scene.evaluation is not None:
             self.show_values(scene.evaluation.values)
+        for gid, item in self.items.items():
+            if chosen & set(g.group_members(gid)):
+                item.setSelected(True)
+        for nid in chosen:
+            node = scene.node_items.get(nid)
+            if node is not None and node.isVisible():
+                node.setSelected(True)
 
     def _clear(self) -> None:
         scene = self.scene
@@ -234,6 +244,14 @@ class FunctionLayer:
         except GraphError as exc:
             self.scene.status_message.emit(f"Cannot move: {exc}")
             self.refresh()
+
+    def drawn_rect(self, node: NodeItem) -> QRectF:
+        """Where ``node`` is seen: its own box, or its closed function's."""
+        if node.isVisible():
+            return node.sceneBoundingRect()
+        group = self.scene.graph.group_of(node.node_id) if self.scene.graph else None
+        item = self.items.get(group.id) if group is not None else None
+        return item.sceneBoundingRect() if item is not None else node.sceneBoundingRect()
 
     def selected_members(self) -> set[str]:
         """The nodes of the selected collapsed functions (copy, delete act on them whole)."""

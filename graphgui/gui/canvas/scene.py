@@ -17,6 +17,7 @@ from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Edge, Graph, GraphError, Node, node_label, node_labels
 
 from ..theme import Theme, current_theme
+from .function_items import FunctionFrame, FunctionItem
 from .function_layer import FunctionLayer
 from .grid import GRID, draw_grid
 from .labels import LabelLayer, WireLabel
@@ -409,7 +410,7 @@ class GraphScene(QGraphicsScene):
         ]
         rect = QRectF()
         for item in items:
-            rect = rect.united(item.sceneBoundingRect())
+            rect = rect.united(self.functions.drawn_rect(item))
         return rect
 
     # ---- overview (far zoomed out) -------------------------------------------------------
@@ -509,7 +510,7 @@ class GraphScene(QGraphicsScene):
             item = self.itemAt(pos, QTransform())
             if isinstance(item, WireLabel):  # a label stands for its wire
                 item = item.wire
-            target = item if isinstance(item, WireItem) else None
+            target = item if isinstance(item, WireItem | FunctionItem | FunctionFrame) else None
         if target is not None and not target.isSelected():
             self.clearSelection()
             target.setSelected(True)

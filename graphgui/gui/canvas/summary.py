@@ -90,8 +90,10 @@ def summary_boxes(view: GraphView) -> list[Summary]:
     if view.zoom >= SUMMARY_ZOOM or not scene.node_items:
         return []
     visible = QRectF(view.mapToScene(view.viewport().rect()).boundingRect())
-    items = [it for it in scene.node_items.values()
-             if visible.intersects(it.sceneBoundingRect())]
+    items = [it for it in scene.node_items.values()  # not those inside a closed function
+             if it.isVisible() and visible.intersects(it.sceneBoundingRect())]
+    items += [it for it in scene.functions.items.values()  # closed functions: their names
+              if visible.intersects(it.sceneBoundingRect())]
     if len(items) > MAX_SUMMARIES:
         return []
     name_font, value_font = _fonts(scene.state.theme.title_font)
@@ -250,7 +252,8 @@ def draw_summaries(view: GraphView, painter: QPainter) -> None:
                           "tangent": (box.tangent, box.tangent_rect)}[which]
             if not text:
                 continue
-            faint = items[box.node_id].step_state == "pending"
+            item = items.get(box.node_id)  # None: a closed function (function:<id>)
+            faint = item is not None and item.step_state == "pending"
             painter.setOpacity(0.35 if faint else 1.0)
             painter.drawText(rect, Qt.AlignCenter, text)
     painter.restore()

@@ -19,6 +19,7 @@ from .scene import OVERVIEW_ZOOM, GraphScene
 from .summary import SUMMARY_ZOOM, draw_summaries, summaries_complete
 
 OP_MIME = "application/x-graphgui-op"
+FUNCTION_PREFIX = "function:"  # an "op" of the palette's Functions section: function:NAME
 _DPR_CHANGE = getattr(QEvent, "DevicePixelRatioChange", QEvent.ScreenChangeInternal)
 MIN_ZOOM, MAX_ZOOM = 0.02, 4.0
 # Opening a graph never zooms below this: node texts and labels stay readable (a graph that
@@ -161,7 +162,7 @@ class GraphView(QGraphicsView):
         if node_ids is not None and out not in node_ids:
             out = node_ids[-1]
         item = scene.node_items.get(out) if out is not None else None
-        anchor = item.sceneBoundingRect() if item is not None else rect
+        anchor = scene.functions.drawn_rect(item) if item is not None else rect
         w, h = vp.width() / self.zoom, vp.height() / self.zoom
         cx = anchor.right() + 40 - w / 2 if rect.width() > w else rect.center().x()
         cy = rect.center().y() if rect.height() <= h else anchor.center().y()
@@ -169,9 +170,10 @@ class GraphView(QGraphicsView):
 
     def ensure_node_visible(self, node_id: str | None) -> None:
         """Scroll (never zoom) so ``node_id`` is in view, e.g. the stepper's current node."""
-        item = self.graph_scene().node_items.get(node_id) if node_id else None
+        scene = self.graph_scene()
+        item = scene.node_items.get(node_id) if node_id else None
         if item is not None:
-            self.ensureVisible(item.sceneBoundingRect(), 40, 40)
+            self.ensureVisible(scene.functions.drawn_rect(item), 40, 40)
 
     def cursor_scene_pos(self) -> QPointF | None:
         """The mouse position in the scene when the mouse is over the canvas, else None."""
@@ -314,6 +316,8 @@ class GraphView(QGraphicsView):
             if scene.state.snap:
                 g = scene.state.snap
                 pos = (round(pos[0] / g) * g, round(pos[1] / g) * g)
+            if op.startswith(FUNCTION_PREFIX):  # the palette's Functions section
+                return self._add_function_at(op.removeprefix(FUNCTION_PREFIX), pos)
             nid = doc.add_node(op, pos, name=default_name(doc.graph, op))
         except GraphError as exc:
             scene.status_message.emit(f"Cannot add {op}: {exc}")
@@ -321,6 +325,20 @@ class GraphView(QGraphicsView):
         scene.select_nodes([nid])
         scene.status_message.emit(f"Added {scene.node_items[nid].title}")
         return nid
+
+    def _add_function_at(self, name: str, pos: tuple[float, float]) -> str | None:
+        """A new collapsed instance of function ``name``; returns its output node's id."""
+        scene = self.graph_scene()
+        ids = scene.document.insert_function(name, pos)
+        group = scene.graph.group_of(ids[0]) if ids else None
+        if group is None:
+            return None
+        scene.clearSelection()
+        item = scene.functions.items.get(group.id)
+        if item is not None:
+            item.setSelected(True)
+        scene.status_message.emit(f"Added {group.name}, a new {name}: wire its inputs")
+        return group.outputs[0].node
 
     # ---- quick add -----------------------------------------------------------------------
 

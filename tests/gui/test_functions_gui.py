@@ -1,0 +1,191 @@
+"""Function nodes in the editor, through the real actions, dialog, mouse and palette."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gui_helpers import settle
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialogButtonBox, QInputDialog
+
+from graphgui.core import fileformat
+from graphgui.core.expr import parse
+from graphgui.gui.document import Document
+
+NEURON = "x = 2\nw = param(3)\nb = param(1)\nz = w * x + b\nh = sigmoid(z)\nf = h * h\n"
+
+
+@pytest.fixture
+def window(make_window: Any) -> Any:
+    return make_window()
+
+
+def open_graph(window: Any, qtbot: Any, source: str) -> Any:
+    window.set_document(Document(parse(source, output="f")))
+    settle(qtbot, window)
+    return window.document.graph
+
+
+def inner_ids(graph: Any) -> list[str]:
+    return [graph.find("z").id, graph.find("h").id] + [
+        n.id for n in graph if n.op == "mul" and not n.name
+    ]
+
+
+def group_through_dialog(window: Any, qtbot: Any, name: str) -> None:
+    window.action("group_function").trigger()
+    dialog = window.findChild(QInputDialog, "functionNameDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.textValue() == "function1"
+    dialog.setTextValue(name)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
+    settle(qtbot, window)
+
+
+def click_scene_point(window: Any, qtbot: Any, point: QPointF, double: bool = False) -> None:
+    window.view.centerOn(point)
+    at = window.view.mapFromScene(point)
+    if double:
+        QTest.mouseDClick(window.view.viewport(), Qt.LeftButton, Qt.NoModifier, at)
+    else:
+        QTest.mouseClick(window.view.viewport(), Qt.LeftButton, Qt.NoModifier, at)
+    settle(qtbot, window)
+
+
+def test_group_into_function_draws_one_node_and_undo_restores_exactly(window, qtbot):
+    graph = open_graph(window, qtbot, NEURON)
+    before_text = fileformat.dumps(graph)
+    before = dict(window.view_state.evaluation.grads)
+    window.scene.select_nodes(inner_ids(graph))
+    group_through_dialog(window, qtbot, "neuron")
+    group = graph.groups[0]
+    assert group.function == "neuron" and group.collapsed
+    scene = window.scene
+    item = scene.functions.items[group.id]
+    assert item.isVisible() and item.group.input_names == ("w", "x", "b")
+    assert all(not scene.node_items[nid].isVisible() for nid in inner_ids(graph))
+    # The wire from x now ends at the function's x port, and the numbers are unchanged.
+    wire = scene.wire_items[(inner_ids(graph)[2], 1)]
+    assert wire.path.pointAtPercent(1.0) == item.input_scene_pos(1)
+    assert window.view_state.evaluation.grads == before
+    # The palette offers another one.
+    assert "function:neuron" in window.palette.visible_ops()
+    window.action("undo").trigger()
+    settle(qtbot, window)
+    assert fileformat.dumps(graph) == before_text
+    assert scene.functions.items == {} and all(i.isVisible() for i in scene.node_items.values())
+    assert "function:neuron" not in window.palette.visible_ops()
+
+
+def test_double_click_opens_the_frame_and_its_button_closes_it(window, qtbot):
+    graph = open_graph(window, qtbot, NEURON)
+    window.document.group_into_function(inner_ids(graph), "neuron")
+    settle(qtbot, window)
+    gid = graph.groups[0].id
+    item = window.scene.functions.items[gid]
+    click_scene_point(window, qtbot, item.sceneBoundingRect().center(), double=True)
+    assert not graph.group(gid).collapsed
+    frame = window.scene.functions.frames[gid]
+    assert all(window.scene.node_items[n].isVisible() for n in inner_ids(graph))
+    click_scene_point(window, qtbot, frame.mapToScene(frame.toggle_rect.center()))
+    assert graph.group(gid).collapsed
+    assert window.document.undo_stack.undoText() == "Collapse neuron"
+
+
+def test_the_ungroup_and_toggle_actions_act_on_the_selected_function(window, qtbot):
+    graph = open_graph(window, qtbot, NEURON)
+    window.document.group_into_function(inner_ids(graph), "neuron")
+    settle(qtbot, window)
+    gid = graph.groups[0].id
+    click_scene_point(window, qtbot, window.scene.functions.items[gid].sceneBoundingRect().center())
+    assert set(window.selected_node_ids()) == set(inner_ids(graph))
+    window.action("toggle_function").trigger()
+    settle(qtbot, window)
+    assert not graph.group(gid).collapsed
+    window.action("ungroup_function").trigger()
+    settle(qtbot, window)
+    assert graph.groups == [] and graph.function("neuron") is not None
+
+
+def test_dragging_a_function_moves_its_nodes_in_one_undo_step(window, qtbot):
+    graph = open_graph(window, qtbot, NEURON)
+    window.document.group_into_function(inner_ids(graph), "neuron")
+    settle(qtbot, window)
+    item = next(iter(window.scene.functions.items.values()))
+    start = {nid: graph.node(nid).pos for nid in inner_ids(graph)}
+    view = window.view
+    view.centerOn(item)
+    a = view.mapFromScene(item.sceneBoundingRect().center() + QPointF(-20, 8))
+    b = a + type(a)(60, 30)
+    QTest.mousePress(view.viewport(), Qt.LeftButton, Qt.NoModifier, a)
+    QTest.mouseMove(view.viewport(), b)
+    QTest.mouseRelease(view.viewport(), Qt.LeftButton, Qt.NoModifier, b)
+    settle(qtbot, window)
+    moved = {nid: graph.node(nid).pos for nid in inner_ids(graph)}
+    dx = {round(moved[n][0] - start[n][0], 6) for n in start}
+    assert len(dx) == 1 and dx.pop() != 0  # every node moved by the same step
+    window.action("undo").trigger()
+    assert {nid: graph.node(nid).pos for nid in inner_ids(graph)} == start
+
+
+def test_a_palette_click_adds_an_instance_whose_input_port_takes_a_wire(window, qtbot):
+    graph = open_graph(window, qtbot, NEURON)
+    window.document.group_into_function(inner_ids(graph), "neuron")
+    settle(qtbot, window)
+    window.palette.op_activated.emit("function:neuron")  # what a click on the row sends
+    settle(qtbot, window)
+    assert len(graph.groups) == 2
+    new = graph.groups[1]
+    assert new.name == "neuron_2" and new.collapsed
+    # Drag a wire from x's output onto the new function's x port.
+    scene, view = window.scene, window.view
+    item = scene.functions.items[new.id]
+    x = scene.node_items[graph.find("x").id]
+    start = view.mapFromScene(x.output_scene_pos())
+    end = view.mapFromScene(item.input_scene_pos(1))
+    QTest.mousePress(view.viewport(), Qt.LeftButton, Qt.NoModifier, start)
+    QTest.mouseMove(view.viewport(), end)
+    QTest.mouseRelease(view.viewport(), Qt.LeftButton, Qt.NoModifier, end)
+    settle(qtbot, window)
+    (target, port), = new.inputs[1].targets
+    assert graph.input_ids(target)[port] == graph.find("x").id
+
+
+def test_open_up_sigmoid_keeps_the_gradient_and_shows_four_simple_steps(window, qtbot):
+    graph = open_graph(window, qtbot, "x = 0.5\ny = sigmoid(x)\nf = y * 3\n")
+    before = window.view_state.evaluation.grads[graph.find("x").id]
+    window.scene.select_nodes([graph.find("y").id])
+    settle(qtbot, window)
+    assert window.action("open_up").isEnabled()
+    window.action("open_up").trigger()
+    settle(qtbot, window)
+    group = graph.groups[0]
+    assert group.function == "sigmoid" and not group.collapsed
+    ops = sorted(graph.node(n).op for n in graph.group_members(group.id))
+    assert ops == ["add", "constant", "constant", "div", "exp", "neg"]
+    x = graph.find("x").id
+    assert window.view_state.evaluation.grads[x] == pytest.approx(before, rel=1e-12)
+    assert graph.find("y").group == group.id  # the output kept the name
+    window.action("undo").trigger()
+    settle(qtbot, window)
+    assert graph.groups == [] and graph.find("y").op == "sigmoid"
+
+
+def test_grouping_a_selection_a_path_leaves_says_why_in_the_status_bar(window, qtbot):
+    graph = open_graph(window, qtbot, "x = 1\na = exp(x)\nb = sin(a)\nf = a + b\n")
+    window.scene.select_nodes([graph.find("a").id, graph.find("f").id])
+    group_through_dialog(window, qtbot, "g")
+    assert graph.groups == []
+    assert "leaves the selection" in window.statusBar().currentMessage()
+
+
+def test_save_and_open_keeps_the_function_collapsed(window, qtbot, tmp_path):
+    graph = open_graph(window, qtbot, NEURON)
+    window.document.group_into_function(inner_ids(graph), "neuron")
+    path = tmp_path / "n.json"
+    fileformat.save(graph, path)
+    window.set_document(Document(fileformat.load(path)))
+    settle(qtbot, window)
+    assert len(window.scene.functions.items) == 1
