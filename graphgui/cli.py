@@ -140,6 +140,7 @@ def _name(graph: Any, node_id: str) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .core.functions.copying import without_functions
     from .core.values import format_value, to_json
 
     graph = load_graph(args)
@@ -147,7 +148,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = program.evaluate()
     _raise_first_error(graph, result.errors)
     out = _name(graph, result.output)
-    named = [n for n in graph.topological_order() if graph.node(n).name]
+    # The flat graph's order, as an exported module prints it (code export ignores functions).
+    named = [n for n in without_functions(graph).topological_order() if graph.node(n).name]
     # A node the output does not depend on has gradient 0, of its own shape (PyTorch: None,
     # zeros with materialize_grads=True). One that only constants feed keeps None (JSON null,
     # "-"): no gradient is computed for it, as PyTorch computes none without requires_grad.
@@ -263,35 +265,26 @@ def cmd_step(args: argparse.Namespace) -> int:
     _raise_first_error(graph, program.evaluate().errors)
     vals = program.forward()
     if args.mode == "forward":
-        if args.functions == "over":
-            raise CliError("--functions over is for the backward mode (the default)")
         return print_tangent_steps(args, graph, program, vals)
     if args.wrt or args.direction:
         raise CliError("--wrt and --direction are for --mode forward")
     p = args.precision
     forward = list(explain_forward(program, vals, p))
     backward = list(explain_backward(program, vals, p))
-    if args.functions == "over":  # each collapsed function one step
-        from .core.functions.stepping import stepped_over
-
-        texts, steps, rows = stepped_over(graph, program, vals, forward, backward, p)
-    else:
-        texts, steps = [line.text for line in forward], [ex.lines for ex in backward]
-        rows = log_rows(program, backward, p)
     if args.markdown:
         print("## Forward pass\n")
-        print("\n".join(f"{k}. `{text}`" for k, text in enumerate(texts, 1)))
+        print("\n".join(f"{k}. `{line.text}`" for k, line in enumerate(forward, 1)))
         print("\n## Backward pass\n")
-        print(markdown_table(rows), end="")
+        print(markdown_table(log_rows(program, backward, p)), end="")
         return EXIT_OK
     print("Forward pass")
-    for k, text in enumerate(texts, 1):
-        print(f"  {k:>3}. {text}")
+    for k, line in enumerate(forward, 1):
+        print(f"  {k:>3}. {line.text}")
     print("\nBackward pass")
-    for k, lines in enumerate(steps, 1):
-        print(f"  {k:>3}. {lines[0]}")
-        for line in lines[1:]:
-            print(f"       {line}")
+    for ex in backward:
+        print(f"  {ex.number:>3}. {ex.heading}")
+        for term in ex.terms:
+            print(f"       {term.text}")
     return EXIT_OK
 
 

@@ -44,13 +44,15 @@ class ExampleInfo:
 
 @dataclass(frozen=True)
 class ExampleRecipe:
-    """How an example file is built: an expression program and its chosen output."""
+    """How an example file is built: an expression program, its chosen output and the
+    function instances it opens with (``groups``: see :func:`group_named`)."""
 
     name: str
     title: str
     description: str
     source: str
     output: str
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def info(self) -> ExampleInfo:
@@ -202,6 +204,11 @@ E_2 = 0.5 * (y2 - A4)**2
 E_total = E_1 + E_2
 """,
         output="E_total",
+        groups=(
+            ("layer1", ("w1", "w2", "w3", "w4", "b1", "b2", "Z1", "Z2", "A1", "A2")),
+            ("layer2", ("w5", "w6", "w7", "w8", "b3", "b4", "Z3", "Z4", "A3", "A4")),
+            ("loss", ("y1", "y2", "E_1", "E_2", "E_total")),
+        ),
     ),
     ExampleRecipe(
         name="matrix_network",
@@ -226,6 +233,8 @@ a2 = sigmoid(z2)
 J = mse(a2, y)
 """,
         output="J",
+        groups=(("layer1", ("W1", "b1", "z1", "a1")), ("layer2", ("W2", "b2", "z2", "a2")),
+                ("loss", ("y", "J"))),
     ),
 )
 
@@ -279,7 +288,26 @@ def build_example(name: str) -> Graph:
     # Whole tenths keep the files short and stable against last-digit float noise.
     for node in graph.nodes:
         graph.move(node.id, (round(node.pos[0], 1), round(node.pos[1], 1)))
+    for function, names in recipe.groups:
+        group_named(graph, function, names)
     return graph
+
+
+def group_named(graph: Graph, function: str, names: tuple[str, ...]) -> None:
+    """Make the nodes ``names`` one collapsed instance of a new function ``function``,
+    together with the unnamed nodes that feed only them (the products and sums inside an
+    expression, its number literals): ``Z1 = w1 * X1 + w2 * X2 + b1`` listed as w1, w2, b1,
+    Z1 brings its two products and the partial sum along; X1 and X2, not listed, become
+    the function's inputs."""
+    from .functions.grouping import apply_plan, plan_group
+
+    members = {graph.lookup(name).id for name in names}
+    for nid in reversed(graph.topological_order()):  # consumers before what they consume
+        users = graph.consumers(nid)
+        if (graph.node(nid).name is None and users
+                and all(edge.dst in members for edge in users)):
+            members.add(nid)
+    apply_plan(graph, plan_group(graph, members, function))
 
 
 def example_text(name: str) -> str:
@@ -354,7 +382,7 @@ def _deep_pair() -> Graph:
     Y = g.add_node("input", name="Y", value=np.zeros((1, 1)))
     losses = []
     for tag, act, init in (("s", "sigmoid", {"kind": "xavier"}), ("r", "relu", {"kind": "he"})):
-        a = add_layers(g, X.id, sizes, act, "sigmoid", init, rng, suffix=tag)
+        a = add_layers(g, X.id, sizes, act, "sigmoid", init, rng, suffix=tag, functions=True)
         loss = g.add_node("bce", name=f"L_{tag}")
         g.connect(a, loss.id, 0)
         g.connect(Y.id, loss.id, 1)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..functions.copying import without_functions
 from ..graph import Graph
 from .analysis import CodegenError, analyze
 from .expr_target import expr_program, program_names
@@ -43,7 +44,8 @@ def export_code(graph: Graph, settings: Mapping[str, Any] | None, target: str) -
         raise CodegenError(f"unknown target {target!r} (one of {', '.join(TARGETS)})")
     if target == "expr":
         return expr_program(graph)
-    analysis = analyze(graph, torch=target == "torch")
+    # Function instances only group nodes: the modules are the flat graph's, line for line.
+    analysis = analyze(without_functions(graph), torch=target == "torch")
     plan, note = plan_training(analysis, settings)
     write = numpy_module if target == "numpy" else torch_module
     return write(analysis, graph.title, plan, note)

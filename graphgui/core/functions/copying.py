@@ -1,4 +1,5 @@
-"""Carrying function instances along when part of a graph is copied (copy, paste, export)."""
+"""Carrying function instances along when part of a graph is copied (copy, paste, export),
+or leaving them behind (:func:`without_functions`)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,19 @@ def trim_group(group: Group, members: set[str]) -> Group | None:
         for item in group.inputs
     )
     return replace(group, inputs=tuple(i for i in inputs if i.targets), outputs=outputs)
+
+
+def without_functions(graph: Graph) -> Graph:
+    """``graph`` itself when it holds no function instance, else a copy of its nodes and
+    wires (same ids, names, values, title, description and output) without any: what the
+    trainer and the code export work on, so their order, and so the code they write and
+    the order they list parameters in, is the flat graph's."""
+    if not graph.groups:
+        return graph
+    flat = graph.subgraph(node.id for node in graph)
+    flat.description = graph.description
+    for group in flat.groups:
+        for nid in flat.group_members(group.id):
+            flat.set_node_group(nid, None)
+        flat.remove_group(group.id)
+    return flat

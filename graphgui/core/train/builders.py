@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..functions.copying import without_functions
+from ..functions.grouping import apply_plan, plan_group
 from ..graph import Graph
 from ..initializers import initialize, make_rng
 from ..values import Value
@@ -39,12 +41,13 @@ def initial_values(
 
     Parameters are drawn in the graph's topological order from one ``make_rng(seed)``, so the
     notebook's ``np.random.seed(s)`` followed by W1 then W2 is reproduced. The shape is the
-    current value's unless ``shapes`` gives one.
+    current value's unless ``shapes`` gives one. The order is the flat graph's: function
+    instances (which keep their nodes together) change no drawn number.
     """
     rng = make_rng(seed)
     wanted = {graph.lookup(ref).id: spec for ref, spec in inits.items()}
     out = {}
-    for nid in graph.topological_order():
+    for nid in without_functions(graph).topological_order():
         if nid in wanted:
             node = graph.node(nid)
             shape = (shapes or {}).get(node.name or nid, np.shape(node.value))
@@ -62,15 +65,22 @@ def add_layers(
     rng: np.random.RandomState,
     suffix: str = "",
     first: int = 1,
+    functions: bool = False,
 ) -> str:
     """Add fully connected layers ``Z{k} = W{k} @ A{k-1} + b{k}``, ``A{k} = act(Z{k})`` after
     node ``source`` (names end in ``suffix``; None leaves the first matmul's input open);
     ``output=None`` leaves the last layer linear. Layers are numbered from ``first``.
     W1, W2, ... are drawn in order from ``rng``; biases start at zero. Returns the last
-    node's id."""
+    node's id.
+
+    ``functions``: each layer (W, b, matmul, bias add, activation) becomes a collapsed
+    instance of its own function ``dense{k}{suffix}``, input the layer's input, output its
+    last node; this needs ``source`` (an open input would be no input of the function)."""
     if any(int(n) < 1 for n in sizes):
         raise TrainingError(f"a dense layer needs at least 1 input and 1 unit, got sizes "
                             f"{list(sizes)}")
+    if functions and source is None:
+        raise TrainingError("dense layers grouped into functions need their input node")
     a = source
     n_layers = len(sizes) - 1
     for layer in range(1, n_layers + 1):
@@ -89,12 +99,14 @@ def add_layers(
         graph.connect(mm.id, z.id, 0)
         graph.connect(b.id, z.id, 1)
         act = hidden if layer < n_layers else output
-        if act is None:
-            a = z.id
-            continue
-        h = graph.add_node(act, name=f"A{k}{suffix}")
-        graph.connect(z.id, h.id, 0)
-        a = h.id
+        a = z.id
+        if act is not None:
+            h = graph.add_node(act, name=f"A{k}{suffix}")
+            graph.connect(z.id, h.id, 0)
+            a = h.id
+        if functions:
+            members = [W.id, b.id, mm.id, z.id] + ([a] if a != z.id else [])
+            apply_plan(graph, plan_group(graph, members, f"dense{k}{suffix}"))
     return a
 
 
@@ -111,7 +123,8 @@ def mlp_graph(
     inputs ``X`` (features, m) and ``Y`` (outputs, m), loss node ``L`` (the graph's output),
     prediction ``A{last}``. ``output=None`` leaves the last layer linear. Weights start as
     ``weight_init`` (default normal * 0.01, the notebook's) drawn W1, W2, ... from one
-    ``make_rng(seed)``; biases start at zero.
+    ``make_rng(seed)``; biases start at zero. Each layer is a collapsed function instance
+    ``dense1``, ``dense2``, ... (see :func:`add_layers`); the loss stays outside.
     """
     if len(sizes) < 2:
         raise TrainingError("an MLP needs at least an input and an output size")
@@ -120,7 +133,7 @@ def mlp_graph(
     g = Graph(title=title)
     X = g.add_node("input", name="X", value=np.zeros((sizes[0], 1)))
     Y = g.add_node("input", name="Y", value=np.zeros((sizes[-1], 1)))
-    a = add_layers(g, X.id, sizes, hidden, output, init, rng)
+    a = add_layers(g, X.id, sizes, hidden, output, init, rng, functions=True)
     L = g.add_node(loss, name="L")
     g.connect(a, L.id, 0)
     g.connect(Y.id, L.id, 1)

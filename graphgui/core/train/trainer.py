@@ -17,6 +17,7 @@ import numpy as np
 
 from ..datasets import Dataset, DatasetError, make_dataset
 from ..engine import EvaluationError, Program
+from ..functions.copying import without_functions
 from ..graph import Graph, GraphError
 from ..optimizers import Optimizer, make_optimizer
 from ..values import Value, is_finite
@@ -123,6 +124,7 @@ class Trainer:
             raise TrainingError(f"the {what} node {ref!r} is not in the graph") from None
 
     def _compile(self, graph: Graph, optimizer: str | Optimizer) -> None:
+        graph = without_functions(graph)  # instances only group nodes; the order is the flat one
         s = self.settings
         if s.loss is not None:
             loss_id = self._lookup(graph, s.loss, "loss")
