@@ -56,6 +56,7 @@ SHORTCUTS: dict[str, list[Any]] = {
     "step_forward": ["F10"],
     "step_backward": ["F11"],
     "step_back": ["F9"],
+    "step_into": ["Alt+F10"],
     "step_run_end": ["Shift+F11"],
     "step_run_node": ["Ctrl+F10"],
     "step_reset": ["Shift+F9"],

@@ -72,3 +72,11 @@ def open_example_from_menu(window: Any, name: str, **training: Any) -> Any:
         doc.set_setting("training", {**doc.settings["training"], **training})
         doc.set_clean()
     return doc
+
+
+def opened(graph: Any) -> Any:
+    """``graph`` with every function instance open, so the stepper visits every node (a
+    closed function is one step); returns the graph."""
+    for group in graph.groups:
+        graph.set_collapsed(group.id, False)
+    return graph

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 import pytest
-from gui_helpers import settle
+from gui_helpers import opened, settle
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
@@ -197,7 +197,7 @@ def badge_number(badge: str) -> float:
 
 
 def test_fan_out_shows_partial_contribution_then_the_sum(window: Any, qtbot: Any) -> None:
-    panel = open_graph(window, qtbot, load_example("network_2_2_2"))
+    panel = open_graph(window, qtbot, opened(load_example("network_2_2_2")))
     a1 = ids(window.document.graph)["A1"]
     hand = network_by_hand()
     item = window.scene.node_items[a1]
@@ -455,7 +455,7 @@ def test_quiz_frames_the_node_asked_about_and_labels_the_answers(window: Any,
 
 
 def test_log_columns_show_whole_expressions(window: Any, qtbot: Any) -> None:
-    panel = open_graph(window, qtbot, load_example("network_2_2_2"))
+    panel = open_graph(window, qtbot, opened(load_example("network_2_2_2")))
     panel.precision_spin.setValue(8)
     key(window, "Shift+F11")
     model, view = panel.log_tab.model, panel.log_tab.view

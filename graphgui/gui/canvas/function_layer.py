@@ -219,6 +219,20 @@ class FunctionLayer:
             item.set_values(shown)
             self.scene.labels.room.put(f"function:{item.group_id}", item.obstacle_rects())
 
+    def show_step(self, overlay: Any) -> None:
+        """The stepper's picture: the function stepped into is drawn open meanwhile, the
+        one the current step took whole is framed, the ones not reached yet are dimmed."""
+        self.set_open_now({overlay.inside} if overlay is not None and overlay.inside else set())
+        g = self.scene.graph
+        for gid, item in self.items.items():
+            if overlay is None:
+                item.set_step("")
+            elif overlay.function == gid:
+                item.set_step("current")
+            else:
+                members = set(g.group_members(gid)) if g is not None else set()
+                item.set_step("pending" if members and members <= overlay.pending else "")
+
     # ---- gestures ------------------------------------------------------------------------
 
     def toggle(self, group_id: str) -> None:

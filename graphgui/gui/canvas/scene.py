@@ -299,6 +299,7 @@ class GraphScene(QGraphicsScene):
             if overlay is not None:
                 self._show_overlay(overlay)
             elif was is not None:
+                self.functions.show_step(None)
                 for item in self.node_items.values():
                     item.set_step()
                 for wire in self.wire_items.values():
@@ -307,6 +308,7 @@ class GraphScene(QGraphicsScene):
         self.overlay_changed.emit(overlay.current if overlay is not None else None)
 
     def _show_overlay(self, o: StepOverlay) -> None:
+        self.functions.show_step(o)
         show_step(self, o)
         self.state.overview_cache = None
 

@@ -39,6 +39,8 @@ class StepOverlay:
     precision: int = 4
     owner: str = "stepper"  # whose picture: "stepper" or "forward_mode" (see release_step)
     tangents: Tangents | None = None  # forward mode's tangents so far (None: none shown)
+    inside: str | None = None  # the function instance stepped into (drawn open meanwhile)
+    function: str | None = None  # the closed function the current step took whole
 
 
 @dataclass(frozen=True)

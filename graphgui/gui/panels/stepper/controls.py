@@ -27,6 +27,8 @@ STEP_ACTIONS = (
     ("forward", "&Forward Step", "Forward", "Evaluate the next node of the forward pass"),
     ("backward", "&Backward Step", "Backward",
      "Visit the next node of the backward pass (finishes the forward pass first)"),
+    ("into", "Step &Into Function", "Step Into",
+     "Take the next closed function's steps one node at a time, then come back out"),
     ("back", "Step B&ack", "Back", "Undo the last step"),
     ("run_end", "Run to &End", "Run to End", "Finish both passes"),
     ("run_node", "Run to &Selected Node", "Run to Node",
@@ -34,8 +36,8 @@ STEP_ACTIONS = (
     ("reset", "&Reset Stepper", "Reset",
      "Back to the start; the canvas shows the full evaluation again"),
 )
-TOOLBAR_ORDER = ("reset", "back", "forward", "backward", "run_node", "run_end")
-MENU_ORDER = ("forward", "backward", "back", None, "run_end", "run_node", "reset")
+TOOLBAR_ORDER = ("reset", "back", "forward", "backward", "into", "run_node", "run_end")
+MENU_ORDER = ("forward", "backward", "into", "back", None, "run_end", "run_node", "reset")
 
 
 @dataclass

@@ -84,7 +84,7 @@ class StepperPanel(QWidget):
     def _build_actions(self) -> None:
         slots: dict[str, Callable[[], object]] = {
             "forward": self.forward_step, "backward": self.backward_step,
-            "back": self.step_back, "run_end": self.run_to_end,
+            "back": self.step_back, "run_end": self.run_to_end, "into": self.step_into,
             "run_node": self.run_to_selected, "reset": self.reset,
         }
         c = self.controls = build_controls(self.shell, slots, self.apply_gradient_descent,
@@ -282,6 +282,15 @@ class StepperPanel(QWidget):
     def step_back(self) -> bool:
         return self._move(Stepper.step_back, "Already at the start")
 
+    def step_into(self) -> bool:
+        """Into the closed function the next step would take whole: its own nodes, one by
+        one, drawn open meanwhile; past its last node it is one step again."""
+        st = self.ensure_stepper()
+        group = st.next_function() if st is not None else None
+        if group is None:
+            return self._move(lambda s: None, "The next step is not a closed function")
+        return self._move(Stepper.step_into, lead=f"Into {group.name}: its nodes one by one")
+
     def run_to_end(self) -> bool:
         return self._move(Stepper.run_to_end, "Both passes are complete")
 
@@ -420,6 +429,7 @@ class StepperPanel(QWidget):
         for name in ("backward", "run_end", "run_node"):
             a[name].setEnabled(usable and ahead)
         a["back"].setEnabled(usable and behind)
+        a["into"].setEnabled(usable and st is not None and st.next_function() is not None)
         a["reset"].setEnabled(usable and behind)
         self.action_apply.setEnabled(self.update_tab.can_apply(st, shown))
 

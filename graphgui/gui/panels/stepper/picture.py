@@ -41,4 +41,6 @@ def overlay(st: Stepper, graph: Graph | None, quiz: bool) -> StepOverlay:
         grads=st.visible_grads(), partial=st.partial_grads(),
         pending=frozenset(st.pending_nodes()), wire_grads=st.visible_wire_grads(),
         output=st.program.output_id, errors=errors, precision=st.precision,
+        inside=inside.id if (inside := st.inside()) is not None else None,
+        function=over.id if (over := st.current_function()) is not None else None,
     )
