@@ -265,26 +265,35 @@ def cmd_step(args: argparse.Namespace) -> int:
     _raise_first_error(graph, program.evaluate().errors)
     vals = program.forward()
     if args.mode == "forward":
+        if args.functions == "over":
+            raise CliError("--functions over is for the backward mode (the default)")
         return print_tangent_steps(args, graph, program, vals)
     if args.wrt or args.direction:
         raise CliError("--wrt and --direction are for --mode forward")
     p = args.precision
     forward = list(explain_forward(program, vals, p))
     backward = list(explain_backward(program, vals, p))
+    if args.functions == "over":  # each collapsed function one step
+        from .core.functions.stepping import stepped_over
+
+        texts, steps, rows = stepped_over(graph, program, vals, forward, backward, p)
+    else:
+        texts, steps = [line.text for line in forward], [ex.lines for ex in backward]
+        rows = log_rows(program, backward, p)
     if args.markdown:
         print("## Forward pass\n")
-        print("\n".join(f"{k}. `{line.text}`" for k, line in enumerate(forward, 1)))
+        print("\n".join(f"{k}. `{text}`" for k, text in enumerate(texts, 1)))
         print("\n## Backward pass\n")
-        print(markdown_table(log_rows(program, backward, p)), end="")
+        print(markdown_table(rows), end="")
         return EXIT_OK
     print("Forward pass")
-    for k, line in enumerate(forward, 1):
-        print(f"  {k:>3}. {line.text}")
+    for k, text in enumerate(texts, 1):
+        print(f"  {k:>3}. {text}")
     print("\nBackward pass")
-    for ex in backward:
-        print(f"  {ex.number:>3}. {ex.heading}")
-        for term in ex.terms:
-            print(f"       {term.text}")
+    for k, lines in enumerate(steps, 1):
+        print(f"  {k:>3}. {lines[0]}")
+        for line in lines[1:]:
+            print(f"       {line}")
     return EXIT_OK
 
 

@@ -207,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--wrt", metavar="NAME", help="forward mode: the input whose tangent is followed"
     )
     with_direction(p)
+    p.add_argument(
+        "--functions", type=one_of(("into", "over")), default="into", metavar="HOW",
+        help="into (default: every node is a step) or over (each collapsed function is one "
+        "step)",
+    )
 
     p = sub.add_parser(
         "jvp", help="forward mode: the tangent of every node with respect to one input"

@@ -1,8 +1,14 @@
 """Stepping through a forward and a backward pass, one node at a time (Qt-free).
 
-The stepper dock and ``graphgui step`` both drive a :class:`Stepper`. Positions are plain
-indexes into the precomputed passes, so stepping back restores the previous state exactly and
-the GUI can redraw any position from scratch.
+The stepper dock drives a :class:`Stepper`. Positions are plain indexes into the
+precomputed passes, so stepping back restores the previous state exactly and the GUI can
+redraw any position from scratch.
+
+A function instance stepped *over* (by default each collapsed one) is one step, as a
+debugger steps over a call: the positions strictly inside its span are skipped, and the
+position after it shows a one-step summary (core/functions/stepping.py). ``step_into``
+enters it instead; while inside, steps visit its nodes one by one, and once the span is
+left the instance is stepped over again.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from .explain import (
     markdown_table,
     symbol,
 )
-from .graph import Graph, node_label
+from .functions.model import Group
+from .functions.stepping import BackwardSummaries, FunctionStep, Span, forward_text, function_spans
+from .graph import Graph, GraphError, node_label
 from .values import Value, format_value, parse_value_text, to_value
 
 FORWARD, BACKWARD = "forward", "backward"
@@ -83,7 +91,12 @@ class QuizVerdict:
 class Stepper:
     """The passes of one graph, with a cursor that moves one node at a time."""
 
-    def __init__(self, graph: Graph, output: str | None = None, precision: int = 4) -> None:
+    def __init__(
+        self, graph: Graph, output: str | None = None, precision: int = 4,
+        over: Iterable[str] | None = None,
+    ) -> None:
+        """``over``: ids of the function instances stepped over as one step (None: the
+        graph's collapsed instances; an empty list: every node is a step)."""
         self.graph_title = graph.title
         self.precision = precision
         # Only what the output depends on: a half-built corner elsewhere must not block it.
@@ -107,6 +120,30 @@ class Stepper:
         self._steps = {s.node_id: s for s in self.program.backward_steps(self._vals)}
         self.output_symbol = symbol(self.program, self.program.output_id)
         self.position = Position()
+        if over is None:
+            over = [g.id for g in graph.groups if g.collapsed]
+        try:
+            spans = function_spans(
+                graph, self.program, over, self.forward_lines, self.backward_steps
+            )
+        except GraphError as exc:
+            raise StepperError(str(exc)) from None
+        self.spans: dict[str, Span] = {span.group.id: span for span in spans}
+        # span start (and end) -> span, per phase (False: forward, True: backward)
+        self._starts = {
+            phase: {s.of(phase)[0]: s for s in spans if s.of(phase)[1] > s.of(phase)[0]}
+            for phase in (False, True)
+        }
+        self._ends = {
+            phase: {s.of(phase)[1]: s for s in starts.values()}
+            for phase, starts in self._starts.items()
+        }
+        self._inside: tuple[str, bool] | None = None  # (group id, in the backward pass)
+        self._summaries = BackwardSummaries(
+            self.program, self._vals,
+            [self._steps[ex.node_id] for ex in self.backward_steps], self.backward_steps,
+            precision,
+        )
 
     # ---- moving ----------------------------------------------------------------------------
 
@@ -123,61 +160,173 @@ class Stepper:
         return BACKWARD if self.position.backward > 0 else FORWARD
 
     def forward_step(self) -> bool:
-        """Evaluate the next node; False when the forward pass is complete."""
+        """Evaluate the next node, or the next stepped-over function as a whole; False when
+        the forward pass is complete."""
         if self.forward_done:
             return False
-        self.position = Position(self.position.forward + 1, 0)
+        self._go(Position(self._next_index(False, self.position.forward), 0))
         return True
 
     def backward_step(self) -> bool:
-        """Visit the next node backward (finishing the forward pass first if needed)."""
+        """Visit the next node (or stepped-over function) backward, finishing the forward
+        pass first if needed."""
         if not self.forward_done:
-            self.position = Position(len(self.forward_lines), 0)
+            self._go(Position(len(self.forward_lines), 0))
             return True
         if self.position.backward == len(self.backward_steps):
             return False
-        self.position = Position(self.position.forward, self.position.backward + 1)
+        self._go(Position(self.position.forward, self._next_index(True, self.position.backward)))
         return True
 
     def step_back(self) -> bool:
+        """Undo the last step: a stepped-over function is undone as a whole."""
         if self.position.backward > 0:
-            self.position = Position(self.position.forward, self.position.backward - 1)
+            back = self._previous_index(True, self.position.backward)
+            self._go(Position(self.position.forward, back))
         elif self.position.forward > 0:
-            self.position = Position(self.position.forward - 1, 0)
+            self._go(Position(self._previous_index(False, self.position.forward), 0))
         else:
             return False
         return True
 
     def run_to_end(self) -> None:
-        self.position = Position(len(self.forward_lines), len(self.backward_steps))
+        self._go(Position(len(self.forward_lines), len(self.backward_steps)))
 
     def reset(self) -> None:
-        self.position = Position()
+        self._go(Position())
 
     def run_to_node(self, node_id: str) -> bool:
-        """Advance until ``node_id`` is the current step (forward first, then backward)."""
+        """Advance until ``node_id`` is the current step (forward first, then backward).
+        A node inside a function stepped over (not entered) is reached by the step over
+        the whole function: the position after it."""
         if not self.forward_done:
             for k, line in enumerate(self.forward_lines, start=1):
                 if line.node_id == node_id and k > self.position.forward:
-                    self.position = Position(k, 0)
+                    self._go(Position(self._past_skipped(False, k), 0))
                     return True
         start = self.position.backward if self.forward_done else 0
         for k, ex in enumerate(self.backward_steps, start=1):
             if ex.node_id == node_id and k > start:
-                self.position = Position(len(self.forward_lines), k)
+                self._go(Position(len(self.forward_lines), self._past_skipped(True, k)))
                 return True
         return False
 
     def move_to(self, position: Position) -> None:
+        """Go to ``position``; one strictly inside a stepped-over function's span enters it
+        (so a saved position restores what was shown)."""
         forward = min(max(position.forward, 0), len(self.forward_lines))
         backward = min(max(position.backward, 0), len(self.backward_steps))
-        self.position = Position(forward, backward if forward == len(self.forward_lines) else 0)
+        self._go(Position(forward, backward if forward == len(self.forward_lines) else 0))
+
+    # ---- functions: stepping over and into -------------------------------------------------
+
+    def next_function(self) -> Group | None:
+        """The stepped-over instance the next step takes as one step (None: a node)."""
+        span = self._next_span()
+        return span.group if span is not None else None
+
+    def step_into(self) -> bool:
+        """Enter the function the next step would step over and take its first inner step;
+        False (nothing moves) when the next step is not a stepped-over function."""
+        span = self._next_span()
+        if span is None:
+            return False
+        backward = self.forward_done
+        start = span.of(backward)[0]
+        self._inside = (span.group.id, backward)
+        if backward:
+            self._go(Position(len(self.forward_lines), start + 1))
+        else:
+            self._go(Position(start + 1, 0))
+        return True
+
+    def inside(self) -> Group | None:
+        """The instance entered with step_into (drawn expanded while stepping inside)."""
+        return self.spans[self._inside[0]].group if self._inside is not None else None
+
+    def current_function(self) -> Group | None:
+        """The instance whose one-step summary the current position shows (the last step
+        stepped over it), else None."""
+        span = self._current_span()
+        return span.group if span is not None else None
+
+    def function_step(self) -> FunctionStep | None:
+        """The backward summary the current position shows, as data (None when the current
+        step is not a function stepped over backward)."""
+        span = self._current_span()
+        if span is None or not self.position.backward:
+            return None
+        return self._summaries(span)
+
+    def _index(self) -> tuple[bool, int]:
+        """(in the backward pass, steps done in it)."""
+        if self.position.backward:
+            return True, self.position.backward
+        return False, self.position.forward
+
+    def _over_here(self, span: Span | None, backward: bool) -> bool:
+        """Is ``span`` one that is stepped over (not the entered one)?"""
+        return span is not None and self._inside != (span.group.id, backward)
+
+    def _next_index(self, backward: bool, k: int) -> int:
+        span = self._starts[backward].get(k)
+        return span.of(backward)[1] if self._over_here(span, backward) else k + 1
+
+    def _previous_index(self, backward: bool, k: int) -> int:
+        span = self._ending(backward, k)
+        return span.of(backward)[0] if self._over_here(span, backward) else k - 1
+
+    def _ending(self, backward: bool, k: int) -> Span | None:
+        return self._ends[backward].get(k)
+
+    def _containing(self, backward: bool, k: int) -> Span | None:
+        """The span ``k`` is strictly inside of."""
+        for span in self.spans.values():
+            start, end = span.of(backward)
+            if start < k < end:
+                return span
+        return None
+
+    def _past_skipped(self, backward: bool, k: int) -> int:
+        span = self._containing(backward, k)
+        return span.of(backward)[1] if self._over_here(span, backward) else k
+
+    def _next_span(self) -> Span | None:
+        if self.finished:
+            return None
+        backward = self.forward_done
+        k = self.position.backward if backward else self.position.forward
+        span = self._starts[backward].get(k)
+        return span if self._over_here(span, backward) else None
+
+    def _current_span(self) -> Span | None:
+        backward, k = self._index()
+        span = self._ending(backward, k)
+        return span if self._over_here(span, backward) else None
+
+    def _go(self, position: Position) -> None:
+        """Move to ``position``; leaving the entered span backs out of it. A position
+        strictly inside a stepped-over span enters it (only move_to gives one)."""
+        self.position = position
+        backward, k = self._index()
+        if self._inside is not None:
+            gid, phase = self._inside
+            start, end = self.spans[gid].of(phase)
+            if phase != backward or not start < k <= end:
+                self._inside = None
+        span = self._containing(backward, k)
+        if span is not None and self._over_here(span, backward):
+            self._inside = (span.group.id, backward)
 
     # ---- what to show ----------------------------------------------------------------------
 
     @property
     def current_node(self) -> str | None:
-        """The node of the last step taken (highlighted on the canvas)."""
+        """The node of the last step taken (highlighted on the canvas); after a step over
+        a function, its (first) output."""
+        span = self._current_span()
+        if span is not None:
+            return span.outputs[0]
         if self.position.backward:
             return self.backward_steps[self.position.backward - 1].node_id
         if self.position.forward:
@@ -186,14 +335,26 @@ class Stepper:
 
     @property
     def current_edges(self) -> list[tuple[str, str]]:
-        """(src, dst) wires the current step works on: into the current node."""
+        """(src, dst) wires the current step works on: into the current node, or, after a
+        step over a function, into the instance from outside."""
+        span = self._current_span()
+        if span is not None:
+            return [
+                (arg.source, nid) for arg in span.arguments for nid, _ in arg.targets
+            ]
         node = self.current_node
         if node is None:
             return []
         return [(src, node) for src in self.program.inputs_of(node)]
 
     def current_text(self) -> str:
-        """The current step as text: a forward formula, or a chain-rule step with numbers."""
+        """The current step as text: a forward formula, or a chain-rule step with numbers;
+        after a step over a function, its one-step summary."""
+        span = self._current_span()
+        if span is not None and self.position.backward:
+            return "\n".join(self._summaries(span).lines)
+        if span is not None:
+            return forward_text(self.program, self._vals, span, self.precision)
         if self.position.backward:
             return "\n".join(self.backward_steps[self.position.backward - 1].lines)
         if self.position.forward:
