@@ -82,7 +82,7 @@ def _square_graph(op: str, x: float = 1.5) -> Graph:
 def wrong_square():
     """x^2 with the rule 3x instead of 2x, registered for one test only."""
     spec = register(OpSpec(
-        name="test_wrong_square", category="Functions", label="sq?", doc="x^2, wrong rule",
+        name="test_wrong_square", category="Math", label="sq?", doc="x^2, wrong rule",
         inputs=("x",), forward=lambda x: x * x, vjps=(lambda g, out, x: g * 3.0 * x,),
         jvps=(lambda t, out, x: t * 3.0 * x,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here

@@ -186,7 +186,7 @@ def test_a_wrong_rule_is_still_caught_in_a_sample():
     from graphgui.core.ops import OpSpec, register, unregister
 
     register(OpSpec(
-        name="twice_wrong", category="Functions", label="2x", doc="2x with a wrong gradient",
+        name="twice_wrong", category="Math", label="2x", doc="2x with a wrong gradient",
         inputs=("x",), forward=lambda x: 2 * x, vjps=(lambda g, out, x: 3 * g,),
         jvps=(lambda t, out, x: 3 * t,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
@@ -241,7 +241,7 @@ def test_a_gradient_rule_that_raises_is_named_not_escaped():
         raise ZeroDivisionError("float division by zero")
 
     register(OpSpec(
-        name="broken_grad", category="Functions", label="b", doc="a rule that raises",
+        name="broken_grad", category="Math", label="b", doc="a rule that raises",
         inputs=("x",), forward=lambda x: x, vjps=(broken,), jvps=(broken,),
         vjp_graph=lambda b, g, out, inputs, params, needs: (g,),  # never built here
         numpy_code="{x}", numpy_grads=("{g}",), torch_code="{x}",
