@@ -312,7 +312,7 @@ REFUSED = [
     ("a, b = x, y", 1, 1, "a, b", "assign one name per statement"),
     ("x[0] = 1", 1, 1, "x[0]", "assign to a plain name"),
     ("x: int = 3", 1, 1, "x: int = 3", "'annotated assignment' statements"),
-    ("def g(): pass", 1, 1, "def g(): pass", "'def' statements"),
+    ("async def g(): pass", 1, 1, "async def g(): pass", "'async def' statements"),
     ("for i in x: pass", 1, 1, "for i in x: pass", "'for' statements"),
     ("f = 1j", 1, 5, "1j", "complex numbers"),
     ("f = True", 1, 5, "True", "True is not a number"),

@@ -7,6 +7,11 @@ written inside its consumer (``(x + y) * 2.0``, ``sigmoid(param(0.5) * x)``). Th
 refers to a node only by its name, so an unnamed node it must refer to is given its label
 (what the canvas calls it): an unnamed input, an unnamed node used twice or not at all,
 the output if unnamed, and a node nested deeper than :data:`MAX_INLINE_DEPTH`.
+
+A graph's function definitions come first, as ``def`` blocks (their bodies written the same
+way, ending in ``return``), and each instance that a call builds again exactly is written as
+that call, ``h1 = neuron(x, w, b)``; the others are written node by node. Which is which is
+decided in :mod:`.expr_functions`.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import numpy as np
 
 from ..errors import GraphError
 from ..expr import MAX_SOURCE_BYTES, MAX_STATEMENTS
+from ..functions.model import FunctionDef
 from ..graph import Graph
 from ..labels import node_labels
 from . import literals
 from .analysis import CodegenError
+from .expr_functions import CallForm, FunctionPlan, plan_functions
 
 MAX_INLINE_DEPTH = 30  # sub-expressions inside one another; deeper ones get a name
 _OPERATORS = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "div": ("/", 2),
@@ -31,12 +38,20 @@ _SOURCE_FORMS = {"parameter": "param", "constant": "const"}
 
 def program_names(graph: Graph) -> dict[str, str]:
     """node id -> the name the program gives it (its own, or its label; see the module
-    docstring); an unnamed node missing here is written inside its one consumer."""
-    labels = node_labels(graph)
+    docstring); an unnamed node missing here is written inside its one consumer, and the
+    nodes inside an instance written as a call, other than its outputs, are missing too."""
     order = graph.topological_order()
+    return _names(graph, order, plan_functions(graph, order))
+
+
+def _names(graph: Graph, order: list[str], plan: FunctionPlan) -> dict[str, str]:
+    labels = node_labels(graph)
+    outputs = {t for form in plan.calls.values() for t in form.targets}
     names: dict[str, str] = {}
     depth: dict[str, int] = {}
     for nid in order:
+        if nid in plan.hidden and nid not in outputs:
+            continue
         node = graph.node(nid)
         uses = len(graph.consumers(nid))
         if node.name:
@@ -55,16 +70,30 @@ def expr_program(graph: Graph) -> str:
     """The program's text; :func:`graphgui.core.expr.parse` reads it back as the graph."""
     if graph.output is None:
         raise CodegenError("the graph is empty: there is no output to export")
-    names = program_names(graph)
+    order = graph.topological_order()
+    plan = plan_functions(graph, order)
+    names = _names(graph, order, plan)
     lines = [f"# {literals.comment(graph.title)}"] if graph.title.strip() else []
+    body_lines = 0  # a def counts as one statement of the program
     try:
-        for nid in graph.topological_order():
-            if nid in names:
+        for definition in graph.functions:
+            if definition.name in plan.skipped:
+                why = plan.skipped[definition.name]
+                lines.append(f"# {literals.comment(f'function {definition.name}: {why}')}")
+                continue
+            block = _def_block(definition)
+            lines += block
+            body_lines += len(block) - 1  # its body and the blank line after it
+        for nid in order:
+            if nid in plan.calls:
+                lines.append(_call_statement(graph, names, plan.calls[nid]))
+            elif nid in names and nid not in plan.hidden:
                 lines.append(f"{names[nid]} = {_statement(graph, names, nid)}")
     except GraphError as exc:
         raise CodegenError(str(exc)) from None
-    if len(lines) > MAX_STATEMENTS:
-        raise CodegenError(f"the graph needs {len(lines):,} statements; an expression "
+    statements = len(lines) - body_lines
+    if statements > MAX_STATEMENTS:
+        raise CodegenError(f"the graph needs {statements:,} statements; an expression "
                            f"program holds at most {MAX_STATEMENTS:,}")
     lines.append(names[graph.output])  # the output: a bare name on the last line
     text = "\n".join(lines) + "\n"
@@ -73,6 +102,32 @@ def expr_program(graph: Graph) -> str:
         raise CodegenError(f"the program would be {size / 1000:.0f} kB; an expression "
                            f"program holds at most {MAX_SOURCE_BYTES // 1000} kB")
     return text
+
+
+def _def_block(definition: FunctionDef) -> list[str]:
+    """``def name(inputs):``, its docstring, its body's statements and ``return``."""
+    body = definition.body
+    names = program_names(body)
+    found = (body.find(name) for name in definition.inputs)
+    placeholders = {node.id for node in found if node is not None}
+    lines = [f"def {definition.name}({', '.join(definition.inputs)}):"]
+    if definition.doc:
+        lines.append(f"    {definition.doc!r}")
+    try:
+        for nid in body.topological_order():
+            if nid in names and nid not in placeholders:
+                lines.append(f"    {names[nid]} = {_statement(body, names, nid)}")
+    except GraphError as exc:
+        raise GraphError(f"function {definition.name}: {exc}") from None
+    lines.append(f"    return {', '.join(definition.outputs)}")
+    return lines + [""]
+
+
+def _call_statement(graph: Graph, names: dict[str, str], form: CallForm) -> str:
+    """``h1 = neuron(x, w, b)`` or ``h1, h2 = layer(x)``."""
+    targets = ", ".join(names[t] for t in form.targets)
+    args = ", ".join(_child(graph, names, a)[0] for a in form.args)
+    return f"{targets} = {form.definition.name}({args})"
 
 
 def _literal(value: Any) -> str:

@@ -15,10 +15,13 @@ Rules in short:
 - re-assigning a name gives it to the new node and renames the older one (``a_1``);
 - number literals, ``pi`` and ``e`` inside expressions become unnamed ``constant`` nodes;
 - the output is ``output`` if given, else a bare expression on the last line, else the last
-  assigned name that is computed (not a plain value).
+  assigned name that is computed (not a plain value);
+- ``def neuron(x, w, b):`` with assignments and a final ``return`` defines a function;
+  each call of it (``h1 = neuron(x, w, b)``) is one function instance of the graph.
 
 Modules: ``syntax`` (limits, the allow-list, ExprError), ``parser`` (:func:`parse`),
-``builder`` (ast -> nodes) and ``hints`` (did-you-mean suggestions). Import from here.
+``builder`` (ast -> nodes), ``functions`` (defs and calls) and ``hints`` (did-you-mean
+suggestions). Import from here.
 """
 
 from .parser import parse

@@ -11,6 +11,7 @@ from typing import Any
 from ..graph import Graph, GraphError, Node, check_name
 from ..ops import OpError, OpSpec, get_op, has_op
 from ..values import to_value
+from .functions import FunctionsMixin
 from .hints import _suggest
 from .syntax import (
     _BINOPS,
@@ -36,19 +37,24 @@ class _Binding:
     implicit: bool  # created by use, never assigned
 
 
-class _Builder:
-    def __init__(self, source: str, tree: ast.Module, title: str) -> None:
-        self.lines = source.splitlines()
+class _Builder(FunctionsMixin):
+    def __init__(
+        self, source: str | list[str], tree: ast.AST, title: str,
+        parent: FunctionsMixin | None = None,
+    ) -> None:
+        self.lines = source.splitlines() if isinstance(source, str) else source
         self.graph = Graph(title)
         self.bindings: dict[str, _Binding] = {}
         self.names: dict[str, str] = {}  # every node name in the graph -> node id
         self.suffixes: dict[str, int] = {}  # next suffix to try for a renamed base
         # Names generated for renamed nodes avoid every identifier the program mentions.
         self.identifiers = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        self.identifiers |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
         self.count = 0
         self.output_id: str | None = None  # from a bare expression on the last line
         self.last_assigned: str | None = None
         self.last_computed: str | None = None
+        self.init_functions(tree, parent)
 
     def error(self, message: str, node: ast.AST) -> ExprError:
         return ExprError(message, *_where(self.lines, node))
@@ -59,6 +65,9 @@ class _Builder:
         if isinstance(stmt, ast.Assign):
             if len(stmt.targets) != 1:
                 raise self.error("assign one name per statement (no a = b = ...)", stmt)
+            if isinstance(stmt.value, ast.Call) and self.is_def_call(stmt.value):
+                self.assign_call(stmt.targets[0], stmt.value, stmt)
+                return
             target = self.target(stmt.targets[0])
             self.check_expression(stmt.value)
             self.assign(target, stmt.value, stmt)
@@ -86,6 +95,10 @@ class _Builder:
             if node.name is None:
                 self.set_name(node, self.fresh_name("f", prefer_plain=True))
             self.output_id = node_id
+        elif isinstance(stmt, ast.FunctionDef):
+            self.define(stmt)
+        elif isinstance(stmt, ast.Return):
+            raise self.error("'return' is only allowed as the last line of a def", stmt)
         else:
             what = _STATEMENTS.get(type(stmt), type(stmt).__name__)
             raise self.error(
@@ -98,6 +111,7 @@ class _Builder:
                 raise self.error("assign one name per statement (no a, b = ...)", node)
             raise self.error("assign to a plain name, e.g. f = ...", node)
         self.check_name(node.id, node)  # pi or e assigned: the name shadows the constant
+        self.check_assignable(node.id, node)
         return node.id
 
     def is_literal(self, node: ast.expr, lists: bool = True) -> bool:
@@ -151,6 +165,8 @@ class _Builder:
     def check_name(self, name: str, node: ast.AST) -> None:
         if name.startswith("__"):
             raise self.error(f"names starting with __ are not allowed ({name})", node)
+        if name in self.defs:
+            raise self.def_as_variable(name, node)
         if name in NAMED_CONSTANTS:
             return
         try:
@@ -186,9 +202,12 @@ class _Builder:
             elif isinstance(node, ast.Call):
                 if not isinstance(node.func, ast.Name):
                     raise self.error("only registered ops can be called, by name", node.func)
-                self.check_name(node.func.id, node.func)
-                if node.func.id not in SOURCE_FORMS:
-                    self.call_spec(node)  # an unknown op is reported before its arguments
+                if node.func.id in self.defs:
+                    self.check_def_call(node)
+                else:
+                    self.check_name(node.func.id, node.func)
+                    if node.func.id not in SOURCE_FORMS:
+                        self.call_spec(node)  # an unknown op is reported before its arguments
                 for kw in reversed(node.keywords):
                     if kw.arg is None:
                         raise self.error("** arguments are not allowed", kw)
@@ -265,6 +284,8 @@ class _Builder:
         if isinstance(node, ast.UnaryOp):
             return [node.operand]
         if isinstance(node, ast.Call):
+            if self.is_def_call(node):
+                return list(node.args)
             return list(node.args[: self.call_spec(node).arity])
         raise AssertionError(f"unexpected {type(node).__name__}")  # check_expression refused it
 
@@ -276,6 +297,8 @@ class _Builder:
                 return args[0]
             return self.add_op("neg", args, {}, node)
         assert isinstance(node, ast.Call)
+        if self.is_def_call(node):
+            return self.nested_call(node, args)
         spec = self.call_spec(node)
         return self.add_op(spec.name, args, self.call_params(node, spec), node)
 
@@ -285,6 +308,8 @@ class _Builder:
             return binding.node_id
         if name in NAMED_CONSTANTS:
             return self.add_source("constant", NAMED_CONSTANTS[name], node)
+        if self.scope is not None:
+            raise self.unknown_in_body(name, node)
         node_id = self.add_source("input", 0.0, node)
         self.bind(name, node_id, node, implicit=True)
         return node_id
@@ -296,7 +321,7 @@ class _Builder:
         assert isinstance(node.func, ast.Name)
         name = node.func.id
         if not has_op(name):
-            raise self.error(f"unknown function {name!r}{_suggest(name)}", node)
+            raise self.error(f"unknown function {name!r}{_suggest(name, self.defs)}", node)
         spec = get_op(name)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -460,6 +485,8 @@ class _Builder:
                 raise ExprError(f"output {output!r} is not a name in the program{more}")
         else:
             node_id = self.output_id or self.last_computed or self.last_assigned
+        if node_id is None and self.graph.functions:  # only defs: the functions, no nodes
+            return self.graph
         if node_id is None:
             raise ExprError("the program assigns nothing: write an assignment such as f = x * y")
         self.graph.set_output(node_id)

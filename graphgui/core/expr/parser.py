@@ -26,8 +26,11 @@ def parse(source: str, output: str | None = None, title: str = "") -> Graph:
             f"the program has more than {MAX_STATEMENTS} statements", *_where(source, stmt)
         )
     builder = _Builder(source, tree, title)
+    # The output may be a lone expression on the last line that is not a def.
+    last = max((k for k, s in enumerate(tree.body) if not isinstance(s, ast.FunctionDef)),
+               default=-1)
     for index, stmt in enumerate(tree.body):
-        builder.statement(stmt, last=index == len(tree.body) - 1)
+        builder.statement(stmt, last=index == last)
     graph = builder.finish(output)
     apply_layout(graph, layered_layout(graph))
     return graph

@@ -58,7 +58,7 @@ _STATEMENTS: dict[type[ast.AST], str] = {
     ast.Import: "import",
     ast.ImportFrom: "import",
     ast.FunctionDef: "def",
-    ast.AsyncFunctionDef: "def",
+    ast.AsyncFunctionDef: "async def",
     ast.ClassDef: "class",
     ast.AnnAssign: "annotated assignment",
     ast.If: "if",
