@@ -285,11 +285,15 @@ def build_example(name: str) -> Graph:
     graph = parse(recipe.source, output=recipe.output, title=recipe.title)
     graph.title = recipe.title
     graph.description = recipe.description
+    for function, names in recipe.groups:
+        group_named(graph, function, names)
+    if recipe.groups:  # laid out as it opens: each closed layer one place
+        from .layout import apply_layout, layered_layout
+
+        apply_layout(graph, layered_layout(graph))
     # Whole tenths keep the files short and stable against last-digit float noise.
     for node in graph.nodes:
         graph.move(node.id, (round(node.pos[0], 1), round(node.pos[1], 1)))
-    for function, names in recipe.groups:
-        group_named(graph, function, names)
     return graph
 
 

@@ -67,9 +67,11 @@ def layered_layout(
     origin: Position = (0.0, 0.0),
     x_gap: float | None = None,
     y_gap: float = 90.0,
+    contract: bool = True,
 ) -> dict[str, Position]:
     """Positions for ``node_ids`` (default: every node); edges to other nodes are ignored.
-    ``x_gap`` None: :func:`column_gap` of the graph."""
+    ``x_gap`` None: :func:`column_gap` of the graph. A closed function takes one place
+    (``contract`` False: every node its own, as when it is open)."""
     if x_gap is None:
         x_gap = column_gap(graph)
     if node_ids is None:
@@ -79,6 +81,9 @@ def layered_layout(
     if not wanted:
         return {}
     ids = graph.topological_order(wanted)
+    closed = _closed_members(graph, ids) if contract else {}
+    if closed:
+        return _contracted_layout(graph, ids, closed, origin, x_gap, y_gap)
     index = {nid: k for k, nid in enumerate(ids)}
     n = len(ids)
 
@@ -95,19 +100,114 @@ def layered_layout(
             offset = (port - (arity - 1) / 2) * PORT_SPREAD
             ups[v].append((u, offset))
             downs[u].append((v, offset))
+    weights = [graph.node(nid).op in ("constant", "parameter") for nid in ids]
+    layer, ys = _place(ups, downs, weights, y_gap)
+    return _positions(ids, layer, ys, origin, x_gap)
 
-    layer = _assign_layers(graph, ids, ups, downs)
+
+def _place(
+    ups: list[list[tuple[int, float]]], downs: list[list[tuple[int, float]]],
+    weights: list[bool], y_gap: float,
+) -> tuple[list[int], list[float]]:
+    """(layer, y) of each of the ``len(ups)`` points, given in topological order."""
+    n = len(ups)
+    layer = _assign_layers(weights, ups, downs)
     ups, downs, layer = _add_dummies(n, ups, downs, layer)
     height = [1.0] * n + [DUMMY_HEIGHT] * (len(layer) - n)
 
     layers = _initial_order(n, ups, downs, layer)
     layers = _reduce_crossings(layers, ups, downs)
     ys = _assign_y(layers, ups, downs, height, y_gap)
+    return layer[:n], ys[:n]
 
-    real_ys = ys[:n]
-    middle = (min(real_ys) + max(real_ys)) / 2
+
+def _positions(
+    ids: list[str], layer: list[int], ys: list[float], origin: Position, x_gap: float
+) -> dict[str, Position]:
+    middle = (min(ys) + max(ys)) / 2
     ox, oy = float(origin[0]), float(origin[1])
     return {nid: (ox + layer[v] * x_gap, oy + ys[v] - middle) for v, nid in enumerate(ids)}
+
+
+# ---- closed functions ------------------------------------------------------------------------
+
+
+NODE_WIDTH = 100.0  # a typical node's drawn width, in scene units
+
+
+def _function_width(graph: Graph, group_id: str) -> float:
+    """About how wide the canvas draws a closed function: its title and signature."""
+    group = graph.group(group_id)
+    definition = graph.function(group.function)
+    signature = definition.signature if definition else group.function
+    chars = len(group.name) + len(signature)
+    return max(120.0, min(280.0, chars * CHAR_WIDTH + 48.0))
+
+
+def _closed_members(graph: Graph, ids: list[str]) -> dict[str, str]:
+    """node id -> its instance's id, for the nodes inside closed (collapsed) functions."""
+    closed = {g.id for g in graph.groups if g.collapsed}
+    if not closed:
+        return {}
+    return {nid: gid for nid in ids if (gid := graph.node(nid).group) in closed}
+
+
+def _contracted_layout(
+    graph: Graph, ids: list[str], closed: dict[str, str], origin: Position, x_gap: float,
+    y_gap: float,
+) -> dict[str, Position]:
+    """Lay out what the canvas shows: each closed function is one point, its ports in the
+    order of its inputs; its own nodes are laid out around that point, so opening it shows
+    them where it was."""
+    units = list(dict.fromkeys(closed.get(nid, nid) for nid in ids))
+    index = {unit: k for k, unit in enumerate(units)}
+    ups: list[list[tuple[int, float]]] = [[] for _ in units]
+    downs: list[list[tuple[int, float]]] = [[] for _ in units]
+    seen: set[tuple[int, int, float]] = set()
+    for nid in ids:
+        v = index[closed.get(nid, nid)]
+        srcs = graph.input_ids(nid)
+        group = graph.group(closed[nid]) if nid in closed else None
+        for port, src in enumerate(srcs):
+            if src is None or src not in closed and src not in index:
+                continue
+            u = index[closed.get(src, src)]
+            if u == v:
+                continue
+            if group is not None:
+                names = group.input_names
+                name = group.input_of(nid, port)
+                k = names.index(name) if name in names else 0
+                offset = (k - (len(names) - 1) / 2) * PORT_SPREAD
+            else:
+                offset = (port - (len(srcs) - 1) / 2) * PORT_SPREAD
+            if (u, v, offset) not in seen:
+                seen.add((u, v, offset))
+                ups[v].append((u, offset))
+                downs[u].append((v, offset))
+    weights = [unit in graph and graph.node(unit).op in ("constant", "parameter")
+               and unit not in closed for unit in units]
+    layer, ys = _place(ups, downs, weights, y_gap)
+    # A closed function is wider than a node: its columns are spread by the extra width.
+    extra = [0.0] * (max(layer) + 2)
+    for v, unit in enumerate(units):
+        if unit in graph.group_ids():
+            extra[layer[v]] = max(extra[layer[v]], _function_width(graph, unit) - NODE_WIDTH)
+    xs = [0.0]
+    for k in range(max(layer)):
+        xs.append(xs[-1] + x_gap + (extra[k] + extra[k + 1]) / 2)
+    middle = (min(ys) + max(ys)) / 2
+    centres = {unit: (origin[0] + xs[layer[v]], origin[1] + ys[v] - middle)
+               for v, unit in enumerate(units)}
+    result = {unit: pos for unit, pos in centres.items() if unit in graph and unit not in closed}
+    for gid in dict.fromkeys(closed.values()):
+        members = [nid for nid in ids if closed.get(nid) == gid]
+        inner = layered_layout(graph, members, x_gap=x_gap, y_gap=y_gap, contract=False)
+        xs = [p[0] for p in inner.values()]
+        cx, cy = centres[gid]
+        shift = cx - (min(xs) + max(xs)) / 2
+        result.update({nid: (x + shift, y + cy) for nid, (x, y) in inner.items()})
+    return result
 
 
 def apply_layout(graph: Graph, positions: Mapping[str, Position]) -> None:
@@ -120,20 +220,18 @@ def apply_layout(graph: Graph, positions: Mapping[str, Position]) -> None:
 
 
 def _assign_layers(
-    graph: Graph,
-    ids: list[str],
+    weights: list[bool],
     ups: list[list[tuple[int, float]]],
     downs: list[list[tuple[int, float]]],
 ) -> list[int]:
-    n = len(ids)
+    n = len(weights)
     layer = [0] * n
     for v in range(n):  # ids are in topological order
         if ups[v]:
             layer[v] = max(layer[u] for u, _ in ups[v]) + 1
     last = max(layer)
-    for v, nid in enumerate(ids):
-        op = graph.node(nid).op
-        if op in ("constant", "parameter") and downs[v]:
+    for v in range(n):
+        if weights[v] and downs[v]:
             # A constant or weight sits just before its first consumer, not far left.
             layer[v] = min(layer[w] for w, _ in downs[v]) - 1
         elif ups[v] and not downs[v]:

@@ -132,6 +132,9 @@ class GroupsMixin:
         except KeyError:
             raise GraphError(f"no function instance with id {group_id!r}") from None
 
+    def group_ids(self) -> set[str]:
+        return set(self._groups)
+
     def has_group(self, group_id: str) -> bool:
         return group_id in self._groups
 

@@ -85,6 +85,7 @@ class FunctionItem(QGraphicsItem):
         self.outputs = [QPointF(self.rect.right(), top + (k + 0.5) * ROW)
                         for k in range(len(names_out))]
         self.in_labels, self.out_labels = names_in, names_out
+        self.side_in = side_in
         self.toggle_rect = QRectF(self.rect.right() - TOGGLE - 5, self.rect.top() + 3,
                                   TOGGLE, TOGGLE)
         self._bounds = self.rect.adjusted(-PORT_RADIUS - 7, -7, PORT_RADIUS + 7, 7)
@@ -200,9 +201,10 @@ class FunctionItem(QGraphicsItem):
         for p, name in zip(self.inputs, self.in_labels, strict=True):
             painter.drawText(QRectF(p.x() + 8, p.y() - ROW / 2, self.rect.width() / 2, ROW),
                              ALIGN_LEFT, name)
+        left = self.rect.left() + self.side_in + 16  # right of the input names
         for p, name in zip(self.outputs, self.out_labels, strict=True):
-            painter.drawText(QRectF(p.x() - 8 - self.rect.width() * 0.6, p.y() - ROW / 2,
-                                    self.rect.width() * 0.6, ROW), ALIGN_RIGHT, name)
+            painter.drawText(QRectF(left, p.y() - ROW / 2, p.x() - 8 - left, ROW),
+                             ALIGN_RIGHT, name)
         for p in self.inputs + self.outputs:
             paint_port(painter, p, t.pens["border"], t.brushes["port"])
 

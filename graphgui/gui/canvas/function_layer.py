@@ -33,6 +33,9 @@ class FunctionLayer:
         self.hidden_wires: list[Any] = []
         self.proxied: list[NodeItem] = []
         self.open_now: set[str] = set()  # drawn expanded for a while (stepping into one)
+        # One wire drawn per (source, function input): its key -> the keys of the wires it
+        # stands for (an input feeding two inner ports is two wires), gradients summed.
+        self.merged: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self._dirty = False
 
     # ---- following the graph -------------------------------------------------------------
@@ -147,6 +150,7 @@ class FunctionLayer:
             room.remove(f"frame:{gid}")
             scene.removeItem(frame)
         self.items, self.frames = {}, {}
+        self.merged = {}
         for node in self.hidden_nodes:
             if node.scene() is scene:
                 node.setVisible(True)
@@ -176,6 +180,7 @@ class FunctionLayer:
         self.items[group.id] = item
         in_index = {t: k for k, i in enumerate(group.inputs) for t in i.targets}
         out_index = {o.node: k for k, o in enumerate(group.outputs)}
+        drawn: dict[tuple[str, int], Any] = {}  # (source, input k) -> the wire drawn
         for node in members:
             node.setVisible(False)
             node.setSelected(False)
@@ -188,6 +193,10 @@ class FunctionLayer:
                     k = in_index.get((node.node_id, port), 0)
                     node.proxy_in[port] = lambda k=k: item.input_scene_pos(k)
                     item.wires.append(wire)
+                    first = drawn.setdefault((wire.src.node_id, k), wire)
+                    self.merged.setdefault(first.key, []).append(wire.key)
+                    if first is not wire:
+                        self._hide_wire(wire)
             outside = [w for w in node.wires_out if w.dst.node_id not in inside]
             if outside or node.node_id in out_index:
                 k = out_index.get(node.node_id, 0)
@@ -205,6 +214,22 @@ class FunctionLayer:
             wire.label.setVisible(False)
         self.scene.labels.room.remove(wire.key)
         self.hidden_wires.append(wire)
+
+    def merge_wire_texts(
+        self, values: Any, wire_grads: Any, tangents: Any, precision: int
+    ) -> None:
+        """A wire standing for several into one function input carries their gradients'
+        sum: what flows back from the function to that source through this input."""
+        for key, keys in self.merged.items():
+            wire = self.scene.wire_items.get(key)
+            parts = [wire_grads[k] for k in keys if k in wire_grads]
+            if wire is None or len(keys) < 2 or not parts:
+                continue
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part
+            src = wire.src.node_id
+            wire.set_texts(values.get(src), total, precision, tangents.get(src))
 
     def show_values(self, values: dict[str, Any]) -> None:
         """Each collapsed function shows the value of an output no wire carries away."""

@@ -71,3 +71,4 @@ def show_wire_texts(scene: GraphScene, values: Mapping[str, Any],
     for key, wire in scene.wire_items.items():
         src = wire.src.node_id
         wire.set_texts(values.get(src), wire_grads.get(key), precision, tangents.get(src))
+    scene.functions.merge_wire_texts(values, wire_grads, tangents, precision)
