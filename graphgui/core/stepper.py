@@ -35,7 +35,14 @@ from .explain import (
     symbol,
 )
 from .functions.model import Group
-from .functions.stepping import BackwardSummaries, FunctionStep, Span, forward_text, function_spans
+from .functions.stepping import (
+    BackwardSummaries,
+    FunctionStep,
+    Span,
+    forward_text,
+    function_spans,
+    step_ranges,
+)
 from .graph import Graph, GraphError, node_label
 from .values import Value, format_value, parse_value_text, to_value
 
@@ -257,6 +264,16 @@ class Stepper:
         if span is None or not self.position.backward:
             return None
         return self._summaries(span)
+
+    def step_numbers(self) -> tuple[int, int]:
+        """(steps taken, steps in all) in the current pass, a function stepped over being
+        one step: what "Forward step 2 of 5" says."""
+        backward, k = self._index()
+        count = len(self.backward_steps) if backward else len(self.forward_lines)
+        over = [span.of(backward) for span in self.spans.values()
+                if self._over_here(span, backward)]
+        ranges = step_ranges(count, over)
+        return sum(1 for _, end in ranges if end <= k), len(ranges)
 
     def _index(self) -> tuple[bool, int]:
         """(in the backward pass, steps done in it)."""

@@ -23,6 +23,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from graphgui.core.functions import Group
 from graphgui.core.functions.grouping import plan_group
 from graphgui.core.functions.instances import expansion_definition, instance_graph
+from graphgui.core.functions.room import room_to_open
 from graphgui.core.graph import Graph, GraphError, node_label
 from graphgui.core.values import values_equal
 
@@ -258,8 +259,18 @@ class Document(QObject):
         self.push(fcmd.UngroupCommand(self.graph, group_id))
 
     def set_collapsed(self, group_id: str, collapsed: bool) -> None:
-        if self.graph.group(group_id).collapsed != collapsed:
+        """Close or open a function; opened, the nodes its frame would cover step aside
+        (one undo step for both)."""
+        group = self.graph.group(group_id)
+        if group.collapsed == collapsed:
+            return
+        moves = {} if collapsed else room_to_open(self.graph, group_id)
+        if not moves:
             self.push(fcmd.SetCollapsedCommand(self.graph, group_id, collapsed))
+            return
+        with self.macro(f"Expand {group.name}"):
+            self.push(fcmd.SetCollapsedCommand(self.graph, group_id, collapsed))
+            self.move_nodes(moves)
 
     def insert_function(self, name: str, pos: Pos) -> list[str]:
         """A new instance of function ``name`` centred at ``pos``, its inputs unconnected."""

@@ -124,3 +124,36 @@ def test_every_expansion_has_the_value_and_gradient_of_its_op(op):
         np.testing.assert_allclose(ev_body.grads[body.find(name).id],
                                    ev_op.grads[direct.find(name).id], rtol=1e-10)
     assert all(result.passed for result in check_gradients(body))
+
+
+def test_layout_gives_a_closed_function_one_place_and_its_nodes_stay_around_it():
+    from graphgui.core.layout import layered_layout
+
+    g, inner = neuron_graph()
+    apply_plan(g, plan_group(g, inner, "neuron"))
+    closed = layered_layout(g)
+    columns = {round(closed[n][0], 6) for n in inner}
+    assert len(columns) > 1  # laid out inside as when open...
+    centre = (min(closed[n][0] for n in inner) + max(closed[n][0] for n in inner)) / 2
+    f = closed[g.find("f").id][0]
+    x = closed[g.find("x").id][0]
+    assert x < centre < f  # ...around one place between its input and its consumer
+    g.set_collapsed(g.groups[0].id, False)
+    flat = layered_layout(g)
+    assert flat[g.find("f").id][0] > f  # open, it takes its columns
+
+
+def test_opening_moves_only_what_the_frame_would_cover_and_keeps_the_order():
+    from graphgui.core.functions.room import room_to_open
+    from graphgui.core.layout import apply_layout, layered_layout
+
+    g, inner = neuron_graph()
+    apply_plan(g, plan_group(g, inner, "neuron"))
+    apply_layout(g, layered_layout(g))
+    moves = room_to_open(g, g.groups[0].id)
+    f = g.find("f").id
+    assert f in moves and moves[f][0] > g.node(f).pos[0]  # right of it: further right
+    assert all(nid not in moves for nid in inner)
+    for nid, (x, _) in moves.items():
+        g.move(nid, (x, g.node(nid).pos[1]))
+    assert room_to_open(g, g.groups[0].id) == {}  # nothing left in the way

@@ -77,6 +77,17 @@ def open_example_from_menu(window: Any, name: str, **training: Any) -> Any:
 def opened(graph: Any) -> Any:
     """``graph`` with every function instance open, so the stepper visits every node (a
     closed function is one step); returns the graph."""
+    from graphgui.core.layout import apply_layout, layered_layout
+
     for group in graph.groups:
         graph.set_collapsed(group.id, False)
+    apply_layout(graph, layered_layout(graph))  # every node its own place, as before
     return graph
+
+
+def drawn_items(scene: Any) -> dict[str, Any]:
+    """What the canvas draws as nodes: the nodes not inside a closed function, and each
+    closed function (keyed ``function:<id>``)."""
+    items = {nid: it for nid, it in scene.node_items.items() if it.isVisible()}
+    items.update({f"function:{gid}": it for gid, it in scene.functions.items.items()})
+    return items

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gui_helpers import open_example_from_menu, settle
+from gui_helpers import open_example_from_menu, opened, settle
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtTest import QTest
@@ -66,6 +66,7 @@ def combo_texts(combo: Any) -> list[str]:
 def test_switching_tabs_takes_each_docks_picture_off_the_canvas(window: Any, qtbot: Any
                                                                 ) -> None:
     open_example_from_menu(window, "network_2_2_2")
+    opened(window.document.graph)  # w1 is inside layer1: open the layers
     settle(qtbot, window)
     forward, paths = window.autodiff.forward, window.autodiff.paths
     graph = window.document.graph

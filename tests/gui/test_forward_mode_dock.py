@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from gui_helpers import open_example_from_menu, settle
+from gui_helpers import open_example_from_menu, opened, settle
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
@@ -540,6 +540,8 @@ def test_tangents_are_in_the_summaries_at_the_opening_zoom(window: Any, qtbot: A
                                                           tmp_path: Any) -> None:
     window.resize(1366, 768)
     open_example_from_menu(window, "network_2_2_2")
+    opened(window.document.graph)  # its 47 nodes, each drawn: zoomed out to see them all
+    window.action("fit").trigger()
     settle(qtbot, window)
     panel = show_dock(window, qtbot)
     qtbot.wait(50)  # the framing

@@ -189,3 +189,67 @@ def test_save_and_open_keeps_the_function_collapsed(window, qtbot, tmp_path):
     window.set_document(Document(fileformat.load(path)))
     settle(qtbot, window)
     assert len(window.scene.functions.items) == 1
+
+
+# ---- the bundled network, closed ------------------------------------------------------------
+
+
+def open_network(window: Any, qtbot: Any) -> Any:
+    window.document.set_clean()
+    window.file_controller.example_actions["network_2_2_2"].trigger()
+    settle(qtbot, window)
+    return window.document.graph
+
+
+def test_the_2_2_2_network_reads_as_two_layers_and_a_loss(window, qtbot):
+    graph = open_network(window, qtbot)
+    items = window.scene.functions.items
+    assert sorted(i.title for i in items.values()) == ["layer1", "layer2", "loss"]
+    drawn = [it for it in window.scene.node_items.values() if it.isVisible()]
+    assert sorted(it.title for it in drawn) == ["X1", "X2"]
+    # Left to right: X1, layer1, layer2, loss.
+    xs = {i.title: i.pos().x() for i in items.values()}
+    assert window.scene.node_items[graph.find("X1").id].pos().x() < xs["layer1"] \
+        < xs["layer2"] < xs["loss"]
+    # X1 feeds two products inside layer1: one wire is drawn, carrying their sum, dE/dX1.
+    x1 = graph.find("X1").id
+    shown = [w for w in window.scene.wire_items.values() if w.src.node_id == x1 and w.isVisible()]
+    assert len(shown) == 1
+    from graphgui.core.values import format_value
+    assert shown[0].grad_text == format_value(window.view_state.evaluation.grads[x1])
+
+
+def test_opening_a_layer_moves_its_neighbours_aside(window, qtbot):
+    graph = open_network(window, qtbot)
+    layer2 = next(g for g in graph.groups if g.name == "layer2")
+    item = window.scene.functions.items[layer2.id]
+    click_scene_point(window, qtbot, item.sceneBoundingRect().center(), double=True)
+    frame = window.scene.functions.frames[layer2.id].sceneBoundingRect()
+    others = [it for gid, it in window.scene.functions.items.items()]
+    assert others and not any(frame.intersects(it.sceneBoundingRect()) for it in others)
+    assert window.document.undo_stack.undoText() == "Expand layer2"
+    window.action("undo").trigger()
+    settle(qtbot, window)
+    assert graph.group(layer2.id).collapsed
+
+
+def test_step_over_and_step_into_through_the_step_actions(window, qtbot):
+    graph = open_network(window, qtbot)
+    panel = window.stepper_panel
+    window.action("step_forward").trigger()
+    settle(qtbot, window)
+    assert panel.position_label.text() == "Forward step 1 of 3"
+    layer1 = next(g for g in graph.groups if g.name == "layer1")
+    assert window.scene.functions.items[layer1.id].step_state == "current"
+    into = window.action("step_into")
+    assert into.isEnabled()  # the next step is layer2, a closed function
+    into.trigger()
+    settle(qtbot, window)
+    layer2 = next(g for g in graph.groups if g.name == "layer2")
+    assert layer2.id in window.scene.functions.frames  # drawn open while inside
+    assert graph.group(layer2.id).collapsed  # ... without an edit of the graph
+    while panel.stepper.inside() is not None:
+        window.action("step_forward").trigger()
+    settle(qtbot, window)
+    assert layer2.id in window.scene.functions.items  # back out: closed again
+    assert window.document.undo_stack.count() == 0

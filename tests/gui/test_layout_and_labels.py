@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from gui_helpers import overlapping, settle
+from gui_helpers import opened, overlapping, settle
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
@@ -107,8 +107,16 @@ def test_x_tanh_x_shows_the_direct_gradient(window: Any, qtbot: Any) -> None:
     assert above == []
 
 
+def test_labels_clear_while_stepping_through_closed_functions(window: Any, qtbot: Any) -> None:
+    open_example(window, qtbot, "network_2_2_2")  # layer1, layer2 and loss closed
+    panel = window.stepper_panel
+    while panel.forward_step() or panel.backward_step():
+        assert_labels_clear(window.scene)
+
+
 def test_labels_clear_while_stepping(window: Any, qtbot: Any) -> None:
-    open_example(window, qtbot, "network_2_2_2")
+    window.set_document(Document(opened(load_example("network_2_2_2"))))  # every node
+    settle(qtbot, window)
     panel = window.stepper_panel
     scene = window.scene
     for _ in range(60):  # through the forward pass and well into the backward pass
@@ -121,7 +129,7 @@ def test_labels_clear_while_stepping(window: Any, qtbot: Any) -> None:
     assert_labels_clear(scene)
     # Step badges under the nodes are obstacles too.
     badges = [it.badge_rect.translated(it.pos()) for it in scene.node_items.values()
-              if it.badge_text]
+              if it.badge_text and it.isVisible()]
     assert badges
     for key, rect, text in label_rects(scene):
         for badge in badges:
@@ -154,7 +162,9 @@ def test_label_moves_off_a_node_dragged_onto_it(window: Any, qtbot: Any) -> None
 
 
 def test_small_matrix_label_is_one_row_per_line(window: Any, qtbot: Any) -> None:
-    graph = open_example(window, qtbot, "matrix_network")
+    window.set_document(Document(opened(load_example("matrix_network"))))  # W1's wire shown
+    settle(qtbot, window)
+    graph = window.document.graph
     scene = window.scene
     w1 = names(graph)["W1"]
     wire = next(w for w in scene.wire_items.values() if w.src.node_id == w1)

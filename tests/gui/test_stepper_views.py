@@ -158,9 +158,10 @@ def test_divider_and_tabs_hold_still_through_a_whole_example(make_window: Any, q
     assert left >= 240 and right >= 300  # each part keeps a useful width
     seen = []
     presses = step_all(window, lambda: seen.append(layout_snapshot(window)))
-    # 27 forward steps (one per computed node), then 41 backward steps.
-    assert presses == 27 + 41
-    assert "Backward step 41 of 41" in panel.position_label.text()
+    # It opens with its layers closed: 3 forward steps (layer1, layer2, loss, each one step
+    # with its summary), then 5 backward steps (the three functions, then X1 and X2).
+    assert presses == 3 + 5
+    assert "Backward step 5 of 5" in panel.position_label.text()
     assert set(seen) == {before}
     # The divider dragged as far left as it goes (the position line no longer fits):
     # stepping through again still moves nothing.
@@ -381,7 +382,7 @@ def test_new_and_another_example_leave_no_banner_or_old_text(window: Any, qtbot:
     key(window, "F10")
     key(window, "F10")
     key(window, "Ctrl+Z")  # nothing to undo: no edit, the stepper stays
-    assert panel.position_label.text() == "Forward step 2 of 27"
+    assert panel.position_label.text() == "Forward step 2 of 3"  # layer1 and layer2
     open_example(window, qtbot, "exercise_div")
     assert panel.position_label.text() == "Ready"
     assert "gradients are hidden" in panel.message_label.text()  # this exercise's notice

@@ -284,6 +284,13 @@ class FunctionLayer:
             self.scene.status_message.emit(f"Cannot move: {exc}")
             self.refresh()
 
+    def item_for(self, node: NodeItem) -> Any:
+        """What the canvas draws for ``node``: itself, or its closed function."""
+        if node.isVisible():
+            return node
+        group = self.scene.graph.group_of(node.node_id) if self.scene.graph else None
+        return self.items.get(group.id, node) if group is not None else node
+
     def drawn_rect(self, node: NodeItem) -> QRectF:
         """Where ``node`` is seen: its own box, or its closed function's."""
         if node.isVisible():

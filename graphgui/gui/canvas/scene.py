@@ -384,8 +384,8 @@ class GraphScene(QGraphicsScene):
             self.clearSelection()
             for nid in node_ids:
                 item = self.node_items.get(nid)
-                if item is not None:
-                    item.setSelected(True)
+                if item is not None:  # inside a closed function: the function is selected
+                    self.functions.item_for(item).setSelected(True)
         finally:
             self.blockSignals(blocked)
         self.selectionChanged.emit()

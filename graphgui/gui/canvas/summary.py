@@ -204,12 +204,14 @@ def summaries_complete(view: GraphView) -> bool:
     """True when every node in view has its name and value written (nothing crowded out)."""
     scene = view.graph_scene()
     visible = QRectF(view.mapToScene(view.viewport().rect()).boundingRect())
-    in_view = sum(1 for it in scene.node_items.values()
-                  if visible.intersects(it.sceneBoundingRect()))
+    drawn = [it for it in scene.node_items.values() if it.isVisible()]
+    drawn += list(scene.functions.items.values())  # closed functions are named too
+    in_view = sum(1 for it in drawn if visible.intersects(it.sceneBoundingRect()))
     shown = list(summaries(view))
     values = scene.state.show_values
     return len(shown) == in_view and all(
-        v or not values or scene.node_items[nid].shown_value is None
+        v or not values or nid not in scene.node_items
+        or scene.node_items[nid].shown_value is None
         for nid, _, v, _, _ in shown)
 
 

@@ -299,6 +299,11 @@ class StepperPanel(QWidget):
 
     def run_to_selected(self) -> bool:
         ids = self.shell.selected_node_ids()
+        graph = self.graph
+        groups = {graph.node(n).group for n in ids if graph is not None and n in graph}
+        if len(ids) > 1 and len(groups) == 1 and None not in groups:
+            # A closed function selected (it stands for its nodes): run to its output.
+            ids = [graph.group(groups.pop()).outputs[0].node]
         if len(ids) != 1:
             self.shell.show_message("Select one node to run to")
             return False

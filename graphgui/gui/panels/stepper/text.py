@@ -142,13 +142,14 @@ def position_text(st: Stepper | None, *, error: str | None, empty: bool, questio
         return "Empty graph" if empty else "Cannot step"
     if st is None:
         return "Ready"
-    p, nf, nb = st.position, len(st.forward_lines), len(st.backward_steps)
+    p = st.position
+    done, total = st.step_numbers()  # a function stepped over is one step
     if question:
-        where = f"Question: backward step {p.backward + 1} of {nb}"
+        where = f"Question: backward step {p.backward + 1} of {len(st.backward_steps)}"
     elif p.backward:
-        where = f"Backward step {p.backward} of {nb}"
+        where = f"Backward step {done} of {total}"
     elif p.forward:
-        where = f"Forward step {p.forward} of {nf}"
+        where = f"Forward step {done} of {total}"
     else:
         where = "Ready"
     return where + (" · gradients complete" if st.finished else "")
