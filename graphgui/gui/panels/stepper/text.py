@@ -9,12 +9,14 @@ numbers would be, with the formulas and a line on how to show them.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from graphgui.core.explain import StepExplanation, symbol
 from graphgui.core.stepper import Position, Stepper
 from graphgui.core.values import format_value
 
+INSIDE = re.compile(r" \((\d+) steps? inside\)")
 EMPTY_HINT = (
     "Nothing to step through yet. Type an expression in the bar above the canvas, e.g. "
     "f = (x + y) * z, or drag an op from the palette onto the canvas."
@@ -51,6 +53,8 @@ def step_html(st: Stepper | None, shown: Shown, *, error: str | None, empty: boo
     head = f"<p class='muted'><i>{html.escape(lead)}</i></p>" if lead else ""
     if shown.quiz and st.forward_done:
         return head + quiz_html(st)
+    if st.current_function() is not None:
+        return head + function_html(st, shown)
     if st.phase == "forward":
         line = st.forward_lines[st.position.forward - 1]
         title = symbol(st.program, line.node_id)
@@ -60,6 +64,41 @@ def step_html(st: Stepper | None, shown: Shown, *, error: str | None, empty: boo
     if shown.grads_hidden:
         return head + hidden_backward_html(st, ex, shown)
     return head + backward_html(ex)
+
+
+def function_html(st: Stepper, shown: Shown) -> str:
+    """A closed function taken as one step: the call with its numbers forward; backward, its
+    upstream gradients and each input's contribution, with the local gradients worked out
+    from its inside (core/functions/stepping.py)."""
+    group = st.current_function()
+    assert group is not None
+    first, *rest = st.current_text().split("\n")
+    inside = INSIDE.search(first)
+    first = INSIDE.sub("", first)
+    count = f"{inside.group(1)} steps inside; " if inside else ""
+    into = f"{count}Step Into Function (Alt+F10) before it to take them one by one"
+    if st.phase == "forward":
+        return (f"<p class='muted'>Forward pass · function {html.escape(group.name)}, one "
+                f"step</p><p class='eq'>{result_bold(first, 'value')}</p>"
+                f"<p class='muted'>{into}.</p>")
+    call = first.split(": ", 1)[0]
+    parts = [f"<p class='muted'>Backward pass · function {html.escape(group.name)}, one "
+             "step: its local gradients come from its inside</p>",
+             f"<p class='eq'><b>{html.escape(call)}</b>"]
+    if shown.grads_hidden:
+        parts.append("</p>" f"<p class='muted'>{html.escape(shown.hidden_note)}</p>")
+        return "".join(parts)
+    upstream = first.split(": ", 1)[1] if ": " in first else ""
+    parts.append(f"<br>{html.escape(upstream)}</p>")
+    for line in rest:
+        line = line.strip()
+        main, *notes = [s.strip() for s in line.split("   ") if s.strip()] or [""]
+        parts.append(f"<p class='eq'>{result_bold(main, 'grad')}")
+        for note in notes:
+            parts.append(f"<br><span class='muted'>&nbsp;&nbsp;{html.escape(note)}</span>")
+        parts.append("</p>")
+    parts.append(f"<p class='muted'>{into}.</p>")
+    return "".join(parts)
 
 
 def backward_html(ex: StepExplanation) -> str:
