@@ -253,3 +253,15 @@ def test_step_over_and_step_into_through_the_step_actions(window, qtbot):
     settle(qtbot, window)
     assert layer2.id in window.scene.functions.items  # back out: closed again
     assert window.document.undo_stack.count() == 0
+
+
+def test_a_clicked_function_shows_its_outputs_and_parameters_in_the_inspector(window, qtbot):
+    graph = open_network(window, qtbot)
+    item = next(i for i in window.scene.functions.items.values() if i.title == "layer1")
+    click_scene_point(window, qtbot, item.sceneBoundingRect().center())
+    text = window.inspector.heading.text()
+    ev = window.view_state.evaluation
+    from graphgui.core.values import format_value
+    w1 = graph.find("w1").id
+    assert "layer1(X1, X2)" in text and "Parameters inside" in text
+    assert "w1 = 0.75" in text and format_value(ev.grads[w1]) in text

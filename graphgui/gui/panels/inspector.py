@@ -118,6 +118,9 @@ def format_param(kind: str, value: Any) -> str:
     return str(value)
 
 
+MAX_LISTED = 12  # parameters of a selected function listed by name
+
+
 class Inspector(QWidget):
     """Shows and edits the single selected node; a summary otherwise."""
 
@@ -274,7 +277,7 @@ class Inspector(QWidget):
         if graph is None:
             return ""
         if len(self.selection) > 1:
-            return f"<b>{len(self.selection)} nodes selected</b>"
+            return self._function_summary() or f"<b>{len(self.selection)} nodes selected</b>"
         out = graph.output
         text = f"<b>{len(graph)} nodes, {len(graph.edges)} wires</b>"
         if out is not None:
@@ -283,6 +286,44 @@ class Inspector(QWidget):
                      f"{format_value(value)}")
         text += "<br><span style='color:gray'>Select a node to see and edit it.</span>"
         return text
+
+    def _function_summary(self) -> str:
+        """A closed function selected (it stands for its nodes): its signature, outputs and
+        the parameters inside, with their values and gradients."""
+        graph, vs = self.graph, self.view_state
+        groups = {graph.node(n).group for n in self.selection if n in graph}
+        if len(groups) != 1 or None in groups:
+            return ""
+        group = graph.group(groups.pop())
+        members = graph.group_members(group.id)
+        if set(members) != set(self.selection):
+            return ""
+        definition = graph.function(group.function)
+        signature = definition.signature if definition else group.function
+        rows = [f"<b style='font-size:11pt'>{html.escape(group.name)}</b>&nbsp;&nbsp;"
+                f"<span style='color:gray'>{html.escape(signature)} · function of "
+                f"{len(members)} nodes</span>"]
+
+        def line(nid: str, label: str) -> str:
+            value, grad = vs.value(nid), vs.grad(nid)
+            text = f"{html.escape(label)} = {html.escape(format_value(value))}"
+            if grad is not None:
+                text += (f"&nbsp;&nbsp;<span style='color:gray'>gradient</span> "
+                         f"{html.escape(format_value(grad))}")
+            return text
+
+        rows.append("<br><b>Outputs</b>")
+        rows += [f"<br>{line(o.node, node_label(graph, o.node))}" for o in group.outputs]
+        params = [n for n in members if graph.node(n).op == "parameter"]
+        if params:
+            rows.append("<br><b>Parameters inside</b>")
+            rows += [f"<br>{line(n, node_label(graph, n))}" for n in params[:MAX_LISTED]]
+            if len(params) > MAX_LISTED:
+                rows.append(f"<br><span style='color:gray'>and {len(params) - MAX_LISTED} "
+                            "more</span>")
+        rows.append("<br><span style='color:gray'>Double-click it (or Graph > Open or Close "
+                    "Function) to see and edit its nodes.</span>")
+        return "".join(rows)
 
     def _refresh_values(self) -> None:
         node_id = self.node_id
