@@ -6,7 +6,10 @@ Writes main-window.png (the sigmoid neuron), network-inspector.png (the 2-2-2 ne
 w1 selected), stepper.png (backward step 17 of 41 in the 2-2-2 network), paths.png (the
 Paths dock for w1 in the 2-2-2 network, at 1366x768), forward-mode.png (the Forward Mode dock
 at step 2 of 3 from x in the chain-rule example, at 1366x768), training.png (the
-notebook's two-moons network after a run) and network.png (``graphgui export`` of the 2-2-2
+notebook's two-moons network after a run), functions.png (the 2-2-2 network as it opens, two
+layers and a loss, stepped over), open-up.png (the neuron's sigmoid opened up into
+1 / (1 + exp(-x)), stepping inside it), export-code.png (File > Export Code on the moons
+network) and network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
 """
@@ -64,7 +67,21 @@ def main(argv: list[str]) -> int:
     window = window_at(1400, 850, "neuron")
     shoot(window, "main-window.png")
 
+    def open_layers(window: MainWindow) -> None:
+        """Every layer of the open example opened and laid out node by node (the classic
+        picture of the notebook); the document stays unmodified."""
+        from graphgui.core.layout import apply_layout, layered_layout
+
+        graph = window.document.graph
+        with graph.bulk_edit():
+            for group in graph.groups:
+                graph.set_collapsed(group.id, False)
+            apply_layout(graph, layered_layout(graph))
+        window.action("fit").trigger()
+        settle()
+
     window = window_at(1600, 900, "network_2_2_2")
+    open_layers(window)
     w1 = window.document.graph.find("w1")
     window.select_nodes([w1.id])
     window.inspector_dock.raise_()
@@ -72,6 +89,7 @@ def main(argv: list[str]) -> int:
     shoot(window, "network-inspector.png")
 
     window = window_at(1600, 1000, "network_2_2_2")
+    open_layers(window)
     panel = window.stepper_panel
     panel.run_to_end()
     panel.reset()
@@ -81,6 +99,7 @@ def main(argv: list[str]) -> int:
     shoot(window, "stepper.png")
 
     window = window_at(1366, 768, "network_2_2_2")  # a laptop screen
+    open_layers(window)
     window.select_nodes([window.document.graph.find("w1").id])
     window.autodiff.paths.action.trigger()  # Autodiff > Paths to Output
     paths = window.autodiff.paths
@@ -122,6 +141,43 @@ def main(argv: list[str]) -> int:
     window.training_panel.dock.raise_()  # the Trainer dock in front, with its progress
     settle()
     shoot(window, "training.png")
+
+    window = window_at(1366, 768, "network_2_2_2")  # as it opens: two layers and a loss
+    panel = window.stepper_panel
+    window.stepper_panel.dock.raise_()
+    for _ in range(3):
+        panel.forward_step()
+    panel.backward_step()
+    panel.backward_step()  # layer2 as one step, its local gradients from its inside
+    item = next(i for i in window.scene.functions.items.values() if i.title == "layer1")
+    item.setSelected(True)  # the inspector: layer1's outputs and parameters
+    window.inspector_dock.raise_()
+    settle()
+    shoot(window, "functions.png")
+
+    window = window_at(1366, 768, "neuron")  # the CS231n lesson: sigmoid opened up
+    graph = window.document.graph
+    sigmoid = next(n for n in graph if n.op == "sigmoid")
+    window.select_nodes([sigmoid.id])
+    window.functions.open_up_action.trigger()
+    window.action("fit").trigger()
+    panel = window.stepper_panel
+    window.stepper_panel.dock.raise_()
+    panel.run_to_end()
+    panel.reset()
+    while panel.stepper is not None and panel.stepper.position.backward < 4:
+        panel.backward_step()  # inside the opened sigmoid: its div, then add, exp, neg
+    settle()
+    shoot(window, "open-up.png")
+
+    window = window_at(1366, 768, "moons_network")  # File > Export Code
+    dialog = window.file_controller.code_export.open_dialog()
+    settle(0.6)
+    dialog.grab().save(str(out / "export-code.png"))
+    print("wrote", out / "export-code.png")
+    dialog.close()
+    window.document.set_clean()
+    window.close()
 
     graph, _ = load_example_document("network_2_2_2")
     export_image(graph, str(out / "network.png"))

@@ -81,9 +81,9 @@ def layered_layout(
     if not wanted:
         return {}
     ids = graph.topological_order(wanted)
-    closed = _closed_members(graph, ids) if contract else {}
-    if closed:
-        return _contracted_layout(graph, ids, closed, origin, x_gap, y_gap)
+    grouped = _grouped_members(graph, ids) if contract else {}
+    if grouped:
+        return _contracted_layout(graph, ids, grouped, origin, x_gap, y_gap)
     index = {nid: k for k, nid in enumerate(ids)}
     n = len(ids)
 
@@ -107,13 +107,14 @@ def layered_layout(
 
 def _place(
     ups: list[list[tuple[int, float]]], downs: list[list[tuple[int, float]]],
-    weights: list[bool], y_gap: float,
+    weights: list[bool], y_gap: float, heights: list[float] | None = None,
 ) -> tuple[list[int], list[float]]:
-    """(layer, y) of each of the ``len(ups)`` points, given in topological order."""
+    """(layer, y) of each of the ``len(ups)`` points, given in topological order;
+    ``heights`` in slots (default 1 each)."""
     n = len(ups)
     layer = _assign_layers(weights, ups, downs)
     ups, downs, layer = _add_dummies(n, ups, downs, layer)
-    height = [1.0] * n + [DUMMY_HEIGHT] * (len(layer) - n)
+    height = (heights or [1.0] * n) + [DUMMY_HEIGHT] * (len(layer) - n)
 
     layers = _initial_order(n, ups, downs, layer)
     layers = _reduce_crossings(layers, ups, downs)
@@ -133,6 +134,7 @@ def _positions(
 
 
 NODE_WIDTH = 100.0  # a typical node's drawn width, in scene units
+FRAME_ROOM = 40.0  # an open function's frame around its nodes (title bar included)
 
 
 def _function_width(graph: Graph, group_id: str) -> float:
@@ -144,21 +146,22 @@ def _function_width(graph: Graph, group_id: str) -> float:
     return max(120.0, min(280.0, chars * CHAR_WIDTH + 48.0))
 
 
-def _closed_members(graph: Graph, ids: list[str]) -> dict[str, str]:
-    """node id -> its instance's id, for the nodes inside closed (collapsed) functions."""
-    closed = {g.id for g in graph.groups if g.collapsed}
-    if not closed:
+def _grouped_members(graph: Graph, ids: list[str]) -> dict[str, str]:
+    """node id -> its instance's id, for the nodes inside functions."""
+    if not graph.groups:
         return {}
-    return {nid: gid for nid in ids if (gid := graph.node(nid).group) in closed}
+    live = graph.group_ids()
+    return {nid: gid for nid in ids if (gid := graph.node(nid).group) in live}
 
 
 def _contracted_layout(
     graph: Graph, ids: list[str], closed: dict[str, str], origin: Position, x_gap: float,
     y_gap: float,
 ) -> dict[str, Position]:
-    """Lay out what the canvas shows: each closed function is one point, its ports in the
-    order of its inputs; its own nodes are laid out around that point, so opening it shows
-    them where it was."""
+    """Lay out what the canvas shows: each function is one block (closed: as wide as its
+    box; open: as wide and tall as its own layout, so frames never overlap), its ports in
+    the order of its inputs; its own nodes are laid out around the block's centre, so
+    opening a closed one shows them where it was."""
     units = list(dict.fromkeys(closed.get(nid, nid) for nid in ids))
     index = {unit: k for k, unit in enumerate(units)}
     ups: list[list[tuple[int, float]]] = [[] for _ in units]
@@ -187,12 +190,25 @@ def _contracted_layout(
                 downs[u].append((v, offset))
     weights = [unit in graph and graph.node(unit).op in ("constant", "parameter")
                and unit not in closed for unit in units]
-    layer, ys = _place(ups, downs, weights, y_gap)
-    # A closed function is wider than a node: its columns are spread by the extra width.
-    extra = [0.0] * (max(layer) + 2)
+    inner: dict[str, dict[str, Position]] = {}
+    widths, heights = [NODE_WIDTH] * len(units), [1.0] * len(units)
     for v, unit in enumerate(units):
-        if unit in graph.group_ids():
-            extra[layer[v]] = max(extra[layer[v]], _function_width(graph, unit) - NODE_WIDTH)
+        if unit not in graph.group_ids():
+            continue
+        members = [nid for nid in ids if closed.get(nid) == unit]
+        inner[unit] = layered_layout(graph, members, x_gap=x_gap, y_gap=y_gap, contract=False)
+        if graph.group(unit).collapsed:
+            widths[v] = _function_width(graph, unit)
+        else:  # the frame around its own layout
+            xs_in = [p[0] for p in inner[unit].values()]
+            ys_in = [p[1] for p in inner[unit].values()]
+            widths[v] = max(xs_in) - min(xs_in) + NODE_WIDTH + 2 * FRAME_ROOM
+            heights[v] = (max(ys_in) - min(ys_in) + 2 * FRAME_ROOM) / y_gap + 1.0
+    layer, ys = _place(ups, downs, weights, y_gap, heights)
+    # A function is wider than a node: its column is spread by the extra width.
+    extra = [0.0] * (max(layer) + 2)
+    for v in range(len(units)):
+        extra[layer[v]] = max(extra[layer[v]], widths[v] - NODE_WIDTH)
     xs = [0.0]
     for k in range(max(layer)):
         xs.append(xs[-1] + x_gap + (extra[k] + extra[k + 1]) / 2)
@@ -200,13 +216,11 @@ def _contracted_layout(
     centres = {unit: (origin[0] + xs[layer[v]], origin[1] + ys[v] - middle)
                for v, unit in enumerate(units)}
     result = {unit: pos for unit, pos in centres.items() if unit in graph and unit not in closed}
-    for gid in dict.fromkeys(closed.values()):
-        members = [nid for nid in ids if closed.get(nid) == gid]
-        inner = layered_layout(graph, members, x_gap=x_gap, y_gap=y_gap, contract=False)
-        xs = [p[0] for p in inner.values()]
+    for gid, positions in inner.items():
+        xs_in = [p[0] for p in positions.values()]
         cx, cy = centres[gid]
-        shift = cx - (min(xs) + max(xs)) / 2
-        result.update({nid: (x + shift, y + cy) for nid, (x, y) in inner.items()})
+        shift = cx - (min(xs_in) + max(xs_in)) / 2
+        result.update({nid: (x + shift, y + cy) for nid, (x, y) in positions.items()})
     return result
 
 

@@ -308,6 +308,7 @@ class Document(QObject):
                 self.push(cmd.RenameCommand(g, out, name))
             if was_output:
                 self.push(cmd.SetOutputCommand(g, out))
+            self.move_nodes(room_to_open(g, group.id))  # nothing under the new frame
         return out
 
 
