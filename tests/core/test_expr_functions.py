@@ -615,3 +615,15 @@ def test_the_documented_functions_build_what_the_text_says():
         with pytest.raises(ExprError) as info:
             parse(source)
         assert str(info.value) in section
+
+
+def test_a_one_line_def_ends_at_its_return_so_the_expression_bar_can_hold_it():
+    from graphgui.core.engine import Program
+    from graphgui.core.expr import parse
+
+    g = parse("def neuron(x, w, b): y = w * x + b; return sigmoid(y); h = neuron(2, 3, 1); "
+              "f = h * h")
+    assert [group.name for group in g.groups] == ["h"]
+    s = 1 / (1 + math.exp(-7.0))  # sigmoid(3 * 2 + 1)
+    assert Program(g).evaluate().values[g.output] == pytest.approx(s * s, rel=1e-12)
+    assert g.function("neuron").size == 3  # mul, add (named y), sigmoid: h is outside

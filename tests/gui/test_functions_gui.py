@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from gui_helpers import settle
 from PySide6.QtCore import QPointF, Qt
@@ -265,3 +266,22 @@ def test_a_clicked_function_shows_its_outputs_and_parameters_in_the_inspector(wi
     w1 = graph.find("w1").id
     assert "layer1(X1, X2)" in text and "Parameters inside" in text
     assert "w1 = 0.75" in text and format_value(ev.grads[w1]) in text
+
+
+def test_a_def_typed_in_the_expression_bar_becomes_a_closed_function(window, qtbot):
+    window.set_document(Document())
+    settle(qtbot, window)
+    bar = window.expression_bar.edit
+    bar.setFocus()
+    QTest.keyClicks(bar, "def neuron(x, w, b): return sigmoid(w * x + b); h = neuron(2, 3, 1)")
+    QTest.keyClick(bar, Qt.Key_Return)
+    settle(qtbot, window)
+    graph = window.document.graph
+    assert [g.name for g in graph.groups] == ["h"] and graph.groups[0].collapsed
+    assert len(window.scene.functions.items) == 1
+    assert "function:neuron" in window.palette.visible_ops()
+    h = graph.find("h").id
+    assert window.view_state.evaluation.values[h] == pytest.approx(1 / (1 + np.exp(-7.0)))
+    window.action("undo").trigger()
+    settle(qtbot, window)
+    assert len(graph) == 0 and graph.groups == [] and graph.function("neuron") is None

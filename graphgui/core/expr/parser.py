@@ -18,6 +18,7 @@ def parse(source: str, output: str | None = None, title: str = "") -> Graph:
     if len(source) > MAX_SOURCE_BYTES or len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         raise ExprError(f"the program is longer than {MAX_SOURCE_BYTES // 1000} kB")
     tree = _parse_ast(source)
+    _end_one_line_defs(tree)
     if not tree.body:
         raise ExprError("the program is empty: write an assignment such as f = (x + y) * z")
     if len(tree.body) > MAX_STATEMENTS:
@@ -34,6 +35,24 @@ def parse(source: str, output: str | None = None, title: str = "") -> Graph:
     graph = builder.finish(output)
     apply_layout(graph, layered_layout(graph))
     return graph
+
+
+def _end_one_line_defs(tree: ast.Module) -> None:
+    """A def written on one line ends at its return: ``def f(x): return 2 * x; y = f(3)``
+    is the def, then ``y = f(3)`` (one line is all the editor's expression bar holds;
+    Python would read the rest as part of the body)."""
+    body: list[ast.stmt] = []
+    for stmt in tree.body:
+        body.append(stmt)
+        if not isinstance(stmt, ast.FunctionDef) or any(
+            s.lineno != stmt.lineno for s in stmt.body
+        ):
+            continue
+        ends = next((k for k, s in enumerate(stmt.body) if isinstance(s, ast.Return)), None)
+        if ends is not None and ends + 1 < len(stmt.body):
+            body.extend(stmt.body[ends + 1:])
+            stmt.body = stmt.body[: ends + 1]
+    tree.body = body
 
 
 def _parse_ast(source: str) -> ast.Module:
