@@ -14,6 +14,7 @@ from graphgui.core.functions import Group
 from graphgui.core.graph import Edge, GraphError, Node
 from graphgui.core.values import format_value
 
+from .function_drawing import Drawn, draw_closed, draw_open, merge_texts, undraw
 from .function_items import FunctionFrame, FunctionItem
 from .port_item import PortRef
 
@@ -23,20 +24,25 @@ if TYPE_CHECKING:
 
 
 class FunctionLayer:
-    """The function pictures of one scene, and the gestures on them."""
+    """The function pictures of one scene, and the gestures on them. Each instance is
+    redrawn on its own when an edit touches it (once per bulk edit)."""
 
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
-        self.items: dict[str, FunctionItem] = {}
-        self.frames: dict[str, FunctionFrame] = {}
-        self.hidden_nodes: list[NodeItem] = []
-        self.hidden_wires: list[Any] = []
-        self.proxied: list[NodeItem] = []
+        self.drawn: dict[str, Drawn] = {}
         self.open_now: set[str] = set()  # drawn expanded for a while (stepping into one)
-        # One wire drawn per (source, function input): its key -> the keys of the wires it
-        # stands for (an input feeding two inner ports is two wires), gradients summed.
-        self.merged: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        self._dirty = False
+        self._member_of: dict[str, str] = {}  # node id -> instance, as last drawn
+        self._dirty: set[str] = set()
+
+    @property
+    def items(self) -> dict[str, FunctionItem]:
+        """The closed instances' items, by instance id."""
+        return {gid: d.item for gid, d in self.drawn.items() if d.item is not None}
+
+    @property
+    def frames(self) -> dict[str, FunctionFrame]:
+        """The open instances' frames, by instance id."""
+        return {gid: d.frame for gid, d in self.drawn.items() if d.frame is not None}
 
     # ---- following the graph -------------------------------------------------------------
 
@@ -63,173 +69,114 @@ class FunctionLayer:
             g.edge_added.unsubscribe(self._on_edge)
             g.edge_removed.unsubscribe(self._on_edge)
             g.bulk.unsubscribe(self._on_bulk)
-        self.items.clear()  # the scene removes every item itself
-        self.frames.clear()
-        self.hidden_nodes, self.hidden_wires, self.proxied = [], [], []
+        self.drawn.clear()  # the scene removes every item itself
+        self._member_of.clear()
+        self._dirty.clear()
         self.open_now.clear()
 
-    def _changed(self) -> None:
+    def _changed(self, *group_ids: str | None) -> None:
+        wanted = {gid for gid in group_ids if gid is not None}
+        if not wanted:
+            return
         if self.scene._deferred is not None:  # inside a bulk edit: once, at its end
-            self._dirty = True
+            self._dirty |= wanted
         else:
-            self.refresh()
+            self.refresh(wanted)
 
     def _on_group_changed(self, group_id: str) -> None:
-        self._changed()
+        self._changed(group_id)
 
     def _on_node_changed(self, node: Node, what: str) -> None:
-        if what == "group" or node.group is not None and what in ("pos", "name"):
-            self._changed()
+        if what == "group":
+            self._changed(node.group, self._member_of.get(node.id))
+        elif node.group is not None and what in ("pos", "name"):
+            self._changed(node.group)
 
     def _on_member_event(self, node: Node) -> None:
-        if node.group is not None:
-            self._changed()
+        self._changed(node.group, self._member_of.get(node.id))
 
     def _on_edge(self, edge: Edge) -> None:
         g = self.scene.graph
-        if g is not None and g.groups and any(
-            nid in g and g.node(nid).group is not None for nid in (edge.src, edge.dst)
-        ):
-            self._changed()
+        if g is None or not self._member_of and not g.groups:
+            return
+        ends = [g.node(nid).group if nid in g else self._member_of.get(nid)
+                for nid in (edge.src, edge.dst)]
+        self._changed(*ends)
 
     def _on_bulk(self, on: bool) -> None:
         if not on and self._dirty:
-            self._dirty = False
-            self.refresh()
+            dirty, self._dirty = self._dirty, set()
+            self.refresh(dirty)
 
     def set_open_now(self, group_ids: set[str]) -> None:
         """Draw these instances expanded without editing the graph (the stepper inside)."""
         if group_ids != self.open_now:
+            changed = self.open_now ^ group_ids
             self.open_now = set(group_ids)
-            self.refresh()
+            self.refresh(changed)
 
     # ---- drawing -------------------------------------------------------------------------
 
-    def refresh(self) -> None:
+    def refresh(self, group_ids: set[str] | None = None) -> None:
+        """Redraw these instances (None: all), keeping what was selected selected."""
         scene, g = self.scene, self.scene.graph
-        # What was selected stays selected across a collapse or an expand.
-        chosen = {nid for nid, it in scene.node_items.items() if it.isSelected()}
-        chosen |= self.selected_members()
-        self._clear()
-        if g is None or not g.groups:
+        if g is None:
             return
-        labels = scene.labels
-        with labels.batch():
-            for group in g.groups:
-                members = [scene.node_items[m] for m in g.group_members(group.id)
-                           if m in scene.node_items]
-                if not members:
-                    continue
-                definition = g.function(group.function)
-                signature = definition.signature if definition else group.function
-                if group.collapsed and group.id not in self.open_now:
-                    self._collapse(group, signature, members)
-                else:
-                    frame = FunctionFrame(group, signature, scene.state, _rect_of(members))
-                    frame.on_toggle = lambda gid=group.id: self.toggle(gid)
-                    scene.addItem(frame)
-                    self.frames[group.id] = frame
-                    labels.room.put(f"frame:{group.id}", frame.obstacle_rects())
-        if scene.evaluation is not None:
-            self.show_values(scene.evaluation.values)
-        for gid, item in self.items.items():
-            if chosen & set(g.group_members(gid)):
+        wanted = set(self.drawn) | g.group_ids() if group_ids is None else set(group_ids)
+        chosen: set[str] = set()
+        for gid in wanted:
+            drawn = self.drawn.pop(gid, None)
+            members = [nid for nid, owner in self._member_of.items() if owner == gid]
+            chosen |= {n for n in members if n in scene.node_items
+                       and scene.node_items[n].isSelected()}
+            if drawn is not None:
+                if drawn.item is not None and drawn.item.isSelected():
+                    chosen |= set(members)
+                undraw(scene, gid, drawn)
+            for nid in members:
+                del self._member_of[nid]
+        with scene.labels.batch():
+            for gid in wanted:
+                if g.has_group(gid):
+                    self._draw(g.group(gid))
+        ev = scene.evaluation
+        if ev is not None:
+            self.show_values(ev.values)
+        for gid in wanted:
+            item = self.items.get(gid)
+            members = set(g.group_members(gid)) if g.has_group(gid) else set()
+            if item is not None and chosen & members:
                 item.setSelected(True)
         for nid in chosen:
             node = scene.node_items.get(nid)
             if node is not None and node.isVisible():
                 node.setSelected(True)
 
-    def _clear(self) -> None:
-        scene = self.scene
-        room = scene.labels.room
-        for gid, item in self.items.items():
-            room.remove(f"function:{gid}")
-            scene.removeItem(item)
-        for gid, frame in self.frames.items():
-            room.remove(f"frame:{gid}")
-            scene.removeItem(frame)
-        self.items, self.frames = {}, {}
-        self.merged = {}
-        for node in self.hidden_nodes:
-            if node.scene() is scene:
-                node.setVisible(True)
-                scene.labels.node_changed(node)
-        for wire in self.hidden_wires:
-            if wire.scene() is scene:
-                wire.setVisible(True)
-                if wire.label is not None:
-                    wire.label.setVisible(True)
-                scene.labels.wire_changed(wire)
-        for node in self.proxied:
-            node.proxy_in, node.proxy_out = {}, None
-            if node.scene() is scene:
-                for wire in list(node.wires_in.values()) + node.wires_out:
-                    wire.update_path()
-        self.hidden_nodes, self.hidden_wires, self.proxied = [], [], []
-
-    def _collapse(self, group: Group, signature: str, members: list[NodeItem]) -> None:
-        scene = self.scene
-        inside = {m.node_id for m in members}
-        item = FunctionItem(group, signature, scene.state, len(members))
-        rect = _rect_of(members)
-        item.setPos(rect.center())
-        item.on_toggle = lambda: self.toggle(group.id)
-        item.on_moved = lambda delta: self._move_members(group.id, delta)
-        scene.addItem(item)
-        self.items[group.id] = item
-        in_index = {t: k for k, i in enumerate(group.inputs) for t in i.targets}
-        out_index = {o.node: k for k, o in enumerate(group.outputs)}
-        drawn: dict[tuple[str, int], Any] = {}  # (source, input k) -> the wire drawn
+    def _draw(self, group: Group) -> None:
+        scene, g = self.scene, self.scene.graph
+        members = [scene.node_items[m] for m in g.group_members(group.id)
+                   if m in scene.node_items]
+        if not members:
+            return
+        definition = g.function(group.function)
+        signature = definition.signature if definition else group.function
+        gid = group.id
+        if group.collapsed and gid not in self.open_now:
+            drawn = draw_closed(scene, group, signature, members, lambda: self.toggle(gid),
+                                lambda delta: self._move_members(gid, delta))
+        else:
+            drawn = draw_open(scene, group, signature, members, lambda: self.toggle(gid))
+        self.drawn[gid] = drawn
         for node in members:
-            node.setVisible(False)
-            node.setSelected(False)
-            scene.labels.room.remove(node.node_id)
-            self.hidden_nodes.append(node)
-            for port, wire in node.wires_in.items():
-                if wire.src.node_id in inside:
-                    self._hide_wire(wire)
-                else:
-                    k = in_index.get((node.node_id, port), 0)
-                    node.proxy_in[port] = lambda k=k: item.input_scene_pos(k)
-                    item.wires.append(wire)
-                    first = drawn.setdefault((wire.src.node_id, k), wire)
-                    self.merged.setdefault(first.key, []).append(wire.key)
-                    if first is not wire:
-                        self._hide_wire(wire)
-            outside = [w for w in node.wires_out if w.dst.node_id not in inside]
-            if outside or node.node_id in out_index:
-                k = out_index.get(node.node_id, 0)
-                node.proxy_out = lambda k=k: item.output_scene_pos(k)
-                item.wires.extend(outside)
-            self.proxied.append(node)
-        for wire in item.wires:
-            wire.update_path()
-        scene.labels.room.put(f"function:{group.id}", item.obstacle_rects())
-
-    def _hide_wire(self, wire: Any) -> None:
-        wire.setVisible(False)
-        wire.setSelected(False)
-        if wire.label is not None:
-            wire.label.setVisible(False)
-        self.scene.labels.room.remove(wire.key)
-        self.hidden_wires.append(wire)
+            self._member_of[node.node_id] = gid
 
     def merge_wire_texts(
         self, values: Any, wire_grads: Any, tangents: Any, precision: int
     ) -> None:
         """A wire standing for several into one function input carries their gradients'
         sum: what flows back from the function to that source through this input."""
-        for key, keys in self.merged.items():
-            wire = self.scene.wire_items.get(key)
-            parts = [wire_grads[k] for k in keys if k in wire_grads]
-            if wire is None or len(keys) < 2 or not parts:
-                continue
-            total = parts[0]
-            for part in parts[1:]:
-                total = total + part
-            src = wire.src.node_id
-            wire.set_texts(values.get(src), total, precision, tangents.get(src))
+        for drawn in self.drawn.values():
+            merge_texts(self.scene, drawn, values, wire_grads, tangents, precision)
 
     def show_values(self, values: dict[str, Any]) -> None:
         """Each collapsed function shows the value of an output no wire carries away."""
@@ -341,8 +288,3 @@ class FunctionLayer:
                 doc.connect(src, nid, p)
 
 
-def _rect_of(members: list[NodeItem]) -> QRectF:
-    rect = QRectF()
-    for node in members:
-        rect = rect.united(node.rect.translated(node.pos()))
-    return rect
