@@ -267,13 +267,29 @@ class Stepper:
 
     def step_numbers(self) -> tuple[int, int]:
         """(steps taken, steps in all) in the current pass, a function stepped over being
-        one step: what "Forward step 2 of 5" says."""
+        one step (so is the one stepped into, as the debugger's step over its call): what
+        "Forward step 2 of 5" says."""
         backward, k = self._index()
+        ranges = self._ranges(backward)
+        done = sum(1 for _, end in ranges if end <= k)
+        return done + (1 if any(start < k < end for start, end in ranges) else 0), len(ranges)
+
+    def pass_steps(self, backward: bool) -> int:
+        """How many steps a pass takes, each closed function one."""
+        return len(self._ranges(backward))
+
+    def inner_step(self) -> tuple[int, int] | None:
+        """(node, nodes) inside the function stepped into, e.g. (3, 10); None outside."""
+        group = self.inside()
+        if group is None:
+            return None
+        backward, k = self._index()
+        start, end = self.spans[group.id].of(backward)
+        return k - start, end - start
+
+    def _ranges(self, backward: bool) -> list[tuple[int, int]]:
         count = len(self.backward_steps) if backward else len(self.forward_lines)
-        over = [span.of(backward) for span in self.spans.values()
-                if self._over_here(span, backward)]
-        ranges = step_ranges(count, over)
-        return sum(1 for _, end in ranges if end <= k), len(ranges)
+        return step_ranges(count, [span.of(backward) for span in self.spans.values()])
 
     def _index(self) -> tuple[bool, int]:
         """(in the backward pass, steps done in it)."""
@@ -376,10 +392,8 @@ class Stepper:
             return "\n".join(self.backward_steps[self.position.backward - 1].lines)
         if self.position.forward:
             return self.forward_lines[self.position.forward - 1].text
-        return (
-            f"Ready: {len(self.forward_lines)} forward and {len(self.backward_steps)} backward "
-            f"steps to {self.output_symbol}."
-        )
+        forward, backward = self.pass_steps(False), self.pass_steps(True)
+        return f"Ready: {forward} forward and {backward} backward steps to {self.output_symbol}."
 
     def visible_values(self) -> dict[str, Value]:
         """Values of sources and of the nodes evaluated so far."""

@@ -268,7 +268,7 @@ class Document(QObject):
         if not moves:
             self.push(fcmd.SetCollapsedCommand(self.graph, group_id, collapsed))
             return
-        with self.macro(f"Expand {group.name}"):
+        with self.macro(f"Open {group.name}"):
             self.push(fcmd.SetCollapsedCommand(self.graph, group_id, collapsed))
             self.move_nodes(moves)
 

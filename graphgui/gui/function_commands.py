@@ -66,7 +66,7 @@ class UngroupCommand(GraphCommand):
 class SetCollapsedCommand(GraphCommand):
     def __init__(self, graph: Graph, group_id: str, collapsed: bool) -> None:
         group = graph.group(group_id)
-        super().__init__(graph, f"{'Collapse' if collapsed else 'Expand'} {group.name}")
+        super().__init__(graph, f"{'Close' if collapsed else 'Open'} {group.name}")
         self.group_id, self.collapsed = group_id, collapsed
 
     def redo(self) -> None:

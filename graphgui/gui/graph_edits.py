@@ -1,5 +1,6 @@
 """Following one graph's edits that change numbers, for views that must start over then
-(the stepper, forward mode): every structural event and every node change but a move."""
+(the stepper, forward mode): every structural event and every node change but a move, and
+every change of a function instance (opening or closing one changes what a step is)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class EditWatcher:
         for g, hook in ((self.graph, "unsubscribe"), (graph, "subscribe")):
             if g is not None:
                 for event in (g.node_added, g.node_removed, g.edge_added, g.edge_removed,
-                              g.output_changed):
+                              g.output_changed, g.group_changed):
                     getattr(event, hook)(self._edited)
                 getattr(g.node_changed, hook)(self._node_changed)
         self.graph = graph

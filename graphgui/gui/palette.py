@@ -91,7 +91,8 @@ class OpModel(QStandardItemModel):
             row.setToolTip(
                 f"{definition.signature}: a function of {definition.size} nodes"
                 + (f"\n{definition.doc}" if definition.doc else "")
-                + "\nClick or drag to add a new instance; wire its inputs."
+                + "\nDouble-click or drag it onto the canvas to add a new instance; wire its "
+                "inputs."
             )
             section.appendRow(row)
         self.insertRow(0, section)

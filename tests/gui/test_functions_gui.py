@@ -92,7 +92,7 @@ def test_double_click_opens_the_frame_and_its_button_closes_it(window, qtbot):
     assert all(window.scene.node_items[n].isVisible() for n in inner_ids(graph))
     click_scene_point(window, qtbot, frame.mapToScene(frame.toggle_rect.center()))
     assert graph.group(gid).collapsed
-    assert window.document.undo_stack.undoText() == "Collapse neuron"
+    assert window.document.undo_stack.undoText() == "Close neuron"
 
 
 def test_the_ungroup_and_toggle_actions_act_on_the_selected_function(window, qtbot):
@@ -228,7 +228,7 @@ def test_opening_a_layer_moves_its_neighbours_aside(window, qtbot):
     frame = window.scene.functions.frames[layer2.id].sceneBoundingRect()
     others = [it for gid, it in window.scene.functions.items.items()]
     assert others and not any(frame.intersects(it.sceneBoundingRect()) for it in others)
-    assert window.document.undo_stack.undoText() == "Expand layer2"
+    assert window.document.undo_stack.undoText() == "Open layer2"
     window.action("undo").trigger()
     settle(qtbot, window)
     assert graph.group(layer2.id).collapsed
@@ -285,3 +285,72 @@ def test_a_def_typed_in_the_expression_bar_becomes_a_closed_function(window, qtb
     window.action("undo").trigger()
     settle(qtbot, window)
     assert len(graph) == 0 and graph.groups == [] and graph.function("neuron") is None
+
+
+# ---- found by a review: the stepper and the canvas agree -----------------------------------
+
+
+def test_opening_a_function_starts_the_stepper_over_with_the_new_steps(window, qtbot):
+    graph = open_network(window, qtbot)
+    panel = window.stepper_panel
+    window.action("step_forward").trigger()
+    assert panel.position_label.text() == "Forward step 1 of 3"
+    layer1 = next(g for g in graph.groups if g.name == "layer1")
+    item = window.scene.functions.items[layer1.id]
+    click_scene_point(window, qtbot, item.sceneBoundingRect().center(), double=True)
+    assert panel.stepper is None or panel.stepper.position.forward == 0
+    window.action("step_forward").trigger()
+    settle(qtbot, window)
+    assert panel.position_label.text().startswith("Forward step 1 of 12")  # layer1's nodes
+
+
+def test_a_closed_function_shows_no_number_its_steps_have_not_reached(window, qtbot):
+    graph = open_network(window, qtbot)
+    loss = next(i for i in window.scene.functions.items.values() if i.title == "loss")
+    assert loss.values == {"E_total": "0.1636"}  # the evaluation: shown
+    assert window.action("step_into").isEnabled()  # before the first step too
+    window.action("step_forward").trigger()  # layer1 only
+    settle(qtbot, window)
+    assert loss.values == {}
+    window.action("step_run_end").trigger()
+    settle(qtbot, window)
+    assert loss.values == {"E_total": "0.1636"}
+    assert graph.output is not None
+
+
+def test_stepping_into_draws_the_function_over_its_neighbours_without_moving_them(window, qtbot):
+    graph = open_network(window, qtbot)
+    before = {n.id: n.pos for n in graph}
+    window.action("step_into").trigger()
+    settle(qtbot, window)
+    layer1 = next(g for g in graph.groups if g.name == "layer1")
+    frame = window.scene.functions.frames[layer1.id]
+    member = window.scene.node_items[graph.group_members(layer1.id)[0]]
+    x1 = window.scene.node_items[graph.find("X1").id]
+    assert frame.filled and frame.zValue() > x1.zValue() and member.zValue() > frame.zValue()
+    assert {n.id: n.pos for n in graph} == before
+    assert "inside layer1: 1 of 10" in window.stepper_panel.position_label.text()
+
+
+def test_refusals_and_wiring_name_what_the_canvas_shows(window, qtbot):
+    graph = open_graph(window, qtbot, "a = 2; b = 3; c = -1; u = a * b; v = u + c; "
+                       "f = sigmoid(v) * a")
+    window.document.group_into_function([graph.find("u").id, graph.find("v").id], "affine")
+    settle(qtbot, window)
+    window.scene.select_nodes([graph.find("u").id, graph.find("f").id])
+    assert window.action("group_function").isEnabled()
+    group_through_dialog(window, qtbot, "g")
+    assert "already inside affine" in window.statusBar().currentMessage()
+    # Wire a new instance's input c: the status bar names the function's port.
+    window.palette.op_activated.emit("function:affine")
+    settle(qtbot, window)
+    new = graph.groups[-1]
+    item = window.scene.functions.items[new.id]
+    scene, view = window.scene, window.view
+    start = view.mapFromScene(scene.node_items[graph.find("c").id].output_scene_pos())
+    end = view.mapFromScene(item.input_scene_pos(2))
+    QTest.mousePress(view.viewport(), Qt.LeftButton, Qt.NoModifier, start)
+    QTest.mouseMove(view.viewport(), end)
+    QTest.mouseRelease(view.viewport(), Qt.LeftButton, Qt.NoModifier, end)
+    settle(qtbot, window)
+    assert window.statusBar().currentMessage() == f"Connected c to {new.name}.c"

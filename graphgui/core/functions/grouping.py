@@ -54,7 +54,7 @@ def plan_group(graph: Graph, node_ids: Iterable[str], function_name: str) -> Gro
         raise GraphError("a function needs at least one computing node, not only inputs")
     detour = leaves_and_returns(graph, wanted)
     if detour is not None:
-        out, back = (node_label(graph, nid) for nid in detour)
+        out, back = (_seen_as(graph, nid) for nid in detour)
         raise GraphError(
             f"the path through {out} leaves the selection and comes back into {back}: "
             f"select {out} too, or fewer nodes"
@@ -76,6 +76,13 @@ def plan_group(graph: Graph, node_ids: Iterable[str], function_name: str) -> Gro
         outputs,
     )
     return GroupPlan(definition, group, tuple(members))
+
+
+def _seen_as(graph: Graph, node_id: str) -> str:
+    """A node's label, and where it is when a closed function hides it."""
+    group = graph.group_of(node_id)
+    label = node_label(graph, node_id)
+    return f"{label} (inside {group.name})" if group is not None and group.collapsed else label
 
 
 def _inputs(

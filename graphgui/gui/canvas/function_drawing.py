@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .scene import GraphScene
 
 WireKey = tuple[str, int]
+PEEK_Z = 3.0  # a function opened for a while: above nodes (0) and below wire labels (5)
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Drawn:
     # (an input feeding two inner ports is two wires); their gradients are summed on it.
     merged: dict[WireKey, list[WireKey]] = field(default_factory=dict)
     saved: dict[WireKey, tuple[Any, Any, Any, int]] = field(default_factory=dict)
+    raised: list[tuple[Any, float]] = field(default_factory=list)  # (item, its usual z)
 
 
 def draw_closed(
@@ -81,12 +83,28 @@ def draw_closed(
 
 
 def draw_open(scene: GraphScene, group: Group, signature: str, members: list[NodeItem],
-              on_toggle: Callable[[], None]) -> Drawn:
-    frame = FunctionFrame(group, signature, scene.state, rect_of(members))
+              on_toggle: Callable[[], None], peek: bool = False) -> Drawn:
+    """The frame around an open instance. ``peek``: opened for a while without moving
+    anything (the stepper inside it): the frame is drawn filled, above its neighbours, with
+    its nodes and inner wires above it, so it reads as a view into the function."""
+    frame = FunctionFrame(group, signature, scene.state, rect_of(members), filled=peek)
     frame.on_toggle = on_toggle
     scene.addItem(frame)
+    drawn = Drawn(frame=frame)
+    if peek:
+        inside = {m.node_id for m in members}
+        frame.setZValue(PEEK_Z)
+        for node in members:
+            node.setZValue(PEEK_Z + 0.5)
+            drawn.raised.append((node, 0.0))
+            for wire in node.wires_in.values():
+                if wire.src.node_id in inside:
+                    wire.setZValue(PEEK_Z + 0.2)
+                    drawn.raised.append((wire, -1.0))
+        for view in scene.views():  # the frame in view, title first
+            view.ensureVisible(frame.sceneBoundingRect(), 30, 30)
     scene.labels.room.put(f"frame:{group.id}", frame.obstacle_rects())
-    return Drawn(frame=frame)
+    return drawn
 
 
 def undraw(scene: GraphScene, group_id: str, drawn: Drawn) -> None:
@@ -114,6 +132,8 @@ def undraw(scene: GraphScene, group_id: str, drawn: Drawn) -> None:
         wire = scene.wire_items.get(key)
         if wire is not None:
             wire.set_texts(value, grad, precision, tangent)
+    for item, z in drawn.raised:
+        item.setZValue(z)
     for node in drawn.proxied:
         node.proxy_in, node.proxy_out = {}, None
         if node.scene() is scene:

@@ -212,8 +212,10 @@ class FunctionItem(QGraphicsItem):
 class FunctionFrame(QGraphicsItem):
     """An expanded instance: a frame around its nodes with its name and a collapse button."""
 
-    def __init__(self, group: Group, signature: str, state: CanvasState, rect: QRectF) -> None:
+    def __init__(self, group: Group, signature: str, state: CanvasState, rect: QRectF,
+                 filled: bool = False) -> None:
         super().__init__()
+        self.filled = filled  # drawn over its neighbours (the stepper is inside it)
         self.group = group
         self.group_id = group.id
         self.state = state
@@ -258,7 +260,7 @@ class FunctionFrame(QGraphicsItem):
         t = self.state.theme
         pen = t.category_pens[CATEGORY]
         painter.setPen(pen)
-        painter.setBrush(t.brushes["none"])
+        painter.setBrush(t.brushes["background"] if self.filled else t.brushes["none"])
         painter.drawRoundedRect(self.rect, RADIUS + 2, RADIUS + 2)
         painter.setPen(t.pens["none"])
         painter.setBrush(t.category_brushes[CATEGORY])

@@ -139,9 +139,10 @@ class FunctionLayer:
             for gid in wanted:
                 if g.has_group(gid):
                     self._draw(g.group(gid))
-        ev = scene.evaluation
-        if ev is not None:
-            self.show_values(ev.values)
+        shown = scene.overlay.values if scene.overlay is not None else (
+            scene.evaluation.values if scene.evaluation is not None else None)
+        if shown is not None:  # the stepper's numbers while it steps, never ahead of it
+            self.show_values(shown)
         for gid in wanted:
             item = self.items.get(gid)
             members = set(g.group_members(gid)) if g.has_group(gid) else set()
@@ -165,7 +166,8 @@ class FunctionLayer:
             drawn = draw_closed(scene, group, signature, members, lambda: self.toggle(gid),
                                 lambda delta: self._move_members(gid, delta))
         else:
-            drawn = draw_open(scene, group, signature, members, lambda: self.toggle(gid))
+            drawn = draw_open(scene, group, signature, members, lambda: self.toggle(gid),
+                              peek=gid in self.open_now and group.collapsed)
         self.drawn[gid] = drawn
         for node in members:
             self._member_of[node.node_id] = gid
@@ -195,6 +197,9 @@ class FunctionLayer:
         """The stepper's picture: the function stepped into is drawn open meanwhile, the
         one the current step took whole is framed, the ones not reached yet are dimmed."""
         self.set_open_now({overlay.inside} if overlay is not None and overlay.inside else set())
+        ev = self.scene.evaluation
+        shown = overlay.values if overlay is not None else ev.values if ev is not None else {}
+        self.show_values(shown)
         g = self.scene.graph
         for gid, item in self.items.items():
             if overlay is None:
@@ -267,6 +272,22 @@ class FunctionLayer:
                 return PortRef(node_id, True, port)
             return PortRef(item.group.outputs[k].node, False, 0)
         return None
+
+    def end_name(self, node_id: str, port: int | None = None) -> str:
+        """A wire end as the canvas shows it: ``q`` or ``f.a``, or for a node inside a
+        closed function that function's port, ``layer1.A1`` or ``affine.c``."""
+        g = self.scene.graph
+        group = g.group_of(node_id) if g is not None else None
+        if group is not None and group.id in self.items:
+            if port is None:
+                name = next((o.name for o in group.outputs if o.node == node_id), None)
+            else:
+                name = group.input_of(node_id, port)
+            if name is not None:
+                return f"{group.name}.{name}"
+        item = self.scene.node_items[node_id]
+        return item.title if port is None else \
+            f"{item.title}.{g.node(node_id).spec.inputs[port]}"
 
     def connect(self, src: str, dst: str, port: int) -> None:
         """Wire ``src`` into ``dst.port``; into a collapsed function's input, into every inner

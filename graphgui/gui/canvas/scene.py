@@ -564,9 +564,9 @@ class GraphScene(QGraphicsScene):
         except GraphError as exc:
             self.status_message.emit(f"Cannot connect: {exc}")
             return
-        s, d = self.node_items[src.node_id], self.node_items[dst.node_id]
-        port = self.graph.node(dst.node_id).spec.inputs[dst.index]
-        self.status_message.emit(f"Connected {s.title} to {d.title}.{port}")
+        names = self.functions.end_name(src.node_id), \
+            self.functions.end_name(dst.node_id, dst.index)
+        self.status_message.emit(f"Connected {names[0]} to {names[1]}")
 
     def _cancel_wire_drag(self) -> None:
         if self._drag is not None:

@@ -321,8 +321,9 @@ class Inspector(QWidget):
             if len(params) > MAX_LISTED:
                 rows.append(f"<br><span style='color:gray'>and {len(params) - MAX_LISTED} "
                             "more</span>")
-        rows.append("<br><span style='color:gray'>Double-click it (or Graph > Open or Close "
-                    "Function) to see and edit its nodes.</span>")
+        hint = ("Double-click it (or Graph > Open or Close Function) to see and edit its nodes."
+                if group.collapsed else "Press − in its frame's title to close it again.")
+        rows.append(f"<br><span style='color:gray'>{hint}</span>")
         return "".join(rows)
 
     def _refresh_values(self) -> None:

@@ -85,7 +85,8 @@ class FunctionActions:
         graph = self.shell.document.graph
         ids = [n for n in self.shell.selected_node_ids() if n in graph]
         group = self.selected_group()
-        self.group_action.setEnabled(bool(ids) and all(graph.node(n).group is None for n in ids))
+        # Enabled for any selection: a refusal (nesting, a path leaving it) says why.
+        self.group_action.setEnabled(bool(ids))
         self.ungroup_action.setEnabled(group is not None)
         self.toggle_action.setEnabled(group is not None)
         self.open_up_action.setEnabled(

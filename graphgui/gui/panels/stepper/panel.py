@@ -434,7 +434,10 @@ class StepperPanel(QWidget):
         for name in ("backward", "run_end", "run_node"):
             a[name].setEnabled(usable and ahead)
         a["back"].setEnabled(usable and behind)
-        a["into"].setEnabled(usable and st is not None and st.next_function() is not None)
+        # Before the first step the stepper is not built yet: a closed function may be first.
+        closed = self.graph is not None and any(g.collapsed for g in self.graph.groups)
+        a["into"].setEnabled(usable and (st.next_function() is not None if st is not None
+                                         else closed))
         a["reset"].setEnabled(usable and behind)
         self.action_apply.setEnabled(self.update_tab.can_apply(st, shown))
 

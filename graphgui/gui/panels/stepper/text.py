@@ -75,7 +75,8 @@ def function_html(st: Stepper, shown: Shown) -> str:
     first, *rest = st.current_text().split("\n")
     inside = INSIDE.search(first)
     first = INSIDE.sub("", first)
-    count = f"{inside.group(1)} steps inside; " if inside else ""
+    n = int(inside.group(1)) if inside else 0
+    count = f"{n} step{'s' * (n != 1)} inside; " if inside else ""
     into = f"{count}Step Into Function (Alt+F10) before it to take them one by one"
     if st.phase == "forward":
         return (f"<p class='muted'>Forward pass · function {html.escape(group.name)}, one "
@@ -191,6 +192,9 @@ def position_text(st: Stepper | None, *, error: str | None, empty: bool, questio
         where = f"Forward step {done} of {total}"
     else:
         where = "Ready"
+    inner = st.inner_step() if not question else None
+    if inner is not None and (p.backward or p.forward):
+        where += f" · inside {st.inside().name}: {inner[0]} of {inner[1]}"
     return where + (" · gradients complete" if st.finished else "")
 
 
