@@ -78,7 +78,7 @@ def draw_closed(
     drawn.merged = {k: v for k, v in drawn.merged.items() if len(v) > 1}
     for wire in item.wires:
         wire.update_path()
-    scene.labels.room.put(f"function:{group.id}", item.obstacle_rects())
+    scene.labels.node_changed(item)  # an obstacle: labels under it move away
     return drawn
 
 
@@ -103,7 +103,7 @@ def draw_open(scene: GraphScene, group: Group, signature: str, members: list[Nod
                     drawn.raised.append((wire, -1.0))
         for view in scene.views():  # the frame in view, title first
             view.ensureVisible(frame.sceneBoundingRect(), 30, 30)
-    scene.labels.room.put(f"frame:{group.id}", frame.obstacle_rects())
+    scene.labels.node_changed(frame)  # its title bar is an obstacle
     return drawn
 
 
@@ -111,11 +111,11 @@ def undraw(scene: GraphScene, group_id: str, drawn: Drawn) -> None:
     """Put back what drawing the instance changed (its items leave the scene)."""
     room = scene.labels.room
     if drawn.item is not None:
-        room.remove(f"function:{group_id}")
+        room.remove(drawn.item.node_id)
         if drawn.item.scene() is scene:
             scene.removeItem(drawn.item)
     if drawn.frame is not None:
-        room.remove(f"frame:{group_id}")
+        room.remove(drawn.frame.node_id)
         if drawn.frame.scene() is scene:
             scene.removeItem(drawn.frame)
     for node in drawn.hidden_nodes:

@@ -140,8 +140,15 @@ class FunctionItem(QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             self.state.overview_cache = None
-            for wire in self.wires:
-                wire.update_path()
+            labels = self.state.labels
+            if labels is None:
+                for wire in self.wires:
+                    wire.update_path()
+            else:
+                with labels.batch():  # as a node does: its labels move once, after its wires
+                    labels.node_changed(self)
+                    for wire in self.wires:
+                        wire.update_path()
         return super().itemChange(change, value)
 
     def mousePressEvent(self, event: Any) -> None:
@@ -218,6 +225,7 @@ class FunctionFrame(QGraphicsItem):
         self.filled = filled  # drawn over its neighbours (the stepper is inside it)
         self.group = group
         self.group_id = group.id
+        self.node_id = f"frame:{group.id}"  # its key among the wire labels' obstacles
         self.state = state
         self.title = signature if group.name == group.function else f"{group.name} = {signature}"
         self.on_toggle: Callable[[], None] | None = None

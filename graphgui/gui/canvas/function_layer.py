@@ -191,7 +191,7 @@ class FunctionLayer:
                 if out.node in g and not g.consumers(out.node) and out.node in values:
                     shown[out.name] = format_value(values[out.node])
             item.set_values(shown)
-            self.scene.labels.room.put(f"function:{item.group_id}", item.obstacle_rects())
+            self.scene.labels.node_changed(item)
 
     def show_step(self, overlay: Any) -> None:
         """The stepper's picture: the function stepped into is drawn open meanwhile, the

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from graphgui.core.graph import Graph, GraphError, Node
 from graphgui.core.values import format_number, format_value, parse_value_text, value_text
 
+from ..canvas.text import compact_text
 from ..document import Document
 from ..naming import node_label
 from ..view_state import ViewState
@@ -119,6 +120,11 @@ def format_param(kind: str, value: Any) -> str:
 
 
 MAX_LISTED = 12  # parameters of a selected function listed by name
+
+
+def _short(value: Any) -> str:
+    """A number in full, a small array written out, a large one as shape and norm."""
+    return format_value(value) if np.size(value) <= 4 else compact_text(value)
 
 
 class Inspector(QWidget):
@@ -306,12 +312,22 @@ class Inspector(QWidget):
 
         def line(nid: str, label: str) -> str:
             value, grad = vs.value(nid), vs.grad(nid)
-            text = f"{html.escape(label)} = {html.escape(format_value(value))}"
+            text = f"{html.escape(label)} = {html.escape(_short(value))}"
             if grad is not None:
                 text += (f"&nbsp;&nbsp;<span style='color:gray'>gradient</span> "
-                         f"{html.escape(format_value(grad))}")
+                         f"{html.escape(_short(grad))}")
             return text
 
+        fed = [(item.name, graph.input_ids(item.targets[0][0])[item.targets[0][1]])
+               for item in group.inputs if item.targets and item.targets[0][0] in graph]
+        if fed:
+            rows.append("<br><b>Inputs</b>")
+            for name, src in fed:
+                label = node_label(graph, src) if src is not None else ""
+                shown = (f"{html.escape(name)}: not connected" if src is None
+                         else line(src, label) if label == name
+                         else f"{html.escape(name)} ← {line(src, label)}")
+                rows.append(f"<br>{shown}")
         rows.append("<br><b>Outputs</b>")
         rows += [f"<br>{line(o.node, node_label(graph, o.node))}" for o in group.outputs]
         params = [n for n in members if graph.node(n).op == "parameter"]
