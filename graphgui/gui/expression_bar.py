@@ -7,13 +7,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from graphgui.core.expr import ExprError, parse
 from graphgui.core.graph import GraphError
 
 from .placement import beside_offset
+
+
+def one_line(program: str) -> str:
+    """A program of several lines as the one line the bar holds: statements joined by
+    ``; ``, a ``def``'s body on its header's line (a one-line def ends at its return, see
+    docs/expression-language.md). Blank lines and comments are left out."""
+    parts: list[str] = []
+    for raw in program.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if parts and parts[-1].endswith(":"):
+            parts[-1] = f"{parts[-1]} {line}"
+        else:
+            parts.append(line)
+    return "; ".join(parts)
 
 
 class ExpressionLine(QLineEdit):
@@ -30,6 +46,11 @@ class ExpressionLine(QLineEdit):
         self._at = len(self.history)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.Paste):  # a program of several lines: made one line
+            text = QGuiApplication.clipboard().text()
+            if "\n" in text:
+                self.insert(one_line(text))
+                return
         if event.key() in (Qt.Key_Up, Qt.Key_Down) and self.history:
             step = -1 if event.key() == Qt.Key_Up else 1
             self._at = max(0, min(len(self.history), self._at + step))

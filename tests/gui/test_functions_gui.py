@@ -354,3 +354,25 @@ def test_refusals_and_wiring_name_what_the_canvas_shows(window, qtbot):
     QTest.mouseRelease(view.viewport(), Qt.LeftButton, Qt.NoModifier, end)
     settle(qtbot, window)
     assert window.statusBar().currentMessage() == f"Connected c to {new.name}.c"
+
+
+def test_a_pasted_program_of_several_lines_is_made_one_line_the_bar_can_hold(window, qtbot):
+    from PySide6.QtGui import QGuiApplication, QKeySequence
+
+    window.set_document(Document())
+    settle(qtbot, window)
+    program = ("def neuron(x, w, b):\n    # one neuron\n    z = w * x + b\n"
+               "    return sigmoid(z)\n\nh = neuron(2, 3, 1)\nf = h * h\n")
+    QGuiApplication.clipboard().setText(program)
+    bar = window.expression_bar.edit
+    bar.setFocus()
+    QTest.keySequence(bar, QKeySequence.Paste)
+    assert bar.text() == ("def neuron(x, w, b): z = w * x + b; return sigmoid(z); "
+                          "h = neuron(2, 3, 1); f = h * h")
+    QTest.keyClick(bar, Qt.Key_Return)
+    settle(qtbot, window)
+    graph = window.document.graph
+    assert [g.name for g in graph.groups] == ["h"]
+    s = 1 / (1 + np.exp(-7.0))
+    assert window.view_state.evaluation.values[graph.find("f").id] == pytest.approx(s * s)
+    QGuiApplication.clipboard().clear()
