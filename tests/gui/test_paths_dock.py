@@ -436,3 +436,16 @@ def test_every_row_can_be_told_apart_at_laptop_size(make_window: Any, qtbot: Any
         assert table.viewport().rect().contains(rect), r
         shots.append(table.viewport().grab(rect).toImage())
     assert all(a != b for i, a in enumerate(shots) for b in shots[i + 1:])
+
+
+def test_a_path_through_a_closed_function_lights_the_function(window: Any, qtbot: Any) -> None:
+    from graphgui.core.examples import load_example
+
+    graph = load_example("network_2_2_2")  # layer1, layer2 and loss closed
+    panel = open_paths(window, qtbot, graph, select="X1")
+    click_row(panel, 0)
+    qtbot.waitUntil(lambda: bool(window.scene.state.highlight.nodes), timeout=2000)
+    items = window.scene.functions.items.values()
+    lit = [i.title for i in items
+           if not window.scene.state.highlight.nodes.isdisjoint(i.member_ids)]
+    assert sorted(lit) == ["layer1", "layer2", "loss"]  # every path from X1 crosses all three

@@ -48,6 +48,7 @@ def draw_closed(
     item = FunctionItem(group, signature, scene.state, len(members))
     item.setPos(rect_of(members).center())
     item.on_toggle, item.on_moved = on_toggle, on_moved
+    item.member_ids = frozenset(inside)
     scene.addItem(item)
     drawn.item = item
     in_index = {t: k for k, i in enumerate(group.inputs) for t in i.targets}

@@ -57,6 +57,7 @@ class FunctionItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.wires: list[Any] = []  # the wires drawn to its ports (updated when it moves)
+        self.member_ids: frozenset[str] = frozenset()  # its nodes (a path through one: lit)
         self._layout()
         self.setToolTip(
             f"{self.title} = {signature}: a function of {size} nodes.\n"
@@ -185,10 +186,15 @@ class FunctionItem(QGraphicsItem):
             painter.drawRoundedRect(self.rect.adjusted(-4, -4, 4, 4), RADIUS + 3, RADIUS + 3)
         elif self.step_state == "pending":
             painter.setOpacity(0.35)
-        border = t.pens["selected"] if selected else t.category_pens[CATEGORY]
+        on_path = not st.highlight.nodes.isdisjoint(self.member_ids)  # the Paths dock's path
+        border = t.pens["path"] if on_path else t.pens["selected"] if selected \
+            else t.category_pens[CATEGORY]
         painter.setPen(border)
         painter.setBrush(t.brushes["fill"])
         painter.drawRoundedRect(self.rect, RADIUS, RADIUS)
+        if on_path:
+            painter.setBrush(t.brushes["path_tint"])
+            painter.drawRoundedRect(self.rect, RADIUS, RADIUS)
         # A second outline just inside: a function reads as "more than one node".
         painter.drawRoundedRect(self.rect.adjusted(3, 3, -3, -3), RADIUS - 2, RADIUS - 2)
         header = QRectF(self.rect.left(), self.rect.top(), self.rect.width(), HEADER)
