@@ -204,8 +204,8 @@ class FunctionLayer:
         for gid, item in self.items.items():
             if overlay is None:
                 item.set_step("")
-            elif overlay.function == gid:
-                item.set_step("current")
+            elif overlay.function == gid or overlay.current in item.member_ids:
+                item.set_step("current")  # its step, or a step on a node inside it
             else:
                 members = set(g.group_members(gid)) if g is not None else set()
                 item.set_step("pending" if members and members <= overlay.pending else "")
