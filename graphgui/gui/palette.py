@@ -43,20 +43,23 @@ def category_icon(category: str, size: int = 12, ratio: float = 2.0) -> QIcon:
     return QIcon(pix)
 
 
+def _section(title: str, category: str) -> QStandardItem:
+    """A heading row of the tree (not draggable, not selectable) in a category's colour."""
+    item = QStandardItem(title)
+    item.setEditable(False)
+    item.setDragEnabled(False)
+    item.setSelectable(False)
+    item.setIcon(category_icon(category))
+    item.setData(title.lower(), SEARCH_ROLE)
+    return item
+
+
 class OpModel(QStandardItemModel):
     """Categories with their ops; op rows drag as OP_MIME data."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        cats: dict[str, QStandardItem] = {}
-        for cat in CATEGORIES:
-            item = QStandardItem(cat)
-            item.setEditable(False)
-            item.setDragEnabled(False)
-            item.setSelectable(False)
-            item.setIcon(category_icon(cat))
-            item.setData(cat.lower(), SEARCH_ROLE)
-            cats[cat] = item
+        cats = {cat: _section(cat, cat) for cat in CATEGORIES}
         for spec in all_ops():
             row = QStandardItem(f"{spec.name}    {spec.label}" if spec.label != spec.name
                                 else spec.name)
@@ -77,12 +80,7 @@ class OpModel(QStandardItemModel):
             self.functions = None
         if not definitions:
             return
-        section = QStandardItem(FUNCTIONS_SECTION)
-        section.setEditable(False)
-        section.setDragEnabled(False)
-        section.setSelectable(False)
-        section.setIcon(category_icon(FUNCTION_CATEGORY))
-        section.setData(FUNCTIONS_SECTION.lower(), SEARCH_ROLE)
+        section = _section(FUNCTIONS_SECTION, FUNCTION_CATEGORY)
         for definition in definitions:
             row = QStandardItem(definition.signature)
             row.setEditable(False)

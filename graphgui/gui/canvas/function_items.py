@@ -30,7 +30,18 @@ MIN_WIDTH = 120.0
 MAX_WIDTH = 280.0
 
 
-class FunctionItem(QGraphicsItem):
+class _Toggles:
+    """A double-click opens or closes the function (``on_toggle``, set by the layer)."""
+
+    on_toggle: Callable[[], None] | None
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:  # noqa: N802 (Qt)
+        event.accept()
+        if self.on_toggle is not None:
+            self.on_toggle()
+
+
+class FunctionItem(_Toggles, QGraphicsItem):
     """A collapsed instance: title (its name), signature, one port per input and output."""
 
     def __init__(self, group: Group, signature: str, state: CanvasState, size: int) -> None:
@@ -167,11 +178,6 @@ class FunctionItem(QGraphicsItem):
         if press is not None and self.pos() != press and self.on_moved is not None:
             self.on_moved(self.pos() - press)
 
-    def mouseDoubleClickEvent(self, event: Any) -> None:
-        event.accept()
-        if self.on_toggle is not None:
-            self.on_toggle()
-
     # ---- paint ---------------------------------------------------------------------------
 
     def paint(
@@ -222,7 +228,7 @@ class FunctionItem(QGraphicsItem):
             paint_port(painter, p, t.pens["border"], t.brushes["port"])
 
 
-class FunctionFrame(QGraphicsItem):
+class FunctionFrame(_Toggles, QGraphicsItem):
     """An expanded instance: a frame around its nodes with its name and a collapse button."""
 
     def __init__(self, group: Group, signature: str, state: CanvasState, rect: QRectF,
@@ -261,11 +267,6 @@ class FunctionFrame(QGraphicsItem):
     def mousePressEvent(self, event: Any) -> None:
         event.accept()
         if self.toggle_rect.contains(event.pos()) and self.on_toggle is not None:
-            self.on_toggle()
-
-    def mouseDoubleClickEvent(self, event: Any) -> None:
-        event.accept()
-        if self.on_toggle is not None:
             self.on_toggle()
 
     def paint(

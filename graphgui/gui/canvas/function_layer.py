@@ -46,29 +46,26 @@ class FunctionLayer:
 
     # ---- following the graph -------------------------------------------------------------
 
-    def attach(self) -> None:
+    def _subscriptions(self) -> list[tuple[Any, Any]]:
         g = self.scene.graph
-        if g is None:
+        return [
+            (g.group_changed, self._on_group_changed), (g.node_changed, self._on_node_changed),
+            (g.node_added, self._on_member_event), (g.node_removed, self._on_member_event),
+            (g.edge_added, self._on_edge), (g.edge_removed, self._on_edge),
+            (g.bulk, self._on_bulk),
+        ]
+
+    def attach(self) -> None:
+        if self.scene.graph is None:
             return
-        g.group_changed.subscribe(self._on_group_changed)
-        g.node_changed.subscribe(self._on_node_changed)
-        g.node_added.subscribe(self._on_member_event)
-        g.node_removed.subscribe(self._on_member_event)
-        g.edge_added.subscribe(self._on_edge)
-        g.edge_removed.subscribe(self._on_edge)
-        g.bulk.subscribe(self._on_bulk)
+        for event, handler in self._subscriptions():
+            event.subscribe(handler)
         self.refresh()
 
     def detach(self) -> None:
-        g = self.scene.graph
-        if g is not None:
-            g.group_changed.unsubscribe(self._on_group_changed)
-            g.node_changed.unsubscribe(self._on_node_changed)
-            g.node_added.unsubscribe(self._on_member_event)
-            g.node_removed.unsubscribe(self._on_member_event)
-            g.edge_added.unsubscribe(self._on_edge)
-            g.edge_removed.unsubscribe(self._on_edge)
-            g.bulk.unsubscribe(self._on_bulk)
+        if self.scene.graph is not None:
+            for event, handler in self._subscriptions():
+                event.unsubscribe(handler)
         self.drawn.clear()  # the scene removes every item itself
         self._member_of.clear()
         self._dirty.clear()
