@@ -14,6 +14,7 @@ ports (node id, input name) each argument feeds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..functions.model import (
@@ -26,23 +27,17 @@ from ..functions.model import (
 )
 from ..graph import Graph, GraphError, check_name
 from ..ops import get_op
+
 from .schema import FUNCTION_KEYS, GROUP_KEYS, _Invalid, _kind, _node_where, _quote, _short
+
+MAX_GROUPS = 100_000  # instances in one file (each holds at least one node)
 
 
 def read_functions(data: dict[str, Any], build: Any) -> list[FunctionDef]:
     """The definitions in ``data["functions"]``; ``build`` turns a body into a Document."""
-    items = data.get("functions", [])
-    if not isinstance(items, list):
-        raise _Invalid("functions", f"must be a list, not {_kind(items)}")
-    if len(items) > MAX_FUNCTIONS:
-        raise _Invalid("functions", f"holds {len(items)} definitions; the limit is {MAX_FUNCTIONS}")
     result: list[FunctionDef] = []
     seen: set[str] = set()
-    for i, item in enumerate(items):
-        where = f"functions[{i}]"
-        if not isinstance(item, dict):
-            raise _Invalid(where, f"must be an object, not {_kind(item)}")
-        _known_keys(item, FUNCTION_KEYS, where)
+    for where, item in _objects(data, "functions", FUNCTION_KEYS, MAX_FUNCTIONS):
         name = _name(item.get("name"), where, "name")
         where = f"function {_quote(name)}"
         if name in seen:
@@ -76,17 +71,10 @@ def read_groups(
     node_ops: dict[str, str],
 ) -> list[Group]:
     """The instances in ``data["groups"]``, checked against the nodes' "group" fields."""
-    items = data.get("groups", [])
-    if not isinstance(items, list):
-        raise _Invalid("groups", f"must be a list, not {_kind(items)}")
     known = {f.name for f in functions}
     result: list[Group] = []
     ids: set[str] = set()
-    for i, item in enumerate(items):
-        where = f"groups[{i}]"
-        if not isinstance(item, dict):
-            raise _Invalid(where, f"must be an object, not {_kind(item)}")
-        _known_keys(item, GROUP_KEYS, where)
+    for where, item in _objects(data, "groups", GROUP_KEYS, MAX_GROUPS):
         gid = item.get("id")
         if not isinstance(gid, str) or not GROUP_ID_PATTERN.match(gid):
             raise _Invalid(where, f'"id" must be an id such as "g1", not {_short(repr(gid))}')
@@ -186,6 +174,23 @@ def build_functions(graph: Graph, functions: list[FunctionDef], groups: list[Gro
             graph.add_group(group)
     except GraphError as exc:
         raise _Invalid("functions", str(exc)) from None
+
+
+def _objects(
+    data: dict[str, Any], key: str, known: tuple[str, ...], limit: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, object) for each entry of the list ``data[key]``, its keys checked."""
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise _Invalid(key, f"must be a list, not {_kind(items)}")
+    if len(items) > limit:
+        raise _Invalid(key, f"holds {len(items)} entries; the limit is {limit:,}")
+    for i, item in enumerate(items):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise _Invalid(where, f"must be an object, not {_kind(item)}")
+        _known_keys(item, known, where)
+        yield where, item
 
 
 def _name(value: Any, where: str, key: str) -> str:
