@@ -27,7 +27,6 @@ from ..functions.model import (
 )
 from ..graph import Graph, GraphError, check_name
 from ..ops import get_op
-
 from .schema import FUNCTION_KEYS, GROUP_KEYS, _Invalid, _kind, _node_where, _quote, _short
 
 MAX_GROUPS = 100_000  # instances in one file (each holds at least one node)
