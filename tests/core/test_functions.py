@@ -157,3 +157,37 @@ def test_opening_moves_only_what_the_frame_would_cover_and_keeps_the_order():
     for nid, (x, _) in moves.items():
         g.move(nid, (x, g.node(nid).pos[1]))
     assert room_to_open(g, g.groups[0].id) == {}  # nothing left in the way
+
+
+def _neuron_file() -> dict:
+    import json
+
+    g, inner = neuron_graph()
+    apply_plan(g, plan_group(g, inner, "neuron"))
+    return json.loads(fileformat.dumps(g))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["groups"][0].update(function="nope"), "which no function defines"),
+    (lambda d: d["groups"][0].update(colapsed=True), "unknown key"),
+    (lambda d: d["groups"][0].update(collapsed="yes"), '"collapsed" must be true or false'),
+    (lambda d: d["groups"][0]["inputs"].update(w=[["n1", "a"]]), "which is not inside"),
+    (lambda d: d["groups"][0]["inputs"].update(w=[["n4", "q"]]), "has no input 'q'"),
+    (lambda d: d["groups"][0].update(outputs={"h": "n7"}), "which is not inside"),
+    (lambda d: d["groups"][0].update(outputs={}), "naming at least one node"),
+    (lambda d: d["nodes"][6].update(group="g9"), '"group" names no instance'),
+    (lambda d: d["functions"][0].update(outputs=["zz"]), "names no node of the body"),
+    (lambda d: d["functions"][0].update(inputs=["w", "w"]), "the same one twice"),
+    (lambda d: d["functions"].append(dict(d["functions"][0])), "is defined twice"),
+    (lambda d: d["functions"][0]["nodes"][3].update(op="mull"), "unknown op 'mull'"),
+    (lambda d: d.update(groups=7), "must be a list"),
+])
+def test_a_bad_function_or_instance_in_a_file_is_refused_with_one_line(edit, message):
+    import json
+
+    data = _neuron_file()
+    edit(data)
+    with pytest.raises(fileformat.FileFormatError) as info:
+        fileformat.loads(json.dumps(data), "n.json")
+    text = str(info.value)
+    assert message in text and "\n" not in text and text.startswith("n.json: ")
