@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME=JSON",
             help="set an input or parameter, e.g. --set x=2 --set W=[[0.5,0.3],[0.2,0.8]]",
         )
+        p.add_argument(
+            "--sample", type=int, metavar="K",
+            help="a training graph on sample K of its batch alone (its own values and "
+            "gradients; the batch gradient is their mean over the samples)",
+        )
         if output:
             p.add_argument(
                 "--output",
@@ -338,6 +343,12 @@ def load_document(args: argparse.Namespace) -> tuple[Any, dict | None]:
                 f"--set {name}: {name} is computed by {node.op}; only sources can be set"
             )
         graph.set_value(node.id, value)
+    if getattr(args, "sample", None) is not None:
+        from .core.train.sample import sample_graph
+
+        training = (settings or {}).get("training") or {}
+        inputs = training.get("inputs") if isinstance(training, dict) else None
+        graph = sample_graph(graph, args.sample, {"X": "X", "Y": "Y", **(inputs or {})})
     return graph, settings
 
 

@@ -1,0 +1,100 @@
+"""One sample's graph: the training graph run on a single column of its data.
+
+A training graph holds its batch in the data nodes (samples along the last axis, ``X`` of
+shape (features, n)). :func:`sample_graph` is a copy whose data nodes hold sample ``i``
+alone, so every view (canvas, inspector, stepper, every command with ``--sample K``) can show
+that sample's forward values and its own backward pass: the gradients of its own loss. With
+a loss that is a mean over the samples, the batch gradient is the mean of these over the n
+samples (each sample's slice of it is its gradient / n; tests/core/test_sample.py checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import Evaluation, Program
+from ..errors import GraphError
+from ..graph import Graph
+
+DEFAULT_INPUTS: Mapping[str, str] = {"X": "X", "Y": "Y"}
+
+
+class SampleError(ValueError):
+    """The graph has no batch to take a sample from, or no such sample; says why."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Sample ``index`` of ``count``: its graph and its evaluation (its own gradients)."""
+
+    index: int
+    count: int
+    graph: Graph
+    evaluation: Evaluation
+
+
+def batch_size(graph: Graph, inputs: Mapping[str, str] = DEFAULT_INPUTS) -> int:
+    """How many samples the data nodes hold (the last axis of X)."""
+    x = _data_node(graph, inputs, "X")
+    shape = np.shape(x.value)
+    if len(shape) < 2:
+        raise SampleError(f"{x.title} holds no batch: its value has shape {shape}, "
+                          "not (features, samples)")
+    return int(shape[-1])
+
+
+def sample_graph(graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS) -> Graph:
+    """A copy of ``graph`` whose data nodes hold sample ``index`` alone (same node ids)."""
+    n = batch_size(graph, inputs)
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n:
+        raise SampleError(f"there is no sample {index!r}: the batch has samples 0 to {n - 1}")
+    copy = graph.subgraph(node.id for node in graph)
+    for key in ("X", "Y"):
+        node = _data_node(graph, inputs, key, required=key == "X")
+        if node is None:
+            continue
+        value = np.asarray(node.value)
+        if value.ndim < 2 or value.shape[-1] != n:
+            raise SampleError(f"{node.title} has shape {value.shape}; it needs {n} samples "
+                              "along its last axis, as X has")
+        copy.set_value(node.id, value[..., index:index + 1].copy())
+    copy.title = f"{graph.title} · sample {index}"
+    return copy
+
+
+def sample_evaluation(
+    graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS,
+    output: str | None = None,
+) -> Sample:
+    """Sample ``index``'s values and the gradients of its own loss."""
+    n = batch_size(graph, inputs)
+    copy = sample_graph(graph, index, inputs)
+    return Sample(index, n, copy, Program(copy, output=output).evaluate(wires=True))
+
+
+def nearest_sample(
+    graph: Graph, point: Sequence[float], inputs: Mapping[str, str] = DEFAULT_INPUTS
+) -> int:
+    """The sample whose first two features are nearest ``point`` (a click on a plot)."""
+    x = np.asarray(_data_node(graph, inputs, "X").value, dtype=float)
+    batch_size(graph, inputs)
+    features = x.reshape(-1, x.shape[-1])[: len(point)]
+    d = ((features - np.asarray(point, dtype=float)[:, None]) ** 2).sum(axis=0)
+    return int(np.argmin(d))
+
+
+def _data_node(graph: Graph, inputs: Mapping[str, str], key: str, required: bool = True):
+    ref = inputs.get(key, key)
+    try:
+        node = graph.lookup(ref)
+    except GraphError:
+        if not required:
+            return None
+        raise SampleError(f"the graph has no data node {ref!r} ({key}) to take a sample "
+                          "from") from None
+    if not node.is_source:
+        raise SampleError(f"{ref} is computed by {node.op}; the data must be an input")
+    return node
