@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, Signal
 from graphgui.core.autodiff.tangents import Seed, TangentError
 from graphgui.core.engine import Evaluation
 from graphgui.core.graph import Graph
+from graphgui.core.train.sample import Sample
 
 from .canvas.state import NO_HIGHLIGHT, NO_TANGENTS, Highlight, StepOverlay, Tangents
 from .evaluation import Evaluator
@@ -56,6 +57,7 @@ class ViewState(QObject):
         self.show_values = True
         self._hidden: set[str] = set()
         self._live: Evaluation | None = None  # numbers from elsewhere (a training run)
+        self.sample: Sample | None = None  # one sample of the batch shown (show_sample)
         self.exercise_notice = ""  # what the exercise asks of the student, while it is open
         self.highlight: Highlight = NO_HIGHLIGHT
         self._tangents = TangentState()
@@ -69,6 +71,7 @@ class ViewState(QObject):
         the new graph)."""
         self.step = None
         self._live = None
+        self.sample = None
         self.stale = ""
         self._hidden.discard(EXERCISE)
         self.exercise_notice = ""
@@ -96,6 +99,8 @@ class ViewState(QObject):
         return self.evaluator.evaluate_now()
 
     def _on_evaluated(self, ev: Evaluation | None) -> None:
+        if self.sample is not None:  # an edit: the sample is taken again from the new graph
+            self._retake_sample()
         dropped = self._tangents.follow(self.evaluator.graph)  # the seed deleted or reshaped
         self.evaluated.emit(ev)
         self.changed.emit()
@@ -105,8 +110,32 @@ class ViewState(QObject):
     def show_live(self, evaluation: Evaluation | None, stale: str = "") -> None:
         """Show numbers that are not the graph's own (None: back to the graph's)."""
         self._live = evaluation
+        self.sample = None  # a run's numbers replace a sample's
         self.stale = stale if evaluation is not None else ""
         self.changed.emit()
+
+    def show_sample(self, sample: Sample | None) -> None:
+        """Show one sample of the batch (its own forward values and gradients) instead of
+        the batch; None: the batch again. The stepper steps the sample's graph."""
+        self.sample = sample
+        self._live = sample.evaluation if sample is not None else None
+        self.stale = (f"sample {sample.index} of {sample.count} (the batch's gradient is "
+                      "the mean of the samples')" if sample is not None else "")
+        self.changed.emit()
+
+    def _retake_sample(self) -> None:
+        from graphgui.core.train.sample import SampleError, sample_evaluation
+
+        old = self.sample
+        graph = self.evaluator.graph
+        try:
+            self.sample = (sample_evaluation(graph, old.index, old.inputs, axis=old.axis)
+                           if graph is not None else None)
+        except (SampleError, ValueError):
+            self.sample = None
+        self._live = self.sample.evaluation if self.sample is not None else None
+        if self.sample is None:
+            self.stale = ""
 
     # ---- what is shown -------------------------------------------------------------------
 

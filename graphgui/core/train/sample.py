@@ -11,7 +11,8 @@ samples (each sample's slice of it is its gradient / n; tests/core/test_sample.p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..engine import Evaluation, Program
 from ..errors import GraphError
 from ..graph import Graph
 
-DEFAULT_INPUTS: Mapping[str, str] = {"X": "X", "Y": "Y"}
+DEFAULT_INPUTS: Mapping[str, str] = MappingProxyType({"X": "X", "Y": "Y"})
 
 
 class SampleError(ValueError):
@@ -34,21 +35,27 @@ class Sample:
     count: int
     graph: Graph
     evaluation: Evaluation
+    inputs: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INPUTS))
+    axis: int = 1  # the samples' axis in X and Y
 
 
-def batch_size(graph: Graph, inputs: Mapping[str, str] = DEFAULT_INPUTS) -> int:
-    """How many samples the data nodes hold (the last axis of X)."""
+def batch_size(graph: Graph, inputs: Mapping[str, str] = DEFAULT_INPUTS, axis: int = 1) -> int:
+    """How many samples the data nodes hold (X's ``axis``: 1, the notebooks' columns, or
+    0, rows)."""
     x = _data_node(graph, inputs, "X")
     shape = np.shape(x.value)
-    if len(shape) < 2:
+    if len(shape) != 2:
         raise SampleError(f"{x.title} holds no batch: its value has shape {shape}, "
                           "not (features, samples)")
-    return int(shape[-1])
+    return int(shape[axis])
 
 
-def sample_graph(graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS) -> Graph:
-    """A copy of ``graph`` whose data nodes hold sample ``index`` alone (same node ids)."""
-    n = batch_size(graph, inputs)
+def sample_graph(
+    graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS, axis: int = 1,
+) -> Graph:
+    """A copy of ``graph`` whose data nodes hold sample ``index`` alone (same node ids);
+    samples lie along ``axis`` of X and Y."""
+    n = batch_size(graph, inputs, axis)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n:
         raise SampleError(f"there is no sample {index!r}: the batch has samples 0 to {n - 1}")
     copy = graph.subgraph(node.id for node in graph)
@@ -57,22 +64,23 @@ def sample_graph(graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_I
         if node is None:
             continue
         value = np.asarray(node.value)
-        if value.ndim < 2 or value.shape[-1] != n:
-            raise SampleError(f"{node.title} has shape {value.shape}; it needs {n} samples "
-                              "along its last axis, as X has")
-        copy.set_value(node.id, value[..., index:index + 1].copy())
+        if value.ndim != 2 or value.shape[axis] != n:
+            raise SampleError(f"{node.title} has shape {value.shape}; it needs the {n} "
+                              "samples X has, along the same axis")
+        copy.set_value(node.id, np.take(value, [index], axis=axis))
     copy.title = f"{graph.title} · sample {index}"
     return copy
 
 
 def sample_evaluation(
     graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS,
-    output: str | None = None,
+    output: str | None = None, axis: int = 1,
 ) -> Sample:
     """Sample ``index``'s values and the gradients of its own loss."""
-    n = batch_size(graph, inputs)
-    copy = sample_graph(graph, index, inputs)
-    return Sample(index, n, copy, Program(copy, output=output).evaluate(wires=True))
+    n = batch_size(graph, inputs, axis)
+    copy = sample_graph(graph, index, inputs, axis)
+    ev = Program(copy, output=output).evaluate(wires=True)
+    return Sample(index, n, copy, ev, dict(inputs), axis)
 
 
 def nearest_sample(
@@ -81,7 +89,7 @@ def nearest_sample(
     """The sample whose first two features are nearest ``point`` (a click on a plot)."""
     x = np.asarray(_data_node(graph, inputs, "X").value, dtype=float)
     batch_size(graph, inputs)
-    features = x.reshape(-1, x.shape[-1])[: len(point)]
+    features = x[: len(point)]
     d = ((features - np.asarray(point, dtype=float)[:, None]) ** 2).sum(axis=0)
     return int(np.argmin(d))
 

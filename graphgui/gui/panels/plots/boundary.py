@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from .base import CLASS_COLORS, PALETTE, PlotPanel, pen
@@ -22,12 +22,58 @@ def _diverging_lut() -> np.ndarray:
     return (0.55 * lut + 0.45 * 255).astype(np.ubyte)
 
 
-class BoundaryPlot(PlotPanel):
+PICK_PIXELS = 8  # how near a click must be to a point to pick it
+
+
+class _PicksSamples:
+    """A click on a training point asks for that sample's graph (``sample_clicked(k)``, k
+    its column in the training data); the sample shown is ringed (``mark_sample``)."""
+
+    sample_clicked: Any
+    plot: Any
+    area: Any
+
+    def _pickable(self, points: pg.ScatterPlotItem) -> None:
+        self.area.scene().sigMouseClicked.connect(self._on_clicked)
+        self.ring = pg.ScatterPlotItem(size=16, pen=pg.mkPen("#d946ef", width=2.5),
+                                       brush=pg.mkBrush(None))
+        self.ring.setZValue(10)
+        self.plot.addItem(self.ring)
+        self._points = points
+
+    def _on_clicked(self, event: Any) -> None:
+        """The training point nearest the click, within PICK_PIXELS on screen."""
+        vb = self.plot.vb
+        if event.button() != Qt.LeftButton or not vb.sceneBoundingRect().contains(
+                event.scenePos()):
+            return
+        xs, ys = self._points.getData()
+        if xs is None or not len(xs):
+            return
+        at = vb.mapSceneToView(event.scenePos())
+        sx, sy = vb.viewPixelSize()
+        d2 = ((np.asarray(xs) - at.x()) / sx) ** 2 + ((np.asarray(ys) - at.y()) / sy) ** 2
+        k = int(np.argmin(d2))
+        if d2[k] <= PICK_PIXELS ** 2:
+            event.accept()
+            self.sample_clicked.emit(k)
+
+    def mark_sample(self, index: int | None) -> None:
+        """Ring training sample ``index`` (None: no ring)."""
+        data = self._points.getData()
+        if index is None or index >= len(data[0]):
+            self.ring.setData([], [])
+        else:
+            self.ring.setData([data[0][index]], [data[1][index]])
+
+
+class BoundaryPlot(_PicksSamples, PlotPanel):
     """The model's output over the plane (an image) with the training and test points on top
     and the decision line (where the output crosses the threshold)."""
 
     title = "Decision boundary"
     RESOLUTION = 120
+    sample_clicked = Signal(int)  # a training point clicked: its sample's graph, please
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +90,7 @@ class BoundaryPlot(PlotPanel):
         self.test_points = pg.ScatterPlotItem(size=8, symbol="t", pen=pg.mkPen("#202020"))
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.test_points)
+        self._pickable(self.train_points)
         self.grid: np.ndarray | None = None  # (2, nx * ny) in the dataset's X layout
         self.shape = (0, 0)  # (ny, nx)
         self.rect = QRectF()
@@ -146,11 +193,12 @@ class BoundaryPlot(PlotPanel):
         return ["x1", "x2", "output"], [list(g[0]), list(g[1]), list(self.values.ravel())]
 
 
-class FitPlot(PlotPanel):
+class FitPlot(_PicksSamples, PlotPanel):
     """A 1-D regression: the data, the target curve (when known) and the prediction."""
 
     title = "Fit"
     POINTS = 300
+    sample_clicked = Signal(int)  # a training point clicked: its sample's graph, please
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,6 +210,7 @@ class FitPlot(PlotPanel):
             PALETTE[1] + "c0"), pen=None)
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.test_points)
+        self._pickable(self.train_points)
         self.target_curve = self.plot.plot(pen=pen(PALETTE[6], Qt.DashLine))
         self.prediction_curve = self.plot.plot(pen=pen(PALETTE[1]))
         for item, name in ((self.train_points, "train"), (self.test_points, "test"),

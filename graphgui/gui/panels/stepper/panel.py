@@ -71,6 +71,7 @@ class StepperPanel(QWidget):
         self.loss_history: list[Any] = []
         self._applying = False
         self._view_key: tuple[Any, ...] = ()
+        self._sample_key: tuple[int, int] | None = None  # the sample shown (show_sample)
         self._build_actions()
         self._build_widgets()
         shell.view_state.evaluated.connect(self._on_evaluated)
@@ -185,8 +186,21 @@ class StepperPanel(QWidget):
             self.render()
 
     def _on_view_changed(self) -> None:
+        sample = self.view_state.sample
+        key = (sample.index, id(sample.graph)) if sample is not None else None
+        if key != self._sample_key:  # one sample shown, or the batch again: its own passes
+            self._sample_key = key
+            self._invalidate()
+            return
         if self._key() != self._view_key:  # what is hidden changed (not the step picture)
             self.render()
+
+    @property
+    def stepped_graph(self) -> Graph | None:
+        """What the stepper steps: one sample's graph while a sample is shown, else the
+        document's graph."""
+        sample = self.view_state.sample
+        return sample.graph if sample is not None else self.graph
 
     def _key(self) -> tuple[Any, ...]:
         vs = self.view_state
@@ -208,7 +222,7 @@ class StepperPanel(QWidget):
         """The current Stepper, built now if the graph changed since the last one."""
         if self.stepper is None and self.graph is not None:
             try:
-                self.stepper = Stepper(self.graph, precision=self.precision)
+                self.stepper = Stepper(self.stepped_graph, precision=self.precision)
                 self.error = None
             except (StepperError, GraphError) as exc:
                 self.error = str(exc)

@@ -64,6 +64,9 @@ def install(shell: Shell) -> TrainingPanel:
         docks[name] = plot_dock
     panel.docks = docks
     panel.docks["trainerDock"] = dock
+    from .sample_pick import SamplePicker
+
+    panel.sample_picker = SamplePicker(shell, panel)  # a click on a point: its own graph
 
     def arrange() -> None:
         # Curves over epochs share the tabs under the canvas (with the stepper); the
