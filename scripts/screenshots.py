@@ -9,7 +9,8 @@ at step 2 of 3 from x in the chain-rule example, at 1366x768), training.png (the
 notebook's two-moons network after a run), functions.png (the 2-2-2 network as it opens, two
 layers and a loss, stepped over), open-up.png (the neuron's sigmoid opened up into
 1 / (1 + exp(-x)), stepping inside it), export-code.png (File > Export Code on the moons
-network) and network.png (``graphgui export`` of the 2-2-2
+network), sample.png (sample 17 of the moons network, picked on the boundary plot) and
+network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
 """
@@ -169,6 +170,12 @@ def main(argv: list[str]) -> int:
         panel.backward_step()  # inside the opened sigmoid: its div, then add, exp, neg
     settle()
     shoot(window, "open-up.png")
+
+    window = window_at(1366, 768, "moons_network")  # one sample's graph: a click on a point
+    window.training_panel.boundary_plot.sample_clicked.emit(17)
+    window.training_panel.docks["boundaryDock"].raise_()
+    settle()
+    shoot(window, "sample.png")
 
     window = window_at(1366, 768, "moons_network")  # File > Export Code
     dialog = window.file_controller.code_export.open_dialog()
