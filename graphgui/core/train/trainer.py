@@ -19,9 +19,11 @@ from ..datasets import Dataset, DatasetError, make_dataset
 from ..engine import EvaluationError, Program
 from ..functions.copying import without_functions
 from ..graph import Graph, GraphError
+from ..health import update_ratio
 from ..optimizers import Optimizer, make_optimizer
 from ..values import Value, is_finite
 from .builders import is_weight
+from .ratios import UpdateRatioLog
 from .results import EpochResult
 from .settings import TrainingError, TrainSettings
 
@@ -93,6 +95,7 @@ class Trainer:
         self.paused = threading.Event()  # set while run() waits on the pause event
         self._previous: list[Any] | None = None  # the snapshot's sources before the last update
         self._previous_feed: dict[str, Any] = {}
+        self.update_ratios: UpdateRatioLog | None = None  # see record_update_ratios
         self._compile(graph, optimizer)
         self._rng = np.random.default_rng(settings.seed)
         self._check_first_batch()
@@ -373,6 +376,9 @@ class Trainer:
                 correct += batch_correct
                 batches += 1
             loss = total / m
+        log = self.update_ratios
+        if log is not None and log.due(epoch):
+            self._record_ratios(log, epoch)
         train_acc = correct / len(labels) if labels is not None else None
         test_loss = test_acc = None
         grad_norms = {}
@@ -389,6 +395,20 @@ class Trainer:
         )
         self.history.append(result)
         return result
+
+    def record_update_ratios(self) -> UpdateRatioLog:
+        """From now on, record each parameter's update-to-data ratio (std(update) / std(W)
+        of the epoch's last update) in a bounded log, :attr:`update_ratios`. It only reads
+        the parameters: the trained numbers do not change."""
+        self.update_ratios = UpdateRatioLog(
+            [self.param_names[pid] for pid in self.param_ids], planned=self.epochs)
+        return self.update_ratios
+
+    def _record_ratios(self, log: UpdateRatioLog, epoch: int) -> None:
+        previous, current = self._previous, self.program.initial
+        if previous is not None:
+            log.add(epoch, [update_ratio(previous[slot], current[slot])
+                            for _, slot in self._param_slots])
 
     def _measure(
         self, feed: dict[str, Any], labels: np.ndarray | None, epoch: int
