@@ -26,6 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread
 
 from graphgui.core.train import EpochResult, Trainer, TrainingError
+from graphgui.core.train.timeline import Timeline
 
 PROBE_INTERVAL = 0.25  # seconds between two predictions on the probe grid
 VALUES_INTERVAL = 0.1  # seconds between two published parameter snapshots
@@ -85,6 +86,10 @@ class TrainingWorker(QThread):
         self.stopped = False
         self.seconds = 0.0  # the training loop alone
         self.total_epochs = trainer.epochs
+        # The run's timeline (core/train/timeline.py), written by this thread only; the GUI
+        # reads it once the run has ended. The parameters before the first epoch are epoch 0.
+        self.timeline = Timeline()
+        self.timeline.add(trainer.epoch, trainer.parameters())
 
     # ---- control (GUI thread) ------------------------------------------------------------
 
@@ -153,6 +158,7 @@ class TrainingWorker(QThread):
         self.seconds = time.perf_counter() - start
         self.stopped = self._stop.is_set()
         self.parameters = self.trainer.parameters()
+        self.timeline.finish(self.trainer.epoch, self.parameters)
         self.final = self._final_metrics()
         self._publish_values()
         self._run_probe()
@@ -180,6 +186,12 @@ class TrainingWorker(QThread):
     def _on_epoch(self, result: EpochResult) -> None:
         with self._lock:
             self._results.append(result)
+        timeline = self.timeline
+        if timeline.due():  # a copy of the parameters only for the epochs it keeps
+            timeline.add(result.epoch, self.trainer.parameters(), result.train_loss,
+                         result.grad_norms)
+        else:
+            timeline.skip(result.epoch, result.train_loss)
         now = time.perf_counter()
         wait = self._hold_until - now
         if wait > 0:

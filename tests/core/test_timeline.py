@@ -64,3 +64,19 @@ def test_restoring_a_snapshot_gives_exactly_that_epochs_loss():
     again, _ = trainer12.evaluate("train")
     assert loss == again  # bit for bit: the same parameters
     assert Program(restored).evaluate().ok
+
+
+def test_a_run_copies_only_due_epochs_and_keeps_its_end():
+    t = Timeline(budget=150 * 80)
+    copied = 0
+    for e in range(1, 1001):
+        if t.due():
+            copied += 1
+            t.add(e, {"w": np.full(10, float(e))}, loss=float(e))
+        else:
+            t.skip(e, loss=float(e))
+    t.finish(1000, {"w": np.full(10, 1000.0)})
+    assert t.epochs[-1] == 1000 and t.at(1000).parameters["w"][0] == 1000.0
+    assert copied < 400 and len(t.losses) == 1000 and t.nbytes <= 150 * 80 + 80
+    gaps = np.diff(t.epochs[DENSE_HEAD:-1])
+    assert len(set(gaps.tolist())) == 1

@@ -96,6 +96,26 @@ class Timeline:
         while self.nbytes > self.budget and self._ordinals:
             self._thin()
 
+    def due(self) -> bool:
+        """Would the next epoch be kept? (A run copies its parameters only then.)"""
+        if len(self.snapshots) < DENSE_HEAD and not self._ordinals:
+            return True
+        return self._after_head % self.stride == 0
+
+    def skip(self, epoch: int, loss: float | None = None) -> None:
+        """An epoch not kept (``due()`` was False): its loss joins the curve."""
+        if loss is not None:
+            self.losses.append((epoch, float(loss)))
+        self._after_head += 1
+
+    def finish(self, epoch: int, parameters: Mapping[str, Any]) -> None:
+        """The run ended after ``epoch``: its parameters are kept as the newest snapshot."""
+        if len(self) and self.all()[-1].epoch >= epoch:
+            return
+        copies = {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
+                  for k, v in parameters.items()}
+        self._latest = Snapshot(epoch, copies)
+
     def _keep(self, snap: Snapshot, ordinal: int | None) -> None:
         self.snapshots.append(snap)
         self._bytes += snap.nbytes

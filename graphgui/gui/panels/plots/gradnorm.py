@@ -30,6 +30,14 @@ class GradNormPlot(PlotPanel):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.epochs = Series()
         self.norms: dict[str, Series] = {}
+        self.marker = pg.InfiniteLine(angle=90, pen=pen("#d946ef", Qt.DashLine))
+        self.marker.setVisible(False)  # the timeline's epoch (panels/training/timeline_bar)
+        self.plot.addItem(self.marker, ignoreBounds=True)
+
+    def mark_epoch(self, epoch: int | None) -> None:
+        self.marker.setVisible(epoch is not None)
+        if epoch is not None:
+            self.marker.setValue(epoch)
 
     def clear(self) -> None:
         for curve in self.curves.values():

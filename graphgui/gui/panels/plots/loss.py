@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from graphgui.core.train import EpochResult
@@ -44,7 +46,29 @@ class LossPlot(PlotPanel):
         self.acc_epochs, self.train_acc, self.test_acc = Series(), Series(), Series()
         self.accuracy_shown = True
         self.set_accuracy_shown(False)  # until a classifier is trained or previewed
+        # The timeline (panels/training/timeline_bar.py): the epoch looked at, and the
+        # previous run's training loss to compare with (dashed).
+        self.marker = pg.InfiniteLine(angle=90, pen=pen("#d946ef", Qt.DashLine))
+        self.marker.setVisible(False)
+        self.loss_plot.addItem(self.marker, ignoreBounds=True)
+        self.comparison_curve = self.loss_plot.plot(pen=pen(PALETTE[2], Qt.DashLine))
+        self.comparison_label = ""
 
+    def mark_epoch(self, epoch: int | None) -> None:
+        """A line at ``epoch`` (the timeline's), or none."""
+        self.marker.setVisible(epoch is not None)
+        if epoch is not None:
+            self.marker.setValue(epoch)
+
+    def set_comparison(self, losses: Sequence[tuple[int, float]], label: str = "") -> None:
+        """Another run's training loss, dashed, named ``label`` in the legend (empty: none)."""
+        if self.comparison_label:
+            self.legend.removeItem(self.comparison_curve)
+        self.comparison_label = label if losses else ""
+        data = np.asarray(losses, dtype=float).reshape(-1, 2)
+        self.comparison_curve.setData(data[:, 0], data[:, 1])
+        if self.comparison_label:
+            self.add_to_legend(self.legend, self.comparison_curve, self.comparison_label)
     def set_accuracy_shown(self, shown: bool) -> None:
         """The accuracy plot appears for classifiers only (a regression has none)."""
         if shown == self.accuracy_shown:

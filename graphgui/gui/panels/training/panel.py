@@ -31,6 +31,7 @@ from ...document import Document
 from ...worker import TrainingWorker
 from .data import LOCK_REASON, DataAndLayers
 from .runner import TrainingRun
+from .timeline_bar import TimelineBar
 
 if TYPE_CHECKING:
     from ...shell import Shell
@@ -71,6 +72,8 @@ class TrainingPanel(DataAndLayers):
         self._graph_refresh.setSingleShot(True)
         self._graph_refresh.setInterval(0)
         self._graph_refresh.timeout.connect(self._refresh_from_graph)
+        self.timeline_bar = TimelineBar(self)  # under the loss curve: look back through a run
+        self.loss_plot.layout().addWidget(self.timeline_bar)
         self._update_buttons()
 
     @property
@@ -105,6 +108,7 @@ class TrainingPanel(DataAndLayers):
             document.graph.changed.subscribe(self._on_graph_changed)
         for plot in self.plots:
             plot.reset()
+        self.timeline_bar.clear()
         self.trainer = None
         self._last_result = None
         self._run_values = None
@@ -248,6 +252,7 @@ class TrainingPanel(DataAndLayers):
         self.run = TrainingRun(trainer, doc.graph, self, self, self.shell.view_state, probe,
                                settings.epochs_per_second, parent=self)
         self.run.ended.connect(self._on_run_ended)
+        self.timeline_bar.run_started(self.run.worker)
         self._lock(True)
         self.run.start(paused)
         self._set_state(self.run.state)
@@ -343,9 +348,20 @@ class TrainingPanel(DataAndLayers):
         applied = self._apply(worker.parameters, worker)
         run.show_final()
         self._check_stale()
+        self.timeline_bar.run_ended(worker)
         self._say(self._final_text(worker, applied))
         self.finished.emit(worker)
         run.deleteLater()
+
+    def show_prediction(self, epoch: int, prediction: Any) -> None:
+        """A prediction on the run's probe: the boundary (two features) or the fit."""
+        bp = self.boundary_plot
+        plot = bp if bp.grid is not None else self.fit_plot
+        plot.set_prediction(epoch, prediction)
+        plot.refresh()
+
+    def grad_plot_mark(self, epoch: int | None) -> None:
+        self.grad_plot.mark_epoch(epoch)
 
     def _final_text(self, worker: TrainingWorker, applied: bool) -> str:
         """What the run ended with, in the numbers the canvas now shows."""
