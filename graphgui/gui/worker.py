@@ -189,7 +189,7 @@ class TrainingWorker(QThread):
         timeline = self.timeline
         if timeline.due():  # a copy of the parameters only for the epochs it keeps
             timeline.add(result.epoch, self.trainer.parameters(), result.train_loss,
-                         result.grad_norms)
+                         result.grad_norms, copy=False)  # parameters() gives copies
         else:
             timeline.skip(result.epoch, result.train_loss)
         now = time.perf_counter()

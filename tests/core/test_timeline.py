@@ -80,3 +80,13 @@ def test_a_run_copies_only_due_epochs_and_keeps_its_end():
     assert copied < 400 and len(t.losses) == 1000 and t.nbytes <= 150 * 80 + 80
     gaps = np.diff(t.epochs[DENSE_HEAD:-1])
     assert len(set(gaps.tolist())) == 1
+
+
+def test_a_long_run_keeps_at_most_max_moments():
+    t = Timeline(max_moments=300)
+    for e in range(1, 5001):
+        if t.due():
+            t.add(e, {"w": float(e)})
+        else:
+            t.skip(e)
+    assert len(t.snapshots) <= 300 and t.epochs[:DENSE_HEAD] == list(range(1, DENSE_HEAD + 1))

@@ -1,0 +1,81 @@
+"""What recording a training timeline costs: the moons network (10,000 epochs) trained with
+and without a Timeline recording it as the editor's worker does (a copy of the parameters
+only for the epochs it keeps), against the notebook's hand-written NumPy loop in the same
+run. Also: how many moments it keeps, in how many bytes.
+
+    python benchmarks/bench_timeline.py [--epochs N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from _common import table, write_results
+from bench_train import run_notebook
+
+from graphgui.core.examples import load_example_document
+from graphgui.core.train import Trainer
+from graphgui.core.train.timeline import Timeline
+
+
+def train(epochs: int, record: bool) -> tuple[float, Timeline | None, float]:
+    graph, settings = load_example_document("moons_network")
+    trainer = Trainer.from_settings(graph, {**settings["training"], "epochs": epochs,
+                                            "eval_every": 0})
+    timeline = Timeline() if record else None
+    if timeline is not None:
+        timeline.add(0, trainer.parameters())
+
+    def on_epoch(result) -> None:
+        if timeline.due():
+            timeline.add(result.epoch, trainer.parameters(), result.train_loss,
+                         result.grad_norms, copy=False)
+        else:
+            timeline.skip(result.epoch, result.train_loss)
+
+    start = time.perf_counter()
+    trainer.run(callback=on_epoch if record else None)
+    seconds = time.perf_counter() - start
+    if timeline is not None:
+        timeline.finish(trainer.epoch, trainer.parameters())
+    return seconds, timeline, trainer.history[-1].train_loss
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="one round")
+    args = parser.parse_args(argv)
+    rounds = 1 if args.quick else 3
+    best: dict[str, float] = {}
+    kept = None
+    losses = {}
+    for _ in range(rounds):  # interleaved: a slow spell hits all three alike
+        for name, record in (("Trainer", False), ("Trainer + timeline", True)):
+            seconds, timeline, loss = train(args.epochs, record)
+            best[name] = min(best.get(name, seconds), seconds)
+            losses[name] = loss
+            if timeline is not None:
+                kept = timeline
+        seconds = run_notebook(200, 4, args.epochs, seed=0)["seconds"]
+        best["notebook NumPy loop"] = min(best.get("notebook NumPy loop", seconds), seconds)
+    assert losses["Trainer"] == losses["Trainer + timeline"], "recording changed the run"
+    base = best["notebook NumPy loop"]
+    rows = [[name, f"{t:.3f}", f"{t / base:.2f}x"] for name, t in best.items()]
+    print(f"moons network, {args.epochs} epochs; the timeline kept {len(kept)} moments "
+          f"in {kept.nbytes / 1e3:.0f} kB (stride {kept.stride})")
+    print(table(["run", "seconds", "x notebook"], rows))
+    overhead = best["Trainer + timeline"] / best["Trainer"]
+    print(f"recording costs {100 * (overhead - 1):.1f} % of the training time")
+    path = write_results("timeline", {
+        "epochs": args.epochs, "moments": len(kept), "bytes": kept.nbytes,
+        "seconds": best, "overhead": overhead,
+    })
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
