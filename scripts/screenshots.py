@@ -9,7 +9,8 @@ at step 2 of 3 from x in the chain-rule example, at 1366x768), training.png (the
 notebook's two-moons network after a run), functions.png (the 2-2-2 network as it opens, two
 layers and a loss, stepped over), open-up.png (the neuron's sigmoid opened up into
 1 / (1 + exp(-x)), stepping inside it), export-code.png (File > Export Code on the moons
-network), sample.png (sample 17 of the moons network, picked on the boundary plot) and
+network), sample.png (sample 17 of the moons network, picked on the boundary plot), timeline.png
+(two moons runs from the same start, lr 1 over lr 0.1, at epoch 100 of the timeline) and
 network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
@@ -170,6 +171,27 @@ def main(argv: list[str]) -> int:
         panel.backward_step()  # inside the opened sigmoid: its div, then add, exp, neg
     settle()
     shoot(window, "open-up.png")
+
+    window = window_at(1366, 768, "moons_network")  # the timeline: two runs compared
+    doc, training = window.document, window.training_panel
+    doc.set_setting("training", {**doc.settings["training"], "epochs": 2000})
+
+    def run_to_end() -> None:
+        training.start()
+        deadline = time.monotonic() + 60
+        while training.state != "idle" and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+
+    run_to_end()
+    training.timeline_bar.slider.setValue(0)
+    training.timeline_bar.restore()  # back to the start: the next run starts there too
+    doc.set_setting("training", {**doc.settings["training"], "lr": 1.0})
+    run_to_end()
+    bar = training.timeline_bar
+    bar.slider.setValue(bar.timeline.epochs.index(100))
+    settle()
+    shoot(window, "timeline.png")
 
     window = window_at(1366, 768, "moons_network")  # one sample's graph: a click on a point
     window.training_panel.boundary_plot.sample_clicked.emit(17)
