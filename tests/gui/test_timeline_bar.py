@@ -38,8 +38,8 @@ def test_scrubbing_shows_an_epoch_and_restore_makes_it_the_graphs(window, qtbot)
     k = bar.timeline.epochs.index(50)
     bar.slider.setFocus()
     bar.slider.setValue(k)  # what a drag of the handle does
-    settle(qtbot, window)
     vs = window.view_state
+    qtbot.waitUntil(lambda: vs.live, timeout=2000)  # shown once the event loop turns
     assert vs.live and "epoch 50 of the run" in vs.stale
     # Independently: 50 epochs of the same training from the same start.
     check = graph.subgraph(n.id for n in graph)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from graphgui.core.engine import Program
@@ -52,7 +52,13 @@ class TimelineBar(QWidget):
         row.addWidget(self.slider, 1)
         row.addWidget(self.label)
         row.addWidget(self.restore_button)
-        self.slider.valueChanged.connect(self.show_index)
+        # A drag sends many values: the latest is shown once the event loop turns (one
+        # evaluation and one prediction per turn, however fast the handle moves).
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(lambda: self.show_index(self.slider.value()))
+        self.slider.valueChanged.connect(lambda _value: self._pending.start())
         self.restore_button.clicked.connect(self.restore)
         self._set_enabled(False)
 
