@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath
+from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.functions import Group
@@ -28,6 +28,7 @@ TOGGLE = 14.0  # the expand / collapse button in the header
 FRAME_PAD = 18.0  # room between a frame and the nodes inside it
 MIN_WIDTH = 120.0
 MAX_WIDTH = 280.0
+OUT_STUB = 18.0  # the output arrow of a function whose output feeds nothing
 
 
 class _Toggles:
@@ -100,7 +101,7 @@ class FunctionItem(_Toggles, QGraphicsItem):
         self.side_in = side_in
         self.toggle_rect = QRectF(self.rect.right() - TOGGLE - 5, self.rect.top() + 3,
                                   TOGGLE, TOGGLE)
-        self._bounds = self.rect.adjusted(-PORT_RADIUS - 7, -7, PORT_RADIUS + 7, 7)
+        self._bounds = self.rect.adjusted(-PORT_RADIUS - 7, -7, PORT_RADIUS + OUT_STUB + 9, 7)
 
     def set_values(self, values: dict[str, str]) -> None:
         if values != self.values:
@@ -226,6 +227,9 @@ class FunctionItem(_Toggles, QGraphicsItem):
                              ALIGN_RIGHT, name)
         for p in self.inputs + self.outputs:
             paint_port(painter, p, t.pens["border"], t.brushes["port"])
+        for k, name in enumerate(self.group.output_names):
+            if name in self.values:  # nothing carries it away: the graph's output arrow
+                _paint_output_arrow(painter, t, self.outputs[k])
 
 
 class FunctionFrame(_Toggles, QGraphicsItem):
@@ -286,6 +290,17 @@ class FunctionFrame(_Toggles, QGraphicsItem):
         painter.setFont(t.title_font)
         painter.setPen(t.pens["text"])
         painter.drawText(self.header.adjusted(TOGGLE + 12, 0, -8, 0), ALIGN_LEFT, self.title)
+
+
+def _paint_output_arrow(painter: QPainter, theme: Any, port: QPointF) -> None:
+    """The output stub of a node that feeds nothing: a short line and an arrow head."""
+    end = port + QPointF(OUT_STUB, 0)
+    painter.setPen(theme.pens["selected"])
+    painter.drawLine(port, end)
+    painter.setPen(theme.pens["none"])
+    painter.setBrush(theme.brushes["selection"])
+    painter.drawPolygon(QPolygonF([end + QPointF(4, 0), end + QPointF(-4, -4),
+                                   end + QPointF(-4, 4)]))
 
 
 def _paint_toggle(painter: QPainter, theme: Any, rect: QRectF, expand: bool) -> None:
