@@ -8,7 +8,7 @@ announces, so undo commands can call them and views can follow.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -263,10 +263,3 @@ def _check_ports(inputs: Iterable[str], outputs: Iterable[str], where: str) -> N
             raise GraphError(f"{where}: two {kind}s have the same name")
         for name in names:
             check_name(name)
-
-
-def iter_targets(group: Group) -> Iterator[tuple[str, str, int]]:
-    """(input name, member id, port) for every inner port an input feeds."""
-    for item in group.inputs:
-        for node_id, port in item.targets:
-            yield item.name, node_id, port
