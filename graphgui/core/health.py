@@ -27,7 +27,7 @@ every time (``ActivationHealth.sampled`` says so); a parameter with more than
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,9 @@ DYING = frozenset({"relu"})  # ops with a dead-unit share: relu' = 0 wherever re
 # Histograms of values: BINS equal bins over the op's range. Unbounded ops (relu,
 # leaky_relu, softplus) use [0, R] when no value is negative, else [-R, R], with R the
 # largest |value| rounded up to 1, 2 or 5 x 10^k (:func:`nice_ceiling`): the bins stay put
-# while the values move within a step, so a live histogram does not jitter.
+# while the values move within a step, so a live histogram does not jitter. A relu's exact
+# zeros (inactive units) are counted apart, as a gradient's are: the histogram is of its
+# active outputs, its missing area the share of zeros.
 BINS = 40
 VALUE_RANGES: dict[str, tuple[float, float]] = {
     "sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "softmax": (0.0, 1.0), "heaviside": (0.0, 1.0),
@@ -216,13 +218,15 @@ def _dead_count(block: np.ndarray) -> int:
 
 def activation_health(
     node_id: str, name: str, op: str, value: Any, grad: Any = None, sample_axis: int = -1,
+    max_elements: int = MAX_ELEMENTS,
 ) -> ActivationHealth | None:
     """The health of one activation's ``value`` (and ``grad``, d(output)/d(value), if
-    any); None for a value that is not numbers (or has no element)."""
+    any), read on at most about ``max_elements`` of them; None for a value that is not
+    numbers (or has no element)."""
     units = _units(value, sample_axis)
     if units is None or units.size == 0:
         return None
-    block, sampled = _bounded(units)
+    block, sampled = _bounded(units, max_elements)
     n_units, n_samples = units.shape
     finite = block[np.isfinite(block)]
     saturated = _saturated_share(op, block) if op in SATURATING else None
@@ -237,7 +241,7 @@ def activation_health(
     g = _units(grad, sample_axis) if grad is not None else None
     if g is None or g.shape != units.shape:
         return health
-    gblock, _ = _bounded(g)
+    gblock, _ = _bounded(g, max_elements)
     gfinite = gblock[np.isfinite(gblock)]
     return _with_grads(health, gfinite)
 
@@ -252,6 +256,7 @@ def _with_grads(health: ActivationHealth, g: np.ndarray) -> ActivationHealth:
 def network_health(
     graph: Graph, values: Mapping[str, Any], grads: Mapping[str, Any] | None = None,
     sample_axis: int = -1, node_ids: Iterable[str] | None = None,
+    max_elements: int = MAX_ELEMENTS,
 ) -> list[ActivationHealth]:
     """:func:`activation_health` of every activation node (or of ``node_ids``) that has a
     value in ``values``, in the graph's evaluation order."""
@@ -262,7 +267,7 @@ def network_health(
             continue
         node = graph.node(nid)
         found = activation_health(nid, node_label(graph, nid), node.op, values[nid],
-                                  (grads or {}).get(nid), sample_axis)
+                                  (grads or {}).get(nid), sample_axis, max_elements)
         if found is not None:
             out.append(found)
     return out
@@ -283,15 +288,16 @@ def _units(value: Any, sample_axis: int) -> np.ndarray | None:
     return a.reshape(-1, a.shape[-1])
 
 
-def _bounded(units: np.ndarray) -> tuple[np.ndarray, bool]:
-    """At most about MAX_ELEMENTS of ``units``: every k-th sample (then unit), always the
-    same ones; True when some were left out."""
+def _bounded(units: np.ndarray, limit: int = MAX_ELEMENTS) -> tuple[np.ndarray, bool]:
+    """At most about ``limit`` elements of ``units``: every k-th sample (then unit),
+    always the same ones; True when some were left out."""
     n_units, n_samples = units.shape
-    if units.size <= MAX_ELEMENTS:
+    limit = max(1, limit)
+    if units.size <= limit:
         return units, False
-    col = min(n_samples, math.ceil(units.size / MAX_ELEMENTS))
+    col = min(n_samples, math.ceil(units.size / limit))
     kept = n_units * math.ceil(n_samples / col)
-    row = max(1, math.ceil(kept / MAX_ELEMENTS))
+    row = max(1, math.ceil(kept / limit))
     return units[::row, ::col], True
 
 
@@ -321,8 +327,14 @@ def value_range(op: str, finite: np.ndarray) -> tuple[float, float]:
 
 
 def value_histogram(op: str, finite: np.ndarray) -> Histogram:
+    """BINS bins over :func:`value_range`; a relu's zeros counted apart."""
+    zeros = 0
+    if op in DYING:
+        active = finite[finite != 0]
+        zeros, finite = int(finite.size - active.size), active
     low, high = value_range(op, finite)
-    return _histogram(finite, low, high, BINS)
+    found = _histogram(finite, low, high, BINS)
+    return Histogram(found.edges, found.counts, zeros)
 
 
 def signed_histogram(g: np.ndarray) -> Histogram:
@@ -382,6 +394,43 @@ def update_ratio(before: Any, after: Any) -> float:
     return _ratio(_std(a - b), _std(a))
 
 
+def update_ratios(before: Sequence[Any], after: Sequence[Any]) -> list[float]:
+    """:func:`update_ratio` of many parameters at once (what the Trainer records after an
+    epoch): the same numbers, from a dozen NumPy calls over all of them together instead of
+    a dozen per parameter."""
+    array = np.ndarray
+    sizes = [a.size if a.__class__ is array else 1 for a in after]
+    if len(before) != len(sizes) or max(sizes, default=0) > RATIO_SAMPLE:
+        return [update_ratio(b, a) for b, a in zip(before, after, strict=True)]
+    n = np.array(sizes)
+    keep = n > 0
+    if not keep.any():
+        return [math.nan] * len(sizes)
+    A = np.concatenate(after, axis=None).astype(float, copy=False)
+    B = np.concatenate(before, axis=None)
+    if B.size != A.size:  # a parameter changed shape: one by one
+        return [update_ratio(b, a) for b, a in zip(before, after, strict=True)]
+    D = A - B
+    starts = (np.cumsum(n) - n)[keep]
+    counts = n[keep]
+
+    def spread(x: np.ndarray) -> np.ndarray:  # each parameter's std, in two passes
+        centred = x - np.repeat(np.add.reduceat(x, starts) / counts, counts)
+        return np.sqrt(np.add.reduceat(centred * centred, starts) / counts)
+
+    num, den = spread(D), spread(A)
+    one = counts == 1  # one element: |update| / |W|
+    num[one], den[one] = np.abs(D[starts[one]]), np.abs(A[starts[one]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        found = np.where((den > 0) & np.isfinite(den) & np.isfinite(num), num / den, math.nan)
+    if keep.all():
+        return found.tolist()
+    out = [math.nan] * len(sizes)
+    for k, value in zip(np.flatnonzero(keep).tolist(), found.tolist(), strict=True):
+        out[k] = value
+    return out
+
+
 def _ratio(num: float, den: float) -> float:
     if not (math.isfinite(num) and math.isfinite(den)) or den == 0:
         return math.nan
@@ -410,5 +459,5 @@ __all__ = [
     "SATURATING", "SIGMOID_HIGH", "SIGMOID_LOW", "TANH_SATURATED",
     "ActivationHealth", "Histogram", "activation_health", "activation_ids",
     "magnitude_histogram", "network_health", "nice_ceiling", "sample_axis_of", "shares",
-    "signed_histogram", "update_ratio", "value_histogram", "value_range",
+    "signed_histogram", "update_ratio", "update_ratios", "value_histogram", "value_range",
 ]

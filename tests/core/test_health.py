@@ -120,8 +120,14 @@ def test_activation_mean_std_and_histogram_by_hand(health):
     counts = h.values.counts
     assert h.values.edges[0] == 0.0 and h.values.edges[-1] == 1.0 and len(counts) == BINS
     assert (counts[0], counts[20], counts[39], counts.sum()) == (2, 4, 2, 8)
-    relu = health["Ar"]  # unbounded, never negative: [0, R], R = 5 >= max 5 (x0 + 3 at x0 2)
+    # relu is unbounded and never negative: [0, R], R = 5 >= its largest value 5 (x0 + 3 at
+    # x0 = 2). Its 10 zeros (8 in the dead rows, 2 in row 0) are counted apart; its 6 active
+    # outputs are 1, 2 (row 0) and 4, 2, 5, 1 (row 3): bins of width 1/8.
+    relu = health["Ar"]
     assert (relu.values.edges[0], relu.values.edges[-1]) == (0.0, 5.0)
+    assert relu.values.zeros == 10 and relu.values.total == 16
+    assert {k: int(c) for k, c in enumerate(relu.values.counts) if c} == {
+        8: 2, 16: 2, 32: 1, 39: 1}
 
 
 def test_gradient_histograms_are_the_constant_the_layer_is_multiplied_by(health):

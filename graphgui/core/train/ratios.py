@@ -9,7 +9,7 @@ Bounded: every epoch of the first :data:`DENSE` is kept (the ratios move fastest
 then every ``stride``-th, the stride chosen from the planned number of epochs so that about
 :data:`CAPACITY` more points are kept; a run that goes on (or was not planned) drops every
 other later point when CAPACITY is reached and doubles the stride. A run of any length thus
-records at most DENSE + CAPACITY points (about 300 ratio computations, ~10 ms for the moons
+records at most DENSE + CAPACITY points (240 ratio computations, ~10 ms for the moons
 network's 10,000 epochs).
 
 The training thread adds, the GUI thread reads (:meth:`UpdateRatioLog.snapshot`): both under
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DENSE = 50  # every one of the first epochs
-CAPACITY = 256  # points kept after them
+DENSE = 40  # every one of the first epochs
+CAPACITY = 200  # points kept after them
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class UpdateRatioLog:
     def __init__(self, names: Sequence[str], planned: int | None = None,
                  dense: int = DENSE, capacity: int = CAPACITY) -> None:
         self.names = tuple(names)
+        self.planned = planned
         self.dense = max(0, int(dense))
         self.capacity = max(2, int(capacity))
         later = (planned or 0) - self.dense
@@ -63,8 +64,10 @@ class UpdateRatioLog:
         self.version = 0
 
     def due(self, epoch: int) -> bool:
-        """True when ``epoch`` is one the log keeps (cheap: checked after every epoch)."""
-        return epoch <= self.dense or (epoch - self.dense) % self.stride == 0
+        """True when ``epoch`` is one the log keeps (cheap: checked after every epoch): the
+        first ``dense``, every ``stride``-th after them and the planned last one."""
+        return (epoch <= self.dense or (epoch - self.dense) % self.stride == 0
+                or epoch == self.planned)
 
     def add(self, epoch: int, ratios: Sequence[float]) -> None:
         """Record ``ratios`` (one per name) for ``epoch`` (training thread)."""

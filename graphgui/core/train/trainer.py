@@ -19,7 +19,7 @@ from ..datasets import Dataset, DatasetError, make_dataset
 from ..engine import EvaluationError, Program
 from ..functions.copying import without_functions
 from ..graph import Graph, GraphError
-from ..health import update_ratio
+from ..health import update_ratios
 from ..optimizers import Optimizer, make_optimizer
 from ..values import Value, is_finite
 from .builders import is_weight
@@ -407,8 +407,9 @@ class Trainer:
     def _record_ratios(self, log: UpdateRatioLog, epoch: int) -> None:
         previous, current = self._previous, self.program.initial
         if previous is not None:
-            log.add(epoch, [update_ratio(previous[slot], current[slot])
-                            for _, slot in self._param_slots])
+            slots = [slot for _, slot in self._param_slots]
+            log.add(epoch, update_ratios([previous[k] for k in slots],
+                                         [current[k] for k in slots]))
 
     def _measure(
         self, feed: dict[str, Any], labels: np.ndarray | None, epoch: int
