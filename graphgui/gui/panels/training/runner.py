@@ -60,6 +60,7 @@ class TrainingRun(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.trainer = trainer
+        trainer.record_update_ratios()  # for the Health dock (read-only: no number changes)
         self.plots = plots
         self.form = form
         self.view_state = view_state
