@@ -28,6 +28,7 @@ from .cli_common import (
     quoted,
     table,
 )
+from .cli_landscape import cmd_landscape
 from .cli_train import cmd_train
 
 MAX_MESSAGE = 400  # characters of an error line; user values in it are quoted shorter still
@@ -354,6 +355,7 @@ _COMMAND_FUNCTIONS = {
     "export": cmd_export,
     "code": cmd_code,
     "train": cmd_train,
+    "landscape": cmd_landscape,
     "examples": cmd_examples,
 }
 

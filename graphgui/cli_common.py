@@ -14,7 +14,7 @@ from typing import Any
 
 COMMANDS = (
     "eval", "check", "step", "jvp", "paths", "grad-graph", "convert", "export", "code", "train",
-    "examples",
+    "landscape", "examples",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -301,6 +301,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-o", dest="out", metavar="FILE", help="save the trained graph here")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "landscape", help="the loss over a plane through the parameters, optimizers racing on it"
+    )
+    with_source(p, output=False)
+    plane = p.add_argument_group("plane (one of)").add_mutually_exclusive_group(required=True)
+    plane.add_argument(
+        "--params", nargs=2, metavar=("A", "B"),
+        help="two scalar parameters, or elements NAME[i,j] of tensor parameters",
+    )
+    plane.add_argument(
+        "--directions", type=one_of(("random",)), metavar="random",
+        help="two random directions through the weights, filter-normalised (Li et al. 2018)",
+    )
+    p.add_argument(
+        "--span", type=real_number(0.0, 1e6, low_open=True), default=1.0, metavar="S",
+        help="the grid spans -S..S in each coordinate around the current parameters (default 1)",
+    )
+    p.add_argument(
+        "--grid", type=whole_number(3, 201), default=41, metavar="N",
+        help="N x N points, N odd, at most 201 (default 41)",
+    )
+    p.add_argument(
+        "--seed", type=whole_number(0, 2**32 - 1), metavar="K",
+        help="seed of the random directions (default 0)",
+    )
+    p.add_argument(
+        "--optimizers", default="sgd,momentum,rmsprop,adam", metavar="LIST",
+        help="comma-separated: sgd, momentum, rmsprop, adam (default: all four)",
+    )
+    p.add_argument(
+        "--steps", type=whole_number(0, 10_000), default=100, metavar="N",
+        help="full-batch steps of each optimizer, at most 10,000 (default 100)",
+    )
+    out = p.add_argument_group("output (one of)").add_mutually_exclusive_group(required=True)
+    out.add_argument("-o", dest="out", metavar="OUT.png", help="draw the landscape to a PNG")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
 
     sub.add_parser("examples", help="list the bundled examples")
     return parser

@@ -63,6 +63,7 @@ SHORTCUTS: dict[str, list[Any]] = {
     # Train
     "train_start": ["Ctrl+T"],
     "train_pause": ["Ctrl+Shift+T"],
+    "landscape_show": ["Ctrl+Shift+L"],
     # Autodiff
     "paths_to_output": ["Ctrl+Shift+P"],
     "show_tangents": ["Ctrl+3"],  # beside View's Ctrl+1 (values) and Ctrl+2 (gradients)

@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         from .files import install as install_files
         from .panels.autodiff import install as install_autodiff
         from .panels.functions import install as install_functions
+        from .panels.landscape import install as install_landscape
         from .panels.stepper import install as install_stepper
         from .panels.training import install as install_training
 
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.training_panel = install_training(self)
         self.autodiff = install_autodiff(self)
         self.functions = install_functions(self)
+        self.landscape_panel = install_landscape(self)
         self.file_controller = install_files(self)
 
     # ---- the shell -----------------------------------------------------------------------

@@ -206,8 +206,8 @@ def test_softmax_axis_out_of_range_is_worded_as_sum_words_it(capsys):
 
 
 def test_a_mistyped_command_is_not_opened_as_a_file(capsys, tmp_path):
-    code, _, err = run(capsys, "landscpe", str(tmp_path / "g.json"))
-    one_line_error(code, err, "graphgui: error: unknown command 'landscpe'", "eval, check")
+    code, _, err = run(capsys, "frobnicate", str(tmp_path / "g.json"))
+    one_line_error(code, err, "graphgui: error: unknown command 'frobnicate'", "eval, check")
     code, _, err = run(capsys, "evl", "--expr", "f = x")
     one_line_error(code, err, "unknown command 'evl' (did you mean 'eval'?)")
     code, _, err = run(capsys, "t" * 5000)
