@@ -72,8 +72,8 @@ class TrainingPanel(DataAndLayers):
         self._graph_refresh.setSingleShot(True)
         self._graph_refresh.setInterval(0)
         self._graph_refresh.timeout.connect(self._refresh_from_graph)
-        self.timeline_bar = TimelineBar(self)  # under the loss curve: look back through a run
-        self.loss_plot.layout().addWidget(self.timeline_bar)
+        self.timeline_bar = TimelineBar(self)  # in the loss plot's header: look back through a
+        self.loss_plot.header.insertWidget(1, self.timeline_bar, 3)  # run (keeps its height)
         self._update_buttons()
 
     @property

@@ -45,9 +45,10 @@ class TimelineBar(QWidget):
         self.restore_button.setObjectName("timelineRestore")
         self.restore_button.setToolTip("Restore this epoch: its parameters become the graph's "
                                        "(one undo step)")
-        self.label.setMinimumWidth(150)
-        row = QHBoxLayout(self)  # one row under the loss curve
-        row.setContentsMargins(6, 0, 6, 2)
+        self.label.setMinimumWidth(110)
+        self.slider.setMinimumWidth(120)
+        row = QHBoxLayout(self)  # one row in the loss plot's header
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.title)
         row.addWidget(self.slider, 1)
         row.addWidget(self.label)
