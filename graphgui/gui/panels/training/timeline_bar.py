@@ -1,4 +1,4 @@
-"""The training timeline in the Trainer dock: after a run, a scrubber moves through its
+"""The training timeline in the Loss plot's header: after a run, a scrubber moves through its
 snapshots (core/train/timeline.py). At each one the canvas, the inspector, the decision
 boundary or fit and the loss plot's marker show that epoch; *Restore this epoch* makes its
 parameters the graph's (one undoable edit). The next run's loss curve is drawn with this
