@@ -40,6 +40,9 @@ def cmd_landscape(args: argparse.Namespace) -> int:
         request.check()
         graph, settings = load_document(args)
         training = (settings or {}).get("training")
+        if getattr(args, "sample", None) is not None and isinstance(training, dict):
+            # One sample's graph: its loss is that sample's, from the inputs it now holds.
+            training = {**training, "dataset": None}
         loss, plane = prepare(graph, training, request)
     except LandscapeError as exc:
         raise CliError(str(exc)) from None

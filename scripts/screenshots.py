@@ -10,7 +10,8 @@ notebook's two-moons network after a run), functions.png (the 2-2-2 network as i
 layers and a loss, stepped over), open-up.png (the neuron's sigmoid opened up into
 1 / (1 + exp(-x)), stepping inside it), export-code.png (File > Export Code on the moons
 network), sample.png (sample 17 of the moons network, picked on the boundary plot), timeline.png
-(two moons runs from the same start, lr 1 over lr 0.1, at epoch 100 of the timeline) and
+(two moons runs from the same start, lr 1 over lr 0.1, at epoch 100 of the timeline),
+landscape.png (the Landscape dock: the optimizers racing on f = x**2 + 9 y**2) and
 network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
@@ -207,6 +208,27 @@ def main(argv: list[str]) -> int:
     dialog.close()
     window.document.set_clean()
     window.close()
+
+    window = window_at(1600, 1000, "neuron")  # Train > Loss Landscape: the race on a bowl
+    from graphgui.core.expr import parse
+    from graphgui.gui.document import Document
+
+    window.set_document(Document(parse("x = param(-1.5); y = param(1.2); f = x**2 + 9 * y**2"),
+                                 settings={"training": {"lr": 0.03}}))
+    window.action("fit").trigger()
+    landscape = window.landscape_panel
+    landscape.action.trigger()
+    landscape.controls.choose("params", "x", "y")
+    landscape.controls.span.setValue(2.0)
+    landscape.controls.grid.setValue(61)
+    landscape.controls.steps.setValue(60)
+    landscape.compute()
+    deadline = time.monotonic() + 60
+    while (landscape.busy or landscape.racing) and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    settle()
+    shoot(window, "landscape.png")
 
     graph, _ = load_example_document("network_2_2_2")
     export_image(graph, str(out / "network.png"))

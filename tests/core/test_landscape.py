@@ -92,6 +92,17 @@ def test_loss_at_the_origin_is_what_eval_prints(capsys):
         assert json.loads(out)["loss"][3][3] == value  # bit for bit
 
 
+def test_one_samples_landscape_is_centred_on_that_samples_loss(capsys):
+    source = ["--example", "moons_network", "--sample", "3"]
+    code, out, err = run(capsys, "eval", *source, "--json")
+    assert code == 0, err
+    value = json.loads(out)["value"]
+    code, out, err = run(capsys, "landscape", *source, "--params", "W1[0,0]", "b2[0,0]",
+                         "--grid", "3", "--steps", "1", "--optimizers", "sgd", "--json")
+    assert code == 0, err
+    assert json.loads(out)["loss"][1][1] == value
+
+
 def test_expression_graph_uses_its_own_values_and_default_settings():
     land = compute_landscape(parse(BOWL), None,
                              LandscapeRequest(params=("x", "y"), span=1.5, grid=7, steps=0))

@@ -211,6 +211,6 @@ def test_dock_fits_laptop_and_desktop_windows(make_window, qtbot, size):
     assert dock.width() >= 380
     assert panel.view.plot.vb.width() > 150 and panel.view.plot.vb.height() > 150
     # The colour bar has room for its tick labels (0.69285 ...) and its title.
-    assert panel.view.bar.axis.width() >= 60
+    qtbot.waitUntil(lambda: panel.view.bar.axis.width() >= 60)  # once laid out
     os.makedirs(SHOTS, exist_ok=True)
     window.grab().save(f"{SHOTS}/landscape_{size[0]}.png")

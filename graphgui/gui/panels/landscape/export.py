@@ -22,7 +22,7 @@ from ...export import ensure_application
 from ...theme import current_theme
 from .view import LandscapePlot, caption
 
-SIZE = (1000, 800)  # pixels of the picture (at 2 device pixels each when scale is 2)
+SIZE = (920, 860)  # pixels of the picture (at 2 device pixels each when scale is 2)
 
 
 def render_landscape(landscape: Landscape, size: tuple[int, int] = SIZE,

@@ -62,6 +62,7 @@ class LandscapePanel(QWidget):
         self.message = ""
         self._asked = 0  # the key of the latest job (older answers are dropped)
         self._fingerprint: str | None = None  # of the graph and settings computed from
+        self._race_pending = False  # the surface is drawn, the trajectories are next
         self.runner = LandscapeRunner(self)
         self.runner.done.connect(self._on_done)
         self._poll = QTimer(self)
@@ -122,8 +123,9 @@ class LandscapePanel(QWidget):
         box.addWidget(self.controls)
         box.addLayout(buttons)
         box.addWidget(self.note)
-        box.addWidget(self.view, 1)
+        box.addWidget(self.view, 10)
         box.addLayout(race)
+        box.addStretch(1)  # what a square picture leaves of a tall dock
         self._update_buttons()
 
     def attach_dock(self, dock: QDockWidget) -> None:
@@ -152,6 +154,7 @@ class LandscapePanel(QWidget):
         self._poll.stop()
         self.race_timer.stop()
         self.landscape, self._fingerprint = None, None
+        self._race_pending = False
         self.view.reset()
         self.progress.setValue(0)
         self.progress.setFormat("ready")
@@ -195,7 +198,8 @@ class LandscapePanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._poll.isActive()
+        """Computing, or the result not drawn whole yet."""
+        return self._poll.isActive() or self._race_pending
 
     def compute(self) -> bool:
         """Start computing with the controls' settings; False (and a message) if they make
@@ -250,15 +254,26 @@ class LandscapePanel(QWidget):
             self.progress.setValue(100)
             self.progress.setFormat("done")
             self._show(answer)
+            return  # computed is emitted once the race is drawn too
         self._update_buttons()
         self.computed.emit()
 
     def _show(self, landscape: Landscape) -> None:
         self.landscape = landscape
         self._fingerprint = self._pending_fingerprint
-        self.view.show_landscape(landscape, steps=0)
+        self.view.show_surface(landscape)
         self.view.set_stale("")
         self._check_stale()  # an edit made while it was computed
+        # The trajectories in the next turn of the event loop: the surface is painted
+        # first, and neither part holds the event loop long.
+        self._race_pending = True
+        QTimer.singleShot(0, lambda: self._show_race(landscape))
+
+    def _show_race(self, landscape: Landscape) -> None:
+        if landscape is not self.landscape:
+            return  # another result or document came first
+        self._race_pending = False
+        self.view.show_trajectories(steps=0)
         notes = [f"{name}: {t.note}" for name, t in landscape.trajectories.items() if t.note]
         away = self.view.off_plane()
         if away:
@@ -272,6 +287,8 @@ class LandscapePanel(QWidget):
         warn = bad or any(t.note for t in landscape.trajectories.values())
         self._say("; ".join(notes), ("warning" if warn else "info") if notes else "")
         self.replay()
+        self._update_buttons()
+        self.computed.emit()
 
     # ---- the race ------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ OPTIMIZER_COLORS = {"sgd": "#ff5a4e", "momentum": "#ffc21a", "rmsprop": "#2fd67b
 HALO = "#0b1020"  # under each trajectory, so it reads on light and dark cells alike
 MARKERS_UP_TO = 150  # steps of a trajectory drawn with a dot each (more: the line alone)
 OFF_PLANE = "off the plane"
+SQUARE_SLACK = 40  # pixels of width the colour bar takes beyond the axes' height
 SMOOTH_PIXELS = 240  # the heat map is interpolated to at least this many points a side
 # Low loss deep navy, high loss pale grey: one hue, so the trajectories' colours stand out.
 HEAT = ((0.0, (12, 28, 58)), (0.35, (38, 84, 128)), (0.7, (122, 158, 190)),
@@ -75,6 +76,13 @@ class LandscapePlot(PlotPanel):
         self.shown_steps = 0
         self.long_legend = False  # "(off the plane)" in the legend (the PNG has the room)
 
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt)
+        # The square plot beside its colour bar needs about its width in height (legend and
+        # axis included): no taller, so a tall dock leaves no bands above and below it.
+        header = self.caption.sizeHint().height() + 2
+        self.setMaximumHeight(max(self.area.minimumHeight(), self.width() - SQUARE_SLACK) + header)
+        super().resizeEvent(event)
+
     # ---- what is shown -------------------------------------------------------------------
 
     def clear(self) -> None:
@@ -100,6 +108,13 @@ class LandscapePlot(PlotPanel):
 
     def show_landscape(self, landscape: Landscape, steps: int | None = None) -> None:
         """Draw ``landscape``, its trajectories up to ``steps`` steps (None: all)."""
+        self.show_surface(landscape)
+        self.show_trajectories(steps)
+
+    def show_surface(self, landscape: Landscape) -> None:
+        """The heat map, the contour lines, the axes and the start (no trajectories yet:
+        :meth:`show_trajectories` adds them, the dock in the next turn of the event loop, so
+        neither part holds it long)."""
         self.clear()
         self.landscape = landscape
         xs, ys = landscape.axes
@@ -158,6 +173,13 @@ class LandscapePlot(PlotPanel):
         self.start.setData([centre[0]], [centre[1]])
         self.start.setToolTip(f"start: the current parameters, loss "
                               f"{_loss_text(landscape.origin_loss)}")
+        self.set_caption(caption(landscape))
+
+    def show_trajectories(self, steps: int | None = None) -> None:
+        """The trajectories of the landscape shown, up to ``steps`` steps (None: all)."""
+        landscape = self.landscape
+        if landscape is None or self.paths:
+            return
         for k, (name, trajectory) in enumerate(landscape.trajectories.items()):
             color = OPTIMIZER_COLORS.get(name, ("#ffffff", "#a0ffa0")[k % 2])
             markers = len(trajectory.points) <= MARKERS_UP_TO + 1
@@ -174,7 +196,6 @@ class LandscapePlot(PlotPanel):
                 self.plot.addItem(item)
             self.paths[name] = (halo, line, head)
             self.add_to_legend(self.legend, line, self._legend_text(name, 0))
-        self.set_caption(caption(landscape))
         self.reveal(self.total_steps if steps is None else steps)
 
     @property
