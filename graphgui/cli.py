@@ -28,6 +28,7 @@ from .cli_common import (
     quoted,
     table,
 )
+from .cli_health import cmd_health
 from .cli_landscape import cmd_landscape
 from .cli_train import cmd_train
 
@@ -355,6 +356,7 @@ _COMMAND_FUNCTIONS = {
     "export": cmd_export,
     "code": cmd_code,
     "train": cmd_train,
+    "health": cmd_health,
     "landscape": cmd_landscape,
     "examples": cmd_examples,
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 COMMANDS = (
     "eval", "check", "step", "jvp", "paths", "grad-graph", "convert", "export", "code", "train",
-    "landscape", "examples",
+    "health", "landscape", "examples",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -300,6 +300,17 @@ def build_parser() -> argparse.ArgumentParser:
         "sin, ising) or a JSON spec",
     )
     p.add_argument("-o", dest="out", metavar="FILE", help="save the trained graph here")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser(
+        "health", help="saturated and dead units, activation and gradient histograms, and "
+        "update-to-data ratios while training")
+    with_source(p)
+    p.add_argument(
+        "--train-epochs", type=whole_number(0, _max_epochs), metavar="N",
+        help="train N epochs first (the file's settings) and show each parameter's "
+        "update-to-data ratio",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser(

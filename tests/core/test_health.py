@@ -24,6 +24,7 @@ from graphgui.core.health import (
     sample_axis_of,
     shares,
     update_ratio,
+    update_ratios,
 )
 from graphgui.core.train import Trainer, mlp_graph
 from graphgui.core.train.ratios import CAPACITY, DENSE, UpdateRatioLog
@@ -204,6 +205,21 @@ def test_update_ratio_by_hand():
     assert update_ratio(2.0, 2.5) == pytest.approx(0.2)  # one number: |0.5| / |2.5|
     assert update_ratio(np.array([[2.0]]), np.array([[2.5]])) == pytest.approx(0.2)
     assert math.isnan(update_ratio(np.zeros((3, 1)), np.zeros((3, 1))))  # std(W) = 0
+
+
+def test_update_ratios_of_many_parameters_are_each_ones_ratio():
+    rng = np.random.default_rng(1)
+    after = [rng.normal(size=(8, 2)), rng.normal(size=(8, 1)), 2.5, np.array([[3.0]]),
+             np.zeros((3, 1)), rng.normal(size=(1, 8))]
+    before = [a + 1e-3 * rng.normal(size=np.shape(a)) if isinstance(a, np.ndarray) else 2.0
+              for a in after]
+    before[5] = after[5].copy()  # no update: ratio 0
+    one_by_one = [update_ratio(b, a) for b, a in zip(before, after, strict=True)]
+    together = update_ratios(before, after)
+    assert np.allclose(together, one_by_one, rtol=1e-12, equal_nan=True)
+    assert math.isnan(together[4]) and together[5] == 0.0 and together[2] == 0.2
+    big = [rng.normal(size=(100, 100))]  # sampled: every 3rd element, as update_ratio does
+    assert update_ratios([big[0] * 1.01], big) == [update_ratio(big[0] * 1.01, big[0])]
 
 
 def sigmoid(z):
