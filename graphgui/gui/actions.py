@@ -67,6 +67,7 @@ SHORTCUTS: dict[str, list[Any]] = {
     # Autodiff
     "paths_to_output": ["Ctrl+Shift+P"],
     "show_tangents": ["Ctrl+3"],  # beside View's Ctrl+1 (values) and Ctrl+2 (gradients)
+    "show_health": ["Ctrl+4"],  # View > Show Network Health, after Ctrl+1 to Ctrl+3
     "forward_step": ["Ctrl+Shift+F10"],  # forward mode: Ctrl+Shift and the stepper's keys
     "forward_back": ["Ctrl+Shift+F9"],
     # Help

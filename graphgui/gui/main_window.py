@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self.autodiff = install_autodiff(self)
         self.functions = install_functions(self)
         self.landscape_panel = install_landscape(self)
+        from .panels import health; self.health = health.install(self)  # noqa: E702, I001
         self.file_controller = install_files(self)
 
     # ---- the shell -----------------------------------------------------------------------

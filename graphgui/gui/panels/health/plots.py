@@ -1,0 +1,184 @@
+"""The Health dock's three plots side by side (pyqtgraph): each layer's activation histogram,
+its gradient histogram by magnitude (log10 |∂L/∂A|, the vanishing-gradients picture) and
+each weight's update-to-data ratio over training on a log axis with Karpathy's 1e-3 line.
+
+One colour per layer in all three (a weight takes the colour of the layer it feeds), the
+same as the swatches of the dock's table, so the plots need no legend of their own: a hue
+per kind of activation (sigmoid blue, ReLU orange, tanh green...), light for the layers
+near the input and darker with depth, so "sigmoid against ReLU" and "deeper" both read at
+a glance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from graphgui.core.health import ActivationHealth
+from graphgui.core.train.ratios import RatioHistory
+
+from ...theme import current_theme
+from ..plots.base import fast, pen
+
+GUIDE = 1e-3  # Karpathy's update-to-data rule of thumb (makemore part 3)
+GUIDE_COLOR = "#6b7380"
+# Okabe-Ito hues per kind of activation; parameters feeding no listed layer are grey.
+OP_HUES = {"sigmoid": "#0072b2", "relu": "#e69f00", "tanh": "#009e73",
+           "leaky_relu": "#cc79a7", "softplus": "#56b4e9", "softmax": "#8c6d1f",
+           "heaviside": "#555555"}
+OTHER = "#8a8f98"
+LIGHTEST = 0.55  # the first layer of a kind: this far from its hue towards white
+
+
+def layer_colors(ops: Sequence[str]) -> list[str]:
+    """The colour of each layer (``ops`` in order): its kind's hue, lighter near the input."""
+    counts: dict[str, int] = {}
+    for op in ops:
+        counts[op] = counts.get(op, 0) + 1
+    seen: dict[str, int] = {}
+    out = []
+    for op in ops:
+        k = seen.get(op, 0)
+        seen[op] = k + 1
+        n = counts[op]
+        light = LIGHTEST * (1 - k / (n - 1)) if n > 1 else 0.0
+        hue = QColor(OP_HUES.get(op, OTHER))
+        mixed = QColor.fromRgbF(*(c + (1 - c) * light for c in
+                                  (hue.redF(), hue.greenF(), hue.blueF())))
+        out.append(mixed.name())
+    return out
+
+
+class HealthPlots:
+    """Three PlotItems in columns 0-2 of ``area``'s row ``row``."""
+
+    def __init__(self, area: pg.GraphicsLayoutWidget, row: int = 1) -> None:
+        colors = current_theme().colors
+        self._text, self._muted = colors.text, colors.muted
+        self.values_plot = self._plot(area, row, 0, "activations A")
+        self.grads_plot = self._plot(area, row, 1, "gradients |∂L/∂A|")
+        self.grads_plot.setLogMode(x=True)
+        self.ratio_plot = self._plot(area, row, 2, "update / data", left=True)
+        self.ratio_plot.setLogMode(y=True)
+        for col, stretch in enumerate((2, 2, 3)):
+            area.ci.layout.setColumnStretchFactor(col, stretch)
+        self.guide = pg.InfiniteLine(pos=math.log10(GUIDE), angle=0,
+                                     pen=pen(GUIDE_COLOR, Qt.DashLine))
+        self.ratio_plot.addItem(self.guide, ignoreBounds=True)
+        self.notes = {name: self._note(plot) for name, plot in (
+            ("values", self.values_plot), ("grads", self.grads_plot),
+            ("ratios", self.ratio_plot))}
+        self.values_curves: list[pg.PlotDataItem] = []
+        self.grads_curves: list[pg.PlotDataItem] = []
+        self.ratio_curves: dict[str, pg.PlotDataItem] = {}
+
+    def _plot(self, area: pg.GraphicsLayoutWidget, row: int, col: int, title: str,
+              left: bool = False) -> pg.PlotItem:
+        """A plot titled above its data; a histogram's share axis is left out (each curve
+        is scaled to its tallest bin: where the values lie is compared, not how narrow)."""
+        plot = area.addPlot(row=row, col=col)
+        plot.setTitle(title, size="8pt", color=self._text)
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setPen(pen(self._muted))
+            axis.setTextPen(pen(self._text))
+            axis.enableAutoSIPrefix(False)
+            axis.setStyle(autoExpandTextSpace=True, autoReduceTextSpace=False,
+                          tickTextOffset=2)
+        if not left:
+            plot.hideAxis("left")
+        plot.setMenuEnabled(False)
+        return plot
+
+    def _note(self, plot: pg.PlotItem) -> pg.TextItem:
+        """A line of text in the middle of an empty plot (why it is empty)."""
+        note = pg.TextItem("", color=self._muted, anchor=(0.5, 0.5))
+        plot.addItem(note, ignoreBounds=True)
+        return note
+
+    def _say(self, name: str, text: str, plot: pg.PlotItem) -> None:
+        note = self.notes[name]
+        note.setText(text)
+        note.setVisible(bool(text))
+        if text:
+            (x0, x1), (y0, y1) = plot.viewRange()
+            note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    # ---- histograms ------------------------------------------------------------------------
+
+    def show_layers(self, layers: Sequence[ActivationHealth], colors: Sequence[str],
+                    grads_hidden: bool) -> None:
+        """Each layer's histograms, each scaled to its tallest bin (a layer whose values
+        are all alike would otherwise be one spike that flattens every other curve)."""
+        self._curves(self.values_plot, self.values_curves, len(layers), colors)
+        self._curves(self.grads_plot, self.grads_curves, len(layers), colors)
+        for k, h in enumerate(layers):  # lines through the bins' centres, as Karpathy draws
+            self.values_curves[k].setData(h.values.centers, _peaked(h.values.counts))
+            g = h.grad_magnitudes
+            if g is None or grads_hidden:
+                self.grads_curves[k].setData([], [])
+            else:  # the decades it occupies (and one empty bin either side)
+                part = _occupied(g.counts)
+                self.grads_curves[k].setData(10.0 ** g.centers[part], _peaked(g.counts)[part])
+        have_grads = any(h.grad_magnitudes is not None for h in layers)
+        self._say("values", "" if layers else "no activation to measure", self.values_plot)
+        why = ("gradients hidden" if grads_hidden else
+               "" if have_grads or not layers else "no gradient reaches these layers")
+        self._say("grads", why if layers else "", self.grads_plot)
+
+    def _curves(self, plot: pg.PlotItem, curves: list[pg.PlotDataItem], n: int,
+                colors: Sequence[str]) -> None:
+        while len(curves) > n:
+            plot.removeItem(curves.pop())
+        while len(curves) < n:
+            curves.append(plot.plot())
+        for curve, color in zip(curves, colors, strict=True):
+            curve.setPen(pen(color))
+
+    # ---- update-to-data ratios -------------------------------------------------------------
+
+    def show_ratios(self, history: RatioHistory | None, shown: Sequence[str],
+                    colors: dict[str, str], note: str = "") -> None:
+        """The ratio of each parameter in ``shown`` per recorded epoch (gaps where it is
+        undefined or 0: the log axis has no place for them)."""
+        for name in list(self.ratio_curves):
+            if name not in shown:
+                self.ratio_plot.removeItem(self.ratio_curves.pop(name))
+        epochs = history.epochs if history is not None else np.zeros(0)
+        for name in shown:
+            curve = self.ratio_curves.get(name)
+            if curve is None:
+                curve = self.ratio_curves[name] = fast(self.ratio_plot.plot())
+            curve.setPen(pen(colors.get(name, OTHER)))
+            values = history.ratios.get(name) if history is not None else None
+            if values is None or not len(epochs):
+                curve.setData([], [])
+                continue
+            curve.setData(epochs, np.where(values > 0, values, np.nan), connect="finite")
+        empty = history is None or not len(epochs)
+        self._say("ratios", note if empty else "", self.ratio_plot)
+        if empty:
+            self.ratio_plot.setYRange(-5, -1, padding=0.05)  # around the guide, not blank
+        else:
+            self.ratio_plot.enableAutoRange(y=True)
+
+    def plots(self) -> list[pg.PlotItem]:
+        return [self.values_plot, self.grads_plot, self.ratio_plot]
+
+
+def _occupied(counts: np.ndarray) -> slice:
+    """The bins from the first to the last that holds a value, with one more each side."""
+    filled = np.flatnonzero(counts)
+    if not len(filled):
+        return slice(0, 0)
+    return slice(max(0, filled[0] - 1), filled[-1] + 2)
+
+
+def _peaked(counts: np.ndarray) -> np.ndarray:
+    top = counts.max() if len(counts) else 0
+    return counts / top if top else counts.astype(float)
