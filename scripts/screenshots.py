@@ -11,7 +11,8 @@ layers and a loss, stepped over), open-up.png (the neuron's sigmoid opened up in
 1 / (1 + exp(-x)), stepping inside it), export-code.png (File > Export Code on the moons
 network), sample.png (sample 17 of the moons network, picked on the boundary plot), timeline.png
 (two moons runs from the same start, lr 1 over lr 0.1, at epoch 100 of the timeline),
-landscape.png (the Landscape dock: the optimizers racing on f = x**2 + 9 y**2) and
+landscape.png (the Landscape dock: the optimizers racing on f = x**2 + 9 y**2), health.png
+(the vanishing-gradients pair after 30 epochs: the Health dock and the canvas's bands) and
 network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 
@@ -229,6 +230,26 @@ def main(argv: list[str]) -> int:
         time.sleep(0.01)
     settle()
     shoot(window, "landscape.png")
+
+    window = window_at(1600, 1000, "vanishing_gradients")  # network health, 30 epochs in
+    doc = window.document
+    doc.set_setting("training", {**doc.settings["training"], "epochs": 30})
+    window.health.action.trigger()  # View > Show Network Health: the bands
+    training = window.training_panel
+    training.start()
+    deadline = time.monotonic() + 60
+    while training.state != "idle" and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    window.health.dock.raise_()  # Start brought Loss forward: the Health tab in front
+    trainer = window.training_panel.dock
+    trainer.raise_()  # the Trainer dock, with its progress, as wide as it needs
+    window.resize_panels([trainer], [trainer.minimumSizeHint().width()], Qt.Horizontal)
+    window.resize_panels([window.health.dock], [360], Qt.Vertical)  # room for the plots
+    settle()
+    window.action("fit").trigger()
+    settle()
+    shoot(window, "health.png")
 
     graph, _ = load_example_document("network_2_2_2")
     export_image(graph, str(out / "network.png"))

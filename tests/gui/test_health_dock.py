@@ -175,6 +175,9 @@ def test_the_dock_lists_each_layer_and_draws_its_histograms(vanishing: Any, qtbo
     assert panel.chosen_rows() == {rows["A2r"]} and len(plots.values_curves) == 1
     click_row(table, rows["A2s"], Qt.ControlModifier)
     assert len(plots.values_curves) == 2
+    click_row(table, rows["A2s"], Qt.ControlModifier)  # dropped again
+    click_row(table, rows["A2r"], Qt.ControlModifier)
+    assert not panel.chosen_rows() and len(plots.values_curves) == 10  # none chosen: all
     assert plots.notes["ratios"].toPlainText() == "train to record the update-to-data ratios"
 
 
@@ -199,9 +202,12 @@ def test_a_run_records_each_weights_update_to_data_ratio_live(
         qtbot.waitUntil(lambda: window.training_panel.docks["lossDock"].visibleRegion()
                         .isEmpty() is False, timeout=TIMEOUT)
         click_tab(window, qtbot, "Health")  # while it trains
-        qtbot.waitUntil(lambda: drawn("W1") >= 5, timeout=TIMEOUT)
-        assert training.state == "running"  # drawn while it runs
-        assert "live" in panel.caption.full_text
+        # Redrawn from the run's live frames while it trains.
+        qtbot.waitUntil(lambda: drawn("W1") >= 5 and "live" in panel.caption.full_text,
+                        timeout=TIMEOUT)
+        assert training.state == "running"
+        seen = drawn("W1")
+        qtbot.waitUntil(lambda: drawn("W1") > seen, timeout=TIMEOUT)  # and again, later
         assert set(plots.ratio_curves) == {"W1", "W2"}  # the weights; biases on request
         QTest.mouseClick(panel.biases_button, Qt.LeftButton)
         assert set(plots.ratio_curves) == {"W1", "b1", "W2", "b2"}

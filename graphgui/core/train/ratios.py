@@ -9,7 +9,7 @@ Bounded: every epoch of the first :data:`DENSE` is kept (the ratios move fastest
 then every ``stride``-th, the stride chosen from the planned number of epochs so that about
 :data:`CAPACITY` more points are kept; a run that goes on (or was not planned) drops every
 other later point when CAPACITY is reached and doubles the stride. A run of any length thus
-records at most DENSE + CAPACITY points (240 ratio computations, ~10 ms for the moons
+records at most DENSE + CAPACITY points (180 ratio computations, ~10 ms for the moons
 network's 10,000 epochs).
 
 The training thread adds, the GUI thread reads (:meth:`UpdateRatioLog.snapshot`): both under
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-DENSE = 40  # every one of the first epochs
-CAPACITY = 200  # points kept after them
+DENSE = 30  # every one of the first epochs
+CAPACITY = 150  # points kept after them (a plot ~200 px wide needs no more)
 
 
 @dataclass(frozen=True)

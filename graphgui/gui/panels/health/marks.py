@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 # Okabe-Ito vermillion and blue: told apart with every kind of colour vision.
 COLORS = {"saturated": "#d55e00", "dead": "#0072b2"}
-BAND = 5.0  # px: the band's height (at least 3 screen pixels, however far zoomed out)
+BAND = 5.0  # px: the band's height (at least 4 screen pixels, however far zoomed out)
 MAX_BAND = 12.0
 TRACK = QColor(150, 160, 175, 90)  # the empty part: measured, and that much is healthy
 MARKED = (SATURATING | DYING)
@@ -97,7 +97,7 @@ class HealthMark(QGraphicsItem):
             return  # far zoomed out: the overview draws the nodes
         scale = painter.worldTransform().m11() or 1.0
         band = QRectF(self.band)
-        height = min(MAX_BAND, max(BAND, 3.0 / scale))  # visible when zoomed out
+        height = min(MAX_BAND, max(BAND, 4.0 / scale))  # visible when zoomed out
         band.setTop(band.bottom() - height)
         painter.setPen(QPen(Qt.NoPen))
         painter.setBrush(QBrush(TRACK))

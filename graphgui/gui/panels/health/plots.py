@@ -35,6 +35,31 @@ OTHER = "#8a8f98"
 LIGHTEST = 0.55  # the first layer of a kind: this far from its hue towards white
 
 
+class DecadeAxis(pg.AxisItem):
+    """A log axis labelled ``1e-6``, ``1e-3``, ``1``: whole decades only, as many as fit
+    (pyqtgraph's own writes 0.0001 and 10⁻⁶ side by side, which crowd a narrow plot)."""
+
+    ROOM = 34  # px a label needs along the axis
+
+    def __init__(self, orientation: str, anchor: int = 0) -> None:
+        super().__init__(orientation)
+        self.anchor = anchor  # a decade always labelled when in range (1, or the 1e-3 line)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802
+        low, high = math.ceil(minVal), math.floor(maxVal)
+        if high < low:
+            return [(1.0, [float(round((minVal + maxVal) / 2))])]
+        fits = max(1, int(size // self.ROOM))
+        step = 1
+        while (high - low) // step + 1 > fits:
+            step += 1
+        first = low + (self.anchor - low) % step
+        return [(float(step), [float(v) for v in range(first, high + 1, step)])]
+
+    def tickStrings(self, values: list, scale: float, spacing: float) -> list:  # noqa: N802
+        return ["1" if round(v) == 0 else f"1e{round(v)}" for v in values]
+
+
 def layer_colors(ops: Sequence[str]) -> list[str]:
     """The colour of each layer (``ops`` in order): its kind's hue, lighter near the input."""
     counts: dict[str, int] = {}
@@ -61,9 +86,11 @@ class HealthPlots:
         colors = current_theme().colors
         self._text, self._muted = colors.text, colors.muted
         self.values_plot = self._plot(area, row, 0, "activations A")
-        self.grads_plot = self._plot(area, row, 1, "gradients |∂L/∂A|")
+        self.grads_plot = self._plot(area, row, 1, "gradients |∂L/∂A|",
+                                     axes={"bottom": DecadeAxis("bottom")})
         self.grads_plot.setLogMode(x=True)
-        self.ratio_plot = self._plot(area, row, 2, "update / data", left=True)
+        self.ratio_plot = self._plot(area, row, 2, "update / data", left=True,
+                                     axes={"left": DecadeAxis("left", anchor=-3)})
         self.ratio_plot.setLogMode(y=True)
         for col, stretch in enumerate((2, 2, 3)):
             area.ci.layout.setColumnStretchFactor(col, stretch)
@@ -78,10 +105,10 @@ class HealthPlots:
         self.ratio_curves: dict[str, pg.PlotDataItem] = {}
 
     def _plot(self, area: pg.GraphicsLayoutWidget, row: int, col: int, title: str,
-              left: bool = False) -> pg.PlotItem:
+              left: bool = False, axes: dict | None = None) -> pg.PlotItem:
         """A plot titled above its data; a histogram's share axis is left out (each curve
         is scaled to its tallest bin: where the values lie is compared, not how narrow)."""
-        plot = area.addPlot(row=row, col=col)
+        plot = area.addPlot(row=row, col=col, axisItems=axes)
         plot.setTitle(title, size="8pt", color=self._text)
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
