@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from ...document import Document
     from ...shell import Shell
 
-POLL_MS = 50  # the progress bar reads the worker's count this often
+POLL_MS = 200  # the progress bar reads the worker's count this often (each repaint made
+# the GUI thread wait for the GIL; at 20 Hz the longest stall while computing was 60-130 ms)
 RACE_MS = 33  # one frame of the race
 RACE_FRAMES = 90  # a race of any length takes about this many frames (3 s)
 REFRESH_MS = 150  # after a burst of edits, the pickers and the out-of-date check
@@ -151,6 +152,7 @@ class LandscapePanel(QWidget):
         document.graph.changed.subscribe(self._on_graph_changed)
         self._asked += 1
         self.runner.cancel()
+        self.runner.release()
         self._poll.stop()
         self.race_timer.stop()
         self.landscape, self._fingerprint = None, None
@@ -230,6 +232,7 @@ class LandscapePanel(QWidget):
             return
         self._asked += 1
         self.runner.cancel()
+        self.runner.release()
         self._poll.stop()
         self.progress.setValue(0)
         self.progress.setFormat("cancelled")
@@ -245,8 +248,10 @@ class LandscapePanel(QWidget):
             return  # about a graph, a request or a document no longer asked for
         self._poll.stop()
         if answer == CANCELLED:
+            self.runner.release()
             return
         if isinstance(answer, str):
+            self.runner.release()
             self.progress.setValue(0)
             self.progress.setFormat("failed")
             self._say(answer, "error")
@@ -271,6 +276,7 @@ class LandscapePanel(QWidget):
 
     def _show_race(self, landscape: Landscape) -> None:
         if landscape is not self.landscape:
+            self.runner.release()
             return  # another result or document came first
         self._race_pending = False
         self.view.show_trajectories(steps=0)
@@ -301,10 +307,13 @@ class LandscapePanel(QWidget):
         self._show_step()
         if self.view.total_steps:
             self.race_timer.start()
+        else:
+            self.runner.release()
 
     def finish_race(self) -> None:
         """Show every step at once."""
         self.race_timer.stop()
+        self.runner.release()
         if self.landscape is not None:
             self._race_step = self.view.total_steps
             self.view.reveal(self._race_step)
@@ -317,6 +326,7 @@ class LandscapePanel(QWidget):
         self._show_step()
         if self._race_step >= total:
             self.race_timer.stop()
+            self.runner.release()  # raced: the collector may scan the editor again
 
     @property
     def racing(self) -> bool:
@@ -344,6 +354,7 @@ class LandscapePanel(QWidget):
         """Closing the window stops a running computation (nothing to save)."""
         self.runner.cancel()
         self.runner.wait(2.0)
+        self.runner.release()
         return True
 
 

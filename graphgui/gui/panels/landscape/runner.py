@@ -11,9 +11,10 @@ grid point and optimizer step. One job runs at a time.
 While it works, NumPy's BLAS gets one thread (threadpoolctl), as the training worker's does:
 on two cores the GUI thread, the worker and BLAS threads otherwise compete. And the objects
 that exist when it starts (the window, its widgets, pyqtgraph's items) are frozen out of the
-garbage collector (``gc.freeze``) until it ends: the worker allocates many small objects, so
-full collections come often, and each one scanning every object of the editor held the GIL
-for 55-85 ms, a stall of the GUI thread; frozen, a full collection only scans what is new.
+garbage collector (``gc.freeze``) until the dock :meth:`~LandscapeRunner.release` s them, once
+the result is drawn and raced: the worker allocates many small objects, so full collections
+come often, and each one scanning every object of the editor held the GIL for 55-85 ms, a
+stall of the GUI thread; frozen, a full collection only scans what is new.
 The GIL is also handed over sooner (``sys.setswitchinterval(0.001)``, as while training):
 the GUI thread's timers and paints cross between Qt and Python, each crossing waiting for a
 switch (gaps of 90 ms at the default 5 ms, under 30 ms at 1 ms, on two cores).
@@ -84,6 +85,7 @@ class LandscapeRunner(QObject):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._progress = (0, 1)
+        self._held = False  # the collector frozen and the switch interval short for a job
 
     @property
     def busy(self) -> bool:
@@ -101,13 +103,22 @@ class LandscapeRunner(QObject):
         self._stop = stop = threading.Event()
         with self._lock:
             self._progress = (0, job.request.work)
-        _freeze()
+        if not self._held:
+            self._held = True
+            _freeze()
         self._thread = threading.Thread(target=self._work, args=(job, stop),
                                         name="landscape", daemon=True)
         self._thread.start()
 
     def cancel(self) -> None:
         self._stop.set()
+
+    def release(self) -> None:
+        """The job's answer is drawn (or dropped): the collector and the GIL's switch
+        interval go back to how they were (GUI thread)."""
+        if self._held:
+            self._held = False
+            _unfreeze()
 
     def wait(self, seconds: float = 10.0) -> None:
         """Until the running job has answered (for closing)."""
@@ -120,10 +131,7 @@ class LandscapeRunner(QObject):
             self._progress = (done, total)
 
     def _work(self, job: LandscapeJob, stop: threading.Event) -> None:
-        try:
-            result = answer(job, self._on_progress, stop)
-        finally:
-            _unfreeze()
+        result = answer(job, self._on_progress, stop)
         try:
             self.done.emit(job.key, result)  # queued to the GUI thread
         except RuntimeError:  # the panel was deleted meanwhile

@@ -29,7 +29,7 @@ HALO = "#0b1020"  # under each trajectory, so it reads on light and dark cells a
 MARKERS_UP_TO = 150  # steps of a trajectory drawn with a dot each (more: the line alone)
 OFF_PLANE = "off the plane"
 SQUARE_SLACK = 40  # pixels of width the colour bar takes beyond the axes' height
-SMOOTH_PIXELS = 240  # the heat map is interpolated to at least this many points a side
+SMOOTH_PIXELS = 200  # the heat map is interpolated to at least this many points a side
 # Low loss deep navy, high loss pale grey: one hue, so the trajectories' colours stand out.
 HEAT = ((0.0, (12, 28, 58)), (0.35, (38, 84, 128)), (0.7, (122, 158, 190)),
         (1.0, (236, 240, 244)))
