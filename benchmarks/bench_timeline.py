@@ -3,7 +3,10 @@ and without a Timeline recording it as the editor's worker does (a copy of the p
 only for the epochs it keeps), against the notebook's hand-written NumPy loop in the same
 run. Also: how many moments it keeps, in how many bytes.
 
-    python benchmarks/bench_timeline.py [--epochs N] [--quick]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_timeline.py [--epochs N] [--quick]
+
+Then, in the editor offscreen: how long one move of the timeline's slider and one click on
+a training point (one sample's graph) hold the event loop (target: under 50 ms).
 """
 
 from __future__ import annotations
@@ -43,6 +46,50 @@ def train(epochs: int, record: bool) -> tuple[float, Timeline | None, float]:
     return seconds, timeline, trainer.history[-1].train_loss
 
 
+def gui_stalls(epochs: int) -> dict[str, float]:
+    """In the editor (offscreen): the longest time one move of the timeline's slider and
+    one click on a training point (one sample's graph) hold the event loop."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from graphgui.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    window.resize(1366, 768)
+    window.show()
+    window.file_controller.example_actions["moons_network"].trigger()
+    doc, panel = window.document, window.training_panel
+    doc.set_setting("training", {**doc.settings["training"], "epochs": epochs})
+    panel.start()
+    while panel.state != "idle":
+        app.processEvents()
+        time.sleep(0.005)
+    bar = panel.timeline_bar
+    scrub = []
+    for index in range(0, len(bar.timeline), max(1, len(bar.timeline) // 50)):
+        start = time.perf_counter()
+        bar.show_index(index)
+        app.processEvents()
+        scrub.append(time.perf_counter() - start)
+    picks = []
+    for k in range(0, 140, 7):
+        start = time.perf_counter()
+        panel.boundary_plot.sample_clicked.emit(k)
+        app.processEvents()
+        picks.append(time.perf_counter() - start)
+    doc.set_clean()
+    window.close()
+    def ms(times: list[float]) -> tuple[float, float]:
+        return 1e3 * max(times), 1e3 * sorted(times)[len(times) // 2]
+
+    (scrub_max, scrub_median), (pick_max, pick_median) = ms(scrub), ms(picks)
+    return {"scrub_max_ms": scrub_max, "scrub_median_ms": scrub_median,
+            "pick_max_ms": pick_max, "pick_median_ms": pick_median}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10_000)
@@ -69,9 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["run", "seconds", "x notebook"], rows))
     overhead = best["Trainer + timeline"] / best["Trainer"]
     print(f"recording costs {100 * (overhead - 1):.1f} % of the training time")
+    stalls = gui_stalls(args.epochs)
+    print(f"editor: a slider move holds the event loop {stalls['scrub_median_ms']:.1f} ms "
+          f"(longest {stalls['scrub_max_ms']:.1f} ms); a click on a training point "
+          f"{stalls['pick_median_ms']:.1f} ms (longest {stalls['pick_max_ms']:.1f} ms); "
+          "target < 50 ms")
     path = write_results("timeline", {
         "epochs": args.epochs, "moments": len(kept), "bytes": kept.nbytes,
-        "seconds": best, "overhead": overhead,
+        "seconds": best, "overhead": overhead, "gui": stalls,
     })
     print(f"written to {path}")
     return 0
