@@ -5,6 +5,7 @@ NumPy forward and backward passes written out here, not from graphgui. No sleeps
 
 from __future__ import annotations
 
+import csv
 import math
 from typing import Any
 
@@ -146,8 +147,9 @@ def test_the_dock_lists_each_layer_and_draws_its_histograms(vanishing: Any, qtbo
     window = vanishing
     panel = window.health.panel
     click_tab(window, qtbot, "Health")
-    qtbot.waitUntil(lambda: panel.isVisible() and panel.table.rowCount() == 10, timeout=TIMEOUT)
-    table = panel.table
+    qtbot.waitUntil(lambda: panel.shown and panel.layer_table.rowCount() == 10,
+                    timeout=TIMEOUT)
+    table = panel.layer_table
     rows = {table.item(r, 0).text().split()[0]: r for r in range(table.rowCount())}
     assert table.item(rows["A2r"], 1).text() == "2/8 dead"
     assert table.item(rows["A4r"], 1).text() == "4/8 dead"
@@ -182,7 +184,7 @@ def test_the_dock_lists_each_layer_and_draws_its_histograms(vanishing: Any, qtbo
 
 
 def test_a_run_records_each_weights_update_to_data_ratio_live(
-        make_window: Any, qtbot: Any) -> None:
+        make_window: Any, qtbot: Any, tmp_path: Any) -> None:
     window = make_window()
     window.resize(1600, 1000)
     doc = open_example_from_menu(window, "moons_network", epochs=100_000,
@@ -231,8 +233,21 @@ def test_a_run_records_each_weights_update_to_data_ratio_live(
         assert history.ratios[name][0] == pytest.approx(ratio, rel=1e-9)
         assert plots.ratio_curves[name].yData[0] == pytest.approx(ratio, rel=1e-9)
     assert plots.guide.value() == pytest.approx(math.log10(1e-3))  # the 1e-3 line (log axis)
-    last = panel.table.item(1, 2).text()  # A2's row: the ratio of W2, the weight feeding it
+    last = panel.layer_table.item(1, 2).text()  # A2's row: W2's ratio, the weight feeding it
     assert last == f"{history.ratios['W2'][-1]:.1e}"
+    # CSV: each layer's histograms, then the ratios per epoch (the same numbers).
+    path = tmp_path / "health.csv"
+    panel.export_csv(str(path))
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    assert header[:2] == ["A1 value", "A1 share"] and "W2 update/data" in header
+    epochs = [int(r[header.index("epoch")]) for r in rows[1:] if r[header.index("epoch")]]
+    assert epochs == [int(e) for e in history.epochs]
+    w2 = [float(r[header.index("W2 update/data")]) for r in rows[1:len(epochs) + 1]]
+    assert w2 == list(history.ratios["W2"])
+    panel.export_png(str(tmp_path / "health.png"))
+    assert (tmp_path / "health.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Another document: no run's ratios.
     window.document.set_clean()
     window.action("new").trigger()

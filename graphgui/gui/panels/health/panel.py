@@ -75,33 +75,33 @@ class HealthPanel(PlotPanel):
                                       "(Karpathy draws the weights only)")
         self.biases_button.toggled.connect(lambda _: self.refresh_ratios())
         self.controls.addWidget(self.biases_button)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("healthTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
+        self.layer_table = QTableWidget(0, len(COLUMNS))
+        self.layer_table.setObjectName("healthTable")
+        self.layer_table.setHorizontalHeaderLabels(COLUMNS)
+        self.layer_table.verticalHeader().setVisible(False)
+        self.layer_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.layer_table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.layer_table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.layer_table.setShowGrid(False)
+        self.layer_table.setWordWrap(False)
+        header = self.layer_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setStretchLastSection(False)
-        small = self.table.font()
+        small = self.layer_table.font()
         small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
-        self.table.setFont(small)
-        self.table.horizontalHeader().setFont(small)
-        self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(small).height() + 3)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.layer_table.setFont(small)
+        self.layer_table.horizontalHeader().setFont(small)
+        self.layer_table.verticalHeader().setDefaultSectionSize(QFontMetrics(small).height() + 3)
+        self.layer_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         for col, tip in enumerate(COLUMN_TIPS):
-            self.table.horizontalHeaderItem(col).setToolTip(tip)
-        self.table.itemSelectionChanged.connect(self._on_rows_chosen)
+            self.layer_table.horizontalHeaderItem(col).setToolTip(tip)
+        self.layer_table.itemSelectionChanged.connect(self._on_rows_chosen)
         # The table beside the plots (in place of the area PlotPanel put under its header).
         box = self.layout()
         box.removeWidget(self.area)
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.layer_table)
         self.splitter.addWidget(self.area)
         self.splitter.setStretchFactor(1, 1)
         box.addWidget(self.splitter, 1)
@@ -194,7 +194,7 @@ class HealthPanel(PlotPanel):
 
     def _fit_table(self) -> None:
         """The table as wide as its columns (at most half the dock), the plots the rest."""
-        table = self.table
+        table = self.layer_table
         want = table.horizontalHeader().length() + 2 * table.frameWidth()
         if table.verticalScrollBar().isVisible() or table.rowCount() * \
                 table.verticalHeader().defaultSectionSize() > table.viewport().height():
@@ -222,7 +222,7 @@ class HealthPanel(PlotPanel):
 
     def _fill_table(self, graph: Graph | None) -> None:
         chosen = self.chosen_rows()
-        table = self.table
+        table = self.layer_table
         table.blockSignals(True)
         table.setRowCount(len(self.layers))
         latest = self.history.latest() if self.history is not None else {}
@@ -252,7 +252,7 @@ class HealthPanel(PlotPanel):
         table.blockSignals(False)
 
     def chosen_rows(self) -> set[int]:
-        return {index.row() for index in self.table.selectionModel().selectedRows()}
+        return {index.row() for index in self.layer_table.selectionModel().selectedRows()}
 
     def _on_rows_chosen(self) -> None:
         self._draw_layers(self.shell.view_state.grads_hidden)
@@ -311,7 +311,9 @@ class HealthPanel(PlotPanel):
 
     # ---- export ----------------------------------------------------------------------------
 
-    def table(self) -> tuple[list[str], list[Sequence[Any]]]:  # type: ignore[override]
+    def table(self) -> tuple[list[str], list[Sequence[Any]]]:
+        """(header, columns) for CSV: each layer's bins and shares (values, then log10
+        |gradient|), then the epochs and each parameter's ratios."""
         header: list[str] = []
         columns: list[Sequence[Any]] = []
         for h in self.layers:
