@@ -22,6 +22,7 @@ switch (gaps of 90 ms at the default 5 ms, under 30 ms at 1 ms, on two cores).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 import threading
@@ -159,6 +160,20 @@ def _unfreeze() -> None:
         if _running[0] == 0:
             gc.unfreeze()
             sys.setswitchinterval(_running[1])
+
+
+def release_all() -> None:
+    """Every hold released: the collector and the switch interval as before any job (a
+    window closed while a job ran never drew its answer). Also run at exit: objects left
+    frozen are torn down in no order at shutdown, which can crash the interpreter."""
+    with _running_lock:
+        if _running[0] > 0:
+            _running[0] = 0
+            gc.unfreeze()
+            sys.setswitchinterval(_running[1])
+
+
+atexit.register(release_all)
 
 
 def _blas_limit() -> Any:
