@@ -180,7 +180,7 @@ def test_the_dock_lists_each_layer_and_draws_its_histograms(vanishing: Any, qtbo
     click_row(table, rows["A2s"], Qt.ControlModifier)  # dropped again
     click_row(table, rows["A2r"], Qt.ControlModifier)
     assert not panel.chosen_rows() and len(plots.values_curves) == 10  # none chosen: all
-    assert plots.notes["ratios"].toPlainText() == "train to record the update-to-data ratios"
+    assert plots.notes["ratios"].toPlainText() == "no run yet:\ntrain to record them"
 
 
 def test_a_run_records_each_weights_update_to_data_ratio_live(

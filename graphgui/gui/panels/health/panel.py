@@ -53,7 +53,7 @@ COLUMN_TIPS = (
     "Update-to-data ratio std(update) / std(W) of the weight feeding the layer, at the "
     "latest recorded epoch (about 1e-3 is healthy)")
 MARK_COLORS = {"saturated": "#d55e00", "dead": "#0072b2"}  # the canvas bands' (marks.py)
-NO_RUN = "train to record the update-to-data ratios"
+NO_RUN = "no run yet:\ntrain to record them"
 WARN_SHARE = 0.1  # a saturated or dead share from which the table writes it in colour
 
 
@@ -290,7 +290,7 @@ class HealthPanel(PlotPanel):
         shown = [n for n in names if self._wanted(graph, n)
                  and (every or fed.get(n) in shown_layers)]
         colors = {n: self.colors[k] if k is not None else OTHER for n, k in fed.items()}
-        note = NO_RUN if self.log is None else "the first epoch's ratios come after it"
+        note = NO_RUN if self.log is None else "the ratios come\nafter the first epoch"
         self.health_plots.show_ratios(history, shown, colors, note)
 
     def _wanted(self, graph: Graph | None, name: str) -> bool:

@@ -128,13 +128,14 @@ class HealthPlots:
         plot.addItem(note, ignoreBounds=True)
         return note
 
-    def _say(self, name: str, text: str, plot: pg.PlotItem) -> None:
+    def _say(self, name: str, text: str, plot: pg.PlotItem, y: float | None = None) -> None:
+        """``text`` centred in ``plot`` (at height ``y`` if given); "" hides it."""
         note = self.notes[name]
         note.setText(text)
         note.setVisible(bool(text))
         if text:
             (x0, x1), (y0, y1) = plot.viewRange()
-            note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+            note.setPos((x0 + x1) / 2, (y0 + y1) / 2 if y is None else y)
 
     # ---- histograms ------------------------------------------------------------------------
 
@@ -188,11 +189,11 @@ class HealthPlots:
                 continue
             curve.setData(epochs, np.where(values > 0, values, np.nan), connect="finite")
         empty = history is None or not len(epochs)
-        self._say("ratios", note if empty else "", self.ratio_plot)
-        if empty:
-            self.ratio_plot.setYRange(-5, -1, padding=0.05)  # around the guide, not blank
+        if empty:  # around the guide, not blank; epochs ahead, not 0.2 ... 0.8
+            self.ratio_plot.setRange(xRange=(0, 100), yRange=(-5, -1), padding=0.05)
         else:
-            self.ratio_plot.enableAutoRange(y=True)
+            self.ratio_plot.enableAutoRange()
+        self._say("ratios", note if empty else "", self.ratio_plot, y=-2.0)  # above 1e-3
 
     def plots(self) -> list[pg.PlotItem]:
         return [self.values_plot, self.grads_plot, self.ratio_plot]
