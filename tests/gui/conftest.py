@@ -113,7 +113,8 @@ def clear_undo_stacks_after_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[No
         if shiboken6.isValid(doc) and shiboken6.isValid(doc.undo_stack):
             doc.undo_stack.clear()
     # A landscape job whose window closed before it answered leaves the collector frozen.
-    from graphgui.gui.panels.landscape.runner import release_all
+    from graphgui.gui.panels.landscape.runner import release_all, stop_all
 
+    stop_all()
     release_all()
 

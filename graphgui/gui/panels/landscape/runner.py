@@ -26,6 +26,7 @@ import atexit
 import gc
 import sys
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,7 @@ class LandscapeRunner(QObject):
         self._thread: threading.Thread | None = None
         self._progress = (0, 1)
         self._held = False  # the collector frozen and the switch interval short for a job
+        _runners.add(self)
 
     @property
     def busy(self) -> bool:
@@ -162,6 +164,17 @@ def _unfreeze() -> None:
             sys.setswitchinterval(_running[1])
 
 
+_runners: weakref.WeakSet = weakref.WeakSet()  # every runner, to stop at exit
+
+
+def stop_all(seconds: float = 5.0) -> None:
+    """Cancel every running job and wait for its thread: a worker still running Python while
+    the interpreter shuts down, or answering a deleted panel, can crash it."""
+    for runner in list(_runners):
+        runner.cancel()
+        runner.wait(seconds)
+
+
 def release_all() -> None:
     """Every hold released: the collector and the switch interval as before any job (a
     window closed while a job ran never drew its answer). Also run at exit: objects left
@@ -174,6 +187,7 @@ def release_all() -> None:
 
 
 atexit.register(release_all)
+atexit.register(stop_all)  # run first (last registered): threads stopped, then released
 
 
 def _blas_limit() -> Any:
