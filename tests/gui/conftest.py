@@ -118,3 +118,12 @@ def clear_undo_stacks_after_test(monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     stop_all()
     release_all()
 
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Free what the GUI tests left while the QApplication still exists: collected at
+    interpreter shutdown instead, after Qt is gone, some PySide objects crashed it (exit 139
+    after every test passed)."""
+    import gc
+
+    gc.collect()
