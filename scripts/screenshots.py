@@ -53,6 +53,14 @@ def main(argv: list[str]) -> int:
             app.processEvents()
             time.sleep(0.01)
 
+    def train_to_end(training: object) -> None:
+        """Start a run in the Trainer dock and wait (at most a minute) until it ends."""
+        training.start()
+        deadline = time.monotonic() + 60
+        while training.state != "idle" and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+
     def window_at(width: int, height: int, example: str) -> MainWindow:
         window = MainWindow()
         window.resize(width, height)
@@ -136,11 +144,7 @@ def main(argv: list[str]) -> int:
 
     window = window_at(1500, 1000, "moons_network")
     training = window.training_panel
-    training.start()
-    deadline = time.monotonic() + 60
-    while training.state != "idle" and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
+    train_to_end(training)
     settle(0.8)
     window.training_panel.dock.raise_()  # the Trainer dock in front, with its progress
     settle()
@@ -178,18 +182,11 @@ def main(argv: list[str]) -> int:
     doc, training = window.document, window.training_panel
     doc.set_setting("training", {**doc.settings["training"], "epochs": 2000})
 
-    def run_to_end() -> None:
-        training.start()
-        deadline = time.monotonic() + 60
-        while training.state != "idle" and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.01)
-
-    run_to_end()
+    train_to_end(training)
     training.timeline_bar.slider.setValue(0)
     training.timeline_bar.restore()  # back to the start: the next run starts there too
     doc.set_setting("training", {**doc.settings["training"], "lr": 1.0})
-    run_to_end()
+    train_to_end(training)
     bar = training.timeline_bar
     bar.slider.setValue(bar.timeline.epochs.index(100))
     settle()
@@ -236,11 +233,7 @@ def main(argv: list[str]) -> int:
     doc.set_setting("training", {**doc.settings["training"], "epochs": 30})
     window.health.action.trigger()  # View > Show Network Health: the bands
     training = window.training_panel
-    training.start()
-    deadline = time.monotonic() + 60
-    while training.state != "idle" and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
+    train_to_end(training)
     window.health.dock.raise_()  # Start brought Loss forward: the Health tab in front
     trainer = window.training_panel.dock
     trainer.raise_()  # the Trainer dock, with its progress, as wide as it needs
