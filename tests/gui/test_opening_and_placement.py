@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from gui_helpers import drawn_items, opened, overlapping, settle
-from PySide6.QtCore import QPoint, QRectF, Qt
-from PySide6.QtGui import QCursor
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt
+from PySide6.QtGui import QCursor, QRegion
 from PySide6.QtTest import QTest
 
 from graphgui.core.examples import list_examples, list_training_examples, load_example
@@ -70,6 +70,54 @@ def test_summaries_name_nodes_and_write_values_when_zoomed_out(window: Any, qtbo
     assert texts["x"] == "3" and texts["y"] == "0.5" and texts["f"] == "0.9051"
     window.view.zoom_by(1.0 / window.view.zoom)
     assert list(summaries(window.view)) == []  # at 100 % the nodes speak for themselves
+
+
+class PaintRegions(QObject):
+    """Collects the regions the viewport repaints."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.regions: list[QRegion] = []
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Paint:
+            self.regions.append(QRegion(event.region()))
+        return False
+
+
+def test_zoomed_out_values_are_repainted_when_the_evaluation_changes(
+        window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summaries are drawn over the scene, wider than a node: a new value on a node
+    that draws no text of its own must still repaint its summary (they stayed stale after
+    training at 37 %)."""
+    window.set_document(Document(parse("x = 3\ny = param(0.5)\nf = tanh(x * y)", output="f")))
+    settle(qtbot, window)
+    qtbot.wait(1)  # the framing runs once the event loop turns
+    view = window.view
+    view.zoom_by(0.4 / view.zoom)
+    ids = {label: nid for nid, label, *_ in summaries(view)}
+    assert set(ids) == {"x", "y", "mul", "f"}
+    spy = PaintRegions()
+    view.viewport().installEventFilter(spy)
+    scene = window.scene
+    show = scene._show_evaluation
+
+    def show_and_forget_earlier_paints() -> None:
+        show()
+        spy.regions.clear()  # only paints after the new values count
+
+    monkeypatch.setattr(scene, "_show_evaluation", show_and_forget_earlier_paints)
+    window.document.set_value(ids["x"], 4.0)
+    settle(qtbot, window)
+    view.viewport().removeEventFilter(spy)
+    texts = {label: (value, rect) for _, label, value, _, rect in summaries(view)}
+    # x * y = 4 * 0.5 = 2: mul's summary says so, and its pixels were repainted.
+    value, rect = texts["mul"]
+    assert value == "2"
+    painted = QRegion()
+    for region in spy.regions:
+        painted = painted.united(region)
+    assert painted.contains(rect), "the product's new value was never painted"
 
 
 def key(window: Any, key: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.NoModifier) -> None:

@@ -26,6 +26,7 @@ from .overview import draw_overview
 from .port_item import PortRef
 from .state import NO_TANGENTS, CanvasState, StepOverlay
 from .step_picture import show_step, show_wire_texts
+from .summary import SUMMARY_ZOOM
 from .wire_item import DragWire, WireItem
 
 if TYPE_CHECKING:
@@ -289,7 +290,16 @@ class GraphScene(QGraphicsScene):
             item.set_step("", *tangents.badge(nid, item.title, shown=not item.wires_out))
         show_wire_texts(self, values, wire_grads, tangents)
         self.functions.show_values(values)
+        self._numbers_changed()
+
+    def _numbers_changed(self) -> None:
+        """Zoomed out, the views write names and values over the scene, wider than the node
+        items that changed: a node that draws no text of its own repaints only its box, so
+        the whole viewport is repainted (the values stayed stale after training at 37 %)."""
         self.state.overview_cache = None
+        for view in self.views():
+            if getattr(view, "zoom", 1.0) < SUMMARY_ZOOM:
+                view.viewport().update()
 
     def set_overlay(self, overlay: StepOverlay | None) -> None:
         """Show a stepper position instead of the evaluation; None: back to the evaluation."""
@@ -310,7 +320,7 @@ class GraphScene(QGraphicsScene):
     def _show_overlay(self, o: StepOverlay) -> None:
         self.functions.show_step(o)
         show_step(self, o)
-        self.state.overview_cache = None
+        self._numbers_changed()
 
     def set_show_values(self, on: bool) -> None:
         self.state.show_values = on
