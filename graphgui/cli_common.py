@@ -94,6 +94,21 @@ def real_number(
     return parse
 
 
+def number_or(word: str, number: Callable[[str], float]) -> Callable[[str], float | str]:
+    """An argparse type: ``word`` (case-insensitive) or a number ``number`` accepts."""
+
+    def parse(text: str) -> float | str:
+        if text.lower() == word:
+            return word
+        try:
+            return number(text)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(
+                str(exc).replace("expected ", f"expected {word} or ", 1)) from None
+
+    return parse
+
+
 def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
     """An argparse type: one of ``choices`` (case-insensitive), with a did-you-mean."""
 
@@ -319,16 +334,22 @@ def build_parser() -> argparse.ArgumentParser:
     with_source(p, output=False)
     plane = p.add_argument_group("plane (one of)").add_mutually_exclusive_group(required=True)
     plane.add_argument(
-        "--params", nargs=2, metavar=("A", "B"),
-        help="two scalar parameters, or elements NAME[i,j] of tensor parameters",
+        "--params", nargs="+", metavar="A",
+        help="two scalar parameters, or elements NAME[i,j] of tensor parameters (one: a curve)",
     )
     plane.add_argument(
         "--directions", type=one_of(("random",)), metavar="random",
         help="two random directions through the weights, filter-normalised (Li et al. 2018)",
     )
     p.add_argument(
-        "--span", type=real_number(0.0, 1e6, low_open=True), default=1.0, metavar="S",
-        help="the grid spans -S..S in each coordinate around the current parameters (default 1)",
+        "--span", type=number_or("auto", real_number(0.0, 1e6, low_open=True)), default=1.0,
+        metavar="S", help="the grid spans -S..S in each coordinate around the current "
+        "parameters (default 1; auto: as far as the races go)",
+    )
+    p.add_argument(
+        "--race", type=one_of(("plane", "all")), default="plane", metavar="plane|all",
+        help="the optimizers move the plane's coordinates (default), or all parameters, "
+        "projected onto it",
     )
     p.add_argument(
         "--grid", type=whole_number(3, 201), default=41, metavar="N",

@@ -1,5 +1,5 @@
-"""``graphgui landscape``: the loss over a plane through the parameters, and the optimizers'
-race over it, as JSON or a PNG.
+"""``graphgui landscape``: the loss over a plane through the parameters (a curve over one),
+and the optimizers' race over it, as JSON or a PNG.
 
 Everything is checked before the work starts (flags, the optimizers, the graph, the loss and
 the plane): a problem is one line with exit status 2. A landscape whose centre, the current
@@ -31,11 +31,15 @@ def cmd_landscape(args: argparse.Namespace) -> int:
             raise CliError(f"cannot write {args.out}: it {problem}")
     if args.params and args.seed is not None:
         raise CliError("--seed is for --directions random (it seeds the two directions)")
+    params = _split_file(args) if args.params else None
     try:
+        if params is not None and len(params) > 2:
+            raise CliError(f"--params takes one or two parameters, got {len(params)}")
+        auto = args.span == "auto"
         request = LandscapeRequest(
-            params=tuple(args.params) if args.params else None, span=args.span,
-            grid=args.grid, seed=args.seed or 0, optimizers=parse_optimizers(args.optimizers),
-            steps=args.steps,
+            params=params, span=1.0 if auto else args.span, grid=args.grid,
+            seed=args.seed or 0, optimizers=parse_optimizers(args.optimizers),
+            steps=args.steps, race=args.race, auto_span=auto,
         )
         request.check()
         graph, settings = load_document(args)
@@ -65,14 +69,27 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     else:
         _write_png(landscape, args.out)
         n = request.grid
-        print(f"wrote {args.out} ({n}x{n} grid around {landscape.loss_label} = "
-              f"{landscape.origin_loss:.4g}; {len(landscape.trajectories)} trajectories of "
-              f"{request.steps} steps)")
+        grid = f"{n}x{n} grid" if landscape.dims == 2 else f"{n} points"
+        span = f"; span {landscape.span:g} (auto)" if auto else ""
+        count = len(landscape.trajectories)
+        print(f"wrote {args.out} ({grid} around {landscape.loss_label} = "
+              f"{landscape.origin_loss:.4g}; {count} trajector{'y' if count == 1 else 'ies'} "
+              f"of {request.steps} steps{span})")
     if not math.isfinite(landscape.origin_loss):
         print(f"graphgui landscape: warning: the loss at the current parameters is "
               f"{landscape.origin_loss}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _split_file(args: argparse.Namespace) -> tuple[str, ...]:
+    """The names after --params; a graph file written after them (``--params A B FILE``,
+    which --params taking one or two names would swallow) becomes the FILE."""
+    names = list(args.params)
+    if (len(names) > 1 and args.file is None and args.expr is None and args.example is None
+            and (names[-1].lower().endswith(".json") or os.path.isfile(names[-1]))):
+        args.file = names.pop()
+    return tuple(names)
 
 
 def _finite(values: Any) -> Any:

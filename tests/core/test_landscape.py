@@ -1,6 +1,7 @@
-"""Loss landscapes and optimizer races (core/landscape): the grid against direct evaluation,
-the origin against ``graphgui eval``, filter normalisation by hand, trajectories against
-hand-written optimizer steps, the CLI's JSON shape and its one-line refusals."""
+"""Loss landscapes (core/landscape): the grid against direct evaluation, the origin against
+``graphgui eval``, filter normalisation by hand, trajectories against hand-written optimizer
+steps, the CLI's JSON shape and its one-line refusals. The race in the plane, 1-D landscapes,
+the auto span and the colour bar's ticks: test_landscape_race.py."""
 
 from __future__ import annotations
 
@@ -188,11 +189,11 @@ def test_sgd_and_adam_trajectories_match_steps_written_by_hand():
     assert land.trajectories["adam"].points == pytest.approx(np.array(adam), rel=1e-10)
 
 
-def test_trajectory_starts_at_the_origin_and_each_loss_is_that_of_its_parameters(moons):
+def test_race_all_trains_every_parameter_and_each_loss_is_that_of_its_parameters(moons):
     graph, settings = moons
     steps = 6
     request = LandscapeRequest(params=("W1[1,0]", "b2[0,0]"), grid=3, steps=steps,
-                               optimizers=("sgd",))
+                               optimizers=("sgd",), race="all")
     land = compute_landscape(graph, settings["training"], request)
     points = land.trajectories["sgd"].points
     assert points.shape == (steps + 1, 3)
@@ -213,14 +214,19 @@ def test_trajectory_starts_at_the_origin_and_each_loss_is_that_of_its_parameters
             copy.set_value(node.id, node.value - lr * result.grads[node.id])
 
 
-def test_a_diverging_optimizer_stops_with_a_note():
+@pytest.mark.parametrize("race", ["plane", "all"])
+def test_a_diverging_optimizer_stops_with_a_note(race):
     graph = parse("x = param(3.0); y = param(1.0); f = x**4 + y**2")
     land = compute_landscape(graph, {"lr": 1.0}, LandscapeRequest(
-        params=("x", "y"), grid=3, steps=50, optimizers=("sgd", "adam")))
-    sgd = land.trajectories["sgd"]  # x <- x - 4 x**3: 3, -105, ... overflows
-    assert sgd.note.startswith("the loss is not finite after")
-    assert np.all(np.isfinite(sgd.points)) and len(sgd.points) < 51
+        params=("x", "y"), grid=3, steps=50, optimizers=("sgd", "adam"), race=race))
+    # x <- x - 4 x**3: 3, -105, 4.6e6, -4.0e20, 2.5e62 (x**4 = 3.9e249), -6.3e187 (x**4 inf)
+    sgd = land.trajectories["sgd"]
+    assert sgd.note == "the loss is not finite after 5 steps: the trajectory ends there"
+    assert sgd.diverged == 5
+    assert np.all(np.isfinite(sgd.points)) and len(sgd.points) == 5
+    assert sgd.points[:3, 0] == pytest.approx([3.0, -105.0, -105.0 + 4 * 105.0**3])
     assert land.trajectories["adam"].note == "" and len(land.trajectories["adam"].points) == 51
+    assert land.trajectories["adam"].diverged is None
     with pytest.raises(LandscapeError, match="named twice"):
         compute_landscape(graph, None, LandscapeRequest(params=("x", "x"), grid=3))
 
@@ -231,6 +237,8 @@ def test_progress_reaches_the_total_and_a_stop_cancels():
     compute_landscape(parse(BOWL), None, request, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (request.work, request.work) == (25 + 8, 33)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    line = LandscapeRequest(params=("x",), grid=5, steps=4, optimizers=("sgd", "adam"))
+    assert line.work == 5 + 8
     stop = threading.Event()
     stop.set()
     with pytest.raises(LandscapeCancelled):
@@ -297,6 +305,16 @@ def test_cli_writes_a_png(capsys, tmp_path):
     (["--expr", "x = param(2); f = x**2", "--directions", "random"],
      "random directions move the weights (parameters that a matmul or mul consumes) and hold "
      "the biases; this loss has no weight: use --params A B"),
+    (["--expr", BOWL, "--params", "x", "y", "x"],
+     "--params takes one or two parameters, got 3"),
+    (["--expr", BOWL, "--params", "x", "x"],
+     "--params: x is named twice; give two different parameters"),
+    (["--expr", BOWL, "--params", "x", "y", "--race", "some"],
+     "argument --race: unknown choice 'some'; choose from plane, all (see 'graphgui landscape "
+     "--help')"),
+    (["--expr", BOWL, "--params", "x", "y", "--span", "big"],
+     "argument --span: expected auto or a finite number > 0 and <= 1e+06, got 'big' "
+     "(see 'graphgui landscape --help')"),
     (["--expr", BOWL, "--params", "x", "y", "--grid", "301"],
      "argument --grid: expected a whole number from 3 to 201, got '301' "
      "(see 'graphgui landscape --help')"),

@@ -15,6 +15,7 @@ LEVELS = 12  # contour lines drawn over a landscape
 LOG_RATIO = 30.0  # a positive loss whose max / min is over this is drawn on a log scale
 SKEW = 0.35  # median within this share of the range above the minimum: a log scale above it
 FLOOR = 1e-3  # a log scale above the minimum starts this share of the range above it
+OFFSET_MARKS_FROM = 0.01  # its colour bar's marks start this share of the range above it
 
 
 @dataclass(frozen=True)
@@ -44,20 +45,82 @@ class Scale:
         return "loss (log scale)" if self.offset == 0 else "loss (log above the minimum)"
 
     def ticks(self, low: float, high: float) -> list[float]:
-        """Loss values to mark on a colour bar from ``low`` to ``high`` (empty: linear, the
-        plot's own ticks)."""
+        """Loss values to mark on a colour bar from ``low`` to ``high``: round numbers
+        (multiples of 1, 2 or 5 times a power of ten), never 0 on a log scale.
+
+        Linear: :func:`nice_ticks`. Log: the powers of ten (and 2 and 5 times them when
+        fewer than three fit). Log above the minimum: one mark a decade of ``loss -
+        offset`` (and 2 and 5 times them when fewer than three fit), each rounded to a
+        multiple of the 1-2-5 step at most half its distance above the offset, so it sits
+        within an eighth of a decade of where the decade is; from OFFSET_MARKS_FROM of the
+        range above the minimum (a mark nearer the minimum needs many more digits)."""
+        if not high > low:
+            return [low]
         if not self.log:
-            return []
+            return nice_ticks(low, high)
         lo, hi = float(self.forward(low)), float(self.forward(high))
         if self.offset == 0:
             marks = [10.0 ** k for k in range(math.floor(lo), math.ceil(hi) + 1)]
             if len([m for m in marks if low <= m <= high]) < 3:
                 marks = [f * m for m in marks for f in (1, 2, 5)]
-            return sorted(m for m in marks if low <= m <= high)
-        steps = [10.0 ** k for k in range(math.ceil(lo + 0.4), math.floor(hi) + 1)]
-        if len(steps) < 3:
-            steps = [f * d for d in steps for f in (1, 2, 5)]
-        return [low] + [low + d for d in steps if low + d <= high and d >= 2 * 10.0 ** lo]
+            return sorted({_round(m) for m in marks if low <= m <= high})
+        least = OFFSET_MARKS_FROM * (high - low)  # finer marks would need many more digits
+        decades = [10.0 ** k for k in range(math.floor(lo), math.floor(hi) + 1)]
+        found = self._offset_marks([d for d in decades if d >= least], low, high)
+        if len(found) < 3:
+            found = self._offset_marks([f * d for d in decades for f in (1, 2, 5)
+                                        if f * d >= least], low, high)
+        return found
+
+    def _offset_marks(self, distances: list[float], low: float, high: float) -> list[float]:
+        marks = set()
+        for d in distances:
+            step = nice_floor(d / 2)
+            target = self.offset + d
+            mark = round(target / step) * step
+            if mark < low or mark <= self.offset or mark == 0:
+                mark = math.ceil(target / step) * step
+                if mark == 0:
+                    mark = step
+            mark = _round(mark)
+            if low <= mark <= high and mark > self.offset:
+                marks.add(mark)
+        return sorted(marks)
+
+
+def nice_floor(value: float) -> float:
+    """The largest 1, 2 or 5 times a power of ten at most ``value`` (> 0)."""
+    decade = 10.0 ** math.floor(math.log10(value))
+    for m in (5.0, 2.0, 1.0):
+        if m * decade <= value * (1 + 1e-12):
+            return m * decade
+    return decade  # pragma: no cover
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Every multiple of a 1-2-5 step (1, 2 or 5 times a power of ten) from ``low`` to
+    ``high``: the finest step that gives at most ``most`` of them (at least two)."""
+    if not high > low:
+        return [low]
+    step = nice_floor((high - low) / most)
+    while True:
+        first = math.ceil(low / step - 1e-9)
+        last = math.floor(high / step + 1e-9)
+        if last - first + 1 <= most:
+            break
+        step = _next_nice(step)
+    return [_round(k * step) for k in range(first, last + 1)]
+
+
+def _next_nice(step: float) -> float:
+    decade = 10.0 ** math.floor(math.log10(step) + 1e-9)
+    m = step / decade
+    return (2.0 if m < 1.5 else 5.0 if m < 3.5 else 10.0) * decade
+
+
+def _round(value: float) -> float:
+    """``value`` without the float noise of ``k * step`` (0.30000000000000004 -> 0.3)."""
+    return float(f"{value:.12g}") + 0.0  # + 0.0: never -0.0
 
 
 @dataclass(frozen=True)

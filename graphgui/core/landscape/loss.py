@@ -22,6 +22,8 @@ from ..train import Trainer, TrainingError, TrainSettings
 from ..values import Value
 from .plane import LandscapeError
 
+OWN_INPUTS = "the graph's own inputs"  # the data note of a loss without a data set
+
 
 def training_settings(training: Mapping[str, Any] | None) -> TrainSettings:
     """The file's ``settings.training`` (defaults when it has none), checked."""
@@ -83,7 +85,7 @@ class LossFunction:
         """Where the loss's data come from, in a few words."""
         data = self.dataset
         if data is None:
-            return "the graph's own inputs"
+            return OWN_INPUTS
         kind = (self.settings.dataset or {}).get("kind", "data set")
         return f"{data.n_train} training samples ({kind})"
 
@@ -94,6 +96,22 @@ class LossFunction:
         except EvaluationError:
             return math.nan
         return float(vals[self._slot])
+
+    def value_and_gradients(self, values: Mapping[str, Value]) -> tuple[float, dict[str, Any]]:
+        """The loss with ``values`` and its gradient over every parameter (node id -> array
+        or float; None where the loss has none), from one forward and one backward pass. A
+        loss that cannot be evaluated, or is not finite, comes with no gradients."""
+        feed = {**self.feed, **values} if self.feed else values
+        program = self.program
+        try:
+            vals = program.forward(feed)
+            value = float(vals[self._slot])
+            if not math.isfinite(value):
+                return value, {}
+            grads = program.gradients(vals)
+        except EvaluationError:
+            return math.nan, {}
+        return value, {pid: grads[program.slot[pid]] for pid in self.origin}
 
     def race_trainer(self, optimizer: str, steps: int) -> Trainer:
         """A Trainer of these settings with ``optimizer`` for ``steps`` full-batch steps,

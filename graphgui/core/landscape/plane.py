@@ -1,13 +1,18 @@
-"""The plane a loss landscape is drawn over: two scalar parameters, or two random directions
-through all the weights, filter-normalised as Li et al. (2018) do.
+"""The plane a loss landscape is drawn over: one or two scalar parameters, or two random
+directions through all the weights, filter-normalised as Li et al. (2018) do.
 
 A :class:`Plane` maps plane coordinates (a, b) to parameter values and parameter values back to
 plane coordinates:
 
 - ``params``: a and b *are* the two parameters' values (a scalar parameter, or one element
-  ``W1[0,1]`` of a tensor); every other parameter keeps its current value.
+  ``W1[0,1]`` of a tensor); every other parameter keeps its current value. With one
+  parameter the "plane" is a line: one coordinate a, a 1-D landscape (a curve).
 - ``random``: theta(a, b) = theta0 + a * d1 + b * d2 over all parameters, and a point theta
   maps back to the least-squares coordinates of theta - theta0 in the span of d1 and d2.
+
+Either way theta(a, b) = theta0 + (a - a0) d1 + (b - b0) d2 with (a0, b0) the centre (for
+``params`` d1 and d2 are one-hot), so the loss's gradient in the plane is the chain rule
+``dL/da = <dL/dtheta, d1>``, ``dL/db = <dL/dtheta, d2>`` (:meth:`Plane.project`).
 
 Filter normalisation (Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets",
 section 4; their code's ``--xnorm filter --xignore biasbn``): each direction starts as one
@@ -47,39 +52,58 @@ PARALLEL_COSINE = 0.995  # two random directions closer than this are refused (a
 
 
 class LandscapeError(Exception):
-    """The landscape cannot be computed; the message says why in one line."""
+    """The landscape cannot be computed; the message says why in one line.
+
+    ``str(error)`` is the command line's wording (it may name a flag, ``--params``);
+    ``error.gui`` says the same for the editor, where there are no flags."""
+
+    def __init__(self, message: str, gui: str | None = None) -> None:
+        super().__init__(message)
+        self.gui = gui if gui is not None else message
+
+
+def refused(flag: str, text: str, gui: str | None = None) -> LandscapeError:
+    """``--flag: text`` on the command line, ``text`` (or ``gui``) in the editor."""
+    return LandscapeError(f"{flag}: {text}", gui if gui is not None else text)
 
 
 @dataclass(frozen=True)
 class Plane:
-    """Two directions through the parameters, and how to go to and from plane coordinates.
+    """Two directions (one for a line) through the parameters, and how to go to and from
+    plane coordinates.
 
     ``origin`` holds the current value of every parameter the loss depends on (by node id);
-    ``directions`` the two directions, by node id, for the parameters they move (a
-    one-hot array, or 1.0 for a scalar, for ``params``). ``centre`` is the origin's plane
-    coordinates: the two parameters' current values for ``params``, (0, 0) for ``random``.
+    ``directions`` the directions, by node id, for the parameters they move (a one-hot
+    array, or 1.0 for a scalar, for ``params``). ``centre`` is the origin's plane
+    coordinates: the parameters' current values for ``params``, (0, 0) for ``random``.
+    ``dims`` is 2 for a plane, 1 for a line (one parameter).
     """
 
     kind: str  # "params" or "random"
-    labels: tuple[str, str]  # axis titles: "w1", "W1[0,1]"; "direction 1", "direction 2"
+    labels: tuple[str, ...]  # axis titles: "w1", "W1[0,1]"; "direction 1", "direction 2"
     origin: dict[str, Value]
-    directions: tuple[dict[str, Value], dict[str, Value]]
-    centre: tuple[float, float]
+    directions: tuple[dict[str, Value], ...]
+    centre: tuple[float, ...]
     description: str = ""  # one line: what the plane is (for captions)
     # For ``params``: each axis's (node id, element index or None for a scalar).
     elements: tuple[tuple[str, tuple[int, ...] | None], ...] = field(default=())
+    short: str = ""  # a few words: what the plane is (for the dock's caption)
+
+    @property
+    def dims(self) -> int:
+        """2 for a plane, 1 for a line (a 1-D landscape)."""
+        return len(self.directions)
 
     @property
     def moved(self) -> list[str]:
         """Ids of the parameters the plane moves (in evaluation order)."""
-        d1, d2 = self.directions
-        return [pid for pid in self.origin if pid in d1 or pid in d2]
+        return [pid for pid in self.origin if any(pid in d for d in self.directions)]
 
-    def point(self, a: float, b: float) -> dict[str, Value]:
-        """The moved parameters' values at plane coordinates (a, b)."""
+    def point(self, *coords: float) -> dict[str, Value]:
+        """The moved parameters' values at plane coordinates (a, b), or (a,) on a line."""
         if self.kind == "params":
             out: dict[str, Value] = {}
-            for (pid, index), value in zip(self.elements, (a, b), strict=True):
+            for (pid, index), value in zip(self.elements, coords, strict=True):
                 if index is None:
                     out[pid] = float(value)
                 else:
@@ -89,54 +113,68 @@ class Plane:
                     array[index] = value
                     out[pid] = array
             return out
-        d1, d2 = self.directions
         out = {}
         for pid in self.moved:
             value = self.origin[pid]
-            if pid in d1:
-                value = value + a * d1[pid]
-            if pid in d2:
-                value = value + b * d2[pid]
+            for c, direction in zip(coords, self.directions, strict=True):
+                if pid in direction:
+                    value = value + c * direction[pid]
             out[pid] = value
         return out
 
-    def coordinates(self, values: Mapping[str, Any]) -> tuple[float, float]:
-        """Plane coordinates of parameter values (by node id): the two parameters' values
-        for ``params``; for ``random`` the least-squares (a, b) minimising
+    def project(self, grads: Mapping[str, Value | None]) -> np.ndarray:
+        """The loss's gradient in plane coordinates from its gradient over the parameters
+        (by node id): ``[<g, d1>, <g, d2>]`` (the chain rule through theta(a, b); a
+        parameter without a gradient counts as zero). For ``params`` that is the two
+        elements' own gradients, nothing else."""
+        if self.kind == "params":
+            out = []
+            for pid, index in self.elements:
+                g = grads.get(pid)
+                out.append(0.0 if g is None else float(g if index is None
+                                                        else np.asarray(g)[index]))
+            return np.array(out)
+        return np.array([
+            sum(float(np.vdot(np.asarray(d[pid]), np.asarray(grads[pid])))
+                for pid in d if grads.get(pid) is not None)
+            for d in self.directions])
+
+    def coordinates(self, values: Mapping[str, Any]) -> tuple[float, ...]:
+        """Plane coordinates of parameter values (by node id): the parameters' values for
+        ``params``; for ``random`` the least-squares (a, b) minimising
         ||theta - theta0 - a d1 - b d2|| (the part of theta off the plane is dropped)."""
         if self.kind == "params":
             coords = []
             for pid, index in self.elements:
                 value = values[pid]
                 coords.append(float(value if index is None else np.asarray(value)[index]))
-            return coords[0], coords[1]
-        d1, d2 = self.directions
-        g11 = g12 = g22 = c1 = c2 = 0.0
+            return tuple(coords)
+        n = self.dims
+        gram, rhs = np.zeros((n, n)), np.zeros(n)
         for pid in self.moved:
             delta = np.asarray(values[pid], dtype=float) - np.asarray(self.origin[pid])
-            u = np.asarray(d1.get(pid, 0.0))
-            v = np.asarray(d2.get(pid, 0.0))
-            g11 += float(np.sum(u * u))
-            g22 += float(np.sum(v * v))
-            g12 += float(np.sum(u * v))
-            c1 += float(np.sum(u * delta))
-            c2 += float(np.sum(v * delta))
-        det = g11 * g22 - g12 * g12
-        return (g22 * c1 - g12 * c2) / det, (g11 * c2 - g12 * c1) / det
+            ds = [np.asarray(d.get(pid, 0.0)) for d in self.directions]
+            for i in range(n):
+                rhs[i] += float(np.sum(ds[i] * delta))
+                for j in range(n):
+                    gram[i, j] += float(np.sum(ds[i] * ds[j]))
+        return tuple(float(c) for c in np.linalg.solve(gram, rhs))
 
 
-# ---- two parameters ---------------------------------------------------------------------------
+# ---- one or two parameters -------------------------------------------------------------------
 
 
 def parameter_plane(
     graph: Graph, origin: Mapping[str, Value], refs: Sequence[str], loss_label: str
 ) -> Plane:
-    """The plane of two scalar parameters (names, ids or ``NAME[i,j]`` elements).
+    """The plane of two scalar parameters (names, ids or ``NAME[i,j]`` elements), or the
+    line of one.
 
     ``origin`` holds the current values of the parameters the loss depends on (node id ->
     value, in evaluation order)."""
-    if len(refs) != 2:
-        raise LandscapeError(f"--params takes two parameters, got {len(refs)}")
+    if len(refs) not in (1, 2):
+        raise refused("--params", f"takes one or two parameters, got {len(refs)}",
+                      f"pick one or two parameters, not {len(refs)}")
     labels = node_labels(graph)
     elements: list[tuple[str, tuple[int, ...] | None]] = []
     titles: list[str] = []
@@ -148,37 +186,36 @@ def parameter_plane(
             names = [labels[pid] for pid in origin]
             hint = did_you_mean(name, names) or (
                 f" (parameters: {', '.join(names[:8])}{', ...' if len(names) > 8 else ''})")
-            raise LandscapeError(f"--params: the graph has no node named {shown(name)}{hint}"
-                                 ) from None
+            raise refused("--params", f"the graph has no node named {shown(name)}{hint}"
+                          ) from None
         label = labels[node.id]
         if node.op != "parameter":
             article = "an" if node.op[:1] in "aeiou" else "a"
             kind = f"is computed by {node.op}" if not node.is_source else f"is {article} {node.op}"
-            raise LandscapeError(
-                f"--params: {label} {kind}; the plane is over parameters (param(...) in an "
-                "expression)")
+            raise refused("--params", f"{label} {kind}; the plane is over parameters "
+                          "(param(...) in an expression)")
         if node.id not in origin:
-            raise LandscapeError(f"--params: the loss {loss_label} does not depend on {label}")
+            raise refused("--params", f"the loss {loss_label} does not depend on {label}")
         shape = np.shape(origin[node.id])
         if index is None and shape:
             example = ",".join("0" for _ in shape)
-            raise LandscapeError(
-                f"--params: {label} has shape {shape}, not a scalar: name one element, "
-                f"e.g. {label}[{example}]")
+            raise refused("--params", f"{label} has shape {shape}, not a scalar: name one "
+                          f"element, e.g. {label}[{example}]")
         if index is not None:
             if not shape:
-                raise LandscapeError(f"--params: {label} is a scalar: it has no element "
-                                     f"{list(index)}")
+                raise refused("--params", f"{label} is a scalar: it has no element "
+                              f"{list(index)}")
             if len(index) != len(shape) or not all(
                 -n <= i < n for i, n in zip(index, shape, strict=True)
             ):
-                raise LandscapeError(f"--params: {label} has shape {shape}: it has no element "
-                                     f"{list(index)}")
+                raise refused("--params", f"{label} has shape {shape}: it has no element "
+                              f"{list(index)}")
             index = tuple(i % n for i, n in zip(index, shape, strict=True))
             label = f"{label}[{','.join(map(str, index))}]"
         if (node.id, index) in elements:
-            raise LandscapeError(f"--params: {label} is named twice; give two different "
-                                 "parameters")
+            raise refused("--params", f"{label} is named twice; give two different "
+                          "parameters", f"{label} is on both axes: pick two different "
+                          "parameters, or one for a curve")
         elements.append((node.id, index))
         titles.append(label)
     directions: list[dict[str, Value]] = []
@@ -193,11 +230,11 @@ def parameter_plane(
             onehot[index] = 1.0
             directions.append({pid: onehot})
             centre.append(float(np.asarray(value)[index]))
-    return Plane(
-        "params", (titles[0], titles[1]), dict(origin), (directions[0], directions[1]),
-        (centre[0], centre[1]), f"{titles[0]} and {titles[1]} (the other parameters fixed)",
-        tuple(elements),
-    )
+    what = " and ".join(titles)
+    others = sum(int(np.size(v)) for v in origin.values()) > len(elements)
+    held = " (the other parameters fixed)" if others else ""
+    return Plane("params", tuple(titles), dict(origin), tuple(directions), tuple(centre),
+                 f"{what}{held}", tuple(elements), what)
 
 
 # ---- two random directions ------------------------------------------------------------------
@@ -236,25 +273,27 @@ def random_plane(graph: Graph, origin: Mapping[str, Value], seed: int) -> Plane:
         directions.append(direction)
     names = ", ".join(labels[pid] for pid in weights[:6]) + (", ..." if len(weights) > 6 else "")
     norms = [_norm(d) for d in directions]
+    cli, gui = "use --params A B", "choose Parameters as the plane"
     if not weights:
-        raise LandscapeError(
-            "random directions move the weights (parameters that a matmul or mul consumes) "
-            "and hold the biases; this loss has no weight: use --params A B")
+        text = ("random directions move the weights (parameters that a matmul or mul "
+                "consumes) and hold the biases; this loss has no weight: ")
+        raise LandscapeError(text + cli, text + gui)
     if min(norms) == 0.0:
-        raise LandscapeError(
-            f"random directions: the weights ({names}) are all zero, so filter-normalised "
-            "directions are zero (each row is scaled to the weights' norm): initialise or "
-            "train them first, or use --params A B")
+        text = (f"random directions: the weights ({names}) are all zero, so "
+                "filter-normalised directions are zero (each row is scaled to the weights' "
+                "norm): initialise or train them first, or ")
+        raise LandscapeError(text + cli, text + gui)
     cosine = _dot(directions[0], directions[1]) / (norms[0] * norms[1])
     if abs(cosine) > PARALLEL_COSINE:
-        raise LandscapeError(
-            f"random directions: the two directions are nearly parallel (cosine {cosine:.3f}; "
-            f"the weights {names} hold too few filters for a plane): try another --seed, or "
-            "use --params A B")
+        text = (f"random directions: the two directions are nearly parallel (cosine "
+                f"{cosine:.3f}; the weights {names} hold too few filters for a plane): ")
+        raise LandscapeError(text + "try another --seed, or " + cli,
+                             text + "try another seed, or " + gui)
     return Plane(
         "random", ("direction 1", "direction 2"), dict(origin), (directions[0], directions[1]),
         (0.0, 0.0),
         f"two random directions through {names} (filter-normalised, seed {seed}; biases held)",
+        short=f"two random directions (seed {seed})",
     )
 
 
