@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine_codegen import FastPath, ScalarCode
+from .engine_messages import describe_failure
 from .graph import Graph, GraphError, Node
 from .sizes import predict_oversize, shape_of, without
 from .values import Value, format_value, is_finite, to_value
@@ -92,7 +94,8 @@ class Program:
     """A graph compiled for one output: flat lists of bound callables and integer slots.
 
     The Program keeps its own copy of every source value (a snapshot), so a training thread
-    can run it while the live Graph is edited.
+    can run it while the live Graph is edited. A scalar Program runs its fast passes as
+    generated code built from the same plans (engine_codegen; ``generated=False``: never).
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class Program:
         output: str | None = None,
         wrt: Iterable[str] | None = None,
         prune: bool = False,
+        generated: bool = True,
     ) -> None:
         output = graph.output if output is None else graph.lookup(output).id
         ids = graph.topological_order()
@@ -115,6 +119,7 @@ class Program:
         self._own_errstate = True  # see batch_mode
         self._compile_forward(graph)
         self._compile_backward(graph, wrt)
+        self.fast_path = FastPath.for_program(self) if generated else None
 
     # ---- compilation ---------------------------------------------------------------------
 
@@ -234,6 +239,10 @@ class Program:
 
     def forward(self, overrides: Mapping[str, Any] | None = None) -> list[Any]:
         """Values by slot. Raises EvaluationError naming the first node that fails."""
+        if self.fast_path is not None:
+            vals = self.fast_path.forward(self.initial, overrides, self.slot)
+            if vals is not None:
+                return vals
         vals, errors = self._run_forward(overrides, tolerant=False)
         return vals
 
@@ -307,7 +316,7 @@ class Program:
             except Exception as exc:  # noqa: BLE001  (any op failure becomes a message)
                 i = plan[pos][0]
                 nid = self.ids[i]
-                message = _describe_failure(
+                message = describe_failure(
                     self._nodes[nid], exc, [vals[s] for s in self._inputs[i]]
                 )
                 if not tolerant:
@@ -442,12 +451,22 @@ class Program:
 
     def gradients(self, vals: list[Any], seed: Value | None = None) -> list[Any]:
         """All gradients by slot: drains :meth:`backward_steps` without recording."""
+        fast = self.fast_path
+        if fast is not None and (grads := fast.gradients(vals, seed)) is not None:
+            return grads
         steps = self.backward_steps(vals, record=False, seed=seed)
         try:
             while True:
                 next(steps)
         except StopIteration as done:
             return done.value
+
+    def scalar_code(self, compile_now: bool = False) -> ScalarCode | None:
+        """The generated code this Program's fast passes run, None while it has none (it is
+        compiled after engine_codegen.COMPILE_AFTER passes, or now with ``compile_now``)."""
+        if self.fast_path is None:
+            return None
+        return self.fast_path.compile() if compile_now else self.fast_path.code
 
     def backward_order(self) -> list[str]:
         """Ids of the nodes the backward pass visits, in visiting order."""
@@ -464,6 +483,12 @@ class Program:
         each wire's gradient (what its consumer contributes), taken from the same Steps the
         stepper shows, so no view recomputes a gradient rule.
         """
+        fast = None if wires or self.fast_path is None else self.fast_path
+        vals = fast and fast.forward(self.initial, overrides, self.slot)
+        raw = vals and fast.gradients(vals)  # every value and gradient finite: nothing to report
+        if raw is not None:
+            grads = {nid: g for nid, g in zip(self.ids, raw, strict=True) if g is not None}
+            return Evaluation(self.output_id, dict(zip(self.ids, vals, strict=True)), grads, {})
         vals, errors = self._run_forward(overrides, tolerant=True)
         values = {nid: vals[k] for k, nid in enumerate(self.ids) if nid not in errors}
         nonfinite = self.first_nonfinite(
@@ -545,33 +570,6 @@ def _kind_of_nonfinite(value: Any) -> str:
     if np.any(np.isnan(arr)):
         return "nan"
     return "inf" if np.any(arr > 0) else "-inf"
-
-
-def _describe_failure(node: Node, exc: Exception, inputs: list[Any]) -> str:
-    """One line a student can act on; NumPy's own wording (gufunc signatures...) is left out
-    where the shapes say it better."""
-    shapes = [np.shape(v) for v in inputs]
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if node.op == "matmul" and len(shapes) == 2 and all(shapes):
-        a, b = shapes
-        inner_a = a[-1]
-        inner_b = b[0] if len(b) == 1 else b[-2]
-        if inner_a != inner_b:
-            return (
-                f"shape mismatch in matmul: {_shape_text(a)} @ {_shape_text(b)} needs the last "
-                f"size of a ({inner_a}) to equal the first size of b ({inner_b})"
-            )
-    if "broadcast" in text:
-        shown = " and ".join(_shape_text(s) for s in shapes)
-        return f"shape mismatch in {node.op}: {shown} cannot be combined elementwise"
-    if "mismatch" in text or "matmul" in text or "shape" in text:
-        shown = " and ".join(_shape_text(s) for s in shapes)
-        return f"shape mismatch in {node.op}: inputs are {shown} ({text})"
-    return f"{node.op} failed: {text}"
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "a scalar" if not shape else str(shape)
 
 
 __all__ = ["EvaluationError", "Evaluation", "Program", "Step", "evaluate"]

@@ -22,6 +22,12 @@ SOFTMAX_HELPER = '''def softmax_along(x, axis):
 '''
 
 
+# _sigmoid's float path as a scalar template (OpSpec.scalar_code), for sigmoid and softplus
+SIGMOID_SCALAR = (
+    "(1.0 / (1.0 + math.exp(-{x})) if {x} >= 0 else (_e := math.exp({x})) / (1.0 + _e))"
+)
+
+
 def _torch_softmax(shapes, params):
     if params["axis"] is None:  # over all elements, as np.max(x, axis=None) does
         return "torch.softmax({x}.reshape(-1), dim=0).reshape({x}.shape)"
@@ -170,6 +176,7 @@ register(OpSpec(
     formula="1 / (1 + exp(-x))", derivatives=("out * (1 - out)",), elementwise=True,
     numpy_code="1 / (1 + np.exp(-{x}))", numpy_grads=("{g} * {out} * (1 - {out})",),
     torch_code="torch.sigmoid({x})",
+    scalar_code=SIGMOID_SCALAR, scalar_grads=("{g} * {out} * (1.0 - {out})",),
 ))
 register(OpSpec(
     name="tanh", category="Activations", label="tanh", doc="hyperbolic tangent",
@@ -178,6 +185,7 @@ register(OpSpec(
     formula="tanh(x)", derivatives=("1 - out**2",), elementwise=True,
     numpy_code="np.tanh({x})", numpy_grads=("{g} * (1 - {out} ** 2)",),
     torch_code="torch.tanh({x})",
+    scalar_code="math.tanh({x})", scalar_grads=("{g} * (1.0 - {out} * {out})",),
 ))
 register(OpSpec(
     name="relu", category="Activations", label="ReLU", doc="max(0, x); its slope at 0 is 0",
@@ -186,6 +194,7 @@ register(OpSpec(
     formula="max(0, x)", derivatives=("1 if x > 0 else 0",), elementwise=True,
     numpy_code="np.maximum({x}, 0.0)", numpy_grads=("{g} * ({x} > 0)",),
     torch_code="torch.relu({x})",
+    scalar_code="({x} if {x} > 0 else 0.0)", scalar_grads=("({g} if {x} > 0 else 0.0 * {g})",),
 ))
 register(OpSpec(
     name="leaky_relu", category="Activations", label="LReLU",
@@ -197,6 +206,8 @@ register(OpSpec(
     numpy_code="np.where({x} > 0, {x}, {alpha} * {x})",
     numpy_grads=("{g} * np.where({x} > 0, 1.0, {alpha})",),
     torch_code="F.leaky_relu({x}, {alpha})",
+    scalar_code="({x} if {x} > 0 else {alpha} * {x})",
+    scalar_grads=("({g} if {x} > 0 else {alpha} * {g})",),
 ))
 register(OpSpec(
     name="identity", category="Activations", label="id", doc="linear activation f(x) = x",
@@ -205,6 +216,7 @@ register(OpSpec(
     jvps=(lambda t, out, x: t,),
     formula="x", derivatives=("1",), elementwise=True, aliases=("linear",),
     numpy_code="{x}", numpy_grads=("{g}",), torch_code="{x}.clone()",  # a tensor of its own
+    scalar_code="{x}", scalar_grads=("{g}",),
 ))
 register(OpSpec(
     name="heaviside", category="Activations", label="H",
@@ -219,6 +231,7 @@ register(OpSpec(
     # PyTorch has no gradient for heaviside: the step of x's value, plus 0 * x for its
     # gradient 0 (so the nodes after it stay on the autograd graph)
     torch_code="torch.heaviside({x}.detach(), torch.tensor({at_zero})) + 0.0 * {x}",
+    scalar_code="(1.0 if {x} > 0 else ({at_zero} if {x} == 0 else 0.0))", scalar_grads=("0.0",),
 ))
 register(OpSpec(
     name="softmax", category="Activations", label="softmax",
@@ -231,6 +244,7 @@ register(OpSpec(
     numpy_code="softmax_along({x}, {axis})",
     numpy_grads=("{out} * ({g} - np.sum({g} * {out}, axis={axis}, keepdims=True))",),
     torch_code=_torch_softmax, numpy_helpers=(SOFTMAX_HELPER,),
+    scalar_code="1.0", scalar_grads=("0.0 * {g}",),  # one element sums to 1: flat
 ))
 register(OpSpec(
     name="softplus", category="Activations", label="softplus", doc="smooth ReLU ln(1 + exp(x))",
@@ -239,6 +253,8 @@ register(OpSpec(
     formula="ln(1 + exp(x))", derivatives=("sigmoid(x)",), elementwise=True,
     numpy_code="np.logaddexp(0.0, {x})", numpy_grads=("{g} / (1 + np.exp(-{x}))",),
     torch_code="torch.logaddexp({x}, torch.zeros_like({x}))",
+    scalar_code="max({x}, 0.0) + math.log1p(math.exp(-abs({x})))",
+    scalar_grads=("{g} * " + SIGMOID_SCALAR,),
 ))
 
 sigmoid = _sigmoid

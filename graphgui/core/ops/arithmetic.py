@@ -110,6 +110,7 @@ register(OpSpec(
     vjps=(_add_grad, _add_grad_b), vjp_graph=_add_graph, jvps=(_same, _same),
     formula="a + b", derivatives=("1", "1"), elementwise=True,
     numpy_code="{a} + {b}", numpy_grads=("{g}", "{g}"), torch_code="{a} + {b}",
+    scalar_code="{a} + {b}", scalar_grads=("{g}", "{g}"),
 ))
 register(OpSpec(
     name="sub", category="Arithmetic", label="\u2212", doc="difference of two values",
@@ -117,6 +118,7 @@ register(OpSpec(
     vjps=(_add_grad, _sub_grad_b), vjp_graph=_sub_graph, jvps=(_same, lambda t, out, a, b: -t),
     formula="a - b", derivatives=("1", "-1"), elementwise=True,
     numpy_code="{a} - {b}", numpy_grads=("{g}", "-{g}"), torch_code="{a} - {b}",
+    scalar_code="{a} - {b}", scalar_grads=("{g}", "-{g}"),
 ))
 register(OpSpec(
     name="mul", category="Arithmetic", label="\u00d7", doc="product of two values",
@@ -125,6 +127,7 @@ register(OpSpec(
     jvps=(lambda t, out, a, b: t * b, lambda t, out, a, b: t * a),
     formula="a * b", derivatives=("b", "a"), elementwise=True,
     numpy_code="{a} * {b}", numpy_grads=("{g} * {b}", "{g} * {a}"), torch_code="{a} * {b}",
+    scalar_code="{a} * {b}", scalar_grads=("{g} * {b}", "{g} * {a}"),
 ))
 register(OpSpec(
     name="div", category="Arithmetic", label="\u00f7", doc="quotient a / b",
@@ -138,6 +141,8 @@ register(OpSpec(
     formula="a / b", derivatives=("1 / b", "-a / b**2"), elementwise=True,
     numpy_code="{a} / {b}", numpy_grads=("{g} / {b}", "-{g} * {out} / {b}"),
     torch_code="{a} / {b}",
+    # a / 0 raises here where safe_div gives inf or nan: the pass then runs interpreted
+    scalar_code="{a} / {b}", scalar_grads=("{g} / {b}", "-({g} * {out} / {b})"),
 ))
 register(OpSpec(
     name="neg", category="Arithmetic", label="\u2212x", doc="negation",
@@ -145,6 +150,7 @@ register(OpSpec(
     vjp_graph=lambda b, g, out, inputs, params, needs: (b.op("neg", g),),
     jvps=(lambda t, out, x: -t,), formula="-x", derivatives=("-1",), elementwise=True,
     numpy_code="-{x}", numpy_grads=("-{g}",), torch_code="-{x}",
+    scalar_code="-{x}", scalar_grads=("-{g}",),
 ))
 register(OpSpec(
     name="pow", category="Arithmetic", label="x\u02b8", doc="power a ** b",
@@ -164,5 +170,13 @@ register(OpSpec(
     numpy_grads=("{g} * {b} * {a} ** ({b} - 1.0)",
                  "{g} * {out} * np.log(np.where({a} == 0, 1.0, {a}))"),
     torch_code="{a} ** {b}",
+    # safe_pow: nan for a negative base and a fractional exponent (Python would give a
+    # complex number); 0 ** -1 and overflow raise, and the pass runs interpreted
+    scalar_code="({a} ** {b} if {a} >= 0.0 or {b} == math.floor({b}) else math.nan)",
+    scalar_grads=(
+        "{g} * {b} * ({a} ** ({b} - 1.0) if {a} >= 0.0 or {b} - 1.0 == math.floor({b} - 1.0)"
+        " else math.nan)",
+        "{g} * {out} * (0.0 if {a} == 0.0 else math.log({a}))",
+    ),
 ))
 

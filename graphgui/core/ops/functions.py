@@ -73,6 +73,7 @@ register(OpSpec(
     jvps=(lambda t, out, x: t * out,),
     formula="exp(x)", derivatives=("exp(x)",), elementwise=True,
     numpy_code="np.exp({x})", numpy_grads=("{g} * {out}",), torch_code="torch.exp({x})",
+    scalar_code="math.exp({x})", scalar_grads=("{g} * {out}",),  # overflow raises
 ))
 register(OpSpec(
     name="log", category="Math", label="ln", doc="natural logarithm (x > 0)",
@@ -81,6 +82,7 @@ register(OpSpec(
     jvps=(_log_grad,),
     formula="ln(x)", derivatives=("1 / x",), elementwise=True, aliases=("ln",),
     numpy_code="np.log({x})", numpy_grads=("{g} / {x}",), torch_code="torch.log({x})",
+    scalar_code="math.log({x})", scalar_grads=("{g} / {x}",),  # x <= 0 raises
 ))
 register(OpSpec(
     name="sqrt", category="Math", label="\u221a", doc="square root (x >= 0)",
@@ -90,6 +92,7 @@ register(OpSpec(
     ), jvps=(_sqrt_grad,),
     formula="sqrt(x)", derivatives=("1 / (2 * sqrt(x))",), elementwise=True,
     numpy_code="np.sqrt({x})", numpy_grads=("0.5 * {g} / {out}",), torch_code="torch.sqrt({x})",
+    scalar_code="math.sqrt({x})", scalar_grads=("0.5 * {g} / {out}",),  # x < 0 raises
 ))
 register(OpSpec(
     name="abs", category="Math", label="|x|", doc="absolute value; its slope at 0 is 0",
@@ -98,6 +101,7 @@ register(OpSpec(
     jvps=(lambda t, out, x: t * _sign(x),),
     formula="|x|", derivatives=("sign(x)",), elementwise=True,
     numpy_code="np.abs({x})", numpy_grads=("{g} * np.sign({x})",), torch_code="torch.abs({x})",
+    scalar_code="abs({x})", scalar_grads=("{g} * (({x} > 0) - ({x} < 0) + 0.0)",),  # _sign
 ))
 register(OpSpec(
     name="sin", category="Math", label="sin", doc="sine (radians)",
@@ -106,6 +110,7 @@ register(OpSpec(
     jvps=(lambda t, out, x: t * _cos(x),),
     formula="sin(x)", derivatives=("cos(x)",), elementwise=True,
     numpy_code="np.sin({x})", numpy_grads=("{g} * np.cos({x})",), torch_code="torch.sin({x})",
+    scalar_code="math.sin({x})", scalar_grads=("{g} * math.cos({x})",),
 ))
 register(OpSpec(
     name="cos", category="Math", label="cos", doc="cosine (radians)",
@@ -114,4 +119,5 @@ register(OpSpec(
     jvps=(lambda t, out, x: -t * _sin(x),),
     formula="cos(x)", derivatives=("-sin(x)",), elementwise=True,
     numpy_code="np.cos({x})", numpy_grads=("-{g} * np.sin({x})",), torch_code="torch.cos({x})",
+    scalar_code="math.cos({x})", scalar_grads=("-{g} * math.sin({x})",),
 ))

@@ -260,6 +260,9 @@ register(OpSpec(
     numpy_grads=("{g} * 2.0 * ({pred} - {target}) / {n}",
                  "{g} * -2.0 * ({pred} - {target}) / {n}"),
     torch_code="torch.mean(({pred} - {target}) ** 2)",
+    # Of two floats the mean is of one term: n = 1, and x / 1 is x to the bit
+    scalar_code="(_d := {pred} - {target}) * _d",
+    scalar_grads=("{g} * 2.0 * ({pred} - {target})", "{g} * -2.0 * ({pred} - {target})"),
     derivatives=("2 * (pred - target) / n", "-2 * (pred - target) / n"),
     tangent_formulas=(
         "mean(2 * (pred - target) * tangent)", "mean(-2 * (pred - target) * tangent)"
@@ -276,6 +279,11 @@ register(OpSpec(
     numpy_grads=("{g} * ({p} - {y}) / np.maximum({p} * (1 - {p}), 1e-12) / {n}",
                  f"{{g}} * ({_CLAMPED_LOG_Q} - {_CLAMPED_LOG_P}) / {{n}}"),
     torch_code="F.binary_cross_entropy({@p,y})",
+    # _bce's float path (log(0) raises here where log_or_nan gives -inf: run interpreted)
+    scalar_code=("0.0 - ({y} * max(math.log({p}), -100.0)"
+                 " + (1.0 - {y}) * max(math.log(1.0 - {p}), -100.0))"),
+    scalar_grads=("({p} - {y}) * {g} / max((1.0 - {p}) * {p}, 1e-12)",
+                  "{g} * (max(math.log(1.0 - {p}), -100.0) - max(math.log({p}), -100.0))"),
     derivatives=("(p - y) / (p * (1 - p)) / n", "(ln(1 - p) - ln(p)) / n"),
     tangent_formulas=(
         "mean((p - y) / (p * (1 - p)) * tangent)", "mean((ln(1 - p) - ln(p)) * tangent)"
@@ -337,6 +345,9 @@ register(OpSpec(
     numpy_grads=("{g} * np.where(1.0 - {y} * {s} > 0, -{y}, 0.0) / {n}",
                  "{g} * np.where(1.0 - {y} * {s} > 0, -{s}, 0.0) / {n}"),
     torch_code="torch.mean(torch.relu(1.0 - {y} * {s}))",  # slope 0 at the kink, as here
+    scalar_code="max(0.0, 1.0 - {y} * {s})",
+    scalar_grads=("{g} * (-{y} if 1.0 - {y} * {s} > 0 else 0.0)",
+                  "{g} * (-{s} if 1.0 - {y} * {s} > 0 else 0.0)"),
     derivatives=("-y / n where y * s < 1, else 0", "-s / n where y * s < 1, else 0"),
     tangent_formulas=(
         "mean(-y * tangent where y * s < 1)", "mean(-s * tangent where y * s < 1)"
@@ -354,6 +365,7 @@ register(OpSpec(
     formula="0.5 * lam * sum(w**2)", derivatives=("lam * w",),
     numpy_code="0.5 * {lam} * np.sum({w} * {w})", numpy_grads=("{g} * {lam} * {w}",),
     torch_code="0.5 * {lam} * torch.sum({w} * {w})",
+    scalar_code="0.5 * {lam} * ({w} * {w})", scalar_grads=("{g} * {lam} * {w}",),
     tangent_formulas=("lam * sum(w * tangent)",),
     params=(Param("lam", "float", 0.01, "strength of the penalty"),),
     out_shape=shapes.scalar,

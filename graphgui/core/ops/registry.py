@@ -6,6 +6,7 @@ all read the same entry, so adding an op is one ``register(OpSpec(...))`` and no
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -134,6 +135,18 @@ class OpSpec:
     numpy_grads: tuple[CodeTemplate, ...] = ()
     torch_code: CodeTemplate = ""
     numpy_helpers: tuple[str, ...] = ()
+    # The op once more for floats, as straight-line Python (graphgui/core/engine_codegen.py
+    # compiles a program whose values are all floats into one such text): ``scalar_code``
+    # is the result of float inputs ("math.tanh({x})") and ``scalar_grads[k]`` input k's
+    # contribution ("{g} * (1.0 - {out} * {out})"), each the very operations the float path
+    # of ``forward`` and ``vjps[k]`` performs, so the numbers are equal to the bit (tested
+    # for every op). Where that path turns an exception into inf or nan (math.log(0)), the
+    # template may simply raise: the engine then runs that pass with the rules above. An
+    # expression of the placeholders (inputs, float parameters, g, out), numbers, ``math``
+    # functions, ``max``, ``abs``, and scratch names ``_name`` bound with ``:=`` (checked at
+    # registration). An op without them makes a program that uses it run interpreted.
+    scalar_code: str = ""
+    scalar_grads: tuple[str, ...] = ()
 
     @property
     def arity(self) -> int:
@@ -210,6 +223,7 @@ def register(spec: OpSpec) -> OpSpec:
                 "(an op that is not elementwise writes its own)"
             )
         problems.extend(_code_problems(spec))
+        problems.extend(_scalar_problems(spec))
     if len(spec.derivatives) != spec.arity:
         problems.append(f"{len(spec.derivatives)} derivative formulas for {spec.arity} inputs")
     if problems:
@@ -255,6 +269,72 @@ def _code_problems(spec: OpSpec) -> list[str]:
     for source in spec.numpy_helpers:
         if not re.match(r"def [A-Za-z_]\w*\(", source):
             problems.append("numpy_helpers must be function definitions (def name(...): ...)")
+    return problems
+
+
+SCALAR_CALLS = frozenset({"max", "abs"})
+SCALAR_MATH = frozenset({"exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "floor", "nan"})
+_SCALAR_NODES = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.BoolOp, ast.Call,
+    ast.Name, ast.Attribute, ast.Constant, ast.NamedExpr, ast.Load, ast.Store,
+    ast.operator, ast.unaryop, ast.cmpop, ast.boolop,
+)
+
+
+def scalar_placeholders(spec: OpSpec, grad: bool) -> frozenset[str]:
+    """The placeholders a scalar template of ``spec`` may name (see OpSpec.scalar_code)."""
+    floats = {p.name for p in spec.params if p.kind == "float"}
+    return frozenset({*spec.inputs, *floats, *(("g", "out") if grad else ())})
+
+
+def _scalar_problems(spec: OpSpec) -> list[str]:
+    """What is wrong in an op's scalar templates: an allow-list over their syntax trees."""
+    if not spec.scalar_code and not spec.scalar_grads:
+        return []
+    if not spec.scalar_code or len(spec.scalar_grads) != spec.arity:
+        return [f"scalar templates: one result and {spec.arity} gradient texts needed"]
+    problems = []
+    for template, grad in ((spec.scalar_code, False), *((t, True) for t in spec.scalar_grads)):
+        known = scalar_placeholders(spec, grad)
+        names = [m.group(2) for m in PLACEHOLDER.finditer(template)]
+        bad = [n for n in names if n not in known] + (["@"] if "{@" in template else [])
+        bad += re.findall(r"\bph_\w*", template)  # the names placeholders become below
+        if bad:
+            problems.append(f"scalar template {template!r}: unknown placeholder {bad[0]!r}")
+            continue
+        text = PLACEHOLDER.sub(lambda m: f"ph_{m.group(2)}", template)
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            problems.append(f"scalar template {template!r} is not an expression")
+            continue
+        problems.extend(f"scalar template {template!r}: {why}" for why in _scalar_syntax(tree))
+    return problems
+
+
+def _scalar_syntax(tree: ast.AST) -> list[str]:
+    problems = []
+    for node in ast.walk(tree):
+        if not isinstance(node, _SCALAR_NODES):
+            problems.append(f"{type(node).__name__} is not allowed")
+        elif isinstance(node, ast.Constant) and type(node.value) not in (int, float):
+            problems.append(f"constant {node.value!r} is not a number")
+        elif isinstance(node, ast.Attribute) and not (
+            isinstance(node.value, ast.Name) and node.value.id == "math"
+            and node.attr in SCALAR_MATH
+        ):
+            problems.append(f"attribute {node.attr!r} is not one of math.{sorted(SCALAR_MATH)}")
+        elif isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Attribute)
+            or isinstance(node.func, ast.Name) and node.func.id in SCALAR_CALLS
+        ):
+            problems.append("only math functions, max and abs may be called")
+        elif isinstance(node, ast.Call) and node.keywords:
+            problems.append("calls take positional arguments only")
+        elif isinstance(node, ast.Name) and not (
+            node.id.startswith(("ph_", "_")) or node.id in SCALAR_CALLS or node.id == "math"
+        ):
+            problems.append(f"name {node.id!r} is not a placeholder")
     return problems
 
 

@@ -1,0 +1,452 @@
+"""Scalar programs as generated straight-line Python: the engine's plan without its loop.
+
+A :class:`~graphgui.core.engine.Program` whose values are all floats and whose ops all
+declare scalar templates (``OpSpec.scalar_code`` and ``scalar_grads``) can run its two
+passes as generated code: one line per plan entry (``v12 = math.tanh(v11)``) and one per
+gradient contribution (``g11 = g12 * (1.0 - v12 * v12)``), in the order of the Program's own
+forward plan and backward work list, so each value and each fan-out sum is computed by the
+same operations in the same order as the interpreter: the numbers are equal to the bit.
+
+What enters the text: slot numbers (``v12``, ``g12``), the registry's templates and the
+nodes' float parameters as ``repr(float)``; never a name, title or anything else typed. The
+text is compiled once per *structure* (ops, wiring, parameters and which gradients are
+needed, not values) and kept in a small LRU cache shared by all Programs, so a Program built
+again after a value edit finds its code. It is compiled only once a structure has run
+``COMPILE_AFTER`` fast passes, because compiling costs about as much as tens of interpreted
+passes (benchmarks/README.md).
+
+Every generated pass is checked: sources must be exact floats, and on any exception or any
+non-finite value (math.log(0) raises where the interpreter gives -inf; overflow gives inf)
+the caller gets None and runs that pass with the interpreter, which then reports errors,
+nan and inf exactly as it always did. Recorded steps (the stepper, wire gradients) never
+come here: they are the interpreter's one backward code path.
+
+Python's compiler slows down on very long functions (a 10,000-line function with
+conditional expressions takes 3-4 times as long per line as 400-line ones), so the code is
+split into functions of at most ``CHUNK`` statements that pass values on through the slot
+lists; programs over ``MAX_NODES`` nodes stay interpreted.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
+
+from .ops.registry import PLACEHOLDER
+
+CHUNK = 400  # statements per generated function (measured: see benchmarks/README.md)
+MAX_NODES = 50_000  # larger programs run interpreted (compiling would take seconds)
+COMPILE_AFTER = 32  # fast passes of one structure before its code is compiled
+CACHE_ENTRIES = 32  # structures whose code is kept ...
+CACHE_NODES = 200_000  # ... holding at most this many nodes together
+_SEEN_ENTRIES = 256  # structures whose passes are counted
+
+_NAMESPACE = {"__builtins__": {"max": max, "abs": abs}, "math": math}
+
+
+@dataclass(frozen=True)
+class ScalarCode:
+    """The generated passes of one structure, and what making them cost."""
+
+    forward_fns: tuple[Callable[[list], None], ...]
+    backward_fns: tuple[Callable[[list, list], None], ...]
+    grad_slots: tuple[int, ...]  # the slots that get a gradient (the others stay None)
+    nodes: int
+    source: str
+    seconds: float  # writing, compiling and executing the text
+
+    @property
+    def lines(self) -> int:
+        return self.source.count("\n")
+
+
+class _Key:
+    """A structure as a tuple, with its hash computed once (the tuple may be long)."""
+
+    __slots__ = ("parts", "hash")
+
+    def __init__(self, parts: tuple) -> None:
+        self.parts = parts
+        self.hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.hash == other.hash and self.parts == other.parts
+
+
+_LOCK = threading.Lock()
+_CACHE: OrderedDict[_Key, ScalarCode] = OrderedDict()
+_SEEN: OrderedDict[_Key, int] = OrderedDict()
+
+
+def clear_cache() -> None:
+    """Forget every compiled structure and every count (tests)."""
+    with _LOCK:
+        _CACHE.clear()
+        _SEEN.clear()
+
+
+def cache_info() -> dict[str, int]:
+    with _LOCK:
+        return {"entries": len(_CACHE), "nodes": sum(c.nodes for c in _CACHE.values())}
+
+
+def _remember(key: _Key, code: ScalarCode) -> None:
+    with _LOCK:
+        _CACHE[key] = code
+        _CACHE.move_to_end(key)
+        total = sum(c.nodes for c in _CACHE.values())
+        while len(_CACHE) > 1 and (len(_CACHE) > CACHE_ENTRIES or total > CACHE_NODES):
+            _, old = _CACHE.popitem(last=False)
+            total -= old.nodes
+
+
+def _cached(key: _Key) -> ScalarCode | None:
+    with _LOCK:
+        code = _CACHE.get(key)
+        if code is not None:
+            _CACHE.move_to_end(key)
+        return code
+
+
+def _count(key: _Key) -> int:
+    with _LOCK:
+        count = _SEEN.pop(key, 0) + 1
+        _SEEN[key] = count
+        if len(_SEEN) > _SEEN_ENTRIES:
+            _SEEN.popitem(last=False)
+        return count
+
+
+# ---- which Programs qualify, and the structure they are cached by ------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One forward plan entry as the writer needs it."""
+
+    slot: int
+    spec: Any
+    params: Mapping[str, Any]
+    args: tuple[int, ...]
+
+
+class FastPath:
+    """A Program's generated code: whether it may have one, when it is compiled, and the
+    checked runs of its two passes (None: run that pass with the interpreter)."""
+
+    def __init__(self, n: int, sources: tuple[int, ...], out: int, entries: list[_Entry],
+                 work: list[tuple[int, int, int, bool, bool]]) -> None:
+        self._n = n
+        self._sources = sources
+        self._out = out
+        self._entries = entries
+        self._work = work
+        self._key: _Key | None = None
+        self.code: ScalarCode | None = None
+        self._failed = False
+        self._getter: Callable[[list], Any] | None = None
+        self.forward_runs = self.backward_runs = 0  # passes the generated code completed
+
+    @classmethod
+    def for_program(cls, program: Any) -> FastPath | None:
+        """The fast path of a compiled Program, or None when it cannot have one: a node
+        failed to compile, there is no output, an op has no scalar template, or it is
+        larger than MAX_NODES. (Whether the values are floats is checked on every pass.)"""
+        n = len(program.ids)
+        out = program._out_slot
+        if program.errors or out < 0 or n > MAX_NODES:
+            return None
+        nodes = [program.graph_node(nid) for nid in program.ids]
+        entries = []
+        for k, _fn, _a, _b in program._plan:
+            node = nodes[k]
+            if not node.spec.scalar_code:
+                return None
+            entries.append(_Entry(k, node.spec, node.params, program._inputs[k]))
+        sources = tuple(k for k, node in enumerate(nodes) if node.is_source)
+        work = [(i, a, b, ra is not None, rb is not None) for i, a, b, ra, rb in program._bwork]
+        return cls(n, sources, out, entries, work)
+
+    def key(self) -> _Key:
+        if self._key is None:
+            plan = tuple((e.slot, e.spec.name, tuple(sorted(e.params.items())), e.args)
+                         for e in self._entries)
+            self._key = _Key((self._n, self._out, self._sources, plan, tuple(self._work)))
+        return self._key
+
+    def ready(self) -> ScalarCode | None:
+        """The compiled code, if its structure has run often enough (this pass counts)."""
+        if self.code is None and not self._failed:
+            key = self.key()
+            code = _cached(key)
+            if code is None and _count(key) >= COMPILE_AFTER:
+                code = self._build(key)
+            if code is not None:
+                self._take(code)
+        return self.code
+
+    def compile(self) -> ScalarCode | None:
+        """Compile now (or take the cached code), whatever the count."""
+        if self.code is None and not self._failed:
+            key = self.key()
+            code = _cached(key) or self._build(key)
+            if code is not None:
+                self._take(code)
+        return self.code
+
+    def _build(self, key: _Key) -> ScalarCode | None:
+        try:
+            code = build(self._n, self._out, self._entries, self._work)
+        except (RecursionError, MemoryError, SyntaxError):  # the text is too much for Python
+            self._failed = True
+            return None
+        _remember(key, code)
+        return code
+
+    def _take(self, code: ScalarCode) -> None:
+        slots = code.grad_slots
+        self._getter = itemgetter(*slots) if len(slots) > 1 else (lambda g: (g[slots[0]],))
+        self.code = code
+
+    # ---- the two passes, checked ----------------------------------------------------------
+
+    def forward(self, initial: Sequence[Any], overrides: Mapping[str, Any] | None,
+                slot: Mapping[str, int]) -> list[Any] | None:
+        """All values by slot, or None: run the forward pass interpreted."""
+        vals = list(initial)
+        if overrides:
+            for nid, value in overrides.items():
+                vals[slot[nid]] = value
+        for k in self._sources:
+            if vals[k].__class__ is not float:
+                return None
+        code = self.code or self.ready()
+        if code is None:
+            return None
+        try:
+            for fn in code.forward_fns:
+                fn(vals)
+            total = sum(vals)  # finite only if every value is (inf or nan would stay)
+        except Exception:  # noqa: BLE001  (math raises where the interpreter gives inf/nan)
+            return None
+        if total.__class__ is not float or not math.isfinite(total):
+            return None
+        self.forward_runs += 1
+        return vals
+
+    def gradients(self, vals: list[Any], seed: Any = None) -> list[Any] | None:
+        """All gradients by slot, or None: run the backward pass interpreted."""
+        code = self.code
+        if code is None or len(vals) != self._n:
+            return None
+        if seed is None:
+            seed = 1.0
+        elif seed.__class__ is not float:
+            return None
+        for k in self._sources:
+            if vals[k].__class__ is not float:
+                return None
+        try:
+            total = sum(vals)
+            if total.__class__ is not float or not math.isfinite(total):
+                return None  # values the interpreter computed and reports
+            grads: list[Any] = [None] * self._n
+            grads[self._out] = seed
+            for fn in code.backward_fns:
+                fn(vals, grads)
+            total = sum(self._getter(grads))
+        except Exception:  # noqa: BLE001
+            return None
+        if not math.isfinite(total):
+            return None
+        self.backward_runs += 1
+        return grads
+
+
+# ---- writing the text ----------------------------------------------------------------------
+
+
+def _param_text(value: Any) -> str:
+    if value.__class__ is not float or not math.isfinite(value):
+        raise ValueError(f"a scalar template names a parameter that is not a number: {value!r}")
+    return f"({value!r})"
+
+
+@lru_cache(maxsize=512)
+def _fields(template: str) -> dict[str, int]:
+    """The placeholders of a template, in order, with how often each occurs."""
+    return dict(Counter(m.group(2) for m in PLACEHOLDER.finditer(template)))
+
+
+def build(n: int, out: int, entries: list[_Entry],
+          work: list[tuple[int, int, int, bool, bool]]) -> ScalarCode:
+    """Write, compile and execute the generated passes of one structure."""
+    start = time.perf_counter()
+    forward_src, n_forward = _write_forward(n, entries)
+    backward_src, n_backward, grad_slots = _write_backward(n, out, entries, work)
+    names = [f"f{c}" for c in range(n_forward)], [f"b{c}" for c in range(n_backward)]
+    source = "".join((
+        forward_src, backward_src,
+        f"FORWARD = ({''.join(f + ', ' for f in names[0])})\n",
+        f"BACKWARD = ({''.join(b + ', ' for b in names[1])})\n",
+    ))
+    namespace = dict(_NAMESPACE)
+    exec(compile(source, "<graphgui scalar program>", "exec"), namespace)  # noqa: S102
+    return ScalarCode(namespace["FORWARD"], namespace["BACKWARD"], grad_slots, n, source,
+                      time.perf_counter() - start)
+
+
+def _write_forward(n: int, entries: list[_Entry]) -> tuple[str, int]:
+    """``def f<c>(V)``: each computes CHUNK plan entries into locals and stores its range of
+    slots back into the slot list V in one slice. A value from before the chunk is read
+    from V where it is used (``V[7]``), or into a local first when it is used twice."""
+    parts: list[str] = []
+    chunks = [entries[i:i + CHUNK] for i in range(0, len(entries), CHUNK)] or [[]]
+    low = 0
+    for c, chunk in enumerate(chunks):
+        high = n if c == len(chunks) - 1 else chunk[-1].slot + 1
+        mine = {e.slot for e in chunk}
+        uses: Counter[int] = Counter()
+        for e in chunk:
+            for name, count in _fields(e.spec.scalar_code).items():
+                if name in e.spec.inputs and (a := e.args[e.spec.inputs.index(name)]) not in mine:
+                    uses[a] += count
+        head = [f"    v{a} = V[{a}]\n" for a, count in uses.items() if count > 1]
+        body = []
+        for e in chunk:
+            fields = {name: f"v{a}" if a in mine or uses[a] > 1 else f"V[{a}]"
+                      for name, a in zip(e.spec.inputs, e.args, strict=True)}
+            for name in _fields(e.spec.scalar_code):
+                if name not in fields:
+                    fields[name] = _param_text(e.params[name])
+            body.append(f"    v{e.slot} = {e.spec.scalar_code.format(**fields)}\n")
+        stored = ", ".join(f"v{k}" if k in mine else f"V[{k}]" for k in range(low, high))
+        parts.append(f"def f{c}(V):\n{''.join(head)}{''.join(body)}"
+                     f"    V[{low}:{high}] = ({stored},)\n\n")
+        low = high
+    return "".join(parts), len(chunks)
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One gradient contribution: node ``node``'s part for input ``target``."""
+
+    node: int
+    target: int
+    template: str
+    # (placeholder, "v" a value / "g" a gradient / "p" a parameter, its slot or value, uses)
+    fields: tuple[tuple[str, str, Any, int], ...]
+    first: bool  # the target's first contribution (it had no gradient)
+
+
+def _terms(out: int, entries: list[_Entry], work: list[tuple[int, int, int, bool, bool]]
+           ) -> tuple[list[_Term], set[int]]:
+    """Every contribution of the backward pass in the interpreter's order, and the slots
+    that end with a gradient. As there, a node whose gradient is None passes nothing on, an
+    input's first contribution is its gradient and each later one is added to it."""
+    by_slot = {e.slot: e for e in entries}
+    has = {out}
+    terms = []
+    for i, a, b, need_a, need_b in work:
+        if i not in has:
+            continue
+        e = by_slot[i]
+        for port, (target, needed) in enumerate(((a, need_a), (b, need_b))):
+            if not needed:
+                continue
+            template = e.spec.scalar_grads[port]
+            fields = []
+            for name, count in _fields(template).items():
+                if name == "g":
+                    fields.append((name, "g", i, count))
+                elif name == "out":
+                    fields.append((name, "v", i, count))
+                elif name in e.spec.inputs:
+                    fields.append((name, "v", e.args[e.spec.inputs.index(name)], count))
+                else:
+                    fields.append((name, "p", e.params[name], count))
+            terms.append(_Term(i, target, template, tuple(fields), target not in has))
+            has.add(target)
+    return terms, has
+
+
+def _write_backward(n: int, out: int, entries: list[_Entry],
+                    work: list[tuple[int, int, int, bool, bool]]) -> tuple[str, int, tuple]:
+    """``def b<c>(V, G)``: the contributions in the interpreter's order, CHUNK to a function.
+
+    A chunk visits the nodes of a range of slots [low, high), going down; once it is done,
+    every gradient in that range is final (a node's consumers come after it), so the chunk
+    stores them in one slice. A gradient the chunk touches twice or more is a local
+    (``g3 = G[3] + ...`` on the way in); one it touches once is read or updated in G."""
+    terms, has = _terms(out, entries, work)
+    chunks: list[list[_Term]] = [[]]
+    for t in terms:  # cut between nodes only: a node's contributions share one function
+        if len(chunks[-1]) >= CHUNK and t.node != chunks[-1][-1].node:
+            chunks.append([])
+        chunks[-1].append(t)
+    parts = []
+    high = n
+    for c, chunk in enumerate(chunks):
+        low = 0 if c == len(chunks) - 1 else chunk[-1].node
+        parts.append(_backward_chunk(c, chunk, has, low, high))
+        high = low
+    return "".join(parts), len(parts), tuple(sorted(has))
+
+
+def _backward_chunk(c: int, chunk: list[_Term], has: set[int], low: int, high: int) -> str:
+    values: Counter[int] = Counter()
+    touches = Counter(t.target for t in chunk)
+    for t in chunk:
+        for _, kind, k, count in t.fields:
+            if kind == "v":
+                values[k] += count
+            elif kind == "g":
+                touches[k] += count
+    local: set[int] = set()  # gradients held in locals from their first touch on
+    lines = [f"    v{k} = V[{k}]\n" for k, count in values.items() if count > 1]
+
+    def grad(k: int) -> str:  # a gradient read ({g}): final, so from G or its local
+        if k in local:
+            return f"g{k}"
+        if touches[k] > 1:
+            local.add(k)
+            lines.append(f"    g{k} = G[{k}]\n")
+            return f"g{k}"
+        return f"G[{k}]"
+
+    for t in chunk:
+        fields = {}
+        for name, kind, k, _ in t.fields:
+            if kind == "v":
+                fields[name] = f"v{k}" if values[k] > 1 else f"V[{k}]"
+            elif kind == "g":
+                fields[name] = grad(k)
+            else:
+                fields[name] = _param_text(k)
+        term = t.template.format(**fields)
+        k = t.target
+        if k in local:
+            lines.append(f"    g{k} = g{k} + {term}\n")
+        elif touches[k] > 1:
+            local.add(k)
+            lines.append(f"    g{k} = {term}\n" if t.first else f"    g{k} = G[{k}] + {term}\n")
+        else:
+            lines.append(f"    G[{k}] = {term}\n" if t.first else f"    G[{k}] = G[{k}] + {term}\n")
+    lines += [f"    G[{k}] = g{k}\n" for k in sorted(local) if k < low]
+    final = [k for k in range(low, high) if k in local]
+    if final:  # one slice from the first to the last local of the range
+        first, last = final[0], final[-1]
+        row = ", ".join(f"g{k}" if k in local else f"G[{k}]" if k in has else "None"
+                        for k in range(first, last + 1))
+        lines.append(f"    G[{first}:{last + 1}] = ({row},)\n")
+    return f"def b{c}(V, G):\n{''.join(lines)}    pass\n\n"
