@@ -1,11 +1,12 @@
 """The Landscape dock (an add-on): the loss over a plane through the parameters, as a heat map
-with contour lines, and the optimizers (SGD, momentum, RMSprop, Adam) racing over it from the
-current parameters with the Trainer's settings.
+with contour lines (over one parameter, a curve), and the optimizers (SGD, momentum, RMSprop,
+Adam) racing over it from the current parameters with the Trainer's learning rate.
 
-- :mod:`.controls` the plane (two parameters or random directions), span, grid, optimizers
+- :mod:`.controls` the plane (parameters or random directions), race, span, grid, optimizers
 - :mod:`.runner`   the computation in a worker thread, with progress and cancel
 - :mod:`.view`     the picture (also drawn headless by :mod:`.export` for
-  ``graphgui landscape -o OUT.png``)
+  ``graphgui landscape -o OUT.png``); :mod:`.steps` the loss per step under it,
+  :mod:`.texts` its captions and legend
 - :mod:`.panel`    the dock: Compute, Cancel, the race animation, out-of-date marking
 
 ``install(shell)`` adds the dock (a tab beside the Trainer) and Train > Loss Landscape.
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ...shell import Shell
 
 WIDTH = 400  # pixels Loss Landscape widens the dock's column to (when it is narrower)
+WIDE = 470  # ... in a window of WIDE_WINDOW pixels or more (a larger picture)
+WIDE_WINDOW = 1550
 
 
 def install(shell: Shell) -> LandscapePanel:
@@ -40,8 +43,9 @@ def install(shell: Shell) -> LandscapePanel:
     def show() -> None:
         dock.show()
         dock.raise_()
-        if not dock.isFloating() and dock.width() < WIDTH:  # room for a square picture
-            shell.resize_panels([dock], [WIDTH], Qt.Horizontal)
+        width = WIDE if window.width() >= WIDE_WINDOW else WIDTH
+        if not dock.isFloating() and dock.width() < width:  # room for a square picture
+            shell.resize_panels([dock], [width], Qt.Horizontal)
 
     action = make_action(window, "Loss &Landscape…", show, name="landscape_show",
                          tip="The loss over two parameters or two random directions, with "

@@ -1,9 +1,11 @@
-"""The Landscape dock's settings: the plane (two parameters, or random directions and their
-seed), the span and grid, the optimizers and their number of steps."""
+"""The Landscape dock's settings: the plane (one or two parameters, or random directions and
+their seed), how the optimizers race (in the plane, or every parameter), the span (or Auto)
+and grid, the optimizers and their number of steps, and the learning rate they take."""
 
 from __future__ import annotations
 
 from itertools import islice
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -28,13 +30,27 @@ from graphgui.core.landscape import (
     MAX_SPAN,
     MAX_STEPS,
     MIN_GRID,
+    LandscapeError,
     LandscapeRequest,
+    training_settings,
 )
 from graphgui.core.optimizers import OPTIMIZERS
+
+from ...theme import current_theme
 
 ELEMENTS = 2_000  # entries a parameter picker lists (the first elements of a large tensor)
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 PARAMS, RANDOM = "params", "random"
+NONE = ""  # the second axis's "none": a 1-D landscape
+NONE_TEXT = "none (a curve)"
+NO_PARAMETER = ("This graph has no parameter: the landscape is drawn over parameters (a "
+                "parameter node, or param(...) in an expression).")
+RACE_TIP = (
+    "In the plane: each optimizer moves the picture's coordinates with its own update "
+    "rule, the gradient being the loss's gradient along the axes (the chain rule), so every "
+    "point lies on the surface drawn, with its loss. All parameters: each optimizer trains "
+    "every parameter as the Trainer does (L2 included) and each step is drawn where it "
+    "projects onto the plane, with its own loss (random directions miss most of a real step)")
 
 
 def parameter_entries(graph: Graph) -> list[str]:
@@ -55,6 +71,15 @@ def parameter_entries(graph: Graph) -> list[str]:
     return entries
 
 
+def trainer_rate(training: Any) -> str:
+    """``lr 0.5 from the Trainer`` (what the races take), or why there is none."""
+    try:
+        settings = training_settings(training)
+    except LandscapeError:
+        return "the Trainer's settings are not valid"
+    return f"lr {settings.lr:g} from the Trainer"
+
+
 class LandscapeControls(QWidget):
     """The settings of the next Compute; ``edited`` when any of them changes."""
 
@@ -64,12 +89,18 @@ class LandscapeControls(QWidget):
         super().__init__()
         self.plane = QComboBox()
         self.plane.setObjectName("landscapePlane")
-        self.plane.addItem("Two parameters", PARAMS)
+        self.plane.addItem("Parameters", PARAMS)
         self.plane.addItem("Random directions", RANDOM)
-        self.plane.setToolTip("Two scalar parameters (or elements of tensors), or two random "
-                              "directions through all the weights, filter-normalised")
+        self.plane.setToolTip("One or two scalar parameters (or elements of tensors), or two "
+                              "random directions through all the weights, filter-normalised")
+        self.race = QComboBox()
+        self.race.setObjectName("landscapeRace")
+        self.race.addItem("the plane", "plane")
+        self.race.addItem("all parameters", "all")
+        self.race.setToolTip(RACE_TIP)
         self.axis_a = _combo("landscapeA", "The parameter along the horizontal axis")
-        self.axis_b = _combo("landscapeB", "The parameter along the vertical axis")
+        self.axis_b = _combo("landscapeB", "The parameter along the vertical axis (none: the "
+                             "loss against the first one, a curve)")
         self.seed = QSpinBox()
         self.seed.setObjectName("landscapeSeed")
         self.seed.setRange(0, 2**31 - 1)
@@ -79,8 +110,14 @@ class LandscapeControls(QWidget):
         self.span.setDecimals(3)
         self.span.setRange(0.001, MAX_SPAN)
         self.span.setValue(DEFAULT_SPAN)
-        self.span.setToolTip("The grid spans -S..S in each coordinate around the current "
+        self.span.setToolTip("The picture spans -S..S in each coordinate around the current "
                              "parameters")
+        self.auto = QCheckBox("Auto")
+        self.auto.setObjectName("landscapeAutoSpan")
+        self.auto.setChecked(True)
+        self.auto.setToolTip("A span that covers where the races go (they run first); a "
+                             "race that runs away is followed until it climbs well above "
+                             "its start")
         self.grid = QSpinBox()
         self.grid.setObjectName("landscapeGrid")
         self.grid.setRange(MIN_GRID, MAX_GRID)
@@ -93,15 +130,32 @@ class LandscapeControls(QWidget):
         self.steps.setObjectName("landscapeSteps")
         self.steps.setRange(0, MAX_STEPS)
         self.steps.setValue(DEFAULT_STEPS)
-        self.steps.setToolTip("Full-batch steps of each optimizer, with the Trainer's "
-                              "learning rate")
+        self.steps.setToolTip("Full-batch steps of each optimizer")
+        self.rate = QLabel(trainer_rate(None))
+        self.rate.setObjectName("landscapeRate")
+        self.rate.setStyleSheet(f"color: {current_theme().colors.muted};")
+        self.rate.setToolTip("The races take the Trainer's learning rate, and the Trainer's "
+                             "options (momentum, betas...) for the Trainer's own optimizer; "
+                             "the other optimizers take their defaults")
         self._entries: list[str] = []
         self.optimizers: dict[str, QCheckBox] = {}
         for name in OPTIMIZERS:
             box = QCheckBox(OPTIMIZER_TITLES.get(name, name))
             box.setObjectName(f"landscapeOptimizer_{name}")
             box.setChecked(True)
+            box.setToolTip(f"Race {OPTIMIZER_TITLES.get(name, name)}")
             self.optimizers[name] = box
+        self._lay_out()
+        for widget in (self.plane, self.axis_a, self.axis_b, self.race):
+            widget.currentIndexChanged.connect(self._changed)
+        for spin in (self.seed, self.grid, self.steps):
+            spin.valueChanged.connect(self._changed)
+        self.span.valueChanged.connect(self._changed)
+        for box in (*self.optimizers.values(), self.auto):
+            box.toggled.connect(self._changed)
+        self._show_plane()
+
+    def _lay_out(self) -> None:
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setHorizontalSpacing(6)
@@ -115,53 +169,54 @@ class LandscapeControls(QWidget):
         self.seed_label = QLabel("Seed")
         layout.addWidget(self.seed_label, 1, 0)
         layout.addWidget(self.seed, 1, 1)
+        span = QHBoxLayout()
+        span.setSpacing(4)
+        span.addWidget(self.span, 1)
+        span.addWidget(self.auto)
         layout.addWidget(QLabel("Span ±"), 2, 0)
-        layout.addWidget(self.span, 2, 1)
+        layout.addLayout(span, 2, 1)
         layout.addWidget(QLabel("Grid"), 2, 2)
         layout.addWidget(self.grid, 2, 3)
         layout.addWidget(QLabel("Steps"), 3, 0)
         layout.addWidget(self.steps, 3, 1)
-        boxes = QGridLayout()
-        boxes.setHorizontalSpacing(8)
-        boxes.setVerticalSpacing(0)
-        for k, box in enumerate(self.optimizers.values()):
-            boxes.addWidget(box, k // 2, k % 2)
-        row = QHBoxLayout()
-        row.addLayout(boxes)
-        row.addStretch(1)
+        layout.addWidget(QLabel("in"), 3, 2)
+        layout.addWidget(self.race, 3, 3)
+        boxes = QHBoxLayout()
+        boxes.setSpacing(8)
+        for box in self.optimizers.values():
+            boxes.addWidget(box)
+        boxes.addStretch(1)
         layout.addWidget(QLabel("Race"), 4, 0)
-        layout.addLayout(row, 4, 1, 1, 3)
+        layout.addLayout(boxes, 4, 1, 1, 3)
+        layout.addWidget(self.rate, 5, 1, 1, 3)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
-        for widget in (self.plane, self.axis_a, self.axis_b):
-            widget.currentIndexChanged.connect(self._changed)
-        for spin in (self.seed, self.grid, self.steps):
-            spin.valueChanged.connect(self._changed)
-        self.span.valueChanged.connect(self._changed)
-        for box in self.optimizers.values():
-            box.toggled.connect(self._changed)
-        self._show_plane()
 
     # ---- the graph's parameters ----------------------------------------------------------
 
+    @property
+    def has_parameters(self) -> bool:
+        return bool(self._entries)
+
     def fill(self, graph: Graph, fresh: bool = False) -> None:
         """List ``graph``'s parameters; ``fresh`` (another document): its defaults (random
-        directions when a parameter is a tensor, else the first two parameters)."""
+        directions when a parameter is a tensor, else the first two parameters, or the one
+        parameter against the loss, a curve)."""
         entries = parameter_entries(graph)
         if not fresh and entries == self._entries:
             self._show_plane()
             return
         self._entries = entries
-        for combo, default in ((self.axis_a, 0), (self.axis_b, 1)):
+        # A: the first parameter; B: the second, or none (a curve) when there is one.
+        second = 2 if len(entries) > 1 else 0
+        for combo, default, extra in ((self.axis_a, 0, []), (self.axis_b, second, [NONE])):
             current = None if fresh else combo.currentData()
             combo.blockSignals(True)
             combo.clear()
-            for entry in entries:
-                combo.addItem(entry, entry)
+            for entry in extra + entries:
+                combo.addItem(NONE_TEXT if entry == NONE else entry, entry)
             k = combo.findData(current) if current is not None else -1
-            if k < 0 and entries:
-                k = min(default, len(entries) - 1)
-            combo.setCurrentIndex(k)
+            combo.setCurrentIndex(k if k >= 0 else min(default, combo.count() - 1))
             combo.blockSignals(False)
         if fresh:
             tensors = any(n.op == "parameter" and np.shape(n.value) for n in graph)
@@ -171,7 +226,8 @@ class LandscapeControls(QWidget):
         self._show_plane()
 
     def choose(self, plane: str, a: str | None = None, b: str | None = None) -> None:
-        """Pick the plane (``"params"`` or ``"random"``) and the two axes' parameters."""
+        """Pick the plane (``"params"`` or ``"random"``) and the axes' parameters (``b``
+        ``""``: none, a curve)."""
         self.plane.setCurrentIndex(self.plane.findData(plane))
         for combo, entry in ((self.axis_a, a), (self.axis_b, b)):
             if entry is not None:
@@ -179,23 +235,38 @@ class LandscapeControls(QWidget):
                 if k >= 0:
                     combo.setCurrentIndex(k)
 
+    def set_training(self, training: Any) -> None:
+        """The document's training settings: the learning rate the races take."""
+        self.rate.setText(trainer_rate(training))
+
+    def show_span(self, span: float) -> None:
+        """The span an auto span came to (Auto stays on; unticking it starts from there)."""
+        self.span.blockSignals(True)
+        self.span.setValue(min(max(span, self.span.minimum()), MAX_SPAN))
+        self.span.blockSignals(False)
+
     # ---- the request ---------------------------------------------------------------------
 
     def request(self) -> LandscapeRequest | str:
-        """The request these settings make, or why they make none."""
+        """The request these settings make, or why they make none (in the editor's words,
+        never a command-line flag)."""
         names = tuple(name for name, box in self.optimizers.items() if box.isChecked())
         params = None
+        if not self._entries:
+            return NO_PARAMETER
         if self.plane.currentData() == PARAMS:
             a, b = self.axis_a.currentData(), self.axis_b.currentData()
-            if a is None or b is None:
-                return "The graph has no parameter to draw the loss over."
+            if a is None:
+                return NO_PARAMETER
             if a == b:
-                return "Pick two different parameters for the two axes."
-            params = (a, b)
+                return "Pick two different parameters for the two axes, or none for the " \
+                       "second (a curve)."
+            params = (a,) if not b else (a, b)
         grid = self.grid.value() | 1
         return LandscapeRequest(params=params, span=self.span.value(), grid=grid,
                                 seed=self.seed.value(), optimizers=names,
-                                steps=self.steps.value())
+                                steps=self.steps.value(), race=self.race.currentData(),
+                                auto_span=self.auto.isChecked())
 
     def _make_grid_odd(self) -> None:
         if self.grid.value() % 2 == 0:
@@ -207,6 +278,7 @@ class LandscapeControls(QWidget):
             widget.setVisible(params)
         for widget in (self.seed_label, self.seed):
             widget.setVisible(not params)
+        self.span.setEnabled(not self.auto.isChecked())
 
     def _changed(self, *_: object) -> None:
         self._show_plane()

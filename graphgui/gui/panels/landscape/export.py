@@ -20,9 +20,11 @@ from graphgui.core.landscape import Landscape
 from ...atomic import write_bytes
 from ...export import ensure_application
 from ...theme import current_theme
-from .view import LandscapePlot, caption
+from .texts import caption
+from .view import LandscapePlot
 
-SIZE = (920, 860)  # pixels of the picture (at 2 device pixels each when scale is 2)
+SIZE = (780, 1000)  # pixels of the picture (at 2 device pixels each when scale is 2): the
+# square map, and under it the loss per step
 
 
 def render_landscape(landscape: Landscape, size: tuple[int, int] = SIZE,
@@ -31,7 +33,7 @@ def render_landscape(landscape: Landscape, size: tuple[int, int] = SIZE,
     app = ensure_application()
     plot = LandscapePlot()
     try:
-        plot.caption.hide()  # the whole caption instead, wrapped, as the picture's title
+        plot.caption.hide()  # the whole caption instead, as the picture's title
         for button in (plot.png_button, plot.csv_button):
             button.hide()
         title = QLabel(caption(landscape))
@@ -53,8 +55,9 @@ def render_landscape(landscape: Landscape, size: tuple[int, int] = SIZE,
                 app.processEvents()
         finally:
             qInstallMessageHandler(previous)
-        plot._fit_legends()
-        app.processEvents()
+        plot._fit_rows()
+        for _ in range(3):
+            app.processEvents()
         image = QImage(round(plot.width() * scale), round(plot.height() * scale),
                        QImage.Format_ARGB32)
         image.setDevicePixelRatio(scale)

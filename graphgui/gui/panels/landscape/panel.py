@@ -1,5 +1,6 @@
-"""The Landscape dock: pick a plane, Compute (in a worker, with progress and Cancel), see the
-loss as a heat map with contours and the optimizers racing over it.
+"""The Landscape dock: pick a plane (or one parameter, for a curve), Compute (in a worker,
+with progress and Cancel), see the loss as a heat map with contours and the optimizers racing
+over it, and each race's loss per step.
 
 The result belongs to the graph and settings it was computed from: after an edit, another
 training setting or trained parameters, it stays on screen dimmed, its caption saying it is
@@ -27,12 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from graphgui.core.graph import Graph
-from graphgui.core.landscape import Landscape
+from graphgui.core.landscape import Landscape, LandscapeRequest
 
 from ...theme import notice_html
-from .controls import LandscapeControls
+from .controls import NO_PARAMETER, LandscapeControls
 from .runner import CANCELLED, LandscapeJob, LandscapeRunner
-from .view import LandscapePlot
+from .texts import names_text
+from .view import EMPTY_NOTE, LandscapePlot
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 POLL_MS = 200  # the progress bar reads the worker's count this often (each repaint made
 # the GUI thread wait for the GIL; at 20 Hz the longest stall while computing was 60-130 ms)
 RACE_MS = 33  # one frame of the race
+RACE_AFTER_MS = 8  # the race is drawn this long after the surface
 RACE_FRAMES = 90  # a race of any length takes about this many frames (3 s)
 REFRESH_MS = 150  # after a burst of edits, the pickers and the out-of-date check
 STALE_NOTE = "out of date: the graph or its training settings changed; Compute again"
@@ -64,6 +67,7 @@ class LandscapePanel(QWidget):
         self._asked = 0  # the key of the latest job (older answers are dropped)
         self._fingerprint: str | None = None  # of the graph and settings computed from
         self._race_pending = False  # the surface is drawn, the trajectories are next
+        self._request: LandscapeRequest | None = None  # computing: items to make meanwhile
         self.runner = LandscapeRunner(self)
         self.runner.done.connect(self._on_done)
         self._poll = QTimer(self)
@@ -124,9 +128,8 @@ class LandscapePanel(QWidget):
         box.addWidget(self.controls)
         box.addLayout(buttons)
         box.addWidget(self.note)
-        box.addWidget(self.view, 10)
+        box.addWidget(self.view, 1)  # the picture takes every pixel the settings leave
         box.addLayout(race)
-        box.addStretch(1)  # what a square picture leaves of a tall dock
         self._update_buttons()
 
     def attach_dock(self, dock: QDockWidget) -> None:
@@ -163,6 +166,8 @@ class LandscapePanel(QWidget):
         self.step_label.setText("")
         self._say("")
         self.controls.fill(document.graph, fresh=True)
+        self.controls.set_training(self._training())
+        self._say_if_no_parameter()
         self._update_buttons()
 
     def _on_graph_changed(self, *_: object) -> None:
@@ -171,15 +176,26 @@ class LandscapePanel(QWidget):
 
     def _on_settings_changed(self, key: str) -> None:
         if key == "training":
+            self.controls.set_training(self._training())
             self._refresh.start()
 
     def _after_edits(self) -> None:
         graph = self.graph
         if graph is None:
             return
+        had = self.controls.has_parameters
         self.controls.fill(graph)
+        if had != self.controls.has_parameters:
+            self._say("")
+            self._say_if_no_parameter()
         self._check_stale()
         self._update_buttons()
+
+    def _say_if_no_parameter(self) -> None:
+        none = not self.controls.has_parameters
+        self.view.set_empty_note("" if none else EMPTY_NOTE)
+        if none and self.graph is not None and len(self.graph):
+            self._say(NO_PARAMETER, "info")
 
     def _check_stale(self) -> None:
         if self.landscape is None:
@@ -219,6 +235,7 @@ class LandscapePanel(QWidget):
         self._pending_fingerprint = fingerprint(graph, training)
         self.race_timer.stop()
         self.runner.submit(LandscapeJob(copy, training, request, key=self._asked))
+        self._request: LandscapeRequest | None = request
         self.progress.setValue(0)
         self.progress.setFormat("computing… %p%")
         self._say("")
@@ -242,6 +259,9 @@ class LandscapePanel(QWidget):
     def _show_progress(self) -> None:
         done, total = self.runner.progress()
         self.progress.setValue(int(100 * done / max(total, 1)))
+        request = self._request
+        if request is not None and not self.view.prepare(request.optimizers, request.dims):
+            self._request = None  # every trajectory's items are made (a few ms a tick)
 
     def _on_done(self, key: object, answer: Landscape | str) -> None:
         if key != self._asked:
@@ -267,24 +287,38 @@ class LandscapePanel(QWidget):
         self.landscape = landscape
         self._fingerprint = self._pending_fingerprint
         self.view.show_surface(landscape)
+        if landscape.request.auto_span:
+            self.controls.show_span(landscape.span)
         self.view.set_stale("")
         self._check_stale()  # an edit made while it was computed
-        # The trajectories in the next turn of the event loop: the surface is painted
-        # first, and neither part holds the event loop long.
+        # The trajectories a few milliseconds later: the surface is painted first, and
+        # the timers and input waiting meanwhile run between the two (a zero timer ran
+        # before them, one stall of both parts and the paint).
         self._race_pending = True
-        QTimer.singleShot(0, lambda: self._show_race(landscape))
+        QTimer.singleShot(RACE_AFTER_MS, lambda: self._show_race(landscape))
 
     def _show_race(self, landscape: Landscape) -> None:
         if landscape is not self.landscape:
             self.runner.release()
             return  # another result or document came first
-        self._race_pending = False
         self.view.show_trajectories(steps=0)
+        # The notes and the race's first frame in another turn: each part and its paint
+        # hold the event loop for less time.
+        QTimer.singleShot(RACE_AFTER_MS, lambda: self._start_race(landscape))
+
+    def _start_race(self, landscape: Landscape) -> None:
+        if landscape is not self.landscape:
+            self.runner.release()
+            return
+        self._race_pending = False
         notes = [f"{name}: {t.note}" for name, t in landscape.trajectories.items() if t.note]
         away = self.view.off_plane()
         if away:
-            notes.append(f"{_names(away)} leave{'s' if len(away) == 1 else ''} the square "
-                         "drawn (a larger span shows more)")
+            where = "curve" if landscape.dims == 1 else "square"
+            more = ("Auto follows a race until it runs away" if landscape.request.auto_span
+                    else "a larger span, or Auto, shows more")
+            notes.append(f"{names_text(away)} leave{'s' if len(away) == 1 else ''} the "
+                         f"{where} drawn ({more})")
         bad = int((~np.isfinite(landscape.loss)).sum())
         if bad:
             notes.append(f"{bad:,} grid points have a loss that is not finite (left blank)")
@@ -341,7 +375,8 @@ class LandscapePanel(QWidget):
     def _update_buttons(self) -> None:
         busy = self.busy
         self.cancel_button.setEnabled(busy)
-        self.compute_button.setEnabled(self.graph is not None and len(self.graph) > 0)
+        self.compute_button.setEnabled(self.graph is not None and len(self.graph) > 0
+                                       and self.controls.has_parameters)
         self.replay_button.setEnabled(self.landscape is not None and not busy)
 
     def _say(self, text: str, kind: str = "") -> None:
@@ -356,10 +391,6 @@ class LandscapePanel(QWidget):
         self.runner.wait(2.0)
         self.runner.release()
         return True
-
-
-def _names(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def fingerprint(graph: Graph | None, training: Any) -> str:

@@ -66,7 +66,7 @@ def answer(job: LandscapeJob, progress: Any = None,
     except LandscapeCancelled:
         return CANCELLED
     except LandscapeError as exc:
-        return _line(str(exc).removeprefix("--params: "))
+        return _line(exc.gui)  # the editor's words: no command-line flags
     except Exception as exc:  # noqa: BLE001 (a failing op: say what, keep the editor running)
         return _line(f"the landscape could not be computed: {exc}")
 

@@ -1,38 +1,56 @@
-"""The landscape picture: the loss over the plane as a heat map with contour lines, and the
-optimizers' trajectories on top, each in its own colour, revealed step by step for the race.
+"""The landscape picture: the loss over the plane as a heat map with contour lines (over one
+parameter, a curve), the optimizers' trajectories on top, each in its own colour, revealed
+step by step for the race, and under it, when the dock has the height, each race's loss
+against its step.
 
 One class draws both the dock's plot and the headless PNG (``graphgui landscape -o``), so the
 two look the same. The contour lines come computed with the landscape (in the worker
 thread); this module only draws them.
+
+Layout: the legend in the top row, the picture below it, filling the width; a map is kept
+about square (its data area as tall as it is wide) and the height left over goes to the
+loss-per-step plot (when it is at least STEPS_MIN pixels; else the map takes it all).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, QRectF, QTimer
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from graphgui.core.landscape import Landscape, Scale
 
-from ..plots.base import PlotPanel
+from ...theme import current_theme
+from ..plots.base import LEGEND_TEXT, Caption, PlotPanel
+from .steps import StepsPlot, upsampled
+from .texts import (
+    caption,
+    legend_text,
+    loss_text,
+    short_caption,
+    tick_labels,
+    widest_legend_texts,
+)
 
 # Trajectory colours: vivid, apart from each other and from the heat map's blues and greys.
 OPTIMIZER_COLORS = {"sgd": "#ff5a4e", "momentum": "#ffc21a", "rmsprop": "#2fd67b",
                     "adam": "#ff4fd8"}
 HALO = "#0b1020"  # under each trajectory, so it reads on light and dark cells alike
+CURVE = "#264f80"  # the 1-D landscape's curve
 MARKERS_UP_TO = 150  # steps of a trajectory drawn with a dot each (more: the line alone)
-OFF_PLANE = "off the plane"
-SQUARE_SLACK = 40  # pixels of width the colour bar takes beyond the axes' height
-SMOOTH_PIXELS = 200  # the heat map is interpolated to at least this many points a side
+STEPS_MIN = 80  # pixels the loss-per-step plot needs to be shown
+LINE_ASPECT = 0.62  # a 1-D landscape's height / width
+EMPTY_NOTE = "Compute draws the loss here"
 # Low loss deep navy, high loss pale grey: one hue, so the trajectories' colours stand out.
 HEAT = ((0.0, (12, 28, 58)), (0.35, (38, 84, 128)), (0.7, (122, 158, 190)),
         (1.0, (236, 240, 244)))
+BAR_TITLES = {"loss": "loss", "loss (log scale)": "loss (log)",
+              "loss (log above the minimum)": "loss (log above min)"}
 
 
 def heat_lut() -> np.ndarray:
@@ -42,22 +60,49 @@ def heat_lut() -> np.ndarray:
     return cmap.getLookupTable(0.0, 1.0, 256, alpha=False).astype(np.ubyte)
 
 
+class WrappingCaption(Caption):
+    """The header's caption, wrapped over as many lines as it needs (never cut short)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.setSizePolicy(self.sizePolicy().horizontalPolicy(),
+                           self.sizePolicy().verticalPolicy())
+
+    def _elide(self) -> None:
+        self.setText(self.full_text)
+
+
 class LandscapePlot(PlotPanel):
-    """Heat map, contours, trajectories and their legend (PNG and CSV buttons above)."""
+    """Heat map (or curve), contours, trajectories, their legend and the loss per step
+    (PNG and CSV buttons above)."""
 
     title = "Loss landscape"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        wrapping = WrappingCaption(self.title)
+        wrapping.setObjectName("plotCaption")
+        self.header.replaceWidget(self.caption, wrapping)
+        self.caption.deleteLater()
+        self.caption = wrapping
         self.area.setMinimumSize(220, 200)
         self.legend = self._legend()
-        self.plot = self._plot(1)
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        # The grid spans the same -S..S in both coordinates: a square, drawn as one.
-        self.plot.vb.setAspectLocked(True, ratio=1.0)
+        self.plot = self._plot(1)  # the map
+        self.line_plot = self._plot(5)  # a 1-D landscape: loss against the parameter (put in
+        # row 1 instead of the map when one is shown)
+        self.area.ci.removeItem(self.line_plot)
+        self.main = self.plot
+        for plot in (self.plot, self.line_plot):
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.vb.disableAutoRange()  # the ranges are always set: no bounds to compute
+        self.line_plot.setLabel("left", "loss")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setLookupTable(heat_lut())
+        # The heat map and its contours do not change while the race runs over them: each
+        # frame then paints them from a pixmap (4 ms a frame instead of 6 for 12 levels).
+        self.image.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(colorMap=pg.ColorMap(
             np.linspace(0, 1, 256), heat_lut()), interactive=False, width=12,
@@ -65,6 +110,11 @@ class LandscapePlot(PlotPanel):
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.bar.axis.setTextPen(pg.mkPen(self._foreground))
         self.bar.hide()
+        self.curve = pg.PlotDataItem(pen=pg.mkPen(CURVE, width=2), antialias=True)
+        self.curve.setZValue(5)
+        self.line_plot.addItem(self.curve)
+        self.steps = StepsPlot(self._foreground)
+        self.steps_shown = False
         self.contour_items: list[pg.PlotCurveItem] = []
         self.paths: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.ScatterPlotItem]] = {}
         # The start: a ring around the current parameters, under the trajectories' heads.
@@ -72,39 +122,64 @@ class LandscapePlot(PlotPanel):
                                         brush=pg.mkBrush(0, 0, 0, 90))
         self.start.setZValue(19)
         self.plot.addItem(self.start)
+        self.empty = pg.TextItem(EMPTY_NOTE, color=current_theme().colors.muted,
+                                 anchor=(0.5, 0.5))
+        self.plot.addItem(self.empty)
+        self._pool: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+        self._legend_ready = True
+        self._legend_entry: tuple[Any, float] = (None, 0.0)
+        self._serial = 0  # counts the landscapes shown (the legend's widths are per one)
         self.landscape: Landscape | None = None
+        self.empty_note = EMPTY_NOTE
         self.shown_steps = 0
-        self.long_legend = False  # "(off the plane)" in the legend (the PNG has the room)
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt)
-        # The square plot beside its colour bar needs about its width in height (legend and
-        # axis included): no taller, so a tall dock leaves no bands above and below it.
-        header = self.caption.sizeHint().height() + 2
-        self.setMaximumHeight(max(self.area.minimumHeight(), self.width() - SQUARE_SLACK) + header)
-        super().resizeEvent(event)
+        self.long_legend = False  # "(leaves the picture)" in the legend (the PNG has room)
+        self._rect: QRectF | None = None
+        self._sizer = _ResizeWatch(self._fit_rows)
+        self.area.installEventFilter(self._sizer)
+        for plot in (self.plot, self.line_plot):  # laid out anew: fit the rows again
+            plot.vb.sigResized.connect(self._refit_later)
+        self._refit_pending = False
+        self.clear()
 
     # ---- what is shown -------------------------------------------------------------------
 
     def clear(self) -> None:
-        """No landscape."""
+        """No landscape: an empty plot, no axes (nothing of the last document's ranges)."""
         self.landscape = None
+        self._rect = None
         self.image.clear()
         self.bar.hide()
+        self.curve.setData([], [])
         for item in self.contour_items:
             self.plot.removeItem(item)
         self.contour_items = []
-        for halo, line, head in self.paths.values():
+        for halo, line, head in self.paths.values():  # kept for the next race (made once)
             for item in (halo, line, head):
-                self.plot.removeItem(item)
+                item.setData([], [])
         self.paths = {}
         self.legend.clear()
+        self.steps.clear()
         self.start.setData([], [])
-        self.plot.setLabel("bottom", "")
-        self.plot.setLabel("left", "")
+        self._use(self.plot)
+        for side in ("bottom", "left"):
+            self.plot.setLabel(side, "")
+            self.plot.hideAxis(side)
+        self.plot.vb.setLimits(xMin=None, xMax=None, yMin=None, yMax=None)
+        self.plot.setXRange(-1, 1, padding=0)
+        self.plot.setYRange(-1, 1, padding=0)
+        self.empty.setPos(0, 0)
+        self.empty.setVisible(bool(self.empty_note))
+        self._show_steps(False)
 
     def reset(self) -> None:
         super().reset()
         self.clear()
+
+    def set_empty_note(self, text: str) -> None:
+        """What the empty plot says ("": nothing)."""
+        self.empty_note = text
+        self.empty.setText(text)
+        self.empty.setVisible(bool(text) and self.landscape is None)
 
     def show_landscape(self, landscape: Landscape, steps: int | None = None) -> None:
         """Draw ``landscape``, its trajectories up to ``steps`` steps (None: all)."""
@@ -112,11 +187,41 @@ class LandscapePlot(PlotPanel):
         self.show_trajectories(steps)
 
     def show_surface(self, landscape: Landscape) -> None:
-        """The heat map, the contour lines, the axes and the start (no trajectories yet:
-        :meth:`show_trajectories` adds them, the dock in the next turn of the event loop, so
-        neither part holds it long)."""
+        """The heat map and contour lines (a curve on a line), the axes and the start (no
+        trajectories yet: :meth:`show_trajectories` adds them, the dock in the next turn of
+        the event loop, so neither part holds it long)."""
         self.clear()
         self.landscape = landscape
+        self._serial += 1
+        self.empty.hide()
+        if landscape.dims == 1:
+            self._show_curve(landscape)
+        else:
+            self._show_map(landscape)
+        self.set_caption(short_caption(landscape))
+        self.caption.setToolTip(caption(landscape))
+        self._fit_rows()
+
+    def _show_curve(self, landscape: Landscape) -> None:
+        self._use(self.line_plot)
+        xs, loss = landscape.axes[0], landscape.loss
+        self.curve.setData(xs, loss, connect="finite")
+        self.line_plot.setLabel("bottom", landscape.plane.labels[0])
+        finite = loss[np.isfinite(loss)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        pad = 0.06 * (high - low) if high > low else 0.5
+        self._rect = QRectF(float(xs[0]), low - pad, float(xs[-1] - xs[0]), high - low + 2 * pad)
+        self.line_plot.setXRange(float(xs[0]), float(xs[-1]), padding=0.02)
+        self.line_plot.setYRange(low - pad, high + pad, padding=0)
+        centre = landscape.plane.centre[0]
+        self.start.setData([centre], [landscape.origin_loss],
+                           pen=pg.mkPen(HALO, width=2.5))  # on the plot's pale background
+        self._start_tip(landscape)
+
+    def _show_map(self, landscape: Landscape) -> None:
+        self._use(self.plot)
+        for side in ("bottom", "left"):
+            self.plot.showAxis(side)
         xs, ys = landscape.axes
         loss = landscape.loss
         contours = landscape.contours
@@ -133,21 +238,7 @@ class LandscapePlot(PlotPanel):
                       ys[-1] - ys[0] + fdy)
         self.image.setRect(rect)
         self.bar.setLevels((low, high))
-        axis = self.bar.getAxis("right")
-        axis.setLabel(scale.label)
-        finite_loss = loss[np.isfinite(loss)]
-        marks = scale.ticks(float(finite_loss.min()), float(finite_loss.max())) if (
-            finite_loss.size) else []
-        labels = tick_labels(marks) if marks else [
-            f"{v:.4g}" for v in np.linspace(low, high, 5)]
-        axis.setTicks([list(zip((float(v) for v in scale.forward(marks)), labels,
-                                strict=True)), []] if marks else None)
-        # Room for the widest tick label and the title (pyqtgraph's colour bar axis is 45 px
-        # wide); set while shown: a hidden axis takes its width as 0.
-        self.bar.show()
-        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
-        title = QFontMetrics(self.font()).height()
-        axis.setWidth(max(metrics.horizontalAdvance(t) for t in labels) + 12 + title)
+        self._bar_ticks(scale, loss, low, high)
         if contours is not None:
             # White lines over the dark valley, dark ones over the pale heights.
             light, dark = pg.mkPen(255, 255, 255, 125, width=1), pg.mkPen(12, 28, 58, 90, width=1)
@@ -158,6 +249,7 @@ class LandscapePlot(PlotPanel):
                 item = pg.PlotCurveItem(segments[:, :, 0].ravel(), segments[:, :, 1].ravel(),
                                         connect="pairs", pen=line, antialias=True)
                 item.setZValue(5)
+                item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
                 self.plot.addItem(item)
                 self.contour_items.append(item)
         labels = landscape.plane.labels
@@ -170,33 +262,94 @@ class LandscapePlot(PlotPanel):
                                yMax=rect.bottom() + rect.height())
         self._rect = rect
         centre = landscape.plane.centre
-        self.start.setData([centre[0]], [centre[1]])
+        self.start.setData([centre[0]], [centre[1]], pen=pg.mkPen("#ffffff", width=2.5))
+        self._start_tip(landscape)
+
+    def _bar_ticks(self, scale: Scale, loss: np.ndarray, low: float, high: float) -> None:
+        """The colour bar's round ticks (in loss values), its title, and room for both."""
+        axis = self.bar.getAxis("right")
+        axis.setLabel(BAR_TITLES.get(scale.label, scale.label))
+        finite_loss = loss[np.isfinite(loss)]
+        marks = scale.ticks(float(finite_loss.min()), float(finite_loss.max())) if (
+            finite_loss.size) else []
+        labels = tick_labels(marks)
+        axis.setTicks([list(zip((float(v) for v in scale.forward(marks)), labels,
+                                strict=True)), []])
+        # Room for the widest tick label and the title (pyqtgraph's colour bar axis is 45 px
+        # wide); set while shown: a hidden axis takes its width as 0.
+        self.bar.show()
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        title = QFontMetrics(self.font()).height()
+        axis.setWidth(max((metrics.horizontalAdvance(t) for t in labels), default=20)
+                      + 12 + title)
+
+    def _start_tip(self, landscape: Landscape) -> None:
         self.start.setToolTip(f"start: the current parameters, loss "
-                              f"{_loss_text(landscape.origin_loss)}")
-        self.set_caption(caption(landscape))
+                              f"{loss_text(landscape.origin_loss)}")
+
+    def _use(self, plot: pg.PlotItem) -> None:
+        """Put ``plot`` (the map or the curve) in the picture's row."""
+        if plot is self.main:
+            return
+        self.area.ci.removeItem(self.main)
+        self.area.ci.addItem(plot, row=1, col=0)
+        self.main.removeItem(self.start)
+        self.main = plot
+        plot.addItem(self.start)
+        for item in (self.plot, self.line_plot):
+            item.setMinimumHeight(0)
+            item.setMaximumHeight(1e6)
 
     def show_trajectories(self, steps: int | None = None) -> None:
         """The trajectories of the landscape shown, up to ``steps`` steps (None: all)."""
         landscape = self.landscape
         if landscape is None or self.paths:
             return
+        self._legend_ready = False  # columns once every entry is in (not per entry)
         for k, (name, trajectory) in enumerate(landscape.trajectories.items()):
             color = OPTIMIZER_COLORS.get(name, ("#ffffff", "#a0ffa0")[k % 2])
+            halo, line, head = self._path_items(name, color)
             markers = len(trajectory.points) <= MARKERS_UP_TO + 1
+            line.setSymbol("o" if markers else None)
+            self.paths[name] = (halo, line, head)
+            self.add_to_legend(self.legend, line, self._legend_text(name, 0))
+        self._legend_ready = True
+        self._fit_legend_once()
+        self.steps.show_race(landscape, OPTIMIZER_COLORS)
+        self._fit_rows()
+        self.reveal(self.total_steps if steps is None else steps)
+
+    def prepare(self, names: Sequence[str], dims: int) -> bool:
+        """Make one optimizer's trajectory items ahead of its race, for the picture of
+        ``dims`` dimensions (the dock calls this while the worker computes, so drawing the
+        race creates nothing); False once every one is made."""
+        plot = self.plot if dims == 2 else self.line_plot
+        for k, name in enumerate(names):
+            color = OPTIMIZER_COLORS.get(name, ("#ffffff", "#a0ffa0")[k % 2])
+            if (name, color, id(plot)) not in self._pool:
+                self._path_items(name, color, plot)
+                self.steps.curve(name, color)
+                return True
+        return False
+
+    def _path_items(self, name: str, color: str, plot: Any = None) -> tuple[Any, Any, Any]:
+        """The halo, line and head of ``name``'s trajectory in the picture shown: made the
+        first time (12 items took 17 ms of the GUI thread), emptied and kept after."""
+        plot = plot or self.main
+        key = (name, color, id(plot))
+        items = self._pool.get(key)
+        if items is None:
             halo = pg.PlotDataItem(pen=pg.mkPen(HALO, width=4.5), antialias=True)
             halo.setOpacity(0.55)
-            line = pg.PlotDataItem(
-                pen=pg.mkPen(color, width=2), antialias=True,
-                symbol="o" if markers else None, symbolSize=4, symbolPen=None,
-                symbolBrush=pg.mkBrush(color))
+            line = pg.PlotDataItem(pen=pg.mkPen(color, width=2), antialias=True, symbolSize=4,
+                                   symbolPen=None, symbolBrush=pg.mkBrush(color))
             head = pg.ScatterPlotItem(size=10, symbol="o", pen=pg.mkPen(HALO, width=1.5),
                                       brush=pg.mkBrush(color))
             for z, item in ((20, halo), (21, line), (25, head)):
                 item.setZValue(z)
-                self.plot.addItem(item)
-            self.paths[name] = (halo, line, head)
-            self.add_to_legend(self.legend, line, self._legend_text(name, 0))
-        self.reveal(self.total_steps if steps is None else steps)
+                plot.addItem(item)
+            items = self._pool[key] = (halo, line, head)
+        return items
 
     @property
     def total_steps(self) -> int:
@@ -213,7 +366,7 @@ class LandscapePlot(PlotPanel):
         self.shown_steps = steps
         for k, (name, (halo, line, head)) in enumerate(self.paths.items()):
             points = landscape.trajectories[name].points[: steps + 1]
-            xs, ys = points[:, 0], points[:, 1]
+            xs, ys = (points[:, 0], points[:, 1]) if len(points) else ([], [])
             halo.setData(xs, ys)
             line.setData(xs, ys)
             head.setData(xs[-1:], ys[-1:])
@@ -221,32 +374,95 @@ class LandscapePlot(PlotPanel):
             text = self._legend_text(name, steps)
             if label.text != text:
                 label.setText(text)
+        self.steps.reveal(steps)
 
     def _legend_text(self, name: str, steps: int) -> str:
-        trajectory = self.landscape.trajectories[name] if self.landscape else None
-        if trajectory is None or not len(trajectory.points):
-            return f"{name}: no finite loss"
-        points = trajectory.points[: steps + 1]
-        text = f"{name} {_loss_text(points[-1, 2])}"
-        if self.long_legend and name in self.off_plane(steps):
-            text += f" ({OFF_PLANE})"
-        if trajectory.note and steps >= len(trajectory.points) - 1:
-            text += " (diverged)"
-        return text
+        trajectory = self.landscape.trajectories.get(name) if self.landscape else None
+        outside = self.long_legend and name in self.off_plane(steps)
+        return legend_text(trajectory, name, steps, outside)
+
+    def _fit_legend_once(self) -> None:
+        """Legend columns for the widest text any entry shows during the race, so the
+        legend keeps its rows (and the picture its place) while the numbers change."""
+        if self.landscape is None or not self.legend.items or not self._legend_ready:
+            return
+        key = (self._serial, self.long_legend)
+        if self._legend_entry[0] != key:
+            font = QFont(self.font())
+            font.setPointSizeF(float(LEGEND_TEXT.removesuffix("pt")))
+            metrics = QFontMetrics(font)
+            texts = widest_legend_texts(self.landscape)
+            if self.long_legend:
+                texts = [t + " (leaves the picture)" for t in texts]
+            self._legend_entry = (key, max(metrics.horizontalAdvance(t) for t in texts) + 30)
+        entry = self._legend_entry[1]
+        room = max(60, self.area.width() - 16)
+        columns = max(1, min(len(self.legend.items), int(room // entry)))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+
+    def _fit_legends(self) -> None:  # the base class's, on every resize
+        self._fit_legend_once()
 
     def off_plane(self, steps: int | None = None) -> list[str]:
-        """The optimizers whose first ``steps`` steps (None: all) leave the grid's square."""
-        landscape, rect = self.landscape, getattr(self, "_rect", None)
+        """The optimizers whose first ``steps`` steps (None: all) leave the picture."""
+        landscape, rect = self.landscape, self._rect
         if landscape is None or rect is None:
             return []
         out = []
         for name, trajectory in landscape.trajectories.items():
             points = trajectory.points if steps is None else trajectory.points[: steps + 1]
-            a, b = points[:, 0], points[:, 1]
-            if np.any((a < rect.left()) | (a > rect.right()) | (b < rect.top())
-                      | (b > rect.bottom())):
+            a = points[:, 0]
+            away = (a < rect.left()) | (a > rect.right())
+            if landscape.dims == 2:
+                b = points[:, 1]
+                away |= (b < rect.top()) | (b > rect.bottom())
+            if np.any(away):
                 out.append(name)
         return out
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def _fit_rows(self) -> None:
+        """The picture about square (or LINE_ASPECT for a curve) at the area's width; the
+        height left over to the loss-per-step plot when it is tall enough."""
+        width, height = self.area.width(), self.area.height()
+        legend = self.legend.boundingRect().height() + 4 if self.legend.items else 0
+        main = self.main
+        # The data area as tall as it is wide (LINE_ASPECT for a curve): the plot's height
+        # less its data area's, plus that. Its width does not depend on the height.
+        box = main.vb.geometry()
+        frame = max(0.0, main.geometry().height() - box.height())
+        if box.width() <= 0:  # not laid out yet
+            frame, box = 60.0, QRectF(0, 0, width - 110, 0)
+        aspect = 1.0 if main is self.plot else LINE_ASPECT
+        want = frame + aspect * box.width()
+        rest = height - legend - want - 6
+        show = bool(self.landscape is not None and self.total_steps and rest >= STEPS_MIN)
+        self._show_steps(show)
+        main.setMinimumHeight(want if show else 0)
+        main.setMaximumHeight(want if show else 1e6)
+        self._fit_legend_once()
+
+    def _refit_later(self, *_: object) -> None:
+        if not self._refit_pending:
+            self._refit_pending = True
+            QTimer.singleShot(0, self._refit)
+
+    def _refit(self) -> None:
+        self._refit_pending = False
+        self._fit_rows()
+
+    def _show_steps(self, show: bool) -> None:
+        if show == self.steps_shown:
+            return
+        self.steps_shown = show
+        if show:
+            self.area.ci.addItem(self.steps.plot, row=2, col=0)
+        else:
+            self.area.ci.removeItem(self.steps.plot)
+            self.main.setMinimumHeight(0)
+            self.main.setMaximumHeight(1e6)
 
     # ---- export --------------------------------------------------------------------------
 
@@ -254,52 +470,31 @@ class LandscapePlot(PlotPanel):
         landscape = self.landscape
         if landscape is None:
             return [], []
-        xs, ys = landscape.axes
-        a, b = np.meshgrid(xs, ys)
-        header = [*landscape.plane.labels, "loss"]
-        columns: list[Sequence[Any]] = [a.ravel(), b.ravel(), landscape.loss.ravel()]
+        labels = landscape.plane.labels
+        if landscape.dims == 1:
+            columns: list[Sequence[Any]] = [landscape.axes[0], landscape.loss]
+        else:
+            a, b = np.meshgrid(*landscape.axes)
+            columns = [a.ravel(), b.ravel(), landscape.loss.ravel()]
+        header = [*labels, "loss"]
         for name, t in landscape.trajectories.items():
-            header += [f"{name} step", f"{name} {landscape.plane.labels[0]}",
-                       f"{name} {landscape.plane.labels[1]}", f"{name} loss"]
-            columns += [list(range(len(t.points))), t.points[:, 0], t.points[:, 1],
-                        t.points[:, 2]]
+            header += [f"{name} step", *(f"{name} {label}" for label in labels), f"{name} loss"]
+            columns += [list(range(len(t.points))), *(t.points[:, k]
+                                                      for k in range(t.points.shape[1]))]
         return header, columns
 
 
-def upsampled(xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
-              least: int = SMOOTH_PIXELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``z`` on a finer lattice (bilinear, at least ``least`` points a side) for a smooth
-    heat map; the computed points stay where they are (the ends are the same)."""
-    n = len(xs)
-    factor = max(1, math.ceil((least - 1) / (n - 1)))
-    if factor == 1:
-        return xs, ys, z
-    fine = np.linspace(0, n - 1, (n - 1) * factor + 1)
-    k = np.minimum(fine.astype(int), n - 2)
-    w = fine - k
-    rows = z[:, k] * (1 - w) + z[:, k + 1] * w  # along the first axis (columns)
-    smooth = rows[k, :] * (1 - w)[:, None] + rows[k + 1, :] * w[:, None]
-    return np.interp(fine, np.arange(n), xs), np.interp(fine, np.arange(n), ys), smooth
+class _ResizeWatch(QObject):
+    """Calls ``fit`` after the watched widget is resized."""
 
+    def __init__(self, fit: Any) -> None:
+        super().__init__()
+        self.fit = fit
 
-def caption(landscape: Landscape) -> str:
-    """One line: what the picture shows."""
-    steps = landscape.request.steps
-    return (f"Loss {landscape.loss_label} over {landscape.plane.description} · "
-            f"{landscape.data_note} · {steps} full-batch steps from the current parameters")
-
-
-def tick_labels(values: Sequence[float]) -> list[str]:
-    """The shortest labels (3 to 10 significant digits) that tell the values apart."""
-    for digits in range(3, 11):
-        labels = [f"{v:.{digits}g}" for v in values]
-        if len(set(labels)) == len(labels):
-            return labels
-    return labels
-
-
-def _loss_text(value: float) -> str:
-    return f"{value:.4g}" if math.isfinite(value) else str(value)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Resize:
+            self.fit()
+        return False
 
 
 __all__ = ["OPTIMIZER_COLORS", "LandscapePlot", "caption", "heat_lut"]
