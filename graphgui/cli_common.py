@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_source(p, output=False)
     plane = p.add_argument_group("plane (one of)").add_mutually_exclusive_group(required=True)
     plane.add_argument(
-        "--params", nargs="+", metavar="A",
+        "--params", nargs="+", metavar=("A", "B"),
         help="two scalar parameters, or elements NAME[i,j] of tensor parameters (one: a curve)",
     )
     plane.add_argument(
