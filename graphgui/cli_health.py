@@ -94,6 +94,9 @@ def _print_text(graph: Any, layers: list[Any], history: Any, precision: int) -> 
                      f"{h.mean:.{p}g}", f"{h.std:.{p}g}",
                      "-" if h.grad_std is None else f"{h.grad_std:.{p}g}"))
     print(table(rows))
+    if outputs := [h.name for h in layers if h.at_output and h.saturated is not None]:
+        print(f"{', '.join(outputs)}: the output (feeds the loss), where saturation is "
+              "expected (a confident prediction)")
     low, high = GRAD_DECADES
     print(f"\nhistograms: values over each op's range; |grad| in decades from "
           f"1e{low:+03.0f} to 1e{high:+03.0f}; exact zeros apart (= 0)")
@@ -146,7 +149,7 @@ def _share(x: float | None) -> str:
 
 
 def _dead(h: Any) -> str:
-    return "-" if h.dead is None else f"{100 * h.dead:.0f}% ({h.dead_units})"
+    return "-" if h.dead is None else f"{100 * h.dead:.0f}% ({h.dead_units} of {h.units})"
 
 
 def _zeros(histogram: Any) -> str:

@@ -12,6 +12,11 @@ BatchNorm" (2022), computed on the student's own graph from one evaluation over 
   in decades of ``|g|``);
 - per parameter: :func:`update_ratio`, std(update) / std(W) of one step.
 
+An activation that feeds the loss directly (or is the graph's output) is the network's
+*output* (:func:`output_activations`, ``ActivationHealth.at_output``): a confident classifier's
+output sigmoid sits near 0 or 1, so its saturation is expected, not a sign of trouble; the
+views show it without a warning.
+
 Layout. Arrays hold one sample per index of the *sample axis*: the last axis by default,
 the Trainer's convention (a data set's ``X`` is (features, m), so an activation is
 (units, m)); axis 0 for data sets with ``sample_axis`` 0 (``X`` is (m, features)). A *unit*
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -123,11 +128,17 @@ class ActivationHealth:
     grad_std: float | None = None
     grads: Histogram | None = None  # signed
     grad_magnitudes: Histogram | None = None  # log10 |g|, zeros apart
+    at_output: bool = False
 
     @property
     def share(self) -> float:
         """The share that marks the node on the canvas: saturated or dead (0 if neither)."""
         return max(self.saturated or 0.0, self.dead or 0.0)
+
+    @property
+    def warning(self) -> float:
+        """The share that is a warning: :attr:`share`, but 0 at the output (expected)."""
+        return 0.0 if self.at_output else self.share
 
     @property
     def kind(self) -> str:
@@ -143,6 +154,7 @@ class ActivationHealth:
             "dead": self.dead, "dead_units": self.dead_units, "mean": _finite(self.mean),
             "std": _finite(self.std), "values": self.values.to_dict(),
             "grad_mean": _finite(self.grad_mean), "grad_std": _finite(self.grad_std),
+            "at_output": self.at_output,
         }
         if self.grads is not None and self.grad_magnitudes is not None:
             out["grads"] = self.grads.to_dict()
@@ -157,6 +169,79 @@ def activation_ids(graph: Graph) -> list[str]:
     """The activation nodes health is measured on, in the graph's evaluation order."""
     wanted = set(HEALTH_OPS)
     return [nid for nid in graph.topological_order() if graph.node(nid).op in wanted]
+
+
+def layer_stacks(graph: Graph, node_ids: Sequence[str]) -> list[list[str]]:
+    """``node_ids`` (activations, in evaluation order) grouped into stacks: each layer
+    followed by the next activation it feeds, input to output (the vanishing-gradients
+    pair: [A1s ... A5s], [A1r ... A5r], where evaluation order interleaves them). A layer's
+    *feeder* is the nearest activation upstream of it (reached through other nodes only); a
+    layer continues its feeder's stack when it is the first to do so, else it starts a stack
+    of its own. Stacks come in the order of their first layers."""
+    ids = list(node_ids)
+    wanted = set(ids)
+    rank = {nid: k for k, nid in enumerate(ids)}
+    following: dict[str, str] = {}  # feeder -> the layer continuing its stack
+    starts = []
+    for nid in ids:
+        feeder = _feeder(graph, nid, wanted, rank)
+        if feeder is not None and feeder not in following:
+            following[feeder] = nid
+        else:
+            starts.append(nid)
+    stacks = []
+    for nid in starts:
+        stack, current = [], nid
+        while current is not None:
+            stack.append(current)
+            current = following.get(current)
+        stacks.append(stack)
+    return stacks
+
+
+def layer_order(graph: Graph, node_ids: Sequence[str]) -> list[str]:
+    """The layers of :func:`layer_stacks`, one stack after another."""
+    return [nid for stack in layer_stacks(graph, node_ids) for nid in stack]
+
+
+def _feeder(graph: Graph, node_id: str, wanted: set[str], rank: dict[str, int]) -> str | None:
+    """The nearest activation upstream of ``node_id`` (of those reached without passing
+    through another activation, the latest in evaluation order), if it is in ``wanted``."""
+    found: list[str] = []
+    seen = {node_id}
+    frontier = [node_id]
+    activations = set(HEALTH_OPS)
+    while frontier:
+        following = []
+        for nid in frontier:
+            for src in graph.input_ids(nid):
+                if src is None or src in seen:
+                    continue
+                seen.add(src)
+                if graph.node(src).op in activations:
+                    found.append(src)
+                else:
+                    following.append(src)
+        frontier = following
+    earlier = [f for f in found if f in wanted and rank[f] < rank[node_id]]
+    return max(earlier, key=rank.__getitem__) if earlier else None
+
+
+def output_activations(graph: Graph) -> frozenset[str]:
+    """The activation nodes that are the network's output: the graph's output node, or one
+    a loss (an op of the Losses category) takes directly. Their saturation is expected (a
+    confident prediction sits near 0 or 1; with BCE the gradient passed back through the
+    sigmoid is p - y all the same), so it is shown without a warning."""
+    wanted = set(HEALTH_OPS)
+    out = set()
+    for node in graph.nodes:
+        if node.op not in wanted:
+            continue
+        if node.id == graph.output or any(
+                graph.node(e.dst).spec.category == "Losses"
+                for e in graph.consumers(node.id)):
+            out.add(node.id)
+    return frozenset(out)
 
 
 def sample_axis_of(settings: Mapping[str, Any] | None) -> int:
@@ -247,8 +332,6 @@ def activation_health(
 
 
 def _with_grads(health: ActivationHealth, g: np.ndarray) -> ActivationHealth:
-    from dataclasses import replace
-
     return replace(health, grad_mean=_mean(g), grad_std=_std(g), grads=signed_histogram(g),
                    grad_magnitudes=magnitude_histogram(g))
 
@@ -259,8 +342,10 @@ def network_health(
     max_elements: int = MAX_ELEMENTS,
 ) -> list[ActivationHealth]:
     """:func:`activation_health` of every activation node (or of ``node_ids``) that has a
-    value in ``values``, in the graph's evaluation order."""
+    value in ``values``, in the graph's evaluation order; ``at_output`` set on the output's
+    (:func:`output_activations`)."""
     ids = activation_ids(graph) if node_ids is None else list(node_ids)
+    outputs = output_activations(graph)
     out = []
     for nid in ids:
         if nid not in values:
@@ -269,7 +354,7 @@ def network_health(
         found = activation_health(nid, node_label(graph, nid), node.op, values[nid],
                                   (grads or {}).get(nid), sample_axis, max_elements)
         if found is not None:
-            out.append(found)
+            out.append(replace(found, at_output=True) if nid in outputs else found)
     return out
 
 
@@ -457,7 +542,9 @@ def _finite(x: float | None) -> float | None:
 __all__ = [
     "BINS", "DYING", "GRAD_DECADES", "HEALTH_OPS", "MAX_ELEMENTS", "RATIO_SAMPLE",
     "SATURATING", "SIGMOID_HIGH", "SIGMOID_LOW", "TANH_SATURATED",
-    "ActivationHealth", "Histogram", "activation_health", "activation_ids",
-    "magnitude_histogram", "network_health", "nice_ceiling", "sample_axis_of", "shares",
+    "ActivationHealth", "Histogram", "activation_health", "activation_ids", "layer_order",
+    "layer_stacks",
+    "magnitude_histogram", "network_health", "nice_ceiling", "output_activations",
+    "sample_axis_of", "shares",
     "signed_histogram", "update_ratio", "update_ratios", "value_histogram", "value_range",
 ]

@@ -49,7 +49,22 @@ def test_text_names_the_thresholds_and_every_layer(capsys):
     for line in out.splitlines():  # the first table's rows
         if line[:2] in ("y ", "z "):
             lines.setdefault(line[0], line)
-    assert "100% (1)" in lines["y"] and "50.0%" in lines["z"]
+    assert "100% (1 of 1)" in lines["y"] and "50.0%" in lines["z"]
+    assert "the output" not in out  # no activation here feeds a loss
+
+
+def test_the_output_layer_is_named_and_its_saturation_expected(capsys):
+    # sigmoid(10 x) for x = 1, -1, 0.01: 1 - 4.5e-5, 4.5e-5 (saturated) and 0.525 (not);
+    # the sigmoid feeds the BCE loss directly: the network's output.
+    expr = "x = [[1, -1, 0.01]]; y = [[1, 0, 1]]; p = sigmoid(10 * x); L = bce(p, y)"
+    code, out, err = run(capsys, "health", "--expr", expr)
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith("p "))
+    assert "66.7%" in row
+    assert "p: the output (feeds the loss), where saturation is expected" in out
+    code, out, _ = run(capsys, "health", "--expr", expr, "--json")
+    (p,) = json.loads(out)["activations"]
+    assert p["at_output"] is True and p["saturated"] == pytest.approx(2 / 3)
 
 
 def test_train_epochs_reports_every_parameters_ratio(capsys):
