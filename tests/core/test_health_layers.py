@@ -1,6 +1,7 @@
 """Which activations are the network's output (their saturation is expected) and how layers
 are grouped into stacks, on graphs built here node by node so the answer is known by
-construction."""
+construction; and the vanishing-gradients example at its stored settings: the picture its
+description promises, from NumPy passes written out here."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from graphgui.core.health import (
     network_health,
     output_activations,
 )
+from graphgui.core.train import Trainer, apply_parameters
 
 
 def chain(g: Graph, src: str, ops: list[str], tag: str) -> list[str]:
@@ -100,3 +102,67 @@ def test_the_vanishing_pair_lists_each_network_input_to_output():
     names = [graph.node(n).name for n in layer_order(graph, activation_ids(graph))]
     assert names == [f"A{k}s" for k in range(1, 6)] + [f"A{k}r" for k in range(1, 6)]
     assert {graph.node(n).name for n in output_activations(graph)} == {"A5s", "A5r"}
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def by_hand(graph: Graph) -> dict[str, np.ndarray]:
+    """|dL/dA| of every hidden layer of both networks, written out in NumPy from the
+    graph's parameters and data (L = mean BCE of each net, the nets independent)."""
+    p = {n.name: n.value for n in graph if n.op in ("parameter", "input")}
+    X, Y = p["X"], p["Y"]
+    m = Y.shape[1]
+    out = {}
+    for tag in ("s", "r"):
+        acts, zs, a = [X], [], X
+        for k in range(1, 6):
+            z = p[f"W{k}{tag}"] @ a + p[f"b{k}{tag}"]
+            a = sigmoid(z) if k == 5 or tag == "s" else np.maximum(z, 0)
+            zs.append(z)
+            acts.append(a)
+        dz = (acts[5] - Y) / m  # sigmoid + mean BCE
+        for k in range(4, 0, -1):
+            g = p[f"W{k + 1}{tag}"].T @ dz  # dL/dA_k
+            out[f"A{k}{tag}"] = np.abs(g)
+            slope = acts[k] * (1 - acts[k]) if tag == "s" else (zs[k - 1] > 0)
+            dz = g * slope
+    return out
+
+
+def test_the_vanishing_pair_at_its_stored_epochs_still_shows_vanishing_gradients():
+    """Before training and after the example's own run (its stored epochs): each sigmoid
+    layer's median |dL/dA| is at least a third of a decade below the next one's, more than
+    two decades from A4s to A1s, while the ReLU layers' medians stay within one decade of each
+    other; the sigmoid net has not left its plateau (L_s = ln 2), the ReLU net has learned.
+    The update-to-data ratios of the last epoch put every sigmoid weight under 1e-3 and
+    every ReLU weight over it."""
+    graph, settings = load_example_document("vanishing_gradients")
+    epochs = settings["training"]["epochs"]
+    trainer = Trainer.from_settings(graph, settings["training"])
+    log = trainer.record_update_ratios()
+    for moment in ("before", "after"):
+        if moment == "after":
+            trainer.run()
+            apply_parameters(graph, trainer.parameters())
+        grads = by_hand(graph)
+        medians = {k: float(np.median(np.log10(v[v > 0]))) for k, v in grads.items()}
+        s = [medians[f"A{k}s"] for k in range(1, 5)]
+        r = [medians[f"A{k}r"] for k in range(1, 5)]
+        assert all(b - a > 1 / 3 for a, b in zip(s, s[1:], strict=False)), (moment, s)
+        assert s[3] - s[0] > 2, (moment, s)
+        assert max(r) - min(r) < 1.0, (moment, r)
+        # The health module reads the same numbers off the graph's own evaluation.
+        ev = Program(graph).evaluate()
+        layers = {h.name: h for h in network_health(graph, ev.values, ev.grads)}
+        g = layers["A1s"].grad_magnitudes
+        k = int(np.searchsorted(np.cumsum(g.counts), g.total / 2))
+        assert abs(g.centers[k] - medians["A1s"]) <= 0.25  # within its quarter-decade bin
+    losses = {n.name: float(ev.values[n.id]) for n in graph if n.name in ("L_s", "L_r")}
+    assert abs(losses["L_s"] - np.log(2)) < 0.01 and losses["L_r"] < 0.2
+    history = log.snapshot()
+    assert int(history.epochs[-1]) == epochs
+    last = history.latest()
+    assert all(last[f"W{k}s"] < 1e-3 for k in range(1, 6)), last
+    assert all(last[f"W{k}r"] > 1e-3 for k in range(1, 6)), last
