@@ -109,15 +109,19 @@ def test_zoomed_out_values_are_repainted_when_the_evaluation_changes(
     monkeypatch.setattr(scene, "_show_evaluation", show_and_forget_earlier_paints)
     window.document.set_value(ids["x"], 4.0)
     settle(qtbot, window)
-    view.viewport().removeEventFilter(spy)
     texts = {label: (value, rect) for _, label, value, _, rect in summaries(view)}
-    # x * y = 4 * 0.5 = 2: mul's summary says so, and its pixels were repainted.
+    # x * y = 4 * 0.5 = 2: mul's summary says so, and its pixels are repainted.
     value, rect = texts["mul"]
     assert value == "2"
-    painted = QRegion()
-    for region in spy.regions:
-        painted = painted.united(region)
-    assert painted.contains(rect), "the product's new value was never painted"
+
+    def painted() -> QRegion:
+        region = QRegion()
+        for part in spy.regions:
+            region = region.united(part)
+        return region
+
+    qtbot.waitUntil(lambda: painted().contains(rect), timeout=2000)  # never, before the fix
+    view.viewport().removeEventFilter(spy)
 
 
 def key(window: Any, key: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.NoModifier) -> None:
