@@ -4,8 +4,10 @@ ratio of each weight over training (graphgui.core.health).
 
 - :mod:`.marks`  the bands on activation nodes (and on closed functions holding them),
   shown while View > Show Network Health is on (off by default)
-- :mod:`.panel`  the Health dock: a table of the layers beside the plots
-- :mod:`.plots`  its three pyqtgraph plots
+- :mod:`.panel`  the Health dock: a table of the layers beside the ratio plot
+- :mod:`.strips` the table: a row per layer, its histograms drawn in the row
+- :mod:`.plots`  the ratio plot (pyqtgraph) and the layers' colours
+- :mod:`.moments` which moment of training the graph's parameters are of (the caption)
 
 ``install(shell)`` adds the dock (a tab beside Gradient Norms under the canvas), the View
 action and their subscriptions. The ratios come from the Trainer dock's runs (its runner
@@ -37,6 +39,7 @@ class HealthAddOn:
         self.shell = shell
         self.training = training
         self.panel = HealthPanel(shell)
+        self.panel.training = training
         self.marks = HealthMarks(shell)
         self.dock = QDockWidget("Health", shell.widget())
         self.dock.setObjectName("healthDock")
@@ -64,6 +67,13 @@ class HealthAddOn:
         else:
             self.panel.schedule()  # the last points, once it has ended
 
+    def on_training_finished(self, worker: Any) -> None:
+        """A run ended (its parameters applied): the dock names that moment."""
+        trainer = getattr(worker, "trainer", None)
+        params = getattr(worker, "parameters", None)
+        if trainer is not None and isinstance(params, dict):
+            self.panel.run_finished(params, int(trainer.epoch))
+
 
 def install(shell: Shell) -> HealthAddOn:
     """Add the Health dock, View > Show Network Health and their subscriptions (after the
@@ -88,4 +98,6 @@ def install(shell: Shell) -> HealthAddOn:
     shell.document_changed.connect(add_on.panel.set_document)
     if training is not None and hasattr(training, "state_changed"):
         training.state_changed.connect(add_on.on_training_state)
+    if training is not None and hasattr(training, "finished"):
+        training.finished.connect(add_on.on_training_finished)
     return add_on

@@ -1,12 +1,15 @@
-"""The Health dock: one row per activation layer (saturated and dead shares, spreads, the
-update-to-data ratio of the weight feeding it) beside its histograms and the ratios over
-training (plots.py).
+"""The Health dock: one row per activation layer, a network's layers input to output, with
+its histograms drawn in the row (strips.py: activations on the layer's own range, log10
+|gradient| on one axis for all), its saturated or dead share and the update-to-data ratio of
+the weight feeding it; beside the table, the ratios over training (plots.py).
 
 It reads the view state's numbers over the batch (live while a run sends them, else the
 graph's own evaluation) when they change, and the update-to-data log of the current or last
 run (:class:`~graphgui.core.train.ratios.UpdateRatioLog`, filled by the training thread,
-read here under its lock). Work happens only while the dock is in front: a hidden dock (a
-tab behind another) notes that it is out of date and catches up when it is shown again;
+read here under its lock). Its caption says which moment the numbers are of: before any
+run, live at epoch N, after epoch N of a run (the graph's parameters are the run's
+result), or edited parameters. Work happens only while the dock is in front: a hidden dock
+(a tab behind another) notes that it is out of date and catches up when it is shown again;
 live, it redraws with the canvas's frames (~5 Hz at most), never on a timer of its own.
 """
 
@@ -17,27 +20,44 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFontMetrics
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolButton,
-    QWidget,
-)
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QSplitter, QTableWidgetItem, QToolButton, QWidget
 
 from graphgui.core.graph import Graph
-from graphgui.core.health import HEALTH_OPS, ActivationHealth, network_health, sample_axis_of
+from graphgui.core.health import (
+    HEALTH_OPS,
+    ActivationHealth,
+    layer_stacks,
+    network_health,
+    sample_axis_of,
+)
 from graphgui.core.ops import get_op
 from graphgui.core.train.builders import is_weight
 from graphgui.core.train.ratios import RatioHistory, UpdateRatioLog
 
+from ...atomic import write_bytes
 from ..plots.base import PlotPanel
-from .marks import batch_evaluation, describe
+from .marks import EXPECTED, batch_evaluation, describe
+from .moments import Moments
 from .plots import OTHER, HealthPlots, layer_colors
+from .strips import (
+    GRADS,
+    LAYER,
+    MARK_COLORS,
+    SHARE,
+    STRIP,
+    UPDATE,
+    VALUES,
+    WARN_SHARE,
+    HealthTable,
+    grad_span,
+    grad_strip,
+    layer_text,
+    median_decade,
+    share_text,
+    value_strip,
+)
 
 if TYPE_CHECKING:
     from ...shell import Shell
@@ -45,16 +65,9 @@ if TYPE_CHECKING:
 MAX_LAYERS = 16  # layers listed and drawn (a graph of 1,000 scalar sigmoids lists these)
 LIVE_ELEMENTS = 20_000  # elements of a layer read per redraw (core samples larger ones)
 LIVE_INTERVAL = 0.4  # seconds between two live redraws (the canvas takes ~5 a second)
-COLUMNS = ("Layer", "Sat./dead", "Update")
-COLUMN_TIPS = (
-    "The activation node (its swatch: its colour in the plots); select rows to draw only them",
-    "Saturated share (tanh, sigmoid: |tanh| > 0.97, σ < 0.03 or > 0.97) or dead units (ReLU: "
-    "never > 0 over the batch)",
-    "Update-to-data ratio std(update) / std(W) of the weight feeding the layer, at the "
-    "latest recorded epoch (about 1e-3 is healthy)")
-MARK_COLORS = {"saturated": "#d55e00", "dead": "#0072b2"}  # the canvas bands' (marks.py)
 NO_RUN = "no run yet:\ntrain to record them"
-WARN_SHARE = 0.1  # a saturated or dead share from which the table writes it in colour
+PLOT_SHARE = 0.34  # of the dock's width, the ratio plot's (the table takes the rest)
+MIN_PLOT = 180  # px: the narrowest ratio plot
 
 
 class HealthPanel(PlotPanel):
@@ -75,26 +88,7 @@ class HealthPanel(PlotPanel):
                                       "(Karpathy draws the weights only)")
         self.biases_button.toggled.connect(lambda _: self.refresh_ratios())
         self.controls.addWidget(self.biases_button)
-        self.layer_table = QTableWidget(0, len(COLUMNS))
-        self.layer_table.setObjectName("healthTable")
-        self.layer_table.setHorizontalHeaderLabels(COLUMNS)
-        self.layer_table.verticalHeader().setVisible(False)
-        self.layer_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.layer_table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.layer_table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.layer_table.setShowGrid(False)
-        self.layer_table.setWordWrap(False)
-        header = self.layer_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(False)
-        small = self.layer_table.font()
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
-        self.layer_table.setFont(small)
-        self.layer_table.horizontalHeader().setFont(small)
-        self.layer_table.verticalHeader().setDefaultSectionSize(QFontMetrics(small).height() + 3)
-        self.layer_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        for col, tip in enumerate(COLUMN_TIPS):
-            self.layer_table.horizontalHeaderItem(col).setToolTip(tip)
+        self.layer_table = HealthTable()
         self.layer_table.itemSelectionChanged.connect(self._on_rows_chosen)
         # The table beside the plots (in place of the area PlotPanel put under its header).
         box = self.layout()
@@ -103,7 +97,9 @@ class HealthPanel(PlotPanel):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.layer_table)
         self.splitter.addWidget(self.area)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        self._user_split = False  # the user dragged the handle: their split from then on
         box.addWidget(self.splitter, 1)
         self.health_plots = HealthPlots(self.area)
         self.layers: list[ActivationHealth] = []
@@ -111,6 +107,9 @@ class HealthPanel(PlotPanel):
         self.log: UpdateRatioLog | None = None  # the current or last run's
         self.history: RatioHistory | None = None
         self.weight_of: dict[str, str] = {}  # layer node id -> the weight feeding it
+        self.training: Any = None  # the Trainer dock's panel (install sets it), if any
+        self.moments = Moments()  # which moment the graph's parameters are of
+        self.moment = ""  # the caption's: "before any run", "after epoch 150", ...
         self._dirty = True
         self.shown = False  # the dock in front (dock.visibilityChanged: on_visibility)
         self.refreshes = 0  # redraws so far (the benchmark counts them)
@@ -129,6 +128,8 @@ class HealthPanel(PlotPanel):
         self.log = None
         self.history = None
         self._shown_version = -1
+        doc = self.shell.document
+        self.moments.opened(doc.graph if doc is not None else None)
         self.schedule()
 
     def follow_run(self, log: UpdateRatioLog | None) -> None:
@@ -136,6 +137,14 @@ class HealthPanel(PlotPanel):
         self.log = log
         self.history = None
         self._shown_version = -1
+        doc = self.shell.document
+        self.moments.run_started(doc.graph if doc is not None else None)
+        self.schedule()
+
+    def run_finished(self, parameters: dict[str, Any], epochs: int) -> None:
+        """The run ended with ``parameters`` after ``epochs`` epochs (applied to the graph
+        unless nothing changed)."""
+        self.moments.run_ended(parameters, epochs)
         self.schedule()
 
     def schedule(self) -> None:
@@ -174,38 +183,62 @@ class HealthPanel(PlotPanel):
         vs = self.shell.view_state
         ev = batch_evaluation(self.shell)
         layers: list[ActivationHealth] = []
+        first: dict[str, str] = {}  # each layer's stack's first layer
         total = 0
         if graph is not None and ev is not None:
             ids = [n for n in graph.topological_order() if graph.node(n).op in HEALTH_OPS]
             total = len(ids)
             grads = {} if vs.grads_hidden else ev.grads
+            stacks = layer_stacks(graph, ids[:MAX_LAYERS])
             layers = network_health(graph, ev.values, grads, sample_axis_of(doc.settings),
-                                    ids[:MAX_LAYERS], max_elements=LIVE_ELEMENTS)
+                                    [nid for stack in stacks for nid in stack],
+                                    max_elements=LIVE_ELEMENTS)
             self.weight_of = _weights_feeding(graph, [h.node_id for h in layers])
+            first = {nid: stack[0] for stack in stacks for nid in stack}
         self.layers = layers
-        self.colors = layer_colors([h.op for h in layers])
+        # An output layer takes the colour of its network's hidden layers (the ReLU net's
+        # sigmoid output orange, like its weights), every other layer its own kind's.
+        self.colors = layer_colors([
+            graph.node(first[h.node_id]).op if h.at_output else h.op for h in layers])
         self._read_log(force=True)  # before the table, which shows the latest ratios
-        self._fill_table(graph)
-        self._draw_layers(vs.grads_hidden)
+        self.moment = self._moment(graph, vs)
+        self._fill_table(graph, vs.grads_hidden)
         self.refresh_ratios()
         self._caption(total, vs)
-        self._fit_table()
+        self._fit_split()
         return True
 
-    def _fit_table(self) -> None:
-        """The table as wide as its columns (at most half the dock), the plots the rest."""
-        table = self.layer_table
-        want = table.horizontalHeader().length() + 2 * table.frameWidth()
-        if table.verticalScrollBar().isVisible() or table.rowCount() * \
-                table.verticalHeader().defaultSectionSize() > table.viewport().height():
-            want += table.verticalScrollBar().sizeHint().width()
+    def _moment(self, graph: Graph | None, vs: Any) -> str:
+        """Which moment the numbers are of (the caption's first words)."""
+        if vs.live and getattr(vs, "sample", None) is None:
+            run = getattr(self.training, "run", None)
+            epoch = getattr(run, "live_epoch", None)
+            if run is not None and isinstance(epoch, int):
+                return f"at epoch {epoch} (live)"
+            part = vs.stale.split(" (")[0] if vs.stale else "live"  # the timeline's epoch
+            return f"at {part}" if part.startswith("epoch") else part
+        return self.moments.label(graph)
+
+    def _on_splitter_moved(self, *_: Any) -> None:
+        self._user_split = True
+
+    def _fit_split(self) -> None:
+        """The ratio plot about a third of the dock (never under :data:`MIN_PLOT` px), the
+        table the rest; once the user drags the handle, their split stays."""
         total = sum(self.splitter.sizes())
-        if total > 0 and abs(self.splitter.sizes()[0] - want) > 2:
-            want = min(want, total // 2)
-            self.splitter.setSizes([want, total - want])
+        if self._user_split or total <= 0:
+            return
+        plot = max(MIN_PLOT, int(total * PLOT_SHARE))
+        plot = min(plot, max(0, total - self.layer_table.minimumSizeHint().width()))
+        if abs(self.splitter.sizes()[1] - plot) > 2:
+            self.splitter.setSizes([total - plot, plot])
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self._fit_split()
 
     def _caption(self, total: int, vs: Any) -> None:
-        text = self.title
+        text = f"{self.title} {self.moment}" if self.moment else self.title
         if self.layers:
             samples = {h.samples for h in self.layers}
             text += f" · {len(self.layers)} layer{'s' if len(self.layers) != 1 else ''}"
@@ -220,53 +253,55 @@ class HealthPanel(PlotPanel):
 
     # ---- the table -------------------------------------------------------------------------
 
-    def _fill_table(self, graph: Graph | None) -> None:
+    def _fill_table(self, graph: Graph | None, grads_hidden: bool) -> None:
         chosen = self.chosen_rows()
         table = self.layer_table
         table.blockSignals(True)
         table.setRowCount(len(self.layers))
         latest = self.history.latest() if self.history is not None else {}
+        span = grad_span(self.layers)
+        table.set_span(span)
         for row, h in enumerate(self.layers):
-            label = get_op(h.op).label
+            color = self.colors[row]
             weight = self.weight_of.get(h.node_id)
             ratio = latest.get(graph.node(weight).title) if weight and graph else None
-            cells = (f"{h.name}  {label}", _health(h), _ratio(ratio))
-            for col, text in enumerate(cells):
+            cells = {LAYER: layer_text(h, get_op(h.op).label), SHARE: share_text(h),
+                     UPDATE: _ratio(ratio), VALUES: "", GRADS: ""}
+            tip = _tooltip(h, weight and graph.node(weight).title, ratio)
+            for col, text in cells.items():
                 item = table.item(row, col)
                 if item is None:
                     item = QTableWidgetItem()
-                    item.setTextAlignment(Qt.AlignLeft | Qt.AlignVCenter if col == 0
+                    item.setTextAlignment(Qt.AlignLeft | Qt.AlignVCenter if col == LAYER
                                           else Qt.AlignRight | Qt.AlignVCenter)
                     table.setItem(row, col, item)
                 item.setText(text)
-            first = table.item(row, 0)
-            first.setData(Qt.DecorationRole, QColor(self.colors[row]))
-            tip = _tooltip(h, weight and graph.node(weight).title)
-            for col in range(len(COLUMNS)):
-                table.item(row, col).setToolTip(tip)
-            warn = h.kind and h.share >= WARN_SHARE
-            table.item(row, 1).setForeground(
-                QBrush(QColor(MARK_COLORS[h.kind])) if warn else QBrush())
+                item.setToolTip(tip)
+            table.item(row, LAYER).setData(Qt.DecorationRole, QColor(color))
+            table.item(row, VALUES).setData(STRIP, value_strip(h, color))
+            table.item(row, GRADS).setData(STRIP, grad_strip(h, color, span, grads_hidden))
+            warn = h.kind and h.warning >= WARN_SHARE
+            table.item(row, SHARE).setForeground(
+                QBrush(QColor(MARK_COLORS[h.kind])) if warn
+                else QBrush(QColor(EXPECTED)) if h.at_output else QBrush())
         for row in range(table.rowCount()):
             table.item(row, 0).setSelected(row in chosen)  # the same rows stay chosen
         table.blockSignals(False)
+        table.resizeColumnToContents(LAYER)
+        table.resizeColumnToContents(SHARE)
+        table.resizeColumnToContents(UPDATE)
+        table.fit()
 
     def chosen_rows(self) -> set[int]:
         return {index.row() for index in self.layer_table.selectionModel().selectedRows()}
 
     def _on_rows_chosen(self) -> None:
-        self._draw_layers(self.shell.view_state.grads_hidden)
         self.refresh_ratios(force=True)
 
     def _shown_layers(self) -> list[int]:
-        """The layers drawn: the chosen rows, or every row when none is chosen."""
+        """The layers whose ratios are drawn: the chosen rows, or every row when none is."""
         chosen = self.chosen_rows()
         return [k for k in range(len(self.layers)) if not chosen or k in chosen]
-
-    def _draw_layers(self, grads_hidden: bool) -> None:
-        shown = self._shown_layers()
-        self.health_plots.show_layers([self.layers[k] for k in shown],
-                                      [self.colors[k] for k in shown], grads_hidden)
 
     # ---- ratios ----------------------------------------------------------------------------
 
@@ -330,6 +365,17 @@ class HealthPanel(PlotPanel):
                 columns.append([float(v) for v in values])
         return header, columns
 
+    def export_png(self, path: str) -> None:
+        """The table and the ratio plot as a PNG, written atomically (raises OSError)."""
+        self.refresh()
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.WriteOnly)
+        if not self.splitter.grab().save(buffer, "PNG"):
+            raise OSError(f"cannot write {path}: the picture cannot be encoded as PNG")
+        buffer.close()
+        write_bytes(path, bytes(data.data()))
+
     def _epoch_plots(self) -> list[Any]:
         return [self.health_plots.ratio_plot]
 
@@ -368,29 +414,30 @@ def _weights_feeding(graph: Graph, layer_ids: list[str]) -> dict[str, str]:
     return out
 
 
-def _health(h: ActivationHealth) -> str:
-    """``12.5% sat.``, ``3/8 dead`` or nothing (an op with neither measure)."""
-    if h.saturated is not None:
-        return f"{100 * h.saturated:.1f}% sat."
-    if h.dead is not None:
-        return f"{h.dead_units}/{h.units} dead"
-    return ""
-
-
 def _ratio(x: float | None) -> str:
     return "" if x is None or not math.isfinite(x) or x <= 0 else f"{x:.1e}"
 
 
-def _tooltip(h: ActivationHealth, weight: str | None) -> str:
+def _tooltip(h: ActivationHealth, weight: str | None, ratio: float | None = None) -> str:
     lines = [f"{h.name} ({h.op}): {h.units} unit{'s' if h.units != 1 else ''} x "
              f"{h.samples} sample{'s' if h.samples != 1 else ''}"
              + (" (read on a sample)" if h.sampled else "")]
     if h.kind:
-        lines.append(describe(h.kind, h.op, h.share, h.dead_units, h.units))
+        lines.append(describe(h.kind, h.op, h.share, h.dead_units, h.units, h.at_output))
+    low, high = float(h.values.edges[0]), float(h.values.edges[-1])
+    zeros = h.values.zeros / h.values.total if h.values.zeros and h.values.total else 0.0
+    lines.append(f"histogram of values over [{low:g}, {high:g}]"
+                 + (f"; {100 * zeros:.0f}% exactly 0 (inactive), left out" if zeros else ""))
     lines.append(f"values: mean {h.mean:.4g}, std {h.std:.4g}")
     if h.grad_std is not None:
         lines.append(f"gradient ∂L/∂{h.name}: mean {h.grad_mean:.3g}, std {h.grad_std:.3g}")
+        g = h.grad_magnitudes
+        median = median_decade(g) if g is not None else None
+        if median is not None:
+            lines.append(f"median |∂L/∂{h.name}| about {10 ** median:.1g} (the tick)"
+                         + (f"; {100 * g.zeros / g.total:.0f}% exactly 0" if g.zeros else ""))
     if weight:
-        lines.append(f"update/data: of {weight}, the weight feeding it (about 1e-3 is "
+        now = f": {_ratio(ratio)} at the last epoch recorded" if _ratio(ratio) else ""
+        lines.append(f"update/data of {weight}, the weight feeding it{now} (about 1e-3 is "
                      "healthy)")
     return "\n".join(lines)

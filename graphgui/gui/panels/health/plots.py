@@ -1,12 +1,12 @@
-"""The Health dock's three plots side by side (pyqtgraph): each layer's activation histogram,
-its gradient histogram by magnitude (log10 |∂L/∂A|, the vanishing-gradients picture) and
-each weight's update-to-data ratio over training on a log axis with Karpathy's 1e-3 line.
+"""The Health dock's ratio plot (pyqtgraph): each weight's update-to-data ratio over
+training on a log axis with Karpathy's 1e-3 line; and the layers' colours.
 
-One colour per layer in all three (a weight takes the colour of the layer it feeds), the
-same as the swatches of the dock's table, so the plots need no legend of their own: a hue
-per kind of activation (sigmoid blue, ReLU orange, tanh green...), light for the layers
-near the input and darker with depth, so "sigmoid against ReLU" and "deeper" both read at
-a glance.
+One colour per layer (a weight takes the colour of the layer it feeds), the same as the
+swatches and histograms of the dock's table (strips.py), so the plot needs no legend of its
+own: a hue per kind of activation (sigmoid blue, ReLU orange, tanh green...), light for the
+layers near the input and darker with depth, so "sigmoid against ReLU" and "deeper" both
+read at a glance. A network's output layer (a sigmoid, mostly) takes the hue of the hidden
+layers before it: the ReLU network's weights are all orange.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from graphgui.core.health import ActivationHealth
 from graphgui.core.train.ratios import RatioHistory
 
 from ...theme import current_theme
@@ -80,34 +79,24 @@ def layer_colors(ops: Sequence[str]) -> list[str]:
 
 
 class HealthPlots:
-    """Three PlotItems in columns 0-2 of ``area``'s row ``row``."""
+    """The ratio plot in ``area``'s row ``row`` (the histograms are the table's rows:
+    strips.py)."""
 
     def __init__(self, area: pg.GraphicsLayoutWidget, row: int = 1) -> None:
         colors = current_theme().colors
         self._text, self._muted = colors.text, colors.muted
-        self.values_plot = self._plot(area, row, 0, "activations A")
-        self.grads_plot = self._plot(area, row, 1, "gradients |∂L/∂A|",
-                                     axes={"bottom": DecadeAxis("bottom")})
-        self.grads_plot.setLogMode(x=True)
-        self.ratio_plot = self._plot(area, row, 2, "update / data", left=True,
+        self.ratio_plot = self._plot(area, row, 0, "update / data of each weight", left=True,
                                      axes={"left": DecadeAxis("left", anchor=-3)})
         self.ratio_plot.setLogMode(y=True)
-        for col, stretch in enumerate((2, 2, 3)):
-            area.ci.layout.setColumnStretchFactor(col, stretch)
         self.guide = pg.InfiniteLine(pos=math.log10(GUIDE), angle=0,
                                      pen=pen(GUIDE_COLOR, Qt.DashLine))
         self.ratio_plot.addItem(self.guide, ignoreBounds=True)
-        self.notes = {name: self._note(plot) for name, plot in (
-            ("values", self.values_plot), ("grads", self.grads_plot),
-            ("ratios", self.ratio_plot))}
-        self.values_curves: list[pg.PlotDataItem] = []
-        self.grads_curves: list[pg.PlotDataItem] = []
+        self.notes = {"ratios": self._note(self.ratio_plot)}
         self.ratio_curves: dict[str, pg.PlotDataItem] = {}
 
     def _plot(self, area: pg.GraphicsLayoutWidget, row: int, col: int, title: str,
               left: bool = False, axes: dict | None = None) -> pg.PlotItem:
-        """A plot titled above its data; a histogram's share axis is left out (each curve
-        is scaled to its tallest bin: where the values lie is compared, not how narrow)."""
+        """A plot titled above its data."""
         plot = area.addPlot(row=row, col=col, axisItems=axes)
         plot.setTitle(title, size="8pt", color=self._text)
         for side in ("left", "bottom"):
@@ -137,37 +126,6 @@ class HealthPlots:
             (x0, x1), (y0, y1) = plot.viewRange()
             note.setPos((x0 + x1) / 2, (y0 + y1) / 2 if y is None else y)
 
-    # ---- histograms ------------------------------------------------------------------------
-
-    def show_layers(self, layers: Sequence[ActivationHealth], colors: Sequence[str],
-                    grads_hidden: bool) -> None:
-        """Each layer's histograms, each scaled to its tallest bin (a layer whose values
-        are all alike would otherwise be one spike that flattens every other curve)."""
-        self._curves(self.values_plot, self.values_curves, len(layers), colors)
-        self._curves(self.grads_plot, self.grads_curves, len(layers), colors)
-        for k, h in enumerate(layers):  # lines through the bins' centres, as Karpathy draws
-            self.values_curves[k].setData(h.values.centers, _peaked(h.values.counts))
-            g = h.grad_magnitudes
-            if g is None or grads_hidden:
-                self.grads_curves[k].setData([], [])
-            else:  # the decades it occupies (and one empty bin either side)
-                part = _occupied(g.counts)
-                self.grads_curves[k].setData(10.0 ** g.centers[part], _peaked(g.counts)[part])
-        have_grads = any(h.grad_magnitudes is not None for h in layers)
-        self._say("values", "" if layers else "no activation to measure", self.values_plot)
-        why = ("gradients hidden" if grads_hidden else
-               "" if have_grads or not layers else "no gradient reaches these layers")
-        self._say("grads", why if layers else "", self.grads_plot)
-
-    def _curves(self, plot: pg.PlotItem, curves: list[pg.PlotDataItem], n: int,
-                colors: Sequence[str]) -> None:
-        while len(curves) > n:
-            plot.removeItem(curves.pop())
-        while len(curves) < n:
-            curves.append(plot.plot())
-        for curve, color in zip(curves, colors, strict=True):
-            curve.setPen(pen(color))
-
     # ---- update-to-data ratios -------------------------------------------------------------
 
     def show_ratios(self, history: RatioHistory | None, shown: Sequence[str],
@@ -196,17 +154,4 @@ class HealthPlots:
         self._say("ratios", note if empty else "", self.ratio_plot, y=-2.0)  # above 1e-3
 
     def plots(self) -> list[pg.PlotItem]:
-        return [self.values_plot, self.grads_plot, self.ratio_plot]
-
-
-def _occupied(counts: np.ndarray) -> slice:
-    """The bins from the first to the last that holds a value, with one more each side."""
-    filled = np.flatnonzero(counts)
-    if not len(filled):
-        return slice(0, 0)
-    return slice(max(0, filled[0] - 1), filled[-1] + 2)
-
-
-def _peaked(counts: np.ndarray) -> np.ndarray:
-    top = counts.max() if len(counts) else 0
-    return counts / top if top else counts.astype(float)
+        return [self.ratio_plot]
