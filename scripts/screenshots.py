@@ -12,7 +12,7 @@ layers and a loss, stepped over), open-up.png (the neuron's sigmoid opened up in
 network), sample.png (sample 17 of the moons network, picked on the boundary plot), timeline.png
 (two moons runs from the same start, lr 1 over lr 0.1, at epoch 100 of the timeline),
 landscape.png (the Landscape dock: the optimizers racing on f = x**2 + 9 y**2), health.png
-(the vanishing-gradients pair after 30 epochs: the Health dock and the canvas's bands) and
+(the vanishing-gradients pair after its 150 epochs: the Health dock and the canvas's bands) and
 network.png (``graphgui export`` of the 2-2-2
 network) to docs/images, or to OUT_DIR. Settings and autosaves go to a temporary folder, so
 the user's own are untouched.
@@ -179,6 +179,7 @@ def main(argv: list[str]) -> int:
     shoot(window, "open-up.png")
 
     window = window_at(1366, 768, "moons_network")  # the timeline: two runs compared
+    window.reset_panel_layout()  # the starting layout, not the last shot's saved one
     doc, training = window.document, window.training_panel
     doc.set_setting("training", {**doc.settings["training"], "epochs": 2000})
 
@@ -189,10 +190,12 @@ def main(argv: list[str]) -> int:
     train_to_end(training)
     bar = training.timeline_bar
     bar.slider.setValue(bar.timeline.epochs.index(100))
+    training.dock.raise_()  # the Trainer: the second run's learning rate and its result
     settle()
     shoot(window, "timeline.png")
 
     window = window_at(1366, 768, "moons_network")  # one sample's graph: a click on a point
+    window.reset_panel_layout()
     window.training_panel.boundary_plot.sample_clicked.emit(17)
     window.training_panel.docks["boundaryDock"].raise_()
     settle()
@@ -228,9 +231,7 @@ def main(argv: list[str]) -> int:
     settle()
     shoot(window, "landscape.png")
 
-    window = window_at(1600, 1000, "vanishing_gradients")  # network health, 30 epochs in
-    doc = window.document
-    doc.set_setting("training", {**doc.settings["training"], "epochs": 30})
+    window = window_at(1600, 1000, "vanishing_gradients")  # network health, its own run
     window.health.action.trigger()  # View > Show Network Health: the bands
     training = window.training_panel
     train_to_end(training)
@@ -238,7 +239,7 @@ def main(argv: list[str]) -> int:
     trainer = window.training_panel.dock
     trainer.raise_()  # the Trainer dock, with its progress, as wide as it needs
     window.resize_panels([trainer], [trainer.minimumSizeHint().width()], Qt.Horizontal)
-    window.resize_panels([window.health.dock], [360], Qt.Vertical)  # room for the plots
+    window.resize_panels([window.health.dock], [330], Qt.Vertical)  # taller rows
     settle()
     window.action("fit").trigger()
     settle()
