@@ -12,7 +12,10 @@ In the editor (``--gui``, the default): the moons network trained from Start, on
 window opens (Health dock a hidden tab, bands off) and once with the Health dock in front
 and View > Show Network Health on, redrawn with every live frame. Reported: the training
 loop's speed against headless (``bench_training_gui.py``'s measure) and the longest gap
-between two ticks of a 5 ms timer on the GUI thread (target < 50 ms).
+between two ticks of a 5 ms timer on the GUI thread (target < 50 ms). And one redraw of the
+Health dock in front (its table of layers with their histograms, and the ratio plot after
+a run), recomputed and painted, for the moons network and the vanishing-gradients pair:
+the median of 30 (``--redraw-only`` for this alone).
 """
 
 from __future__ import annotations
@@ -122,14 +125,7 @@ def gui_round(app: object, health: bool) -> dict[str, float]:
 
 
 def bench_gui(rounds: int) -> list[dict]:
-    from PySide6.QtCore import QSettings
-
-    folder = tempfile.mkdtemp(prefix="graphgui-bench-")
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
-    os.environ.setdefault("GRAPHGUI_DATA_DIR", folder)
-    from graphgui.gui.application import application
-
-    app = application()
+    app = _app()
     heads: list[float] = []
     runs: dict[bool, list[dict]] = {False: [], True: []}
     for _ in range(rounds):
@@ -147,13 +143,74 @@ def bench_gui(rounds: int) -> list[dict]:
     return out
 
 
+def bench_redraw(repeats: int = 30) -> list[dict]:
+    """The Health dock's redraw after a run: panel.refresh() (the numbers, the table, the
+    ratio curves) and a synchronous repaint of the table and the plot."""
+    from PySide6.QtCore import QEventLoop
+
+    from graphgui.gui.document import Document
+    from graphgui.gui.main_window import MainWindow
+
+    app = _app()
+    out = []
+    for name, epochs in (("moons_network", 2000), ("vanishing_gradients", None)):
+        graph, settings = load_example_document(name)
+        if epochs is not None:
+            settings = {**settings, "training": {**settings["training"], "epochs": epochs}}
+        window = MainWindow(Document(graph, settings=settings))
+        window.resize(1600, 1000)
+        window.show()
+        panel = window.training_panel
+        loop = QEventLoop()
+        panel.finished.connect(loop.quit)
+        assert panel.start(), panel.message
+        loop.exec()
+        window.health.dock.raise_()
+        for _ in range(10):
+            app.processEvents()
+        health = window.health.panel
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            health.refresh()
+            health.layer_table.viewport().repaint()
+            health.area.viewport().repaint()
+            times.append(time.perf_counter() - began)
+        out.append({"case": name, "layers": len(health.layers),
+                    "redraw_ms": 1000 * statistics.median(times),
+                    "longest_ms": 1000 * max(times)})
+        window.document.set_clean()
+        window._close_guards.clear()
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return out
+
+
+def _app() -> object:
+    from PySide6.QtCore import QSettings
+
+    folder = tempfile.mkdtemp(prefix="graphgui-bench-")
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
+    os.environ.setdefault("GRAPHGUI_DATA_DIR", folder)
+    from graphgui.gui.application import application
+
+    return application()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--quick", action="store_true", help="two rounds")
     parser.add_argument("--no-gui", action="store_true", help="headless figures only")
+    parser.add_argument("--redraw-only", action="store_true",
+                        help="only the Health dock's redraw time")
     args = parser.parse_args(argv)
     rounds = 2 if args.quick else args.rounds
+    if args.redraw_only:
+        redraw = bench_redraw()
+        print(_redraw_table(redraw))
+        return 0
     results: dict[str, object] = {"headless": bench_headless(rounds)}
     rows = [[r["case"], r["epochs"], f"{r['plain_s']:.3f}", f"{r['recorded_s']:.3f}",
              f"{r['ratio']:.3f}x", f"{1000 * r['recording_s']:.1f}",
@@ -171,9 +228,17 @@ def main(argv: list[str] | None = None) -> int:
                      "longest stall ms (< 50)", "median of the rounds' longest",
                      "Health dock redraws"], rows))
         ok = all(g["max_stall_ms"] < 50 for g in gui)
+        results["redraw"] = bench_redraw()
+        print(_redraw_table(results["redraw"]))
     path = write_results("health", results)
     print(f"written to {path}")
     return 0 if ok else 1
+
+
+def _redraw_table(redraw: list[dict]) -> str:
+    return table(["Health dock redraw after a run", "layers", "median ms", "longest ms"],
+                 [[r["case"], r["layers"], f"{r['redraw_ms']:.1f}", f"{r['longest_ms']:.1f}"]
+                  for r in redraw])
 
 
 if __name__ == "__main__":
