@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, timeout)
         # Fresh until the event loop turns: messages about the edit being handled now.
         self._message_fresh = True
-        QTimer.singleShot(0, self._message_aged)
+        QTimer.singleShot(0, self, self._message_aged)
 
     def _message_aged(self) -> None:
         self._message_fresh = False
@@ -418,7 +418,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.document_changed.emit(document)
         # Frame the graph once the view has its final size (it may not be shown yet).
-        QTimer.singleShot(0, self.view.show_graph)
+        QTimer.singleShot(0, self.view, self.view.show_graph)
         if old is not None and old is not document:
             old.deleteLater()
 
@@ -527,7 +527,7 @@ class MainWindow(QMainWindow):
         """Every panel back to its starting place and size."""
         self.restoreState(self._default_state)
         self._arrange_docks()
-        QTimer.singleShot(0, self._hide_stale_tab_bars)
+        QTimer.singleShot(0, self, self._hide_stale_tab_bars)
 
     def _bottom_height(self) -> int:
         """The stepper and plots row: 29 % of the window (230 px at 800), never less."""
@@ -554,13 +554,13 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt)
         super().showEvent(event)
-        QTimer.singleShot(0, self._hide_stale_tab_bars)
+        QTimer.singleShot(0, self, self._hide_stale_tab_bars)
         if self._auto_bottom is not None:
             # Shown at its real size at last: the row as that size wants it.
             dock = next((d for d in self.panels if d.objectName() == "stepperDock"), None)
             if dock is not None:
                 self._auto_bottom = dock.height()
-                QTimer.singleShot(0, self._fit_bottom_row)
+                QTimer.singleShot(0, self, self._fit_bottom_row)
 
     def _hide_stale_tab_bars(self) -> None:
         hide_stale_tab_bars(self, self.panels)  # ghost tabs Qt leaves (see dock_tabs)

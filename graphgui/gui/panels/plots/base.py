@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ...atomic import write_bytes, write_text
 from ...theme import current_theme
+from .menus import adopt_menus
 
 # Colour-blind-safe curve colours (Okabe-Ito).
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
@@ -179,6 +180,7 @@ class PlotPanel(QWidget):
         lines, for plots that are not redrawn live: pyqtgraph draws an axis grid at ~3 ms
         a plot per frame, three times the cost of the curves."""
         plot = self.area.addPlot(row=row, col=0)
+        adopt_menus(plot, self)  # deleted with the panel (menus.py)
         if grid:
             plot.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
