@@ -4,8 +4,9 @@
 The dock reads the graph's own evaluation when no run is live, so what it shows depends on
 the parameters alone: they are compared with those the document opened with and those each
 run (of the last few) started from and ended with. Undo of a run's result is "before" it
-again; parameters set back to the opened ones (by Undo, or by hand) are "before any run". Parameters are held by
-reference (a graph's values are replaced, never written in place) and compared by value.
+again; parameters set back to the opened ones (by Undo, or by hand) are "before any run".
+Parameters are held by reference (a graph's values are replaced, never written in place)
+and compared by value.
 """
 
 from __future__ import annotations
