@@ -108,6 +108,17 @@ def test_menu_entry_and_shortcut_are_in_the_shortcut_table(window, qtbot):
     qtbot.waitUntil(lambda: dock.isVisible() and not dock.visibleRegion().isEmpty())
 
 
+def test_the_dock_never_widens_the_column_it_shares(window, qtbot):
+    # A tab beside the Trainer and the Inspector: its least width is the column's, even
+    # while another tab is in front.
+    panel = open_dock(window, qtbot)
+    inspector = window.findChild(QDockWidget, "inspectorDock")
+    assert panel.dock.minimumSizeHint().width() <= inspector.minimumSizeHint().width()
+    for example in ("moons_network", "gradient_descent_x2"):
+        open_example_from_menu(window, example)
+        assert panel.dock.minimumSizeHint().width() <= inspector.minimumSizeHint().width()
+
+
 def test_compute_draws_the_bowl_and_races_sgd_as_written_by_hand(window, qtbot):
     window.set_document(Document(parse(BOWL)))
     settle(qtbot, window)

@@ -95,7 +95,9 @@ class LandscapeControls(QWidget):
                               "random directions through all the weights, filter-normalised")
         self.race = QComboBox()
         self.race.setObjectName("landscapeRace")
-        self.race.addItem("the plane", "plane")
+        self.race.setMinimumContentsLength(7)
+        self.race.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.race.addItem("in the plane", "plane")
         self.race.addItem("all parameters", "all")
         self.race.setToolTip(RACE_TIP)
         self.axis_a = _combo("landscapeA", "The parameter along the horizontal axis")
@@ -105,11 +107,13 @@ class LandscapeControls(QWidget):
         self.seed.setObjectName("landscapeSeed")
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the two random directions")
+        self.seed.setMinimumWidth(60)  # not as wide as its largest value
         self.span = QDoubleSpinBox()
         self.span.setObjectName("landscapeSpan")
         self.span.setDecimals(3)
         self.span.setRange(0.001, MAX_SPAN)
         self.span.setValue(DEFAULT_SPAN)
+        self.span.setMinimumWidth(54)  # not as wide as 1000000.000
         self.span.setToolTip("The picture spans -S..S in each coordinate around the current "
                              "parameters")
         self.auto = QCheckBox("Auto")
@@ -156,6 +160,9 @@ class LandscapeControls(QWidget):
         self._show_plane()
 
     def _lay_out(self) -> None:
+        # The dock shares its column with the Inspector and the Trainer, so its least width
+        # is the column's: every row fits in the Inspector's 280 px (the four optimizers in
+        # one row, or the race's choice beside the steps, made it 100 px wider).
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setHorizontalSpacing(6)
@@ -170,7 +177,7 @@ class LandscapeControls(QWidget):
         layout.addWidget(self.seed_label, 1, 0)
         layout.addWidget(self.seed, 1, 1)
         span = QHBoxLayout()
-        span.setSpacing(4)
+        span.setSpacing(6)
         span.addWidget(self.span, 1)
         span.addWidget(self.auto)
         layout.addWidget(QLabel("Span ±"), 2, 0)
@@ -179,16 +186,17 @@ class LandscapeControls(QWidget):
         layout.addWidget(self.grid, 2, 3)
         layout.addWidget(QLabel("Steps"), 3, 0)
         layout.addWidget(self.steps, 3, 1)
-        layout.addWidget(QLabel("in"), 3, 2)
-        layout.addWidget(self.race, 3, 3)
-        boxes = QHBoxLayout()
-        boxes.setSpacing(8)
-        for box in self.optimizers.values():
-            boxes.addWidget(box)
-        boxes.addStretch(1)
+        layout.addWidget(self.rate, 3, 2, 1, 2)
+        self.rate.setWordWrap(True)  # two lines in the narrowest column
         layout.addWidget(QLabel("Race"), 4, 0)
-        layout.addLayout(boxes, 4, 1, 1, 3)
-        layout.addWidget(self.rate, 5, 1, 1, 3)
+        layout.addWidget(self.race, 4, 1)
+        boxes = QGridLayout()
+        boxes.setHorizontalSpacing(8)
+        boxes.setVerticalSpacing(0)
+        for k, box in enumerate(self.optimizers.values()):
+            boxes.addWidget(box, k // 2, k % 2)
+        boxes.setColumnStretch(2, 1)
+        layout.addLayout(boxes, 5, 1, 1, 3)
         layout.setColumnStretch(1, 1)
         layout.setColumnStretch(3, 1)
 
@@ -290,6 +298,6 @@ def _combo(name: str, tip: str) -> QComboBox:
     combo.setObjectName(name)
     combo.setToolTip(tip)
     combo.setMaxVisibleItems(20)
-    combo.setMinimumContentsLength(6)
+    combo.setMinimumContentsLength(5)
     combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
     return combo

@@ -24,9 +24,11 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from graphgui.core.landscape import Landscape, Scale
+from graphgui.core.landscape.contours import LEVELS
 
 from ...theme import current_theme
 from ..plots.base import LEGEND_TEXT, Caption, PlotPanel
+from ..plots.menus import adopt_menus
 from .steps import StepsPlot, upsampled
 from .texts import (
     caption,
@@ -88,10 +90,10 @@ class LandscapePlot(PlotPanel):
         self.caption = wrapping
         self.area.setMinimumSize(220, 200)
         self.legend = self._legend()
+        # Every plot stays in the layout (and the scene), the ones not shown folded to no
+        # height: an item taken out of its scene outlives the panel, and its menus with it.
         self.plot = self._plot(1)  # the map
-        self.line_plot = self._plot(5)  # a 1-D landscape: loss against the parameter (put in
-        # row 1 instead of the map when one is shown)
-        self.area.ci.removeItem(self.line_plot)
+        self.line_plot = self._plot(2)  # a 1-D landscape: loss against the parameter
         self.main = self.plot
         for plot in (self.plot, self.line_plot):
             plot.setMenuEnabled(False)
@@ -114,8 +116,12 @@ class LandscapePlot(PlotPanel):
         self.curve.setZValue(5)
         self.line_plot.addItem(self.curve)
         self.steps = StepsPlot(self._foreground)
-        self.steps_shown = False
-        self.contour_items: list[pg.PlotCurveItem] = []
+        self.area.ci.addItem(self.steps.plot, row=3, col=0)
+        for item in (self.steps.plot, self.bar):  # their menus deleted with the panel
+            adopt_menus(item, self)
+        self.steps_shown = True
+        self.contour_items: list[pg.PlotCurveItem] = []  # the lines of the map shown
+        self._contours: list[pg.PlotCurveItem] = []  # every contour item made
         self.paths: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.ScatterPlotItem]] = {}
         # The start: a ring around the current parameters, under the trajectories' heads.
         self.start = pg.ScatterPlotItem(size=15, symbol="o", pen=pg.mkPen("#ffffff", width=2.5),
@@ -150,8 +156,8 @@ class LandscapePlot(PlotPanel):
         self.image.clear()
         self.bar.hide()
         self.curve.setData([], [])
-        for item in self.contour_items:
-            self.plot.removeItem(item)
+        for item in self.contour_items:  # kept for the next landscape (made once)
+            item.setData([], [])
         self.contour_items = []
         for halo, line, head in self.paths.values():  # kept for the next race (made once)
             for item in (halo, line, head):
@@ -246,11 +252,9 @@ class LandscapePlot(PlotPanel):
                 if not len(segments):
                     continue
                 line = dark if (float(scale.forward(level)) - low) > 0.62 * (high - low) else light
-                item = pg.PlotCurveItem(segments[:, :, 0].ravel(), segments[:, :, 1].ravel(),
-                                        connect="pairs", pen=line, antialias=True)
-                item.setZValue(5)
-                item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-                self.plot.addItem(item)
+                item = self._contour_item(len(self.contour_items))
+                item.setData(segments[:, :, 0].ravel(), segments[:, :, 1].ravel(),
+                             connect="pairs", pen=line)
                 self.contour_items.append(item)
         labels = landscape.plane.labels
         self.plot.setLabel("bottom", labels[0])
@@ -264,6 +268,17 @@ class LandscapePlot(PlotPanel):
         centre = landscape.plane.centre
         self.start.setData([centre[0]], [centre[1]], pen=pg.mkPen("#ffffff", width=2.5))
         self._start_tip(landscape)
+
+    def _contour_item(self, k: int) -> pg.PlotCurveItem:
+        """The k-th contour line's item: made the first time, reused after (making a dozen
+        took 5 to 17 ms of the GUI thread)."""
+        while len(self._contours) <= k:
+            item = pg.PlotCurveItem(antialias=True)
+            item.setZValue(5)
+            item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            self.plot.addItem(item)
+            self._contours.append(item)
+        return self._contours[k]
 
     def _bar_ticks(self, scale: Scale, loss: np.ndarray, low: float, high: float) -> None:
         """The colour bar's round ticks (in loss values), its title, and room for both."""
@@ -288,17 +303,14 @@ class LandscapePlot(PlotPanel):
                               f"{loss_text(landscape.origin_loss)}")
 
     def _use(self, plot: pg.PlotItem) -> None:
-        """Put ``plot`` (the map or the curve) in the picture's row."""
-        if plot is self.main:
-            return
-        self.area.ci.removeItem(self.main)
-        self.area.ci.addItem(plot, row=1, col=0)
-        self.main.removeItem(self.start)
-        self.main = plot
-        plot.addItem(self.start)
-        for item in (self.plot, self.line_plot):
-            item.setMinimumHeight(0)
-            item.setMaximumHeight(1e6)
+        """Show ``plot`` (the map or the curve), fold the other."""
+        if plot is not self.main:
+            self.main.removeItem(self.start)
+            self.main = plot
+            plot.addItem(self.start)
+        other = self.line_plot if plot is self.plot else self.plot
+        _fold(other, True)
+        _fold(plot, False)
 
     def show_trajectories(self, steps: int | None = None) -> None:
         """The trajectories of the landscape shown, up to ``steps`` steps (None: all)."""
@@ -320,10 +332,13 @@ class LandscapePlot(PlotPanel):
         self.reveal(self.total_steps if steps is None else steps)
 
     def prepare(self, names: Sequence[str], dims: int) -> bool:
-        """Make one optimizer's trajectory items ahead of its race, for the picture of
-        ``dims`` dimensions (the dock calls this while the worker computes, so drawing the
-        race creates nothing); False once every one is made."""
+        """Make a few contour lines' or one optimizer's trajectory items ahead of their
+        landscape, for a picture of ``dims`` dimensions (the dock calls this while the
+        worker computes, so drawing the result creates nothing); False once all are made."""
         plot = self.plot if dims == 2 else self.line_plot
+        if dims == 2 and len(self._contours) < LEVELS:
+            self._contour_item(min(LEVELS, len(self._contours) + 4) - 1)
+            return True
         for k, name in enumerate(names):
             color = OPTIMIZER_COLORS.get(name, ("#ffffff", "#a0ffa0")[k % 2])
             if (name, color, id(plot)) not in self._pool:
@@ -457,12 +472,9 @@ class LandscapePlot(PlotPanel):
         if show == self.steps_shown:
             return
         self.steps_shown = show
-        if show:
-            self.area.ci.addItem(self.steps.plot, row=2, col=0)
-        else:
-            self.area.ci.removeItem(self.steps.plot)
-            self.main.setMinimumHeight(0)
-            self.main.setMaximumHeight(1e6)
+        _fold(self.steps.plot, not show)
+        if not show:
+            _fold(self.main, False)
 
     # ---- export --------------------------------------------------------------------------
 
@@ -482,6 +494,13 @@ class LandscapePlot(PlotPanel):
             columns += [list(range(len(t.points))), *(t.points[:, k]
                                                       for k in range(t.points.shape[1]))]
         return header, columns
+
+
+def _fold(item: Any, folded: bool) -> None:
+    """``item`` hidden at no height (``folded``), or shown at any height."""
+    item.setVisible(not folded)
+    item.setMinimumHeight(0)
+    item.setMaximumHeight(0 if folded else 1e6)
 
 
 class _ResizeWatch(QObject):
