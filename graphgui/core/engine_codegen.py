@@ -11,9 +11,9 @@ What enters the text: slot numbers (``v12``, ``g12``), the registry's templates 
 nodes' float parameters as ``repr(float)``; never a name, title or anything else typed. The
 text is compiled once per *structure* (ops, wiring, parameters and which gradients are
 needed, not values) and kept in a small LRU cache shared by all Programs, so a Program built
-again after a value edit finds its code. It is compiled only once a structure has run
-``COMPILE_AFTER`` fast passes, because compiling costs about as much as tens of interpreted
-passes (benchmarks/README.md).
+again after a value edit finds its code. A structure is compiled on its ``COMPILE_AFTER``th
+fast pass: compiling costs about as much as 40 (small graphs) to 200 (10,000 nodes)
+interpreted passes (benchmarks/README.md), so a graph evaluated a few times never pays.
 
 Every generated pass is checked: sources must be exact floats, and on any exception or any
 non-finite value (math.log(0) raises where the interpreter gives -inf; overflow gives inf)
@@ -21,15 +21,19 @@ the caller gets None and runs that pass with the interpreter, which then reports
 nan and inf exactly as it always did. Recorded steps (the stepper, wire gradients) never
 come here: they are the interpreter's one backward code path.
 
-Python's compiler slows down on very long functions (a 10,000-line function with
-conditional expressions takes 3-4 times as long per line as 400-line ones), so the code is
-split into functions of at most ``CHUNK`` statements that pass values on through the slot
-lists; programs over ``MAX_NODES`` nodes stay interpreted.
+The text is cut into functions of at most ``CHUNK`` statements that pass values on through
+the slot lists. Measured on CPython 3.11-3.13, compiling costs about 10 us a line (a
+conditional expression several times that) and grows only mildly faster than the length
+of one function (80,000 lines in one function: 1.2x the time of the same lines in
+2,000-line functions on 3.11, 1.4x on 3.13); cutting costs about 10 % more lines (loads and
+stores between functions) and no measurable run time, and bounds what one function holds.
+Programs over ``MAX_NODES`` nodes stay interpreted.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -37,18 +41,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from .ops.registry import PLACEHOLDER
+from .ops.registry import PLACEHOLDER, SCALAR_MATH
 
-CHUNK = 400  # statements per generated function (measured: see benchmarks/README.md)
+CHUNK = 20_000  # statements per generated function (measured: see benchmarks/README.md)
 MAX_NODES = 50_000  # larger programs run interpreted (compiling would take seconds)
-COMPILE_AFTER = 32  # fast passes of one structure before its code is compiled
+COMPILE_AFTER = 100  # fast passes of one structure before its code is compiled (break-even)
 CACHE_ENTRIES = 32  # structures whose code is kept ...
-CACHE_NODES = 200_000  # ... holding at most this many nodes together
+CACHE_NODES = 100_000  # ... holding at most this many nodes together
 _SEEN_ENTRIES = 256  # structures whose passes are counted
 
-_NAMESPACE = {"__builtins__": {"max": max, "abs": abs}, "math": math}
+# What the text may use: max, abs and math's functions, each bound to a global name of its
+# own (``math_tanh``: one lookup where ``math.tanh`` takes two; see _text)
+_NAMESPACE = {"__builtins__": {"max": max, "abs": abs},
+              **{f"math_{name}": getattr(math, name) for name in SCALAR_MATH}}
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class _Key:
 
 _LOCK = threading.Lock()
 _CACHE: OrderedDict[_Key, ScalarCode] = OrderedDict()
-_SEEN: OrderedDict[_Key, int] = OrderedDict()
+_SEEN: OrderedDict[int, int] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -119,9 +126,11 @@ def _cached(key: _Key) -> ScalarCode | None:
 
 
 def _count(key: _Key) -> int:
+    """This pass of ``key``'s structure, counted: how many so far. Counted by hash alone
+    (a collision only moves when a structure compiles), so the counts hold no structures."""
     with _LOCK:
-        count = _SEEN.pop(key, 0) + 1
-        _SEEN[key] = count
+        count = _SEEN.pop(key.hash, 0) + 1
+        _SEEN[key.hash] = count
         if len(_SEEN) > _SEEN_ENTRIES:
             _SEEN.popitem(last=False)
         return count
@@ -130,8 +139,7 @@ def _count(key: _Key) -> int:
 # ---- which Programs qualify, and the structure they are cached by ------------------------
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     """One forward plan entry as the writer needs it."""
 
     slot: int
@@ -144,44 +152,48 @@ class FastPath:
     """A Program's generated code: whether it may have one, when it is compiled, and the
     checked runs of its two passes (None: run that pass with the interpreter)."""
 
-    def __init__(self, n: int, sources: tuple[int, ...], out: int, entries: list[_Entry],
-                 work: list[tuple[int, int, int, bool, bool]]) -> None:
-        self._n = n
+    def __init__(self, program: Any, sources: tuple[int, ...]) -> None:
+        # The Program's plans never change once it is built (set_source changes values only)
+        self._program = program
+        self._n = len(program.ids)
+        self._out = program._out_slot
         self._sources = sources
-        self._out = out
-        self._entries = entries
-        self._work = work
         self._key: _Key | None = None
+        self._entries: list[_Entry] = []
+        self._work: list[tuple[int, int, int, bool, bool]] = []
         self.code: ScalarCode | None = None
         self._failed = False
         self._getter: Callable[[list], Any] | None = None
         self.forward_runs = self.backward_runs = 0  # passes the generated code completed
+        self._checked: list[Any] | None = None  # the values of the last generated pass
 
     @classmethod
     def for_program(cls, program: Any) -> FastPath | None:
         """The fast path of a compiled Program, or None when it cannot have one: a node
         failed to compile, there is no output, an op has no scalar template, or it is
         larger than MAX_NODES. (Whether the values are floats is checked on every pass.)"""
-        n = len(program.ids)
-        out = program._out_slot
-        if program.errors or out < 0 or n > MAX_NODES:
+        if program.errors or program._out_slot < 0 or len(program.ids) > MAX_NODES:
             return None
         nodes = [program.graph_node(nid) for nid in program.ids]
-        entries = []
-        for k, _fn, _a, _b in program._plan:
-            node = nodes[k]
-            if not node.spec.scalar_code:
+        for entry in program._plan:
+            if not nodes[entry[0]].spec.scalar_code:
                 return None
-            entries.append(_Entry(k, node.spec, node.params, program._inputs[k]))
-        sources = tuple(k for k, node in enumerate(nodes) if node.is_source)
-        work = [(i, a, b, ra is not None, rb is not None) for i, a, b, ra, rb in program._bwork]
-        return cls(n, sources, out, entries, work)
+        return cls(program, tuple(k for k, node in enumerate(nodes) if node.is_source))
 
     def key(self) -> _Key:
+        """The structure: each plan entry's op, parameters and input slots, and the backward
+        work list (which inputs need a gradient), not the values."""
         if self._key is None:
+            program = self._program
+            for k, _fn, _a, _b in program._plan:
+                node = program.graph_node(program.ids[k])
+                self._entries.append(_Entry(k, node.spec, node.params, program._inputs[k]))
+            self._work = [(i, a, b, ra is not None, rb is not None)
+                          for i, a, b, ra, rb in program._bwork]
             plan = tuple((e.slot, e.spec.name, tuple(sorted(e.params.items())), e.args)
                          for e in self._entries)
             self._key = _Key((self._n, self._out, self._sources, plan, tuple(self._work)))
+            self._program = None  # what it needed is taken
         return self._key
 
     def ready(self) -> ScalarCode | None:
@@ -214,9 +226,11 @@ class FastPath:
         return code
 
     def _take(self, code: ScalarCode) -> None:
-        slots = code.grad_slots
-        self._getter = itemgetter(*slots) if len(slots) > 1 else (lambda g: (g[slots[0]],))
+        slots = code.grad_slots  # every slot (the common case): sum the whole list
+        self._getter = (None if len(slots) == self._n else itemgetter(*slots) if len(slots) > 1
+                        else lambda g: (g[slots[0]],))
         self.code = code
+        self._entries, self._work = [], []  # the text is written: the plans are not needed
 
     # ---- the two passes, checked ----------------------------------------------------------
 
@@ -242,6 +256,7 @@ class FastPath:
         if total.__class__ is not float or not math.isfinite(total):
             return None
         self.forward_runs += 1
+        self._checked = vals
         return vals
 
     def gradients(self, vals: list[Any], seed: Any = None) -> list[Any] | None:
@@ -257,14 +272,15 @@ class FastPath:
             if vals[k].__class__ is not float:
                 return None
         try:
-            total = sum(vals)
-            if total.__class__ is not float or not math.isfinite(total):
-                return None  # values the interpreter computed and reports
+            if vals is not self._checked:  # (the values the last pass made are checked)
+                total = sum(vals)
+                if total.__class__ is not float or not math.isfinite(total):
+                    return None  # values the interpreter computed, and reports
             grads: list[Any] = [None] * self._n
             grads[self._out] = seed
             for fn in code.backward_fns:
                 fn(vals, grads)
-            total = sum(self._getter(grads))
+            total = sum(self._getter(grads) if self._getter else grads)
         except Exception:  # noqa: BLE001
             return None
         if not math.isfinite(total):
@@ -280,6 +296,12 @@ def _param_text(value: Any) -> str:
     if value.__class__ is not float or not math.isfinite(value):
         raise ValueError(f"a scalar template names a parameter that is not a number: {value!r}")
     return f"({value!r})"
+
+
+@lru_cache(maxsize=512)
+def _text(template: str) -> str:
+    """A template as it is written into the text: ``math.tanh`` as ``math_tanh``."""
+    return re.sub(r"\bmath\.(\w+)", r"math_\1", template)
 
 
 @lru_cache(maxsize=512)
@@ -329,21 +351,26 @@ def _write_forward(n: int, entries: list[_Entry]) -> tuple[str, int]:
             for name in _fields(e.spec.scalar_code):
                 if name not in fields:
                     fields[name] = _param_text(e.params[name])
-            body.append(f"    v{e.slot} = {e.spec.scalar_code.format(**fields)}\n")
-        stored = ", ".join(f"v{k}" if k in mine else f"V[{k}]" for k in range(low, high))
-        parts.append(f"def f{c}(V):\n{''.join(head)}{''.join(body)}"
-                     f"    V[{low}:{high}] = ({stored},)\n\n")
+            body.append(f"    v{e.slot} = {_text(e.spec.scalar_code).format(**fields)}\n")
+        stored = _slices("V", low, [f"v{k}" if k in mine else f"V[{k}]" for k in range(low, high)])
+        parts.append(f"def f{c}(V):\n{''.join(head)}{''.join(body)}{stored}\n")
         low = high
     return "".join(parts), len(chunks)
 
 
-@dataclass(frozen=True)
-class _Term:
+def _slices(name: str, low: int, items: list[str]) -> str:
+    """``V[low:high] = (...)`` in pieces of 30: CPython builds a longer tuple display through
+    a list, one more instruction per item."""
+    return "".join(f"    {name}[{low + i}:{low + i + len(part)}] = ({', '.join(part)},)\n"
+                   for i in range(0, len(items), 30) for part in [items[i:i + 30]])
+
+
+class _Term(NamedTuple):
     """One gradient contribution: node ``node``'s part for input ``target``."""
 
     node: int
     target: int
-    template: str
+    template: str  # as written into the text (see _text)
     # (placeholder, "v" a value / "g" a gradient / "p" a parameter, its slot or value, uses)
     fields: tuple[tuple[str, str, Any, int], ...]
     first: bool  # the target's first contribution (it had no gradient)
@@ -355,29 +382,42 @@ def _terms(out: int, entries: list[_Entry], work: list[tuple[int, int, int, bool
     that end with a gradient. As there, a node whose gradient is None passes nothing on, an
     input's first contribution is its gradient and each later one is added to it."""
     by_slot = {e.slot: e for e in entries}
+    recipes: dict[str, list] = {}  # per op: per port, its template and where its fields are
     has = {out}
     terms = []
     for i, a, b, need_a, need_b in work:
         if i not in has:
             continue
         e = by_slot[i]
-        for port, (target, needed) in enumerate(((a, need_a), (b, need_b))):
+        recipe = recipes.get(e.spec.name)
+        if recipe is None:
+            recipe = recipes[e.spec.name] = [_recipe(e.spec, port) for port in range(e.spec.arity)]
+        for port, target, needed in ((0, a, need_a), (1, b, need_b)):
             if not needed:
                 continue
-            template = e.spec.scalar_grads[port]
-            fields = []
-            for name, count in _fields(template).items():
-                if name == "g":
-                    fields.append((name, "g", i, count))
-                elif name == "out":
-                    fields.append((name, "v", i, count))
-                elif name in e.spec.inputs:
-                    fields.append((name, "v", e.args[e.spec.inputs.index(name)], count))
-                else:
-                    fields.append((name, "p", e.params[name], count))
-            terms.append(_Term(i, target, template, tuple(fields), target not in has))
+            template, places = recipe[port]
+            fields = tuple(
+                (name, kind, i if where == "self" else e.args[where] if kind == "v"
+                 else e.params[name], count)
+                for name, kind, where, count in places)
+            terms.append(_Term(i, target, template, fields, target not in has))
             has.add(target)
     return terms, has
+
+
+def _recipe(spec: Any, port: int) -> tuple[str, list[tuple[str, str, Any, int]]]:
+    """Input ``port``'s gradient template and, per placeholder, what it names: the node's
+    gradient or value ("self"), an input's value (its index) or a parameter."""
+    template = spec.scalar_grads[port]
+    places = []
+    for name, count in _fields(template).items():
+        if name in ("g", "out"):
+            places.append((name, "g" if name == "g" else "v", "self", count))
+        elif name in spec.inputs:
+            places.append((name, "v", spec.inputs.index(name), count))
+        else:
+            places.append((name, "p", None, count))
+    return _text(template), places
 
 
 def _write_backward(n: int, out: int, entries: list[_Entry],
@@ -446,7 +486,6 @@ def _backward_chunk(c: int, chunk: list[_Term], has: set[int], low: int, high: i
     final = [k for k in range(low, high) if k in local]
     if final:  # one slice from the first to the last local of the range
         first, last = final[0], final[-1]
-        row = ", ".join(f"g{k}" if k in local else f"G[{k}]" if k in has else "None"
-                        for k in range(first, last + 1))
-        lines.append(f"    G[{first}:{last + 1}] = ({row},)\n")
+        lines.append(_slices("G", first, [f"g{k}" if k in local else f"G[{k}]" if k in has
+                                          else "None" for k in range(first, last + 1)]))
     return f"def b{c}(V, G):\n{''.join(lines)}    pass\n\n"

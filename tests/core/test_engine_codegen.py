@@ -440,3 +440,37 @@ def test_scalar_templates_are_checked_at_registration():
     register(OpSpec(name="good_scalar", scalar_code="(_t := {x}) * _t",
                     scalar_grads=("{g} * 2.0 * {x}",), **base))
     unregister("good_scalar")
+
+
+# ---- the trainer and the loss landscape change source values between passes ---------------
+
+
+def run_both(monkeypatch, fn):
+    """``fn()`` with generated code (from pass one on) and with the interpreter only."""
+    monkeypatch.setattr(engine_codegen, "COMPILE_AFTER", 1)
+    fast = fn()
+    assert engine_codegen.cache_info()["entries"] >= 1  # the generated code ran
+    monkeypatch.setattr(engine_codegen.FastPath, "for_program", classmethod(lambda cls, p: None))
+    return fast, fn()
+
+
+def test_training_a_scalar_graph_gives_the_same_numbers(monkeypatch):
+    from graphgui.core.train.run import train_graph
+
+    graph, settings = load_example_document("gradient_descent_x2")
+    training = {**settings["training"], "epochs": 200, "optimizer": "adam"}
+    fast, slow = run_both(monkeypatch, lambda: train_graph(graph, training))
+    assert bits(fast.loss_history) == bits(slow.loss_history)
+    assert bits(fast.parameters.values()) == bits(slow.parameters.values())
+
+
+def test_the_loss_landscape_of_a_scalar_graph_is_the_same(monkeypatch):
+    from graphgui.core.landscape import compute
+
+    graph, settings = load_example_document("gradient_descent_x2")
+    (param,) = [n.name for n in graph.nodes if n.op == "parameter"]
+    request = compute.LandscapeRequest(params=(param,), grid=9, steps=20,
+                                       optimizers=("sgd", "adam"))
+    fast, slow = run_both(monkeypatch, lambda: compute.compute_landscape(
+        graph, settings["training"], request))
+    assert fast.to_json() == slow.to_json()
