@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         assert abs(out - ref_out) < 1e-12, (name, out, ref_out)
         np.testing.assert_allclose(grads, ref_grads, rtol=1e-9, atol=1e-12, err_msg=name)
     program_time = median_times({"compile": lambda: Program(graph)}, 1, 3)["compile"]
-    times = median_times(fns, 1, 5 if args.quick else 15)
+    times = median_times(fns, 1, 5 if args.quick else 25)
     base = times["graphgui generated"]
     rows = [
         {"implementation": name, "us_per_node": t / n * 1e6, "ms_per_step": t * 1e3,

@@ -21,12 +21,13 @@ the caller gets None and runs that pass with the interpreter, which then reports
 nan and inf exactly as it always did. Recorded steps (the stepper, wire gradients) never
 come here: they are the interpreter's one backward code path.
 
-The text is cut into functions of at most ``CHUNK`` statements that pass values on through
-the slot lists. Measured on CPython 3.11-3.13, compiling costs about 10 us a line (a
-conditional expression several times that) and grows only mildly faster than the length
-of one function (80,000 lines in one function: 1.2x the time of the same lines in
-2,000-line functions on 3.11, 1.4x on 3.13); cutting costs about 10 % more lines (loads and
-stores between functions) and no measurable run time, and bounds what one function holds.
+Each pass is one function of locals up to ``CHUNK`` statements; a longer one is cut into
+functions that pass values and partial sums on through the slot lists. Cutting costs run
+time wherever a program's fan-out crosses a cut (on the 10,000-node benchmark cut into 3
+functions the backward pass took 0.14 us/node, in one 0.09), while CPython 3.11 compiles a
+20,000-line function at the same cost per line as 200-line ones (about 10 us a line, a
+conditional expression several times that). 3.12 and 3.13 are slower on long functions
+(20,000 lines: 1.3x the time of 2,000-line pieces; 80,000: 1.4x), which the cap bounds.
 Programs over ``MAX_NODES`` nodes stay interpreted.
 """
 
@@ -38,6 +39,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -62,7 +64,8 @@ _NAMESPACE = {"__builtins__": {"max": max, "abs": abs},
 class ScalarCode:
     """The generated passes of one structure, and what making them cost."""
 
-    forward_fns: tuple[Callable[[list], None], ...]
+    run_fn: Callable[[list, bool], Any] | None  # both passes in one generator, or
+    forward_fns: tuple[Callable[[list], None], ...]  # each pass cut into functions
     backward_fns: tuple[Callable[[list, list], None], ...]
     grad_slots: tuple[int, ...]  # the slots that get a gradient (the others stay None)
     nodes: int
@@ -166,6 +169,8 @@ class FastPath:
         self._getter: Callable[[list], Any] | None = None
         self.forward_runs = self.backward_runs = 0  # passes the generated code completed
         self._checked: list[Any] | None = None  # the values of the last generated pass
+        # RUN waiting at its yield after that pass: (generator, values, a copy of them)
+        self._pending: tuple[Any, list[Any], list[Any]] | None = None
 
     @classmethod
     def for_program(cls, program: Any) -> FastPath | None:
@@ -218,7 +223,7 @@ class FastPath:
 
     def _build(self, key: _Key) -> ScalarCode | None:
         try:
-            code = build(self._n, self._out, self._entries, self._work)
+            code = build(self._n, self._out, self._entries, self._work, self._sources)
         except (RecursionError, MemoryError, SyntaxError):  # the text is too much for Python
             self._failed = True
             return None
@@ -247,9 +252,14 @@ class FastPath:
         code = self.code or self.ready()
         if code is None:
             return None
+        self._pending = None
         try:
-            for fn in code.forward_fns:
-                fn(vals)
+            if code.run_fn is not None:
+                run = code.run_fn(vals, True)
+                next(run)  # the forward pass: it waits for the backward pass at its yield
+            else:
+                for fn in code.forward_fns:
+                    fn(vals)
             total = sum(vals)  # finite only if every value is (inf or nan would stay)
         except Exception:  # noqa: BLE001  (math raises where the interpreter gives inf/nan)
             return None
@@ -257,6 +267,8 @@ class FastPath:
             return None
         self.forward_runs += 1
         self._checked = vals
+        if code.run_fn is not None:
+            self._pending = (run, vals, list(vals))
         return vals
 
     def gradients(self, vals: list[Any], seed: Any = None) -> list[Any] | None:
@@ -271,6 +283,7 @@ class FastPath:
         for k in self._sources:
             if vals[k].__class__ is not float:
                 return None
+        pending, self._pending = self._pending, None
         try:
             if vals is not self._checked:  # (the values the last pass made are checked)
                 total = sum(vals)
@@ -278,8 +291,18 @@ class FastPath:
                     return None  # values the interpreter computed, and reports
             grads: list[Any] = [None] * self._n
             grads[self._out] = seed
-            for fn in code.backward_fns:
-                fn(vals, grads)
+            if code.run_fn is None:
+                for fn in code.backward_fns:
+                    fn(vals, grads)
+            else:
+                # the values of the pass waiting at its yield, unless they were changed since
+                if pending is not None and pending[1] is vals and vals == pending[2]:
+                    run = pending[0]
+                else:
+                    run = code.run_fn(vals, False)
+                    next(run)  # reads the values from vals
+                with suppress(StopIteration):
+                    run.send(grads)
             total = sum(self._getter(grads) if self._getter else grads)
         except Exception:  # noqa: BLE001
             return None
@@ -311,51 +334,86 @@ def _fields(template: str) -> dict[str, int]:
 
 
 def build(n: int, out: int, entries: list[_Entry],
-          work: list[tuple[int, int, int, bool, bool]]) -> ScalarCode:
+          work: list[tuple[int, int, int, bool, bool]], sources: tuple[int, ...]) -> ScalarCode:
     """Write, compile and execute the generated passes of one structure."""
     start = time.perf_counter()
-    forward_src, n_forward = _write_forward(n, entries)
-    backward_src, n_backward, grad_slots = _write_backward(n, out, entries, work)
-    names = [f"f{c}" for c in range(n_forward)], [f"b{c}" for c in range(n_backward)]
-    source = "".join((
-        forward_src, backward_src,
-        f"FORWARD = ({''.join(f + ', ' for f in names[0])})\n",
-        f"BACKWARD = ({''.join(b + ', ' for b in names[1])})\n",
-    ))
+    terms, has = _terms(out, entries, work)
+    if len(entries) <= CHUNK and len(terms) <= CHUNK:
+        source = _write_single(n, entries, terms, has, sources)
+    else:
+        source = _write_chunked(n, entries, terms, has)
     namespace = dict(_NAMESPACE)
     exec(compile(source, "<graphgui scalar program>", "exec"), namespace)  # noqa: S102
-    return ScalarCode(namespace["FORWARD"], namespace["BACKWARD"], grad_slots, n, source,
+    return ScalarCode(namespace.get("RUN"), namespace.get("FORWARD", ()),
+                      namespace.get("BACKWARD", ()), tuple(sorted(has)), n, source,
                       time.perf_counter() - start)
 
 
-def _write_forward(n: int, entries: list[_Entry]) -> tuple[str, int]:
-    """``def f<c>(V)``: each computes CHUNK plan entries into locals and stores its range of
-    slots back into the slot list V in one slice. A value from before the chunk is read
-    from V where it is used (``V[7]``), or into a local first when it is used twice."""
-    parts: list[str] = []
-    chunks = [entries[i:i + CHUNK] for i in range(0, len(entries), CHUNK)] or [[]]
+def _write_single(n: int, entries: list[_Entry], terms: list[_Term], has: set[int],
+                  sources: tuple[int, ...]) -> str:
+    """``def run(V, fresh)``: both passes in one generator, so the backward pass finds the
+    values in the locals the forward pass left them in. ``fresh``: compute the values and
+    store them into V; else read them from V. It then waits at ``yield`` for the gradient
+    list G (seeded) and fills it."""
+    loads = [f"    v{k} = V[{k}]\n" for k in sources]
+    forward = _forward_chunk(n, entries, 0, n, local=True)
+    backward = _backward_chunk(terms, has, 0, n, local=True)
+    unpack = ", ".join(f"v{k}" for k in range(n))
+    return ("def run(V, fresh):\n    if fresh:\n"
+            + "".join(f"    {line}\n" for line in "".join((*loads, *forward)).splitlines())
+            + f"    else:\n        ({unpack},) = V\n    G = yield\n{''.join(backward)}"
+            "    return\n\nRUN = run\n")
+
+
+def _write_chunked(n: int, entries: list[_Entry], terms: list[_Term], has: set[int]) -> str:
+    """``def f<c>(V)`` and ``def b<c>(V, G)`` of at most CHUNK statements each, passing
+    values and partial sums on through V and G."""
+    parts = []
     low = 0
-    for c, chunk in enumerate(chunks):
-        high = n if c == len(chunks) - 1 else chunk[-1].slot + 1
-        mine = {e.slot for e in chunk}
-        uses: Counter[int] = Counter()
+    forward = [entries[i:i + CHUNK] for i in range(0, len(entries), CHUNK)] or [[]]
+    for c, chunk in enumerate(forward):
+        high = n if c == len(forward) - 1 else chunk[-1].slot + 1
+        parts.append(f"def f{c}(V):\n{''.join(_forward_chunk(n, chunk, low, high))}\n")
+        low = high
+    backward: list[list[_Term]] = [[]]
+    for t in terms:  # cut between nodes only: a node's contributions share one function
+        if len(backward[-1]) >= CHUNK and t.node != backward[-1][-1].node:
+            backward.append([])
+        backward[-1].append(t)
+    high = n
+    for c, chunk in enumerate(backward):
+        low = 0 if c == len(backward) - 1 else chunk[-1].node
+        parts.append(f"def b{c}(V, G):\n{''.join(_backward_chunk(chunk, has, low, high))}"
+                     "    pass\n\n")
+        high = low
+    parts.append(f"FORWARD = ({''.join(f'f{c}, ' for c in range(len(forward)))})\n")
+    parts.append(f"BACKWARD = ({''.join(f'b{c}, ' for c in range(len(backward)))})\n")
+    return "".join(parts)
+
+
+def _forward_chunk(n: int, chunk: list[_Entry], low: int, high: int,
+                   local: bool = False) -> list[str]:
+    """Plan entries into locals, then the slots [low, high) stored into V in slices. A value
+    from before the chunk is read from V where it is used (``V[7]``), or into a local first
+    when it is used twice; with ``local`` every such value is a local already."""
+    mine = {e.slot for e in chunk}
+    uses: Counter[int] = Counter()
+    if not local:
         for e in chunk:
             for name, count in _fields(e.spec.scalar_code).items():
                 if name in e.spec.inputs and (a := e.args[e.spec.inputs.index(name)]) not in mine:
                     uses[a] += count
-        head = [f"    v{a} = V[{a}]\n" for a, count in uses.items() if count > 1]
-        body = []
-        for e in chunk:
-            fields = {name: f"v{a}" if a in mine or uses[a] > 1 else f"V[{a}]"
-                      for name, a in zip(e.spec.inputs, e.args, strict=True)}
-            for name in _fields(e.spec.scalar_code):
-                if name not in fields:
-                    fields[name] = _param_text(e.params[name])
-            body.append(f"    v{e.slot} = {_text(e.spec.scalar_code).format(**fields)}\n")
-        stored = _slices("V", low, [f"v{k}" if k in mine else f"V[{k}]" for k in range(low, high)])
-        parts.append(f"def f{c}(V):\n{''.join(head)}{''.join(body)}{stored}\n")
-        low = high
-    return "".join(parts), len(chunks)
+    lines = [f"    v{a} = V[{a}]\n" for a, count in uses.items() if count > 1]
+    for e in chunk:
+        fields = {name: f"v{a}" if local or a in mine or uses[a] > 1 else f"V[{a}]"
+                  for name, a in zip(e.spec.inputs, e.args, strict=True)}
+        for name in _fields(e.spec.scalar_code):
+            if name not in fields:
+                fields[name] = _param_text(e.params[name])
+        lines.append(f"    v{e.slot} = {_text(e.spec.scalar_code).format(**fields)}\n")
+    lines.append(_slices("V", low, [f"v{k}" if local or k in mine else f"V[{k}]"
+                                    for k in range(low, high)]))
+    return lines
 
 
 def _slices(name: str, low: int, items: list[str]) -> str:
@@ -420,30 +478,13 @@ def _recipe(spec: Any, port: int) -> tuple[str, list[tuple[str, str, Any, int]]]
     return _text(template), places
 
 
-def _write_backward(n: int, out: int, entries: list[_Entry],
-                    work: list[tuple[int, int, int, bool, bool]]) -> tuple[str, int, tuple]:
-    """``def b<c>(V, G)``: the contributions in the interpreter's order, CHUNK to a function.
-
-    A chunk visits the nodes of a range of slots [low, high), going down; once it is done,
-    every gradient in that range is final (a node's consumers come after it), so the chunk
-    stores them in one slice. A gradient the chunk touches twice or more is a local
-    (``g3 = G[3] + ...`` on the way in); one it touches once is read or updated in G."""
-    terms, has = _terms(out, entries, work)
-    chunks: list[list[_Term]] = [[]]
-    for t in terms:  # cut between nodes only: a node's contributions share one function
-        if len(chunks[-1]) >= CHUNK and t.node != chunks[-1][-1].node:
-            chunks.append([])
-        chunks[-1].append(t)
-    parts = []
-    high = n
-    for c, chunk in enumerate(chunks):
-        low = 0 if c == len(chunks) - 1 else chunk[-1].node
-        parts.append(_backward_chunk(c, chunk, has, low, high))
-        high = low
-    return "".join(parts), len(parts), tuple(sorted(has))
-
-
-def _backward_chunk(c: int, chunk: list[_Term], has: set[int], low: int, high: int) -> str:
+def _backward_chunk(chunk: list[_Term], has: set[int], low: int, high: int,
+                    local: bool = False) -> list[str]:
+    """The contributions of ``chunk`` in their order. The chunk visits the nodes of the slots
+    [low, high), going down; once it is done every gradient in that range is final (a node's
+    consumers come after it), so it stores them in slices. A gradient the chunk touches twice
+    or more is a local (``g3 = G[3] + ...`` on the way in), one it touches once is read or
+    updated in G; values are read from V as in _forward_chunk (``local``: all are locals)."""
     values: Counter[int] = Counter()
     touches = Counter(t.target for t in chunk)
     for t in chunk:
@@ -453,7 +494,7 @@ def _backward_chunk(c: int, chunk: list[_Term], has: set[int], low: int, high: i
             elif kind == "g":
                 touches[k] += count
     local: set[int] = set()  # gradients held in locals from their first touch on
-    lines = [f"    v{k} = V[{k}]\n" for k, count in values.items() if count > 1]
+    lines = [] if local else [f"    v{k} = V[{k}]\n" for k, count in values.items() if count > 1]
 
     def grad(k: int) -> str:  # a gradient read ({g}): final, so from G or its local
         if k in local:
@@ -468,7 +509,7 @@ def _backward_chunk(c: int, chunk: list[_Term], has: set[int], low: int, high: i
         fields = {}
         for name, kind, k, _ in t.fields:
             if kind == "v":
-                fields[name] = f"v{k}" if values[k] > 1 else f"V[{k}]"
+                fields[name] = f"v{k}" if local or values[k] > 1 else f"V[{k}]"
             elif kind == "g":
                 fields[name] = grad(k)
             else:
@@ -488,4 +529,4 @@ def _backward_chunk(c: int, chunk: list[_Term], has: set[int], low: int, high: i
         first, last = final[0], final[-1]
         lines.append(_slices("G", first, [f"g{k}" if k in local else f"G[{k}]" if k in has
                                           else "None" for k in range(first, last + 1)]))
-    return f"def b{c}(V, G):\n{''.join(lines)}    pass\n\n"
+    return lines
