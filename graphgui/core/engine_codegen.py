@@ -12,8 +12,8 @@ nodes' float parameters as ``repr(float)``; never a name, title or anything else
 text is compiled once per *structure* (ops, wiring, parameters and which gradients are
 needed, not values) and kept in a small LRU cache shared by all Programs, so a Program built
 again after a value edit finds its code. A structure is compiled on its ``COMPILE_AFTER``th
-fast pass: compiling costs about as much as 40 (small graphs) to 200 (10,000 nodes)
-interpreted passes (benchmarks/README.md), so a graph evaluated a few times never pays.
+fast pass: compiling costs what about 80 (5 nodes) to 170 (47 or 10,000 nodes) passes save
+(benchmarks/README.md), so a graph evaluated a few times never pays for it.
 
 Every generated pass is checked: sources must be exact floats, and on any exception or any
 non-finite value (math.log(0) raises where the interpreter gives -inf; overflow gives inf)
@@ -21,14 +21,16 @@ the caller gets None and runs that pass with the interpreter, which then reports
 nan and inf exactly as it always did. Recorded steps (the stepper, wire gradients) never
 come here: they are the interpreter's one backward code path.
 
-Each pass is one function of locals up to ``CHUNK`` statements; a longer one is cut into
-functions that pass values and partial sums on through the slot lists. Cutting costs run
-time wherever a program's fan-out crosses a cut (on the 10,000-node benchmark cut into 3
-functions the backward pass took 0.14 us/node, in one 0.09), while CPython 3.11 compiles a
-20,000-line function at the same cost per line as 200-line ones (about 10 us a line, a
-conditional expression several times that). 3.12 and 3.13 are slower on long functions
-(20,000 lines: 1.3x the time of 2,000-line pieces; 80,000: 1.4x), which the cap bounds.
-Programs over ``MAX_NODES`` nodes stay interpreted.
+A program of up to ``CHUNK`` statements a pass is one generator (``RUN``): the forward pass
+into locals and the slot list, a ``yield``, then the backward pass, so ``gradients(vals)``
+given the values the last pass returned finds them in the generator's locals. A longer one
+is cut into functions (``FORWARD``, ``BACKWARD``) that pass values and partial sums on
+through the slot lists. Cutting costs run time wherever a program's fan-out crosses a cut
+(the 10,000-node benchmark cut into 3 functions: backward 0.14 us/node, in one 0.09), while
+CPython 3.11 compiles a 20,000-line function at about the cost per line of 200-line ones
+(about 10 us a line, a conditional expression several times that); 3.12 and 3.13 are slower
+on long functions (20,000 lines: 1.3x the time of 2,000-line pieces; 80,000: 1.4x), which
+the cap bounds. Programs over ``MAX_NODES`` nodes stay interpreted.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from .ops.registry import PLACEHOLDER, SCALAR_MATH
 
 CHUNK = 20_000  # statements per generated function (measured: see benchmarks/README.md)
 MAX_NODES = 50_000  # larger programs run interpreted (compiling would take seconds)
-COMPILE_AFTER = 100  # fast passes of one structure before its code is compiled (break-even)
+COMPILE_AFTER = 100  # fast passes of one structure before it is compiled (~break-even)
 CACHE_ENTRIES = 32  # structures whose code is kept ...
 CACHE_NODES = 100_000  # ... holding at most this many nodes together
 _SEEN_ENTRIES = 256  # structures whose passes are counted
