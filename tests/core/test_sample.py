@@ -95,3 +95,31 @@ def test_every_command_takes_sample_k(capsys):
     assert np.shape(data["values"]["X"]) == (2, 1)
     assert main(["eval", "--example", "chain_rule", "--sample", "0"]) == 2
     assert "no data node 'X'" in capsys.readouterr().err
+
+
+def test_a_sample_at_other_parameters_is_the_network_with_them_by_hand():
+    """A timeline's epoch: the sample's values, gradients and stepped graph hold its
+    parameters; the graph keeps its own."""
+    graph = load_example("moons_network")
+    rng = np.random.default_rng(3)
+    ids = {name: graph.find(name).id for name in ("W1", "b1", "W2", "b2")}
+    other = {ids[name]: rng.normal(size=np.shape(graph.find(name).value))
+             for name in ids}
+    own_w1 = graph.find("W1").value.copy()
+    i = 17
+    s = sample_evaluation(graph, i, parameters=other, epoch=62)
+    W1, b1, W2, b2 = (other[ids[name]] for name in ("W1", "b1", "W2", "b2"))
+    x = np.asarray(graph.find("X").value)[:, i:i + 1]
+    y = graph.find("Y").value[0, i]
+    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
+    a2 = 1 / (1 + np.exp(-(W2 @ a1 + b2)))
+    loss = -(y * np.log(a2[0, 0]) + (1 - y) * np.log(1 - a2[0, 0]))
+    assert float(s.evaluation.values[s.evaluation.output]) == pytest.approx(loss, rel=1e-10)
+    # dL/dW2 of the BCE of a sigmoid output: (a2 - y) a1^T, by hand.
+    np.testing.assert_allclose(s.evaluation.grads[ids["W2"]], (a2 - y) @ a1.T, rtol=1e-9)
+    np.testing.assert_array_equal(s.graph.node(ids["W1"]).value, W1)
+    assert s.epoch == 62 and s.parameters is not None
+    np.testing.assert_array_equal(graph.find("W1").value, own_w1)
+    assert sample_evaluation(graph, i).epoch is None  # the graph's own: no epoch
+    with pytest.raises(SampleError, match="no node 'nope'"):
+        sample_graph(graph, i, parameters={"nope": 1.0})

@@ -6,6 +6,10 @@ alone, so every view (canvas, inspector, stepper, every command with ``--sample 
 that sample's forward values and its own backward pass: the gradients of its own loss. With
 a loss that is a mean over the samples, the batch gradient is the mean of these over the n
 samples (each sample's slice of it is its gradient / n; tests/core/test_sample.py checks it).
+
+``parameters`` (e.g. one epoch of a training timeline) are written into the copy, so the
+sample is taken at that moment of a run: its values, its gradients and the graph the stepper
+steps all hold them; ``Sample.epoch`` says which moment (None: the graph's own parameters).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +34,8 @@ class SampleError(ValueError):
 
 @dataclass(frozen=True)
 class Sample:
-    """Sample ``index`` of ``count``: its graph and its evaluation (its own gradients)."""
+    """Sample ``index`` of ``count``: its graph and its evaluation (its own gradients);
+    ``parameters``/``epoch``: the moment of a run it was taken at (None: the graph's own)."""
 
     index: int
     count: int
@@ -37,6 +43,8 @@ class Sample:
     evaluation: Evaluation
     inputs: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INPUTS))
     axis: int = 1  # the samples' axis in X and Y
+    parameters: Mapping[str, Any] | None = None
+    epoch: int | None = None
 
 
 def batch_size(graph: Graph, inputs: Mapping[str, str] = DEFAULT_INPUTS, axis: int = 1) -> int:
@@ -52,9 +60,11 @@ def batch_size(graph: Graph, inputs: Mapping[str, str] = DEFAULT_INPUTS, axis: i
 
 def sample_graph(
     graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS, axis: int = 1,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Graph:
     """A copy of ``graph`` whose data nodes hold sample ``index`` alone (same node ids);
-    samples lie along ``axis`` of X and Y."""
+    samples lie along ``axis`` of X and Y. ``parameters`` (node id -> value) replace those
+    nodes' values in the copy (ids the graph lacks are refused)."""
     n = batch_size(graph, inputs, axis)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n:
         raise SampleError(f"there is no sample {index!r}: the batch has samples 0 to {n - 1}")
@@ -68,6 +78,11 @@ def sample_graph(
             raise SampleError(f"{node.title} has shape {value.shape}; it needs the {n} "
                               "samples X has, along the same axis")
         copy.set_value(node.id, np.take(value, [index], axis=axis))
+    for pid, value in (parameters or {}).items():
+        if pid not in copy:
+            raise SampleError(f"the graph has no node {pid!r} to give a parameter value")
+        copy.set_value(pid, np.array(value, copy=True) if isinstance(value, np.ndarray)
+                       else value)
     copy.title = f"{graph.title} · sample {index}"
     return copy
 
@@ -75,12 +90,16 @@ def sample_graph(
 def sample_evaluation(
     graph: Graph, index: int, inputs: Mapping[str, str] = DEFAULT_INPUTS,
     output: str | None = None, axis: int = 1,
+    parameters: Mapping[str, Any] | None = None, epoch: int | None = None,
 ) -> Sample:
-    """Sample ``index``'s values and the gradients of its own loss."""
+    """Sample ``index``'s values and the gradients of its own loss, with ``parameters``
+    (after ``epoch`` epochs of a run) in place of the graph's when given."""
     n = batch_size(graph, inputs, axis)
-    copy = sample_graph(graph, index, inputs, axis)
+    copy = sample_graph(graph, index, inputs, axis, parameters)
     ev = Program(copy, output=output).evaluate(wires=True)
-    return Sample(index, n, copy, ev, dict(inputs), axis)
+    return Sample(index, n, copy, ev, dict(inputs), axis,
+                  dict(parameters) if parameters is not None else None,
+                  epoch if parameters is not None else None)
 
 
 def nearest_sample(
