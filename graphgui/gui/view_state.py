@@ -119,8 +119,10 @@ class ViewState(QObject):
         the batch; None: the batch again. The stepper steps the sample's graph."""
         self.sample = sample
         self._live = sample.evaluation if sample is not None else None
-        self.stale = (f"sample {sample.index} of {sample.count} (the batch's gradient is "
-                      "the mean of the samples')" if sample is not None else "")
+        at = (f" at epoch {sample.epoch} of the run" if sample is not None
+              and sample.epoch is not None else "")  # a timeline's moment
+        self.stale = (f"sample {sample.index} of {sample.count}{at} (the batch's gradient "
+                      "is the mean of the samples')" if sample is not None else "")
         self.changed.emit()
 
     def _retake_sample(self) -> None:
@@ -129,7 +131,8 @@ class ViewState(QObject):
         old = self.sample
         graph = self.evaluator.graph
         try:
-            self.sample = (sample_evaluation(graph, old.index, old.inputs, axis=old.axis)
+            self.sample = (sample_evaluation(graph, old.index, old.inputs, axis=old.axis,
+                                             parameters=old.parameters, epoch=old.epoch)
                            if graph is not None else None)
         except (SampleError, ValueError):
             self.sample = None

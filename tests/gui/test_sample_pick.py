@@ -71,3 +71,64 @@ def test_an_edit_takes_the_sample_again_from_the_edited_graph(window, qtbot):
     assert vs.evaluation.values[vs.evaluation.output] == pytest.approx(
         float(expected.values[expected.output]), rel=1e-12)
     window.document.undo_stack.clear()
+
+
+# ---- a sample and the timeline compose -------------------------------------------------------
+
+
+def sample_loss_by_hand(graph: Any, params: dict[str, Any], k: int) -> float:
+    """BCE of the 2-4-1 sigmoid network on training column ``k`` alone, in NumPy."""
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    x = np.asarray(graph.find("X").value)[:, k:k + 1]
+    y = float(graph.find("Y").value[0, k])
+    a2 = float(sig(params["W2"] @ sig(params["W1"] @ x + params["b1"]) + params["b2"])[0, 0])
+    return -(y * np.log(a2) + (1 - y) * np.log(1 - a2))
+
+
+def test_a_sample_picked_on_the_timeline_is_taken_at_its_epoch_and_follows_the_slider(
+        window, qtbot):
+    from test_timeline_bar import focus_slider, params_of, train, trained_from
+
+    open_example_from_menu(window, "moons_network", epochs=100)
+    graph = window.document.graph
+    start = params_of(graph)
+    panel = train(window, qtbot)
+    final = params_of(graph)
+    bar, vs = panel.timeline_bar, window.view_state
+    bar.slider.setValue(62)  # the first 100 epochs are kept one by one: index 62, epoch 62
+    qtbot.waitUntil(lambda: vs.live and "epoch 62 of the run" in vs.stale, timeout=2000)
+    k = 17
+    click_point(window, qtbot, k)
+    shown = lambda: float(vs.evaluation.values[vs.evaluation.output])  # noqa: E731
+    assert vs.sample is not None and vs.sample.index == k and vs.sample.epoch == 62
+    assert shown() == pytest.approx(
+        sample_loss_by_hand(graph, trained_from(window, start, 62), k), rel=1e-9)
+    assert "at epoch 62 of the run" in vs.stale
+    assert window.statusBar().currentMessage().startswith("Sample 17 at epoch 62: loss")
+    # The stepper steps the sample at that epoch: its W1 is epoch 62's, not the graph's.
+    w1 = graph.find("W1").id
+    np.testing.assert_allclose(vs.sample.graph.node(w1).value,
+                               trained_from(window, start, 62)["W1"], rtol=1e-12)
+    # The arrow key: the same sample, ringed, at epoch 63; the status bar follows.
+    focus_slider(bar)
+    QTest.keyClick(bar.slider, Qt.Key_Right)
+    qtbot.waitUntil(lambda: vs.sample is not None and vs.sample.epoch == 63, timeout=2000)
+    assert vs.sample.index == k
+    assert shown() == pytest.approx(
+        sample_loss_by_hand(graph, trained_from(window, start, 63), k), rel=1e-9)
+    assert window.statusBar().currentMessage().startswith("Sample 17 at epoch 63: loss")
+    ring = panel.boundary_plot.ring.getData()
+    point = [c[k] for c in panel.boundary_plot.train_points.getData()]
+    assert (ring[0][0], ring[1][0]) == (point[0], point[1])
+    # End: the graph's own parameters (the run's end), no epoch said.
+    QTest.keyClick(bar.slider, Qt.Key_End)
+    qtbot.waitUntil(lambda: vs.sample is not None and vs.sample.epoch is None, timeout=2000)
+    assert shown() == pytest.approx(sample_loss_by_hand(graph, final, k), rel=1e-9)
+    assert window.statusBar().currentMessage().startswith("Sample 17: loss")
+    # Back at 62, the ringed point clicked again: the batch, at epoch 62.
+    bar.slider.setValue(62)
+    qtbot.waitUntil(lambda: vs.sample is not None and vs.sample.epoch == 62, timeout=2000)
+    click_point(window, qtbot, k)
+    assert vs.sample is None and vs.live and "epoch 62 of the run" in vs.stale
+    assert np.shape(vs.evaluation.values[graph.find("X").id]) == (2, 140)
+    window.document.set_clean()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from gui_helpers import open_example_from_menu
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPushButton, QTabBar
@@ -258,3 +258,108 @@ def test_a_regression_gets_no_accuracy_plot(make_window: Any, qtbot: Any) -> Non
     # A classifier has one.
     open_example_from_menu(window, "moons_network", epochs=5)
     assert loss.accuracy_shown and loss.acc_plot.scene() is not None
+
+
+# ---- the timeline's row, readable plots (review 12) ------------------------------------------
+
+
+def overlapping_ticks(axis: Any) -> list[tuple[QRectF, QRectF]]:
+    """Pairs of the axis's tick labels that touch each other."""
+    rects = tick_text_rects(axis)
+    return [(a, b) for i, a in enumerate(rects) for b in rects[i + 1:] if a.intersects(b)]
+
+
+def label_fits(label: QLabel) -> bool:
+    return label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+def click_boundary_point(window: Any, qtbot: Any, k: int) -> None:
+    """Hover over, then click, training point ``k`` of the boundary plot."""
+    plot = window.training_panel.boundary_plot
+    x, y = (c[k] for c in plot.train_points.getData())
+    at = plot.area.mapFromScene(plot.plot.vb.mapViewToScene(QPointF(float(x), float(y))))
+    QTest.mouseMove(plot.area.viewport(), at)
+    QTest.mouseClick(plot.area.viewport(), Qt.LeftButton, Qt.NoModifier, at)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1600, 1000)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_timeline_has_its_own_row_and_the_loss_plots_are_readable(
+        make_window: Any, qtbot: Any, size: tuple[int, int]) -> None:
+    window = make_window()
+    settle(qtbot, window, size)
+    open_example_from_menu(window, "moons_network", epochs=10_000)
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        press_start(window, qtbot)
+    # The Trainer's result line is in view, not cut off at the dock's bottom edge.
+    click_tab(window, qtbot, "Trainer")
+    scroll = docks(window)["trainerDock"].widget()
+    status = panel.status
+    qtbot.waitUntil(lambda: shown(status), timeout=TIMEOUT)
+    assert status.text().startswith("Trained 10000 epochs")
+    qtbot.waitUntil(lambda: scroll.viewport().rect().contains(
+        QRect(status.mapTo(scroll.viewport(), status.rect().topLeft()), status.size())),
+        timeout=TIMEOUT)
+    loss, bar = panel.loss_plot, panel.timeline_bar
+    qtbot.waitUntil(lambda: shown(loss.area) and loss.side_by_side, timeout=TIMEOUT)
+    # Loss and accuracy side by side in the low, wide dock: each tall enough to read, its
+    # tick labels clear of each other (stacked, each was ~60 px and they overlapped).
+    boxes = [p.getViewBox().sceneBoundingRect() for p in (loss.loss_plot, loss.acc_plot)]
+    assert boxes[0].right() < boxes[1].left() and abs(boxes[0].top() - boxes[1].top()) < 2
+    for box in boxes:
+        assert box.height() >= 80, box
+    for plot in (loss.loss_plot, loss.acc_plot):
+        qtbot.waitUntil(lambda p=plot: not overlapping_ticks(p.getAxis("left")),
+                        timeout=TIMEOUT)
+    # Captions whole (the header has room now the timeline is under the plots).
+    for plot in (loss, panel.boundary_plot):
+        assert plot.caption.text() == plot.caption.full_text, plot.caption.text()
+    # The timeline: a row of its own under the plots, the dock's width, the slider most of it.
+    area = loss.area.geometry()
+    assert bar.geometry().top() >= area.bottom() and bar.width() >= loss.width() - 2
+    assert bar.slider.width() >= 0.4 * loss.width()
+    # Its label never clips: at the end, scrubbed, restored, and after another edit.
+    assert label_fits(bar.label) and "(the end)" in bar.label.text()
+    for index in (bar.timeline.epochs.index(100), bar.slider.maximum() - 1):
+        bar.slider.setValue(index)
+        qtbot.waitUntil(lambda: window.view_state.live, timeout=TIMEOUT)
+        assert label_fits(bar.label), bar.label.text()
+    QTest.mouseClick(bar.restore_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: bar.label.text().endswith("(restored)"), timeout=TIMEOUT)
+    assert label_fits(bar.label), bar.label.text()
+    panel.train_actions.reset.trigger()
+    qtbot.waitUntil(lambda: bar.label.text() == "parameters edited since the run",
+                    timeout=TIMEOUT)
+    assert label_fits(bar.label)
+    # A click on a point of the boundary plot shows no pyqtgraph "A" (auto-range) button.
+    click_boundary_point(window, qtbot, 17)
+    qtbot.waitUntil(lambda: window.view_state.sample is not None, timeout=TIMEOUT)
+    assert not panel.boundary_plot.plot.autoBtn.isVisible()
+    window.document.set_clean()
+
+
+def test_a_restored_layout_shows_no_empty_pictures_over_an_empty_graph(
+        make_window: Any, qtbot: Any) -> None:
+    first = make_window()
+    settle(qtbot, first, (1366, 768))
+    open_example_from_menu(first, "moons_network")
+    qtbot.waitUntil(lambda: shown(docks(first)["boundaryDock"]), timeout=TIMEOUT)
+    first.document.set_clean()
+    first.close()  # saves the layout, the pictures' column shown
+    window = make_window()  # the next session, on an empty graph
+    settle(qtbot, window, (1366, 768))
+    d = docks(window)
+    qtbot.waitUntil(lambda: all(d[name].isHidden()
+                                for name in ("boundaryDock", "fitDock", "activationDock")),
+                    timeout=TIMEOUT)
+    assert not elided_tabs(window)
+    # A graph to picture brings them back, wide enough for their tabs (once laid out).
+    open_example_from_menu(window, "moons_network")
+    qtbot.waitUntil(lambda: shown(d["boundaryDock"]), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not elided_tabs(window), timeout=TIMEOUT)
+    assert d["boundaryDock"].width() >= 220
+
+
+def elided_tabs(window: Any) -> list[str]:
+    return [bar.tabText(k) for bar in visible_tab_bars(window) for k in range(bar.count())
+            if bar.fontMetrics().horizontalAdvance(bar.tabText(k)) > bar.tabRect(k).width()]

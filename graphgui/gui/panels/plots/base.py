@@ -162,6 +162,7 @@ class PlotPanel(QWidget):
         self._dirty = False
         self.legends: list[pg.LegendItem] = []
         self.stale = ""  # why the plot no longer shows the graph ("" when it does)
+        self.dimmed = False  # drawn pale for it (not for a note such as a restored epoch)
         self.caption_text = self.title  # the caption without the stale note
         self.save_dir = ""
 
@@ -181,6 +182,7 @@ class PlotPanel(QWidget):
         a plot per frame, three times the cost of the curves."""
         plot = self.area.addPlot(row=row, col=0)
         adopt_menus(plot, self)  # deleted with the panel (menus.py)
+        plot.hideButtons()  # pyqtgraph's "A" (auto-range) button, shown after a click
         if grid:
             plot.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
@@ -241,12 +243,15 @@ class PlotPanel(QWidget):
         self.caption_text = text
         self._show_caption()
 
-    def set_stale(self, reason: str) -> None:
-        """Mark the plot out of date (dimmed, the reason in the caption); "" clears it."""
-        if reason == self.stale:
+    def set_stale(self, reason: str, dim: bool = True) -> None:
+        """Mark the plot out of date (dimmed, the reason in the caption); "" clears it.
+        ``dim=False``: a note in the caption only (the graph holds a restored epoch of the
+        run shown: the plot is right, only not at its end)."""
+        if reason == self.stale and dim == self.dimmed:
             return
         self.stale = reason
-        self.area.ci.setOpacity(STALE_OPACITY if reason else 1.0)
+        self.dimmed = bool(reason) and dim
+        self.area.ci.setOpacity(STALE_OPACITY if self.dimmed else 1.0)
         self._show_caption()
 
     def _show_caption(self) -> None:
@@ -254,9 +259,13 @@ class PlotPanel(QWidget):
         self.caption.set_full_text(f"{text} · {self.stale}" if self.stale else text)
 
     def reset(self) -> None:
-        """Empty, for another graph: no data, no epoch in the caption, not stale."""
+        """Empty, for another graph: no data, no epoch in the caption, not stale, the epoch
+        axis free again (the last run's 0-10000 would stay otherwise)."""
         self.set_stale("")
         self.set_caption(self.title)
+        for plot in self._epoch_plots():
+            plot.setXRange(0, 1, padding=0)  # a fresh plot's (empty, autorange keeps any)
+            plot.enableAutoRange(x=True)
 
     # ---- export --------------------------------------------------------------------------
 

@@ -25,6 +25,10 @@ def _diverging_lut() -> np.ndarray:
 PICK_PIXELS = 8  # how near a click must be to a point to pick it
 
 
+def _epoch_caption(epoch: int, note: str) -> str:
+    return f"epoch {epoch}" + (f" ({note})" if note else "")
+
+
 class _PicksSamples:
     """A click on a training point asks for that sample's graph (``sample_clicked(k)``, k
     its column in the training data); the sample shown is ringed (``mark_sample``)."""
@@ -96,6 +100,7 @@ class BoundaryPlot(_PicksSamples, PlotPanel):
         self.rect = QRectF()
         self.values: np.ndarray | None = None  # (ny, nx) shown (probabilities / classes)
         self.epoch = 0
+        self.note = ""  # joins the caption: "restored" (the graph holds that epoch)
         self.sample_axis = 1
         self.levels = (0.0, 1.0)
         self.score = False
@@ -148,7 +153,9 @@ class BoundaryPlot(_PicksSamples, PlotPanel):
         self.test_points.setData([], [])
         self._dirty = False
 
-    def set_prediction(self, epoch: int, prediction: Any) -> None:
+    def set_prediction(self, epoch: int, prediction: Any, note: str = "") -> None:
+        """The model's output on the grid after ``epoch`` epochs; ``note`` joins the
+        caption ("epoch 100 (restored)")."""
         p = np.asarray(prediction, dtype=float)
         ny, nx = self.shape
         if p.size == ny * nx:
@@ -160,6 +167,7 @@ class BoundaryPlot(_PicksSamples, PlotPanel):
             values = np.argmax(p, axis=1 - self.sample_axis).reshape(ny, nx) / max(k - 1, 1)
         self.values = values
         self.epoch = epoch
+        self.note = note
         self._dirty = True
 
     def set_live(self, live: bool) -> None:
@@ -178,7 +186,7 @@ class BoundaryPlot(_PicksSamples, PlotPanel):
             self.image.setRect(self.rect)
         # IsocurveItem reads (x, y) order.
         self.contour.setData(None if self.live else self.values.T)
-        self.set_caption(f"epoch {self.epoch}")
+        self.set_caption(_epoch_caption(self.epoch, self.note))
         return True
 
     @property
@@ -220,6 +228,7 @@ class FitPlot(_PicksSamples, PlotPanel):
         self.xs = np.zeros(0)
         self.prediction = np.zeros(0)
         self.epoch = 0
+        self.note = ""
         self.sample_axis = 1
 
     def set_data(self, X_train: np.ndarray, Y_train: np.ndarray, X_test: np.ndarray,
@@ -250,9 +259,10 @@ class FitPlot(_PicksSamples, PlotPanel):
             item.setData([], [])
         self._dirty = False
 
-    def set_prediction(self, epoch: int, prediction: Any) -> None:
+    def set_prediction(self, epoch: int, prediction: Any, note: str = "") -> None:
         self.prediction = np.asarray(prediction, dtype=float).ravel()
         self.epoch = epoch
+        self.note = note
         self._dirty = True
 
     def refresh(self) -> bool:
@@ -261,7 +271,7 @@ class FitPlot(_PicksSamples, PlotPanel):
         self._dirty = False
         if self.prediction.size == self.xs.size:
             self.prediction_curve.setData(self.xs, self.prediction)
-        self.set_caption(f"epoch {self.epoch}")
+        self.set_caption(_epoch_caption(self.epoch, self.note))
         return True
 
     def table(self) -> tuple[list[str], list[Sequence[Any]]]:

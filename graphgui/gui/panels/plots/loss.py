@@ -1,4 +1,7 @@
-"""Training and test loss per epoch (log scale optional) and, for classifiers, accuracy."""
+"""Training and test loss per epoch (log scale optional) and, for classifiers, accuracy:
+side by side in a wide, low dock (the bottom row of a 1366x768 screen leaves the plots
+~150 px: stacked, each got 60 and its tick labels ran into each other), one above the other
+in a tall one."""
 
 from __future__ import annotations
 
@@ -15,9 +18,14 @@ from graphgui.core.train import EpochResult
 
 from .base import PALETTE, PlotPanel, Series, blank, fast, pen
 
+SIDE_BY_SIDE = 1.8  # an area this many times wider than tall puts accuracy beside loss
+EPOCH_TITLE_HEIGHT = 180  # a lower area leaves out the "epoch" under the axes (the data
+# gets its ~16 px: the ticks read 500, 1000, ... and the timeline's label says "epoch")
+
 
 class LossPlot(PlotPanel):
-    """Loss above, accuracy below (only when the run measures one: not for a regression)."""
+    """Loss and accuracy (only when the run measures one: not for a regression), beside or
+    under each other as the area's shape asks (``side_by_side``)."""
 
     title = "Loss"
 
@@ -32,8 +40,8 @@ class LossPlot(PlotPanel):
         self.acc_plot = self._plot(2, "epoch", "accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         self.acc_plot.setYRange(0, 1, padding=0.02)
-        self.area.ci.layout.setRowStretchFactor(1, 3)
-        self.area.ci.layout.setRowStretchFactor(2, 2)
+        self.side_by_side = False
+        self.epoch_titles = True  # "epoch" written under the epoch axes
         self.train_curve = fast(self.loss_plot.plot(pen=pen(PALETTE[0])))
         self.test_curve = fast(self.loss_plot.plot(pen=pen(PALETTE[1])))
         self.train_acc_curve = fast(self.acc_plot.plot(pen=pen(PALETTE[0])))
@@ -46,19 +54,24 @@ class LossPlot(PlotPanel):
         self.acc_epochs, self.train_acc, self.test_acc = Series(), Series(), Series()
         self.accuracy_shown = True
         self.set_accuracy_shown(False)  # until a classifier is trained or previewed
-        # The timeline (panels/training/timeline_bar.py): the epoch looked at, and the
-        # previous run's training loss to compare with (dashed).
-        self.marker = pg.InfiniteLine(angle=90, pen=pen("#d946ef", Qt.DashLine))
-        self.marker.setVisible(False)
-        self.loss_plot.addItem(self.marker, ignoreBounds=True)
+        # The timeline (panels/training/timeline_bar.py): the epoch looked at (a line on
+        # both plots), and the previous run's training loss to compare with (dashed).
+        self.markers = []
+        for plot in (self.loss_plot, self.acc_plot):
+            line = pg.InfiniteLine(angle=90, pen=pen("#d946ef", Qt.DashLine))
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+            self.markers.append(line)
+        self.marker = self.markers[0]
         self.comparison_curve = self.loss_plot.plot(pen=pen(PALETTE[2], Qt.DashLine))
         self.comparison_label = ""
 
     def mark_epoch(self, epoch: int | None) -> None:
         """A line at ``epoch`` (the timeline's), or none."""
-        self.marker.setVisible(epoch is not None)
-        if epoch is not None:
-            self.marker.setValue(epoch)
+        for line in self.markers:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setValue(epoch)
 
     def set_comparison(self, losses: Sequence[tuple[int, float]], label: str = "") -> None:
         """Another run's training loss, dashed, named ``label`` in the legend (empty: none)."""
@@ -74,16 +87,45 @@ class LossPlot(PlotPanel):
         if shown == self.accuracy_shown:
             return
         self.accuracy_shown = shown
-        layout = self.area.ci
-        axis = self.loss_plot.getAxis("bottom")
-        if shown:  # the epochs are read off the accuracy plot's axis below
-            layout.addItem(self.acc_plot, row=2, col=0)
-            axis.showLabel(False)
-            axis.setStyle(showValues=False)
-        else:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Accuracy beside loss when the area is wide and low, under it otherwise (then the
+        epochs are read off the accuracy plot's axis only); the legend over both."""
+        area = self.area
+        side = self.accuracy_shown and area.width() >= SIDE_BY_SIDE * area.height()
+        titled = area.height() >= EPOCH_TITLE_HEIGHT
+        if titled != self.epoch_titles:
+            self.epoch_titles = titled
+            self.acc_plot.getAxis("bottom").showLabel(titled)
+            self.loss_plot.getAxis("bottom").showLabel(titled and not (
+                self.accuracy_shown and not self.side_by_side))
+        placed = self.acc_plot.scene() is not None
+        if placed == self.accuracy_shown and side == self.side_by_side:
+            return
+        self.side_by_side = side
+        layout = area.ci
+        if placed:
             layout.removeItem(self.acc_plot)
-            axis.setStyle(showValues=True)
-            axis.showLabel(True)
+        layout.removeItem(self.legend)
+        stacked = self.accuracy_shown and not side
+        axis = self.loss_plot.getAxis("bottom")
+        axis.setStyle(showValues=not stacked)
+        axis.showLabel(not stacked and self.epoch_titles)
+        if self.accuracy_shown:
+            layout.addItem(self.acc_plot, row=1 if side else 2, col=1 if side else 0)
+        layout.addItem(self.legend, row=0, col=0, colspan=2 if side else 1)
+        grid = layout.layout
+        grid.setAlignment(self.legend, Qt.AlignLeft | Qt.AlignVCenter)
+        grid.setRowStretchFactor(0, 0)
+        grid.setRowStretchFactor(1, 3)
+        grid.setRowStretchFactor(2, 2 if stacked else 0)
+        grid.setColumnStretchFactor(0, 1)
+        grid.setColumnStretchFactor(1, 1 if side else 0)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self._arrange()
 
     def clear(self) -> None:
         for s in (self.epochs, self.train, self.test_epochs, self.test, self.acc_epochs,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from .actions import TrainActions
@@ -92,4 +92,7 @@ def install(shell: Shell) -> TrainingPanel:
     shell.view_state.evaluated.connect(panel.show_activation)
     shell.add_close_guard(panel.close_guard)
     panel.set_document(shell.document)
+    # After the window restored the last session's layout (its pictures may be shown over
+    # an empty graph, narrower than their tabs): the pictures as this graph wants them.
+    QTimer.singleShot(0, panel, panel.fit_picture_column)
     return panel

@@ -5,6 +5,8 @@ progress. Only widgets and the translation between them and the settings dicts l
 The form fits a dock ~260 px wide (the inspector's width, on a 1366x768 screen): one field
 per row, buttons two by two, the progress bar holding only "epoch n / N" (the loss and the
 time left wrap in the line below), so nothing is clipped and no horizontal scroll bar shows.
+Rows are ROW_SPACING apart, so on a 1366x768 screen the whole form, the run's result line
+included, fits the dock's height (a shorter one scrolls the result into view after a run).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ BATCH_MODES = (("full", "Full batch"), ("mini", "Mini-batch"), ("sgd", "Stochast
 #: The speed control: epochs per second (None: as fast as the machine goes).
 SPEEDS: tuple[float | None, ...] = (None, 1000, 300, 100, 30, 10, 3, 1)
 FIELD_MIN_WIDTH = 70  # fields shrink to this before the form needs more room
+ROW_SPACING = 4  # between the form's rows and groups (the style's 6 overflowed 768 px)
 
 
 def speed_label(rate: float | None) -> str:
@@ -68,6 +71,7 @@ def _narrow(widget: QWidget) -> QWidget:
 
 def _form(box: QGroupBox) -> QFormLayout:
     form = QFormLayout(box)
+    form.setVerticalSpacing(ROW_SPACING)
     form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
     form.setRowWrapPolicy(QFormLayout.WrapLongRows)
     return form
@@ -86,6 +90,7 @@ class TrainerForm(QWidget):
         self._loading = False
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 6, 6, 6)
+        box.setSpacing(ROW_SPACING)
         box.addWidget(self._data_group())
         box.addWidget(self._parameter_group())
         box.addWidget(self._training_group())

@@ -8,7 +8,8 @@ undoable edit ("Train N epochs") and the canvas shows them.
 What the plots show belongs to one graph and one run: another document clears them; when
 the graph's parameters stop being the run's (Undo of the training, Reset parameters, an
 edit) they say they are out of date until the parameters are the run's again (Redo) or
-another run starts.
+another run starts. An epoch restored from the run's timeline is still the run's: the
+curves say which epoch the graph holds, undimmed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from graphgui.core.datasets import Dataset, DatasetError
 from graphgui.core.graph import node_label
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ...shell import Shell
 
 STALE_NOTE = "out of date: the graph's parameters changed after this run"
+RESTORED_NOTE = "the graph holds epoch {epoch} of this run (restored)"
 PICTURE_SHARE = 0.36  # of the bottom row's width: the boundary's column (about square)
 PICTURE_MIN_SHARE = 0.3  # narrower than this, Start widens it
 
@@ -72,8 +74,8 @@ class TrainingPanel(DataAndLayers):
         self._graph_refresh.setSingleShot(True)
         self._graph_refresh.setInterval(0)
         self._graph_refresh.timeout.connect(self._refresh_from_graph)
-        self.timeline_bar = TimelineBar(self)  # in the loss plot's header: look back through a
-        self.loss_plot.header.insertWidget(1, self.timeline_bar, 3)  # run (keeps its height)
+        self.timeline_bar = TimelineBar(self)  # a full-width row under the loss plot: look
+        self.loss_plot.layout().addWidget(self.timeline_bar)  # back through a run
         self._update_buttons()
 
     @property
@@ -131,6 +133,8 @@ class TrainingPanel(DataAndLayers):
                 self.fit_picture_column()
 
     def _on_graph_changed(self) -> None:
+        if self.state == "idle":
+            self.timeline_bar.follow_graph()  # closed once nodes are added or removed
         if self.state == "idle" and self._run_values is not None:
             self._check_stale()  # at once (an undo of the run); cheap: the run's parameters
         if not self._graph_refresh.isActive():
@@ -160,9 +164,14 @@ class TrainingPanel(DataAndLayers):
         self._pictures = wanted
         for name in PICTURE_DOCKS:
             docks[name].setVisible(show)
-        if show:
-            (docks["boundaryDock"] if has_data else docks["activationDock"]).raise_()
-        QTimer.singleShot(0, self._hide_stale_tab_bars)
+        if show:  # the picture of this data set in front (the fit for a regression)
+            front = ("activationDock" if not has_data else "boundaryDock"
+                     if self.boundary_plot.grid is not None or self.fit_plot.xs.size == 0
+                     else "fitDock")
+            docks[front].raise_()
+            # Shown at its narrowest after a graph without pictures: wide enough again.
+            QTimer.singleShot(0, self, lambda: self._widen_picture(front))
+        QTimer.singleShot(0, self, self._hide_stale_tab_bars)
 
     def _hide_stale_tab_bars(self) -> None:
         # Hiding a whole group of tabbed docks leaves its (now empty) tab bar shown.
@@ -170,15 +179,29 @@ class TrainingPanel(DataAndLayers):
         hide_stale_tab_bars(window, window.findChildren(QDockWidget))
 
     def _check_stale(self) -> None:
-        """The plots belong to the run's parameters: say so when the graph's differ."""
+        """The plots belong to the run's parameters: say so when the graph's differ (dimmed,
+        out of date), or which epoch of the run it holds when one was restored (a caption:
+        the curves are still the graph's run; the pictures show the epoch they caption)."""
         doc, values = self.document, self._run_values
         stale = doc is not None and values is not None and any(
             pid not in doc.graph or not values_equal(doc.graph.node(pid).value, v)
             for pid, v in values.items())
+        restored = self.timeline_bar.restored_epoch() if stale else None
         for plot in self.plots:
-            plot.set_stale(STALE_NOTE if stale else "")
+            if restored is None:
+                plot.set_stale(STALE_NOTE if stale else "")
+            elif plot in (self.loss_plot, self.grad_plot):
+                plot.set_stale(RESTORED_NOTE.format(epoch=restored), dim=False)
+            else:
+                plot.set_stale("")
+        out = stale and restored is None
         detail = self.progress_detail.text().replace(" · out of date", "")
-        self.progress_detail.setText(detail + (" · out of date" if stale else ""))
+        self.progress_detail.setText(detail + (" · out of date" if out else ""))
+
+    def timeline_moved(self) -> None:
+        """The timeline restored an epoch: the plots say so."""
+        if self.state == "idle" and self._run_values is not None:
+            self._check_stale()
 
     def _loss_names(self) -> list[tuple[str, str | None]]:
         graph = self.document.graph if self.document is not None else None
@@ -273,18 +296,33 @@ class TrainingPanel(DataAndLayers):
             if dock is not None and not dock.isHidden():
                 dock.raise_()
         # Once the raised tabs have their geometry (the next turn of the event loop).
-        QTimer.singleShot(0, lambda: self._widen_picture(picture or "boundaryDock"))
+        QTimer.singleShot(0, self, lambda: self._widen_picture(picture or "boundaryDock"))
 
     def _widen_picture(self, picture: str) -> None:
         """A squeezed picture column (the window grew, the stepper took the room) gets
         about a third of the row (as far as the stepper's minimum width allows)."""
-        loss, column = self.docks.get("lossDock"), self.docks.get(picture)
-        if loss is None or column is None or not loss.isVisible() or not column.isVisible():
+        column = self.docks.get(picture)
+        if column is None or not column.isVisible() or column.isFloating():
+            return
+        loss = self._left_of(column)
+        if loss is None:
             return
         total = loss.width() + column.width()
         if column.width() < PICTURE_MIN_SHARE * total:
             width = int(PICTURE_SHARE * total)
             self.shell.resize_panels([loss, column], [total - width, width], Qt.Horizontal)
+
+    def _left_of(self, column: QDockWidget) -> QDockWidget | None:
+        """The dock in front beside the pictures' column (Loss, or the stepper's group)."""
+        window = self.shell.widget()
+        box = column.geometry()
+        for dock in window.findChildren(QDockWidget):
+            g = dock.geometry()
+            if (dock.isVisible() and not dock.isFloating() and dock is not column
+                    and dock.parentWidget() is column.parentWidget()
+                    and abs(g.top() - box.top()) < 4 and 0 <= box.left() - g.right() < 12):
+                return dock
+        return None
 
     def toggle_pause(self) -> None:
         if self.state == "running":
@@ -350,15 +388,24 @@ class TrainingPanel(DataAndLayers):
         self._check_stale()
         self.timeline_bar.run_ended(worker)
         self._say(self._final_text(worker, applied))
+        self._show_result()
         self.finished.emit(worker)
         run.deleteLater()
 
-    def show_prediction(self, epoch: int, prediction: Any) -> None:
+    def show_prediction(self, epoch: int, prediction: Any, note: str = "") -> None:
         """A prediction on the run's probe: the boundary (two features) or the fit."""
         bp = self.boundary_plot
         plot = bp if bp.grid is not None else self.fit_plot
-        plot.set_prediction(epoch, prediction)
+        plot.set_prediction(epoch, prediction, note)
         plot.refresh()
+
+    def _show_result(self) -> None:
+        """The run's result line in view: on a short screen the form scrolls, and the line
+        under the progress bar was cut off at the dock's bottom edge."""
+        scroll = self.parentWidget().parentWidget() if self.parentWidget() else None
+        if isinstance(scroll, QScrollArea):
+            # The panel is the scroll area's: alive, so are the area and the line.
+            QTimer.singleShot(0, self, lambda: scroll.ensureWidgetVisible(self.status, 0, 0))
 
     def grad_plot_mark(self, epoch: int | None) -> None:
         self.grad_plot.mark_epoch(epoch)
