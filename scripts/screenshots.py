@@ -179,6 +179,7 @@ def main(argv: list[str]) -> int:
     shoot(window, "open-up.png")
 
     window = window_at(1366, 768, "moons_network")  # the timeline: two runs compared
+    window.reset_panel_layout()  # the starting layout, not the last shot's saved one
     doc, training = window.document, window.training_panel
     doc.set_setting("training", {**doc.settings["training"], "epochs": 2000})
 
@@ -189,10 +190,12 @@ def main(argv: list[str]) -> int:
     train_to_end(training)
     bar = training.timeline_bar
     bar.slider.setValue(bar.timeline.epochs.index(100))
+    training.dock.raise_()  # the Trainer: the second run's learning rate and its result
     settle()
     shoot(window, "timeline.png")
 
     window = window_at(1366, 768, "moons_network")  # one sample's graph: a click on a point
+    window.reset_panel_layout()
     window.training_panel.boundary_plot.sample_clicked.emit(17)
     window.training_panel.docks["boundaryDock"].raise_()
     settle()
