@@ -356,3 +356,34 @@ def test_a_layout_saved_by_an_older_version_is_not_restored(make_window: Any) ->
     store.sync()
     second = make_window()
     assert not second.palette_dock.isHidden()  # the default arrangement, not the stale one
+
+
+def test_a_closed_window_takes_its_plot_menus_with_it(qtbot: Any) -> None:
+    """pyqtgraph's parentless plot menus go with the window that showed them (they
+    outlived it: 400 widgets a window, 24,000 objects over the suite, which crashed the
+    interpreter tearing them down at exit)."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    from graphgui.gui.main_window import MainWindow
+
+    def top_level() -> set[int]:
+        return {shiboken6.getCppPointer(w)[0] for w in QApplication.topLevelWidgets()}
+
+    before = top_level()
+    window = MainWindow()
+    window.show()
+    qtbot.waitExposed(window)
+    window.document.set_clean()
+    made = top_level() - before
+    menus = [w for w in QApplication.topLevelWidgets()
+             if shiboken6.getCppPointer(w)[0] in made and isinstance(w, QMenu)]
+    assert len(menus) > 20  # every plot's "Plot Options" and "ViewBox options" trees
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    left = [(type(w).__name__, len(w.children())) for w in QApplication.topLevelWidgets()
+            if shiboken6.getCppPointer(w)[0] in made]
+    # At most an empty widget Qt keeps for itself; no menu, no popup, nothing with children.
+    assert all(kind == "QWidget" and children == 0 for kind, children in left), left

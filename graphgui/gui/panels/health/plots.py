@@ -23,6 +23,7 @@ from graphgui.core.train.ratios import RatioHistory
 
 from ...theme import current_theme
 from ..plots.base import fast, pen
+from ..plots.menus import adopt_menus
 
 GUIDE = 1e-3  # Karpathy's update-to-data rule of thumb (makemore part 3)
 GUIDE_COLOR = "#6b7380"
@@ -109,6 +110,7 @@ class HealthPlots:
         if not left:
             plot.hideAxis("left")
         plot.setMenuEnabled(False)
+        adopt_menus(plot, area)  # deleted with the dock (plots/menus.py)
         return plot
 
     def _note(self, plot: pg.PlotItem) -> pg.TextItem:

@@ -295,7 +295,7 @@ class LandscapePanel(QWidget):
         # the timers and input waiting meanwhile run between the two (a zero timer ran
         # before them, one stall of both parts and the paint).
         self._race_pending = True
-        QTimer.singleShot(RACE_AFTER_MS, lambda: self._show_race(landscape))
+        QTimer.singleShot(RACE_AFTER_MS, self, lambda: self._show_race(landscape))
 
     def _show_race(self, landscape: Landscape) -> None:
         if landscape is not self.landscape:
@@ -304,7 +304,7 @@ class LandscapePanel(QWidget):
         self.view.show_trajectories(steps=0)
         # The notes and the race's first frame in another turn: each part and its paint
         # hold the event loop for less time.
-        QTimer.singleShot(RACE_AFTER_MS, lambda: self._start_race(landscape))
+        QTimer.singleShot(RACE_AFTER_MS, self, lambda: self._start_race(landscape))
 
     def _start_race(self, landscape: Landscape) -> None:
         if landscape is not self.landscape:

@@ -462,7 +462,7 @@ class LandscapePlot(PlotPanel):
     def _refit_later(self, *_: object) -> None:
         if not self._refit_pending:
             self._refit_pending = True
-            QTimer.singleShot(0, self._refit)
+            QTimer.singleShot(0, self, self._refit)
 
     def _refit(self) -> None:
         self._refit_pending = False
