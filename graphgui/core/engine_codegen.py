@@ -170,8 +170,7 @@ class FastPath:
         self._failed = False
         self._getter: Callable[[list], Any] | None = None
         self.forward_runs = self.backward_runs = 0  # passes the generated code completed
-        self._checked: list[Any] | None = None  # the values of the last generated pass
-        # RUN waiting at its yield after that pass: (generator, values, a copy of them)
+        # the last generated pass: (RUN waiting at its yield or None, its values, a copy)
         self._pending: tuple[Any, list[Any], list[Any]] | None = None
 
     @classmethod
@@ -255,6 +254,7 @@ class FastPath:
         if code is None:
             return None
         self._pending = None
+        run = None
         try:
             if code.run_fn is not None:
                 run = code.run_fn(vals, True)
@@ -262,15 +262,12 @@ class FastPath:
             else:
                 for fn in code.forward_fns:
                     fn(vals)
-            total = sum(vals)  # finite only if every value is (inf or nan would stay)
+            if not _finite(sum(vals)):  # a sum is finite only if every value is
+                return None
         except Exception:  # noqa: BLE001  (math raises where the interpreter gives inf/nan)
             return None
-        if total.__class__ is not float or not math.isfinite(total):
-            return None
         self.forward_runs += 1
-        self._checked = vals
-        if code.run_fn is not None:
-            self._pending = (run, vals, list(vals))
+        self._pending = (run, vals, list(vals))
         return vals
 
     def gradients(self, vals: list[Any], seed: Any = None) -> list[Any] | None:
@@ -287,31 +284,34 @@ class FastPath:
                 return None
         pending, self._pending = self._pending, None
         try:
-            if vals is not self._checked:  # (the values the last pass made are checked)
-                total = sum(vals)
-                if total.__class__ is not float or not math.isfinite(total):
-                    return None  # values the interpreter computed, and reports
+            if not _finite(sum(vals)):
+                return None  # values the interpreter computed, and reports
+            # the values of the last generated pass, unchanged since (compared with a copy)
+            fresh = pending is not None and pending[1] is vals and vals == pending[2]
             grads: list[Any] = [None] * self._n
             grads[self._out] = seed
             if code.run_fn is None:
                 for fn in code.backward_fns:
                     fn(vals, grads)
             else:
-                # the values of the pass waiting at its yield, unless they were changed since
-                if pending is not None and pending[1] is vals and vals == pending[2]:
+                if fresh:  # the pass waiting at its yield has them in its locals
                     run = pending[0]
                 else:
                     run = code.run_fn(vals, False)
                     next(run)  # reads the values from vals
                 with suppress(StopIteration):
                     run.send(grads)
-            total = sum(self._getter(grads) if self._getter else grads)
+            if not _finite(sum(self._getter(grads) if self._getter else grads)):
+                return None
         except Exception:  # noqa: BLE001
-            return None
-        if not math.isfinite(total):
             return None
         self.backward_runs += 1
         return grads
+
+
+def _finite(total: Any) -> bool:
+    """A sum of floats that is finite (a sum of anything else is not a float)."""
+    return total.__class__ is float and math.isfinite(total)
 
 
 # ---- writing the text ----------------------------------------------------------------------

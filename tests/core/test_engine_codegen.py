@@ -314,6 +314,55 @@ def test_gradients_of_values_from_elsewhere_or_changed_since():
     assert fast.fast_path.backward_runs == 5
 
 
+def test_values_replaced_by_arrays_after_the_pass_run_interpreted(monkeypatch):
+    for chunk in (engine_codegen.CHUNK, 2):  # one generator, and functions passing lists
+        monkeypatch.setattr(engine_codegen, "CHUNK", chunk)
+        engine_codegen.clear_cache()
+        g = fan_out_graph((3.0, -2.0, 0.5))
+        fast, slow = compiled(g), Program(g, generated=False)
+        vals = fast.forward()
+        total = fast.slot[g.output]  # the sum the output is made of: an array now
+        vals[total - 1] = np.array([1.0, 2.0])
+        expected = slow.gradients(list(vals))
+        got = fast.gradients(vals)
+        assert fast.fast_path.backward_runs == 0
+        assert [np.shape(v) for v in got] == [np.shape(v) for v in expected]
+        assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True)
+                   if a is not None)
+
+
+def test_passes_of_one_structure_in_two_threads():
+    import threading
+
+    rng = random.Random(3)
+    g = random_graph(rng, 30, TEMPLATED)
+    slow = Program(g, generated=False)
+    expected = bits(slow.gradients(slow.forward()))
+    failures = []
+
+    def work():
+        program = Program(g)
+        program.scalar_code(compile_now=True)  # both may compile; the cache keeps one
+        for _ in range(50):
+            if bits(program.gradients(program.forward())) != expected:
+                failures.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures and engine_codegen.cache_info()["entries"] == 1
+
+
+def test_programs_over_the_size_cap_stay_interpreted(monkeypatch):
+    g = fan_out_graph()
+    monkeypatch.setattr(engine_codegen, "MAX_NODES", len(g.nodes) - 1)
+    assert Program(g).fast_path is None
+    monkeypatch.setattr(engine_codegen, "MAX_NODES", len(g.nodes))
+    assert Program(g).fast_path is not None
+
+
 def test_a_float_seed_and_recorded_steps():
     g = fan_out_graph()
     fast, slow = compiled(g), Program(g, generated=False)
