@@ -79,7 +79,7 @@ def test_a_sample_out_of_range_is_refused(index, message):
 
 
 def test_a_graph_without_a_batch_is_refused():
-    with pytest.raises(SampleError, match="no data node 'X'"):
+    with pytest.raises(SampleError, match="no input 'X' holding the features"):
         sample_graph(load_example("chain_rule"), 0)
 
 
@@ -94,7 +94,7 @@ def test_every_command_takes_sample_k(capsys):
     assert data["value"] == pytest.approx(float(ev.values[ev.output]), rel=1e-12)
     assert np.shape(data["values"]["X"]) == (2, 1)
     assert main(["eval", "--example", "chain_rule", "--sample", "0"]) == 2
-    assert "no data node 'X'" in capsys.readouterr().err
+    assert "no input 'X' holding the features" in capsys.readouterr().err
 
 
 def test_a_sample_at_other_parameters_is_the_network_with_them_by_hand():

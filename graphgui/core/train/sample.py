@@ -120,8 +120,9 @@ def _data_node(graph: Graph, inputs: Mapping[str, str], key: str, required: bool
     except GraphError:
         if not required:
             return None
-        raise SampleError(f"the graph has no data node {ref!r} ({key}) to take a sample "
-                          "from") from None
+        role = "features" if key == "X" else "targets"
+        raise SampleError(f"the graph has no input {ref!r} holding the {role} to take a "
+                          "sample from") from None
     if not node.is_source:
         raise SampleError(f"{ref} is computed by {node.op}; the data must be an input")
     return node
