@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from graphgui.core.landscape import (
     prepare,
 )
 
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
 BOWL = "x = param(-1.5); y = param(1.2); f = x**2 + 9 * y**2"
 
 
@@ -269,7 +271,12 @@ def test_cli_json_has_exactly_the_documented_shape(capsys):
                          "--optimizers", "sgd,adam", "--steps", "3", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert list(data) == ["axes", "loss", "trajectories"]
+    assert list(data)[:3] == ["axes", "loss", "trajectories"]  # the shape, first
+    # Then what was drawn: the plane, its span, the race and the file's learning rate.
+    stored = json.loads(EXAMPLES_DIR.joinpath("training", "moons_network.json").read_text())
+    assert data["plane"] == {"kind": "random", "labels": ["direction 1", "direction 2"]}
+    assert data["span"] == 0.5 and data["race"] == "plane" and data["notes"] == {}
+    assert data["learning_rate"] == stored["settings"]["training"]["lr"]
     assert len(data["axes"]) == 2 and all(len(a) == 5 for a in data["axes"])
     assert data["axes"][0] == pytest.approx([-0.5, -0.25, 0.0, 0.25, 0.5])
     assert len(data["loss"]) == 5 and all(len(row) == 5 for row in data["loss"])

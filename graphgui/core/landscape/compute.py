@@ -154,7 +154,10 @@ class Landscape:
         return float(self.loss[(c,) * self.loss.ndim])
 
     def to_json(self) -> dict[str, Any]:
-        """``{"axes", "loss", "trajectories"}``; a loss that is not finite is null."""
+        """``{"axes", "loss", "trajectories"}``; a loss that is not finite is null. Also
+        what was drawn: ``"plane"`` (its kind and axis titles), ``"span"``, ``"race"`` and
+        the races' ``"learning_rate"``, and each trajectory's ``"notes"`` where it ended
+        early."""
         loss: list[Any]
         if self.loss.ndim == 1:
             loss = [_number(v) for v in self.loss]
@@ -167,6 +170,11 @@ class Landscape:
                 name: [[*(float(c) for c in p[:-1]), _number(p[-1])] for p in t.points]
                 for name, t in self.trajectories.items()
             },
+            "plane": {"kind": self.plane.kind, "labels": list(self.plane.labels[:self.dims])},
+            "span": float(self.span),
+            "race": self.request.race,
+            "learning_rate": float(self.lr),
+            "notes": {name: t.note for name, t in self.trajectories.items() if t.note},
         }
 
 
