@@ -15,9 +15,8 @@ import math
 
 import numpy as np
 import pytest
+from test_landscape import loss_with, run  # the same helpers: one definition
 
-from graphgui.cli import main
-from graphgui.core.engine import evaluate
 from graphgui.core.examples import load_example_document
 from graphgui.core.expr import parse
 from graphgui.core.landscape import (
@@ -38,20 +37,6 @@ QUADRATIC = ("W = param([[1.0, -2.0], [0.5, 3.0]]); x = const([[1.0], [2.0]]); "
              "t = const([[0.5], [-1.0]]); L = sum((W @ x - t)**2)")
 X = np.array([[1.0], [2.0]])
 T = np.array([[0.5], [-1.0]])
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def output_with(graph, values: dict[str, object]) -> float:
-    """The graph's output with parameters set (by name): a fresh copy, evaluated directly."""
-    copy = graph.subgraph(n.id for n in graph)
-    for name, value in values.items():
-        copy.set_value(copy.find(name).id, value)
-    return float(evaluate(copy).values[copy.output])
 
 
 def adam_by_hand(grad, start, lr, steps, b1=0.9, b2=0.999, eps=1e-8):
@@ -163,7 +148,7 @@ def test_each_points_loss_is_the_loss_at_theta0_plus_a_d1_plus_b_d2(moons):
             values = {names[pid]: graph.node(pid).value + a * d1[pid] + b * d2[pid]
                       for pid in names}
             # The file's X and Y hold the training split the settings' data set makes.
-            assert loss == pytest.approx(output_with(graph, values), rel=1e-12)
+            assert loss == pytest.approx(loss_with(graph, values), rel=1e-12)
     # The race in the plane goes down the surface drawn: its loss falls.
     assert land.trajectories["adam"].points[-1, 2] < land.origin_loss
 
@@ -197,7 +182,7 @@ def test_race_all_projects_a_full_trajectory_off_the_surface(moons):
     land = compute_landscape(graph, settings["training"], request)
     a, b, loss = land.trajectories["sgd"].points[-1]
     d1, d2 = land.plane.directions
-    on_plane = output_with(graph, {graph.node(pid).name: graph.node(pid).value + a * d1[pid]
+    on_plane = loss_with(graph, {graph.node(pid).name: graph.node(pid).value + a * d1[pid]
                                    + b * d2[pid] for pid in d1})
     assert abs(loss - on_plane) > 1e-6
 
