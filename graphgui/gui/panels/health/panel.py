@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QSplitter, QTableWidgetItem, QToolButton, QWidget
 
@@ -36,8 +36,7 @@ from graphgui.core.ops import get_op
 from graphgui.core.train.builders import is_weight
 from graphgui.core.train.ratios import RatioHistory, UpdateRatioLog
 
-from ...atomic import write_bytes
-from ..plots.base import PlotPanel
+from ..plots.base import PlotPanel, write_png
 from .marks import EXPECTED, batch_evaluation, describe
 from .moments import Moments
 from .plots import OTHER, HealthPlots, layer_colors
@@ -368,13 +367,7 @@ class HealthPanel(PlotPanel):
     def export_png(self, path: str) -> None:
         """The table and the ratio plot as a PNG, written atomically (raises OSError)."""
         self.refresh()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.WriteOnly)
-        if not self.splitter.grab().save(buffer, "PNG"):
-            raise OSError(f"cannot write {path}: the picture cannot be encoded as PNG")
-        buffer.close()
-        write_bytes(path, bytes(data.data()))
+        write_png(self.splitter, path)
 
     def _epoch_plots(self) -> list[Any]:
         return [self.health_plots.ratio_plot]

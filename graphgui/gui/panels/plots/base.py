@@ -128,6 +128,18 @@ class Caption(QLabel):
                                                    max(0, self.width())))
 
 
+
+def write_png(widget: QWidget, path: str) -> None:
+    """What ``widget`` shows, as a PNG written atomically (raises OSError)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.WriteOnly)
+    if not widget.grab().save(buffer, "PNG"):
+        raise OSError(f"cannot write {path}: the picture cannot be encoded as PNG")
+    buffer.close()
+    write_bytes(path, bytes(data.data()))
+
+
 class PlotPanel(QWidget):
     """Header (title, controls, PNG/CSV) over a GraphicsLayoutWidget; subclasses fill it.
 
@@ -287,13 +299,7 @@ class PlotPanel(QWidget):
     def export_png(self, path: str) -> None:
         """The plot as a PNG, written atomically (raises OSError: a WriteError)."""
         self.refresh()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.WriteOnly)
-        if not self.area.grab().save(buffer, "PNG"):
-            raise OSError(f"cannot write {path}: the picture cannot be encoded as PNG")
-        buffer.close()
-        write_bytes(path, bytes(data.data()))
+        write_png(self.area, path)
 
     def _ask(self, kind: str) -> str:
         name = self.title.lower().replace(" ", "_") or "plot"
