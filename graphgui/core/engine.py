@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .engine_codegen import FastPath, ScalarCode
+from .engine_fused import FusedPath
 from .engine_messages import describe_failure
 from .graph import Graph, GraphError, Node
 from .sizes import predict_oversize, shape_of, without
@@ -105,6 +106,7 @@ class Program:
         wrt: Iterable[str] | None = None,
         prune: bool = False,
         generated: bool = True,
+        fused: bool = True,
     ) -> None:
         output = graph.output if output is None else graph.lookup(output).id
         ids = graph.topological_order()
@@ -120,6 +122,7 @@ class Program:
         self._compile_forward(graph)
         self._compile_backward(graph, wrt)
         self.fast_path = FastPath.for_program(self) if generated else None
+        self.fused = FusedPath.for_program(self) if fused else None  # arrays: engine_fused
 
     # ---- compilation ---------------------------------------------------------------------
 
@@ -163,6 +166,7 @@ class Program:
         for k, nid in enumerate(self.ids):
             needs[k] = nid in targets or any(needs[a] for a in self._inputs[k])
         self.needs_grad = needs
+        self._targets = frozenset(self.slot[t] for t in targets if t in self.slot)
         out = self.slot.get(self.output_id, -1) if self.output_id else -1
         reachable = set()
         if out >= 0 and self.output_id not in self.errors:
@@ -241,6 +245,10 @@ class Program:
         """Values by slot. Raises EvaluationError naming the first node that fails."""
         if self.fast_path is not None:
             vals = self.fast_path.forward(self.initial, overrides, self.slot)
+            if vals is not None:
+                return vals
+        if self.fused is not None:
+            vals = self.fused.forward(self.initial, overrides, self.slot)
             if vals is not None:
                 return vals
         vals, errors = self._run_forward(overrides, tolerant=False)
@@ -449,10 +457,18 @@ class Program:
             params=dict(node.params),
         )
 
-    def gradients(self, vals: list[Any], seed: Value | None = None) -> list[Any]:
-        """All gradients by slot: drains :meth:`backward_steps` without recording."""
+    def gradients(
+        self, vals: list[Any], seed: Value | None = None, only_wrt: bool = False
+    ) -> list[Any]:
+        """All gradients by slot: drains :meth:`backward_steps` without recording.
+
+        ``only_wrt``: the caller reads the wrt targets' gradients only, so the fused rules
+        that skip an intermediate's gradient (engine_fused: sigmoid + bce) may run."""
         fast = self.fast_path
         if fast is not None and (grads := fast.gradients(vals, seed)) is not None:
+            return grads
+        fused = self.fused
+        if fused is not None and (grads := fused.gradients(vals, seed, only_wrt)) is not None:
             return grads
         steps = self.backward_steps(vals, record=False, seed=seed)
         try:

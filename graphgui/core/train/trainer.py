@@ -288,7 +288,7 @@ class Trainer:
             self._fail(vals, epoch)
         slots = self._param_slots
         correct = 0 if labels is None else self._correct(self._prediction(vals), labels)
-        grads = program.gradients(vals)
+        grads = program.gradients(vals, only_wrt=True)  # parameters only: fused rules
         # Update the snapshot's source slots, as Program.set_source does but without its
         # validating copy: Optimizer.update returns a fresh float64 array (or a float) of the
         # parameter's shape, which nothing else holds. The old values stay valid (nothing is

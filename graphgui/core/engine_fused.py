@@ -1,0 +1,311 @@
+"""Fused execution of tensor programs: an execution plan, not a change of the graph.
+
+A Program whose values are arrays runs its fast passes (``forward``, ``gradients``) as
+straight-line Python generated from its own plans, once per set of source shapes and
+dtypes, with a few known patterns written as one rule:
+
+- **matmul + bias add** (``Z = W @ A + b``, the matmul feeding only the add): forward
+  ``np.dot`` then ``+``; backward the three gradients at once (``g`` for W @ A itself,
+  ``sum(g)`` over the broadcast axes for b, ``g @ A^T`` and ``W^T @ g``).
+- **sigmoid + bce** (the sigmoid's output feeding only the loss's ``p``): backward
+  ``(p - y) * (g / n)`` straight to the sigmoid's input (the logits form), skipping
+  d loss / d p = (p - y) / (p (1 - p)) / n and its product with p (1 - p). Only when the
+  caller reads the gradients of the ``wrt`` targets (``gradients(only_wrt=True)``, what the
+  Trainer does): the sigmoid output's own gradient is then None.
+- every other node: its own registry rules, called as the interpreter calls them (sigmoid,
+  matmul and the arithmetic ops written out as the very NumPy calls of their rules).
+
+Values are the interpreter's to the bit (the same calls in the same order) and every node's
+value is in its slot. Gradients are too, except through a fused sigmoid + bce, where they
+agree to rounding (a few ulp) and differ where the unfused rule clips: bce's gradient divides
+by max(p (1 - p), 1e-12), so for |z| > ~27.6 (p (1 - p) < 1e-12) the unfused gradient is
+damped by that floor, and where p rounds to exactly 0 or 1 (|z| > ~36.7 for p = 1) it is 0;
+the fused one is the exact p - y there (what bce_logits gives).
+
+The code is written from the compiled Program only (slots, op names, shapes), never from
+user text. A pass whose sources differ in shape or dtype from the generated code's, or
+whose generated code raises, returns None: the caller runs the interpreter, which reports
+failures as it always does. Recorded passes (the stepper, wire gradients) never come here.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+_MAX_CODES = 4  # sets of source shapes a Program keeps generated code for
+_INLINE = {"add": "+", "sub": "-", "mul": "*"}
+
+
+class FusedPath:
+    """A tensor Program's generated passes, per set of source shapes and dtypes."""
+
+    def __init__(self, program: Any) -> None:
+        self._program = program
+        self._codes: dict[tuple, _Code | None] = {}
+        self._last: tuple[list[Any], list[Any], _Code] | None = None
+        self._sources = [k for k, nid in enumerate(program.ids)
+                         if program.graph_node(nid).is_source]
+        self.forward_runs = self.backward_runs = 0
+
+    @classmethod
+    def for_program(cls, program: Any) -> FusedPath | None:
+        """None for a Program that cannot fail over to it: compile errors, no output."""
+        if program.errors or program._out_slot < 0 or not program._plan:
+            return None
+        return cls(program)
+
+    def _key(self, vals: list[Any]) -> tuple | None:
+        """The sources' shapes and dtypes (None: a float); None if one is neither or all
+        are floats."""
+        key = []
+        arrays = False
+        for k in self._sources:
+            v = vals[k]
+            if v.__class__ is np.ndarray:
+                key.append(v.shape)
+                key.append(v.dtype.char)  # a char: a dtype == None is float64's dtype
+                arrays = True
+            elif v.__class__ is float:
+                key.append(None)
+            else:
+                return None
+        return tuple(key) if arrays else None  # floats only: the scalar fast path's
+
+    def forward(self, initial: list[Any], overrides: Mapping[str, Any] | None,
+                slot: Mapping[str, int]) -> list[Any] | None:
+        vals = list(initial)
+        if overrides:
+            for nid, value in overrides.items():
+                vals[slot[nid]] = value
+        key = self._key(vals)
+        if key is None:
+            return None
+        code = self._codes.get(key, False)
+        if code is False:  # a new set of shapes: the interpreter's pass, then the code
+            return self._first(key, overrides)
+        if code is None:
+            return None
+        try:
+            if self._program._own_errstate:
+                with np.errstate(all="ignore"):
+                    out = code.forward(vals)
+            else:
+                out = code.forward(vals)
+        except Exception:  # noqa: BLE001  (the interpreter runs it and names the failure)
+            return None
+        self._last = (out, list(out), code)
+        self.forward_runs += 1
+        return out
+
+    def _first(self, key: tuple, overrides: Mapping[str, Any] | None) -> list[Any] | None:
+        program = self._program
+        vals, _ = program._run_forward(overrides, tolerant=False)
+        if len(self._codes) >= _MAX_CODES:
+            self._codes.clear()
+        try:
+            self._codes[key] = _Code(program, vals)
+        except _NotFusable:
+            self._codes[key] = None
+        return vals
+
+    def gradients(self, vals: list[Any], seed: Any, only_wrt: bool) -> list[Any] | None:
+        """Gradients of values from this object's last forward pass (else None)."""
+        last = self._last
+        if last is None or vals is not last[0] or any(map(operator.is_not, vals, last[1])):
+            return None
+        code = last[2]
+        run = code.backward_wrt if only_wrt else code.backward
+        if seed is None:
+            value = vals[code.out]
+            seed = 1.0 if value.__class__ is float else np.ones_like(value)
+        try:
+            if self._program._own_errstate:
+                with np.errstate(all="ignore"):
+                    grads = run(vals, seed)
+            else:
+                grads = run(vals, seed)
+        except Exception:  # noqa: BLE001
+            return None
+        self.backward_runs += 1
+        return grads
+
+    def source(self, only_wrt: bool = False) -> str | None:
+        """The generated text of the last pass's code (for tests and the design notes)."""
+        if self._last is None:
+            return None
+        code = self._last[2]
+        return code.text_wrt if only_wrt else code.text
+
+
+class _NotFusable(Exception):
+    pass
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    if value.__class__ is np.ndarray:
+        return value.shape
+    if value.__class__ is float:
+        return None
+    raise _NotFusable
+
+
+class _Code:
+    """The generated forward and the two backward functions for one set of shapes."""
+
+    def __init__(self, program: Any, vals: list[Any]) -> None:
+        self.out = program._out_slot
+        shapes = [None if v is None else _shape(v) for v in vals]
+        names: dict[str, Any] = {"_dot": np.dot, "_neg": np.negative, "_exp": np.exp,
+                                 "_recip": np.reciprocal, "_reduce": np.add.reduce,
+                                 "_log": np.log, "_max": np.maximum}
+        forward = _forward_lines(program, shapes, names)
+        self.text = _backward_text(program, shapes, names, only_wrt=False)
+        self.text_wrt = _backward_text(program, shapes, names, only_wrt=True)
+        self.text_forward = forward
+        namespace = dict(names)
+        exec(compile(forward + self.text + self.text_wrt, "<fused>", "exec"), namespace)  # noqa: S102
+        self.forward = namespace["forward"]
+        self.backward = namespace["backward"]
+        self.backward_wrt = namespace["backward_wrt"]
+
+
+def _node(program: Any, k: int) -> Any:
+    return program.graph_node(program.ids[k])
+
+
+def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any]) -> str:
+    n = len(program.ids)
+    lines = ["def forward(vals):", f"    ({', '.join(f'v{k}' for k in range(n))},) = vals"]
+    for i, fn, a, b in program._plan:
+        node = _node(program, i)
+        op = node.op
+        arrays = shapes[i] is not None and shapes[a] is not None and (
+            b < 0 or shapes[b] is not None)
+        if op == "matmul" and arrays and len(shapes[a]) == 2 and len(shapes[b]) == 2:
+            lines.append(f"    v{i} = _dot(v{a}, v{b})")
+        elif op in _INLINE:  # _add, _sub, _mul are these operators
+            lines.append(f"    v{i} = v{a} {_INLINE[op]} v{b}")
+        elif op == "bce" and shapes[a] is not None and _count(shapes[a], shapes[b]):
+            # _bce's array path, call for call, without its errstate (the pass has one)
+            lines += [f"    _p = _log(v{a})", f"    _q = _log(1.0 - v{a})",
+                      "    _max(_p, -100.0, out=_p)", "    _max(_q, -100.0, out=_q)",
+                      f"    _l = v{b} * _p", f"    _l += (1.0 - v{b}) * _q",
+                      f"    v{i} = 0.0 - float(_l.sum() / _l.size)"]
+        elif op == "sigmoid" and arrays:  # _sigmoid's array path, call for call
+            lines += [f"    _t = _neg(v{a})", "    _exp(_t, out=_t)", "    _t += 1.0",
+                      f"    v{i} = _recip(_t, out=_t)"]
+        else:
+            names[f"f{i}"] = fn
+            args = f"v{a}" if b < 0 else f"v{a}, v{b}"
+            lines.append(f"    v{i} = f{i}({args})")
+    lines.append(f"    return [{', '.join(f'v{k}' for k in range(n))}]")
+    return "\n".join(lines) + "\n\n"
+
+
+def _bias_axes(z: tuple[int, ...], bias: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """The axes unbroadcast sums a bias's gradient over (same rank, size 1 there)."""
+    if bias is None or len(bias) != len(z):
+        return None
+    axes = []
+    for k, (m, n) in enumerate(zip(z, bias, strict=True)):
+        if m != n:
+            if n != 1:
+                return None
+            axes.append(k)
+    return tuple(axes)
+
+
+def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
+                   only_wrt: bool) -> str:
+    n = len(program.ids)
+    out = program._out_slot
+    consumers = program._consumers
+    targets = program._targets
+    lines = [f"def {'backward_wrt' if only_wrt else 'backward'}(vals, seed):",
+             f"    ({', '.join(f'v{k}' for k in range(n))},) = vals",
+             f"    g{out} = seed"]
+    has = {out}
+    skip: set[int] = set()
+
+    def add(k: int, expr: str) -> None:
+        lines.append(f"    g{k} = {expr}" if k not in has else f"    g{k} = g{k} + {expr}")
+        has.add(k)
+
+    for i, a, b, ra, rb in program._bwork:
+        if i not in has or i in skip:
+            continue
+        node = _node(program, i)
+        op = node.op
+        g = f"g{i}"
+        if (only_wrt and op == "bce" and ra is not None
+                and _node(program, a).op == "sigmoid" and consumers[a] == 1
+                and a not in targets and shapes[a] is not None):
+            s = program._inputs[a][0]
+            ys = shapes[b]
+            lines += [f"    _c = v{a} - v{b}", f"    _c *= {g} / {_count(shapes[a], ys) or 1}"]
+            if np.broadcast_shapes(shapes[a], ys or ()) != shapes[a]:
+                names["_unb"] = _unbroadcast()
+                lines.append(f"    _c = _unb(_c, v{a})")
+            if program.needs_grad[s]:
+                add(s, "_c")
+            skip.add(a)
+            if rb is not None:
+                names[f"rb{i}"] = rb
+                add(b, f"rb{i}({g}, v{i}, v{a}, v{b})")
+            continue
+        if (op == "add" and ra is not None and shapes[i] is not None
+                and _node(program, a).op == "matmul" and shapes[a] == shapes[i]
+                and _is_matrix_pair(program, shapes, a)):
+            # matmul + bias add, one rule: W @ A's gradient is g itself, b's is g summed
+            # over the bias's broadcast axes; W's and A's follow at the matmul's entry
+            add(a, g)
+            if rb is not None:
+                axes = _bias_axes(shapes[i], shapes[b])
+                if axes is not None:
+                    add(b, f"_reduce({g}, axis={axes}, keepdims=True)")
+                else:
+                    names[f"rb{i}"] = rb
+                    add(b, f"rb{i}({g}, v{i}, v{a}, v{b})")
+            continue
+        if op == "matmul" and shapes[a] is not None and _is_matrix_pair(program, shapes, i):
+            if ra is not None:
+                add(a, f"_dot({g}, v{b}.T)")
+            if rb is not None:
+                add(b, f"_dot(v{a}.T, {g})")
+            continue
+        if op == "sigmoid" and shapes[i] is not None:  # _sigmoid_grad's array path
+            lines += [f"    _c = 1.0 - v{i}", f"    _c *= v{i}", f"    _c *= {g}"]
+            add(a, "_c")
+            continue
+        for port, (k, rule) in enumerate(((a, ra), (b, rb))):
+            if rule is None:
+                continue
+            names[f"r{port}_{i}"] = rule
+            args = f"v{a}" if b < 0 else f"v{a}, v{b}"
+            add(k, f"r{port}_{i}({g}, v{i}, {args})")
+    grads = ", ".join(f"g{k}" if k in has else "None" for k in range(n))
+    lines.append(f"    return [{grads}]")
+    return "\n".join(lines) + "\n\n"
+
+
+def _count(a: tuple[int, ...], b: tuple[int, ...] | None) -> int:
+    """How many terms a loss of inputs shaped a and b averages (_helpers.broadcast_count)."""
+    return int(np.prod(np.broadcast_shapes(a, b or ())))
+
+
+def _is_matrix_pair(program: Any, shapes: list[Any], m: int) -> bool:
+    ins = program._inputs[m]
+    return len(ins) == 2 and all(shapes[k] is not None and len(shapes[k]) == 2 for k in ins)
+
+
+def _unbroadcast():
+    from .ops._helpers import unbroadcast
+
+    return unbroadcast
+
+
+__all__ = ["FusedPath"]
