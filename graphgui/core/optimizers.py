@@ -43,6 +43,7 @@ class Optimizer:
     """Base class: keeps per-parameter state in dicts keyed by parameter id."""
 
     name = "sgd"
+    title = "SGD"  # as the editor writes it
     defaults: dict[str, float] = {}
 
     def __init__(
@@ -97,6 +98,7 @@ class Optimizer:
 
 class SGD(Optimizer):
     name = "sgd"
+    title = "SGD"
 
     def update(self, pid: str, w: Value, g: Value) -> Value:
         # The base class's update inlined: the common case, called per parameter and batch.
@@ -107,6 +109,7 @@ class SGD(Optimizer):
 
 class Momentum(Optimizer):
     name = "momentum"
+    title = "Momentum"
     defaults = {"momentum": 0.9}
 
     def reset(self) -> None:
@@ -122,6 +125,7 @@ class Momentum(Optimizer):
 
 class RMSprop(Optimizer):
     name = "rmsprop"
+    title = "RMSprop"
     defaults = {"rho": 0.99, "eps": 1e-8}
 
     def reset(self) -> None:
@@ -138,6 +142,7 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     name = "adam"
+    title = "Adam"
     defaults = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
     def reset(self) -> None:

@@ -39,7 +39,6 @@ from graphgui.core.optimizers import OPTIMIZERS
 from ...theme import current_theme
 
 ELEMENTS = 2_000  # entries a parameter picker lists (the first elements of a large tensor)
-OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 PARAMS, RANDOM = "params", "random"
 NONE = ""  # the second axis's "none": a 1-D landscape
 NONE_TEXT = "none (a curve)"
@@ -144,10 +143,10 @@ class LandscapeControls(QWidget):
         self._entries: list[str] = []
         self.optimizers: dict[str, QCheckBox] = {}
         for name in OPTIMIZERS:
-            box = QCheckBox(OPTIMIZER_TITLES.get(name, name))
+            box = QCheckBox(OPTIMIZERS[name].title)
             box.setObjectName(f"landscapeOptimizer_{name}")
             box.setChecked(True)
-            box.setToolTip(f"Race {OPTIMIZER_TITLES.get(name, name)}")
+            box.setToolTip(f"Race {OPTIMIZERS[name].title}")
             self.optimizers[name] = box
         self._lay_out()
         for widget in (self.plane, self.axis_a, self.axis_b, self.race):

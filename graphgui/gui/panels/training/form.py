@@ -34,7 +34,6 @@ from graphgui.core.initializers import INITIALIZERS, spec_for
 from graphgui.core.optimizers import OPTIMIZERS
 from graphgui.core.train.settings import MAX_EPOCHS
 
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 INIT_LABELS = {"normal": "normal × scale", "he": "He", "xavier": "Xavier"}
 BATCH_MODES = (("full", "Full batch"), ("mini", "Mini-batch"), ("sgd", "Stochastic (1)"))
 #: The speed control: epochs per second (None: as fast as the machine goes).
@@ -166,7 +165,7 @@ class TrainerForm(QWidget):
         self.loss_combo.setToolTip("The node to minimise (default: the graph's output)")
         self.optimizer_combo = _narrow(QComboBox())
         for name in OPTIMIZERS:
-            self.optimizer_combo.addItem(OPTIMIZER_LABELS.get(name, name), name)
+            self.optimizer_combo.addItem(OPTIMIZERS[name].title, name)
         self.lr = _narrow(_spin(1e-6, 100.0, 6, 0.1))
         self.epochs = _narrow(QSpinBox())
         self.epochs.setRange(1, MAX_EPOCHS)  # what core accepts (docs/training.md)
