@@ -50,6 +50,9 @@ class FusedPath:
         self._sources = [k for k, nid in enumerate(program.ids)
                          if program.graph_node(nid).is_source]
         self.forward_runs = self.backward_runs = 0
+        # Write arrays into buffers kept across passes (_Code.reusing): a pass's values and
+        # gradients are then valid until the next pass. For a caller that keeps none.
+        self.reuse = False
 
     @classmethod
     def for_program(cls, program: Any) -> FusedPath | None:
@@ -60,7 +63,7 @@ class FusedPath:
 
     def _key(self, vals: list[Any]) -> tuple | None:
         """The sources' shapes and dtypes (None: a float); None if one is neither or all
-        are floats."""
+        are floats (those are the scalar fast path's)."""
         key = []
         arrays = False
         for k in self._sources:
@@ -73,7 +76,7 @@ class FusedPath:
                 key.append(None)
             else:
                 return None
-        return tuple(key) if arrays else None  # floats only: the scalar fast path's
+        return tuple(key) if arrays else None
 
     def forward(self, initial: list[Any], overrides: Mapping[str, Any] | None,
                 slot: Mapping[str, int]) -> list[Any] | None:
@@ -89,12 +92,13 @@ class FusedPath:
             return self._first(key, overrides)
         if code is None:
             return None
+        run = code.reusing()[0] if self.reuse else code.forward
         try:
             if self._program._own_errstate:
                 with np.errstate(all="ignore"):
-                    out = code.forward(vals)
+                    out = run(vals)
             else:
-                out = code.forward(vals)
+                out = run(vals)
         except Exception:  # noqa: BLE001  (the interpreter runs it and names the failure)
             return None
         self._last = (out, list(out), code)
@@ -118,7 +122,10 @@ class FusedPath:
         if last is None or vals is not last[0] or any(map(operator.is_not, vals, last[1])):
             return None
         code = last[2]
-        run = code.backward_wrt if only_wrt else code.backward
+        if self.reuse:
+            run = code.reusing()[2 if only_wrt else 1]
+        else:
+            run = code.backward_wrt if only_wrt else code.backward
         if seed is None:
             value = vals[code.out]
             seed = 1.0 if value.__class__ is float else np.ones_like(value)
@@ -153,31 +160,56 @@ def _shape(value: Any) -> tuple[int, ...] | None:
     raise _NotFusable
 
 
+_CALLS = {"_dot": np.dot, "_neg": np.negative, "_exp": np.exp, "_recip": np.reciprocal,
+          "_reduce": np.add.reduce, "_log": np.log, "_max": np.maximum,
+          "_add": np.add, "_sub": np.subtract, "_mul": np.multiply}
+
+
 class _Code:
-    """The generated forward and the two backward functions for one set of shapes."""
+    """The generated forward and the two backward functions for one set of shapes; with
+    buffers (:meth:`reusing`) a second set that writes arrays into buffers of its own."""
 
     def __init__(self, program: Any, vals: list[Any]) -> None:
         self.out = program._out_slot
-        shapes = [None if v is None else _shape(v) for v in vals]
-        names: dict[str, Any] = {"_dot": np.dot, "_neg": np.negative, "_exp": np.exp,
-                                 "_recip": np.reciprocal, "_reduce": np.add.reduce,
-                                 "_log": np.log, "_max": np.maximum}
-        forward = _forward_lines(program, shapes, names)
-        self.text = _backward_text(program, shapes, names, only_wrt=False)
-        self.text_wrt = _backward_text(program, shapes, names, only_wrt=True)
-        self.text_forward = forward
-        namespace = dict(names)
-        exec(compile(forward + self.text + self.text_wrt, "<fused>", "exec"), namespace)  # noqa: S102
-        self.forward = namespace["forward"]
-        self.backward = namespace["backward"]
-        self.backward_wrt = namespace["backward_wrt"]
+        self._program = program
+        self._shapes = [None if v is None else _shape(v) for v in vals]
+        self._dtypes = [v.dtype if v.__class__ is np.ndarray else None for v in vals]
+        self._reuse: tuple[Any, Any, Any] | None = None
+        (self.forward, self.backward, self.backward_wrt), texts = self._build(None)
+        self.text_forward, self.text, self.text_wrt = texts
+
+    def _build(self, buffers: dict[str, Any] | None) -> tuple[tuple[Any, Any, Any], tuple]:
+        program, shapes, dtypes = self._program, self._shapes, self._dtypes
+        names: dict[str, Any] = dict(_CALLS)
+        buf = None
+        if buffers is not None:
+            def buf(shape: tuple[int, ...], slot: int) -> str:
+                name = f"_B{len(buffers)}"
+                buffers[name] = np.empty(shape, dtype=dtypes[slot])
+                return name
+        texts = (_forward_lines(program, shapes, names, buf),
+                 _backward_text(program, shapes, names, False, buf),
+                 _backward_text(program, shapes, names, True, buf))
+        namespace = {**names, **(buffers or {})}
+        exec(compile("".join(texts), "<fused>", "exec"), namespace)  # noqa: S102
+        return (namespace["forward"], namespace["backward"], namespace["backward_wrt"]), texts
+
+    def reusing(self) -> tuple[Any, Any, Any]:
+        """forward, backward, backward_wrt writing into buffers kept across passes: a pass's
+        arrays are valid until the next pass (for a caller that keeps none, the Trainer)."""
+        if self._reuse is None:
+            if len({d for d in self._dtypes if d is not None}) > 1:
+                self._reuse = (self.forward, self.backward, self.backward_wrt)
+            else:
+                self._reuse = self._build({})[0]
+        return self._reuse
 
 
 def _node(program: Any, k: int) -> Any:
     return program.graph_node(program.ids[k])
 
 
-def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any]) -> str:
+def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: Any) -> str:
     n = len(program.ids)
     lines = ["def forward(vals):", f"    ({', '.join(f'v{k}' for k in range(n))},) = vals"]
     for i, fn, a, b in program._plan:
@@ -185,9 +217,12 @@ def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any]) -> st
         op = node.op
         arrays = shapes[i] is not None and shapes[a] is not None and (
             b < 0 or shapes[b] is not None)
+        out = f", out={buf(shapes[i], i)}" if buf and shapes[i] is not None else ""
         if op == "matmul" and arrays and len(shapes[a]) == 2 and len(shapes[b]) == 2:
-            lines.append(f"    v{i} = _dot(v{a}, v{b})")
-        elif op in _INLINE:  # _add, _sub, _mul are these operators
+            lines.append(f"    v{i} = _dot(v{a}, v{b}{out})")
+        elif op in _INLINE and out:  # _add, _sub, _mul are these operators
+            lines.append(f"    v{i} = _{op}(v{a}, v{b}{out})")
+        elif op in _INLINE:
             lines.append(f"    v{i} = v{a} {_INLINE[op]} v{b}")
         elif op == "bce" and shapes[a] is not None and _count(shapes[a], shapes[b]):
             # _bce's array path, call for call, without its errstate (the pass has one)
@@ -196,7 +231,7 @@ def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any]) -> st
                       f"    _l = v{b} * _p", f"    _l += (1.0 - v{b}) * _q",
                       f"    v{i} = 0.0 - float(_l.sum() / _l.size)"]
         elif op == "sigmoid" and arrays:  # _sigmoid's array path, call for call
-            lines += [f"    _t = _neg(v{a})", "    _exp(_t, out=_t)", "    _t += 1.0",
+            lines += [f"    _t = _neg(v{a}{out})", "    _exp(_t, out=_t)", "    _t += 1.0",
                       f"    v{i} = _recip(_t, out=_t)"]
         else:
             names[f"f{i}"] = fn
@@ -220,7 +255,7 @@ def _bias_axes(z: tuple[int, ...], bias: tuple[int, ...] | None) -> tuple[int, .
 
 
 def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
-                   only_wrt: bool) -> str:
+                   only_wrt: bool, buf: Any) -> str:
     n = len(program.ids)
     out = program._out_slot
     consumers = program._consumers
@@ -246,7 +281,9 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
                 and a not in targets and shapes[a] is not None):
             s = program._inputs[a][0]
             ys = shapes[b]
-            lines += [f"    _c = v{a} - v{b}", f"    _c *= {g} / {_count(shapes[a], ys) or 1}"]
+            same = buf and shapes[a] == np.broadcast_shapes(shapes[a], ys or ())
+            diff = f"_sub(v{a}, v{b}, out={buf(shapes[a], a)})" if same else f"v{a} - v{b}"
+            lines += [f"    _c = {diff}", f"    _c *= {g} / {_count(shapes[a], ys) or 1}"]
             if np.broadcast_shapes(shapes[a], ys or ()) != shapes[a]:
                 names["_unb"] = _unbroadcast()
                 lines.append(f"    _c = _unb(_c, v{a})")
@@ -272,13 +309,14 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
                     add(b, f"rb{i}({g}, v{i}, v{a}, v{b})")
             continue
         if op == "matmul" and shapes[a] is not None and _is_matrix_pair(program, shapes, i):
-            if ra is not None:
-                add(a, f"_dot({g}, v{b}.T)")
-            if rb is not None:
-                add(b, f"_dot(v{a}.T, {g})")
+            for k, rule, text in ((a, ra, f"_dot({g}, v{b}.T"), (b, rb, f"_dot(v{a}.T, {g}")):
+                if rule is not None:  # buffers for the values' gradients, not the sources'
+                    into = buf and not _node(program, k).is_source
+                    add(k, text + (f", out={buf(shapes[k], i)})" if into else ")"))
             continue
         if op == "sigmoid" and shapes[i] is not None:  # _sigmoid_grad's array path
-            lines += [f"    _c = 1.0 - v{i}", f"    _c *= v{i}", f"    _c *= {g}"]
+            first = f"_sub(1.0, v{i}, out={buf(shapes[i], i)})" if buf else f"1.0 - v{i}"
+            lines += [f"    _c = {first}", f"    _c *= v{i}", f"    _c *= {g}"]
             add(a, "_c")
             continue
         for port, (k, rule) in enumerate(((a, ra), (b, rb))):

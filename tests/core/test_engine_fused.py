@@ -32,9 +32,13 @@ def _pair(graph: Graph, **kw) -> tuple[Program, Program]:
     return Program(graph, **kw), Program(graph, fused=False, **kw)
 
 
-def _compare(fused: Program, plain: Program, feed=None) -> None:
+def _compare(fused: Program, plain: Program, feed=None, reuse: bool = False) -> None:
     """Two fused passes (the first compiles) against the interpreter: values exactly,
-    all gradients exactly, the wrt targets' gradients within RTOL."""
+    all gradients exactly, the wrt targets' gradients within RTOL. ``reuse``: with buffers
+    kept across passes (twice, so the second pass writes into the first one's buffers)."""
+    if reuse:
+        fused.fused.reuse = True
+        _compare(fused, plain, feed)
     fused.forward(feed)
     vals = fused.forward(feed)
     ref_vals = plain.forward(feed)
@@ -77,7 +81,8 @@ def test_training_examples_fused_equal_unfused(name: str) -> None:
     flat = without_functions(graph)
     kw = dict(output=trainer.loss_id, wrt=trainer.param_ids, prune=True)
     fused, plain = _pair(flat, **kw)
-    _compare(fused, plain, trainer._train_feed)
+    _compare(fused, plain, trainer._train_feed, reuse=True)
+    assert trainer.program.fused.reuse  # the Trainer's program writes into buffers
 
 
 # ---- random programs ----------------------------------------------------------------------
@@ -133,7 +138,7 @@ def random_program(rng: np.random.Generator) -> tuple[Graph, list[str]]:
 def test_random_programs_fused_equal_unfused(seed: int) -> None:
     graph, params = random_program(np.random.default_rng(seed))
     fused, plain = _pair(graph, wrt=params, prune=True)
-    _compare(fused, plain)
+    _compare(fused, plain, reuse=seed % 2 == 1)
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -161,6 +161,8 @@ class Trainer:
         if program.errors:
             nid, message = next(iter(program.errors.items()))
             raise TrainingError(f"{graph.node(nid).title}: {message}", nid)
+        if program.fused is not None:  # a step's values are read within the step only
+            program.fused.reuse = True
         self.program = program
         self._loss_slot = program.slot[loss_id]
         self._param_slots = [(pid, program.slot[pid]) for pid in param_ids]
