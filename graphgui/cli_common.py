@@ -302,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--full-batch", action="store_true", help="one batch of all samples")
     p.add_argument(
+        "--dtype", type=one_of(("float64", "float32")), metavar="T",
+        help="float64 (default) or float32: the floats training computes in",
+    )
+    p.add_argument(
         "--l2", type=real_number(0.0), metavar="L", help="L2 penalty on the weights (>= 0)"
     )
     p.add_argument(

@@ -32,6 +32,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "l2": args.l2,
         "seed": args.seed,
+        "dtype": args.dtype,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if args.full_batch:

@@ -17,8 +17,8 @@ def unbroadcast(grad: Any, like: Any) -> Any:
     ``like`` is larger (``d mean(y * s)/dy`` of a scalar ``s`` is one number per element of y).
     """
     # Called once per input per node: attribute access and one reduction, no np.shape calls.
-    if grad.__class__ is float:
-        return grad if like.__class__ is float else np.full(like.shape, grad)
+    if grad.__class__ is float:  # in like's dtype: a float32 array's gradient stays float32
+        return grad if like.__class__ is float else np.full(like.shape, grad, like.dtype)
     gshape = grad.shape
     shape = () if like.__class__ is float else np.shape(like)
     if gshape == shape:
@@ -50,7 +50,18 @@ def unbroadcast(grad: Any, like: Any) -> Any:
 
 
 def zeros_like(x: Any) -> Any:
-    return 0.0 if isinstance(x, float) else np.zeros(np.shape(x))
+    if isinstance(x, float):
+        return 0.0
+    return np.zeros(np.shape(x), x.dtype if isinstance(x, np.ndarray) else float)
+
+
+def as_float_of(result: Any, *like: Any) -> Any:
+    """``result`` (an array NumPy built from Python floats, so float64) in the float dtype
+    the arrays among ``like`` promote to (float32 for float32 inputs; float64 unchanged)."""
+    arrays = [x for x in like if isinstance(x, np.ndarray)]
+    if not arrays or result.__class__ is not np.ndarray:
+        return result
+    return result.astype(np.result_type(*arrays, 1.0), copy=False)
 
 
 def count(x: Any) -> int:

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import shapes
-from ._helpers import zeros_like
+from ._helpers import as_float_of, zeros_like
 from .registry import OpSpec, Param, register
 
 # The exported NumPy code's softmax (OpSpec.numpy_helpers): shifted by the maximum, as _softmax.
@@ -90,7 +90,7 @@ def _leaky_relu(x, alpha):
 def _leaky_relu_grad(g, out, x, alpha):
     if isinstance(x, float):
         return g if x > 0 else alpha * g
-    return g * np.where(x > 0, 1.0, alpha)
+    return g * as_float_of(np.where(x > 0, 1.0, alpha), x)
 
 
 def _heaviside(x, at_zero):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from . import shapes
-from ._helpers import broadcast_count, log_or_nan, unbroadcast
+from ._helpers import as_float_of, broadcast_count, log_or_nan, unbroadcast
 from .activations import sigmoid
 from .registry import OpSpec, Param, register
 
@@ -112,7 +112,9 @@ def _bce_logits(z, y):
 
 
 def _log_softmax(z):
-    z = np.asarray(z, dtype=float)
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(float)
     shifted = z - np.max(z, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
@@ -153,7 +155,7 @@ def _hinge(s, y):
 
 def _hinge_grad_s(g, out, s, y):
     active = (1.0 - y * s) > 0
-    return unbroadcast(g * np.where(active, -y, 0.0) / _n(s, y), s)
+    return unbroadcast(g * as_float_of(np.where(active, -y, 0.0), s, y) / _n(s, y), s)
 
 
 def _hinge_tangent_s(t, out, s, y):
@@ -168,7 +170,7 @@ def _hinge_tangent_y(t, out, s, y):
 
 def _hinge_grad_y(g, out, s, y):
     active = (1.0 - y * s) > 0
-    return unbroadcast(g * np.where(active, -s, 0.0) / _n(s, y), y)
+    return unbroadcast(g * as_float_of(np.where(active, -s, 0.0), s, y) / _n(s, y), y)
 
 
 # Gradient graphs (OpSpec.vjp_graph): the rules above as nodes (see autodiff/builder.py).

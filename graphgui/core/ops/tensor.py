@@ -76,6 +76,8 @@ def _sum(x, axis):
 def _sum_grad(g, out, x, axis):
     if isinstance(x, float):
         return float(g)
+    if g.__class__ is float:  # in x's dtype (a float32 x's gradient stays float32)
+        g = np.array(g, x.dtype)
     if axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, x.shape)
@@ -96,7 +98,7 @@ def _mean_grad(g, out, x, axis):
         return float(g)
     n = x.size if axis is None else x.shape[axis]
     if n == 0:  # the mean of nothing: an empty x, whose gradient is empty too
-        return np.zeros(x.shape)
+        return np.zeros(x.shape, x.dtype)
     return _sum_grad(g / n, out, x, axis)
 
 
@@ -108,6 +110,8 @@ def _reshape(x, shape):
 def _reshape_grad(g, out, x, shape):
     if isinstance(x, float):
         return float(np.sum(g))
+    if g.__class__ is float:
+        g = np.array(g, x.dtype)
     return np.reshape(g, x.shape)
 
 

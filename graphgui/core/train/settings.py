@@ -12,6 +12,7 @@ from ..messages import did_you_mean, shown
 from ..optimizers import OPTIMIZERS, OptimizerError, make_optimizer
 
 MAX_EPOCHS = 1_000_000  # a file or flag asking for more is refused (docs/training.md)
+DTYPES = ("float64", "float32")  # the floats training computes in (docs/training.md)
 
 
 class TrainingError(Exception):
@@ -46,11 +47,16 @@ class TrainSettings:
     # How fast the editor trains, in epochs per second (None: as fast as it can). Saved with
     # the graph so a lesson replays at its pace; headless training ignores it.
     epochs_per_second: float | None = None
+    # The floats the Trainer computes in: "float32" casts the sources once and trains in
+    # float32 end to end (the trained parameters come back as the graph's float64).
+    dtype: str = "float64"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if data["epochs_per_second"] is None:  # an editor setting: written only when set
             del data["epochs_per_second"]
+        if data["dtype"] == "float64":  # the default: written only when another is chosen
+            del data["dtype"]
         return data
 
     @classmethod
@@ -115,6 +121,9 @@ class TrainSettings:
             or not all(isinstance(p, str) for p in self.l2_params)
         ):
             raise TrainingError("training settings: 'l2_params' must be a list of node names")
+        if not isinstance(self.dtype, str) or self.dtype not in DTYPES:
+            raise TrainingError(f"training settings: 'dtype' must be one of "
+                                f"{', '.join(DTYPES)}, got {shown(self.dtype)}")
         rate = self.epochs_per_second
         if rate is not None and (
             isinstance(rate, bool) or not isinstance(rate, (int, float))

@@ -66,6 +66,7 @@ class Trainer:
         l2_params: Sequence[str] | None = None,
         eval_every: int = 1,
         threshold: float | None = None,
+        dtype: str = "float64",
     ) -> None:
         spec = None
         if isinstance(dataset, Mapping):
@@ -84,9 +85,10 @@ class Trainer:
             ),
             lr=optimizer.lr if isinstance(optimizer, Optimizer) else lr, epochs=epochs,
             batch_size=batch_size, l2=l2, l2_params=None if l2_params is None else list(l2_params),
-            seed=seed, eval_every=eval_every, threshold=threshold,
+            seed=seed, eval_every=eval_every, threshold=threshold, dtype=dtype,
         )
         settings.validate()
+        self.dtype = np.dtype(settings.dtype)
         self.settings = settings
         self.dataset: Dataset | None = dataset
         self.epochs = settings.epochs
@@ -115,7 +117,7 @@ class Trainer:
             batch_size=settings.batch_size, l2=settings.l2, seed=settings.seed,
             predict=settings.predict, optimizer_options=settings.optimizer_options,
             l2_params=settings.l2_params, eval_every=settings.eval_every,
-            threshold=settings.threshold,
+            threshold=settings.threshold, dtype=settings.dtype,
         )
 
     # ---- construction --------------------------------------------------------------------
@@ -161,6 +163,10 @@ class Trainer:
         if program.errors:
             nid, message = next(iter(program.errors.items()))
             raise TrainingError(f"{graph.node(nid).title}: {message}", nid)
+        if self.dtype != np.float64:  # the sources cast once (feeds in _check_first_batch)
+            for k, value in enumerate(program.initial):
+                if isinstance(value, np.ndarray):
+                    program.initial[k] = value.astype(self.dtype)
         if program.fused is not None:  # a step's values are read within the step only
             program.fused.reuse = True
         self.program = program
@@ -217,9 +223,11 @@ class Trainer:
         if ds is not None:
             if ds.n_train == 0:
                 raise TrainingError("the dataset has no training samples")
-            self._train_feed = {self._x_id: ds.X_train, self._y_id: ds.Y_train}
+            cast = self._cast
+            self._X_train, self._Y_train = cast(ds.X_train), cast(ds.Y_train)
+            self._train_feed = {self._x_id: self._X_train, self._y_id: self._Y_train}
             self._test_feed = (
-                {self._x_id: ds.X_test, self._y_id: ds.Y_test} if ds.n_test else None
+                {self._x_id: cast(ds.X_test), self._y_id: cast(ds.Y_test)} if ds.n_test else None
             )
             classify = ds.is_classification and self.predict_id is not None
             self._binary = ds.n_outputs == 1
@@ -330,7 +338,7 @@ class Trainer:
         previous = self._previous
         if previous is not None:
             for pid, slot in self._param_slots:
-                program.set_source(pid, previous[slot])
+                self._set_source(pid, previous[slot])
             if broken:
                 # The update itself made a parameter non-finite: name the gradient that
                 # overflowed with the previous values, if one did.
@@ -370,7 +378,7 @@ class Trainer:
                 if stop is not None and stop.is_set():
                     raise _Stopped
                 index = order[begin:begin + batch]
-                feed = {x_id: ds.take(ds.X_train, index), y_id: ds.take(ds.Y_train, index)}
+                feed = {x_id: ds.take(self._X_train, index), y_id: ds.take(self._Y_train, index)}
                 batch_loss, batch_correct = self._step(
                     feed, None if labels is None else labels[index], epoch, norms
                 )
@@ -490,19 +498,32 @@ class Trainer:
     # ---- results -------------------------------------------------------------------------
 
     def parameters(self) -> dict[str, Value]:
-        """Current parameter values by node id (copies: the caller may keep them)."""
+        """Current parameter values by node id (copies: the caller may keep them), as the
+        graph's float64 whatever the training dtype."""
         out = {}
         for pid, slot in self._param_slots:
             value = self.program.initial[slot]
-            out[pid] = value.copy() if isinstance(value, np.ndarray) else value
+            out[pid] = value.astype(np.float64) if isinstance(value, np.ndarray) else value
         return out
+
+    def _cast(self, value: Any) -> Any:
+        """``value`` in the training dtype (arrays; numbers stay Python floats)."""
+        if self.dtype == np.float64 or not isinstance(value, np.ndarray):
+            return value
+        return value.astype(self.dtype)
+
+    def _set_source(self, pid: str, value: Any) -> None:
+        program = self.program
+        program.set_source(pid, value)
+        slot = program.slot[pid]
+        program.initial[slot] = self._cast(program.initial[slot])
 
     def set_parameters(self, values: Mapping[str, Any]) -> None:
         """Replace parameter values in the snapshot (e.g. after a reset)."""
         for pid, value in values.items():
             if pid not in self.program.slot or pid not in self.param_names:
                 raise TrainingError(f"{pid!r} is not a trained parameter")
-            self.program.set_source(pid, value)
+            self._set_source(pid, value)
 
     def evaluate(self, split: str = "train") -> tuple[float, float | None]:
         """(loss, accuracy) of the current parameters on the whole train or test set."""
@@ -518,7 +539,7 @@ class Trainer:
         """The prediction node's value for inputs ``X`` (laid out like the dataset's X)."""
         if self._predict_program is None:
             raise TrainingError("there is no prediction node to evaluate")
-        feed = {self._x_id: np.asarray(X, dtype=float)} if self._x_id else {}
+        feed = {self._x_id: self._cast(np.asarray(X, dtype=float))} if self._x_id else {}
         return self._run_predict(feed)
 
     def _run_predict(self, feed: Mapping[str, Any]) -> Value:
