@@ -111,7 +111,9 @@ class FusedPath:
         if len(self._codes) >= _MAX_CODES:
             self._codes.clear()
         try:
-            self._codes[key] = _Code(program, vals)
+            # with buffers, this pass's own arrays become the first ones (their pages are
+            # touched already: a new 30 MB array costs ~50 ms of page faults here)
+            self._codes[key] = _Code(program, vals, adopt=self.reuse)
         except _NotFusable:
             self._codes[key] = None
         return vals
@@ -169,8 +171,9 @@ class _Code:
     """The generated forward and the two backward functions for one set of shapes; with
     buffers (:meth:`reusing`) a second set that writes arrays into buffers of its own."""
 
-    def __init__(self, program: Any, vals: list[Any]) -> None:
+    def __init__(self, program: Any, vals: list[Any], adopt: bool = False) -> None:
         self.out = program._out_slot
+        self._adopt = _adoptable(program, vals) if adopt else {}
         self._program = program
         self._shapes = [None if v is None else _shape(v) for v in vals]
         self._dtypes = [v.dtype if v.__class__ is np.ndarray else None for v in vals]
@@ -183,9 +186,13 @@ class _Code:
         names: dict[str, Any] = dict(_CALLS)
         buf = None
         if buffers is not None:
-            def buf(shape: tuple[int, ...], slot: int) -> str:
+            adopt, self._adopt = self._adopt, {}
+
+            def buf(shape: tuple[int, ...], slot: int, value: bool = False) -> str:
                 name = f"_B{len(buffers)}"
-                buffers[name] = np.empty(shape, dtype=dtypes[slot])
+                own = adopt.get(slot) if value else None
+                ok = own is not None and own.shape == shape and own.dtype == dtypes[slot]
+                buffers[name] = own if ok else np.empty(shape, dtype=dtypes[slot])
                 return name
         texts = (_forward_lines(program, shapes, names, buf),
                  _backward_text(program, shapes, names, False, buf),
@@ -205,6 +212,22 @@ class _Code:
         return self._reuse
 
 
+def _adoptable(program: Any, vals: list[Any]) -> dict[int, np.ndarray]:
+    """The arrays of an interpreter pass that may become buffers: computed values that own
+    their memory, contiguous and writeable, held by no other slot (identity returns its
+    input) and no source."""
+    count: dict[int, int] = {}
+    for v in vals:
+        count[id(v)] = count.get(id(v), 0) + 1
+    out = {}
+    for i, *_ in program._plan:
+        v = vals[i]
+        if (v.__class__ is np.ndarray and v.base is None and v.flags.c_contiguous
+                and v.flags.writeable and count[id(v)] == 1):
+            out[i] = v
+    return out
+
+
 def _node(program: Any, k: int) -> Any:
     return program.graph_node(program.ids[k])
 
@@ -217,7 +240,7 @@ def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: 
         op = node.op
         arrays = shapes[i] is not None and shapes[a] is not None and (
             b < 0 or shapes[b] is not None)
-        out = f", out={buf(shapes[i], i)}" if buf and shapes[i] is not None else ""
+        out = f", out={buf(shapes[i], i, True)}" if buf and shapes[i] is not None else ""
         if op == "matmul" and arrays and len(shapes[a]) == 2 and len(shapes[b]) == 2:
             lines.append(f"    v{i} = _dot(v{a}, v{b}{out})")
         elif op in _INLINE and out:  # _add, _sub, _mul are these operators
