@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from graphgui.core.initializers import INITIALIZERS, spec_for
 from graphgui.core.optimizers import OPTIMIZERS
-from graphgui.core.train.settings import MAX_EPOCHS
+from graphgui.core.train.settings import DTYPES, MAX_EPOCHS
 
 INIT_LABELS = {"normal": "normal × scale", "he": "He", "xavier": "Xavier"}
 BATCH_MODES = (("full", "Full batch"), ("mini", "Mini-batch"), ("sgd", "Stochastic (1)"))
@@ -110,7 +110,7 @@ class TrainerForm(QWidget):
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         box.addWidget(self.status)
         box.addStretch(1)
-        for widget in (self.loss_combo, self.optimizer_combo, self.batch_mode):
+        for widget in (self.loss_combo, self.optimizer_combo, self.batch_mode, self.dtype_combo):
             widget.currentIndexChanged.connect(self._edited)
         self._sync_enabled()
         for spin in (self.lr, self.epochs, self.batch_size, self.l2, self.seed):
@@ -181,6 +181,12 @@ class TrainerForm(QWidget):
         self.seed = _narrow(QSpinBox())
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Shuffle order of mini-batches")
+        self.dtype_combo = _narrow(QComboBox())
+        self.dtype_combo.setObjectName("dtypeCombo")
+        self.dtype_combo.setToolTip("The floats training computes in: float32 is about twice "
+                                    "as fast on large layers, float64 the graph's own")
+        for name in DTYPES:
+            self.dtype_combo.addItem(name, name)
         self.speed_combo = _narrow(QComboBox())
         self.speed_combo.setObjectName("speedCombo")
         self.speed_combo.setToolTip("Epochs per second, to watch training happen (Max: as "
@@ -192,7 +198,7 @@ class TrainerForm(QWidget):
                               ("Learning rate", self.lr), ("Epochs", self.epochs),
                               ("Batches", self.batch_mode), ("Batch size", self.batch_size),
                               ("L2", self.l2), ("Shuffle seed", self.seed),
-                              ("Speed", self.speed_combo)):
+                              ("Floats", self.dtype_combo), ("Speed", self.speed_combo)):
             form.addRow(label, widget)
         return group
 
@@ -237,6 +243,8 @@ class TrainerForm(QWidget):
                 self.batch_size.setValue(int(batch))
             self.l2.setValue(float(s["l2"]))
             self.seed.setValue(int(s["seed"] or 0))
+            self.dtype_combo.setCurrentIndex(max(0, self.dtype_combo.findData(
+                s.get("dtype", "float64"))))
             self.show_speed(s.get("epochs_per_second"))
             weights = init.get("weights", "zeros")
             kind = weights if isinstance(weights, str) else weights.get("kind", "normal")
@@ -286,6 +294,7 @@ class TrainerForm(QWidget):
                                                        else self.batch_size.value()),
             "l2": self.l2.value(),
             "seed": self.seed.value(),
+            "dtype": self.dtype_combo.currentData(),
             "epochs_per_second": self.speed_combo.currentData(),
         }
 
@@ -298,7 +307,7 @@ class TrainerForm(QWidget):
     def set_settings_enabled(self, on: bool) -> None:
         """Fields that cannot change while a run holds its Trainer (the speed can)."""
         for w in (self.loss_combo, self.optimizer_combo, self.lr, self.epochs,
-                  self.batch_mode, self.batch_size, self.l2, self.seed):
+                  self.batch_mode, self.batch_size, self.l2, self.seed, self.dtype_combo):
             w.setEnabled(on)
 
     def _sync_enabled(self) -> None:
