@@ -32,6 +32,7 @@ import argparse
 import gc
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -62,12 +63,17 @@ def run_notebook(n: int, hidden: int, epochs: int, seed: int) -> dict:
     return {"seconds": seconds, "final_loss": float(losses[-1]), "test_accuracy": accuracy}
 
 
-def tuned_train(X, Y, W1, b1, W2, b2, lr: float, epochs: int) -> list[float]:
-    """The notebook's training loop written for speed (see the module docstring)."""
+def tuned_train(X, Y, W1, b1, W2, b2, lr: float, epochs: int,
+                times: list[float] | None = None) -> list[float]:
+    """The notebook's training loop written for speed (see the module docstring);
+    ``times`` gets each epoch's seconds."""
     m = Y.shape[1]
     Yc = 1.0 - Y
     losses = []
+    clock = time.perf_counter
     for _ in range(epochs):
+        if times is not None:
+            times.append(clock())
         A1 = np.dot(W1, X)
         A1 += b1
         np.negative(A1, out=A1)
@@ -99,6 +105,9 @@ def tuned_train(X, Y, W1, b1, W2, b2, lr: float, epochs: int) -> list[float]:
         W2 -= dW2
         db2 *= lr
         b2 -= db2
+    if times is not None:
+        times.append(clock())
+        times[:] = [b - a for a, b in zip(times, times[1:], strict=False)]
     return losses
 
 
@@ -111,13 +120,15 @@ def run_tuned(n: int, hidden: int, epochs: int, seed: int) -> dict:
     net = SimpleNeuralNetwork(input_size=2, hidden_size=hidden, output_size=1)
     W1, b1, W2, b2 = net.W1, net.b1, net.W2, net.b2
     gc.collect()
+    times: list[float] = []
     start = time.perf_counter()
-    losses = tuned_train(X_t, Y_t, W1, b1, W2, b2, 0.1, epochs)
+    losses = tuned_train(X_t, Y_t, W1, b1, W2, b2, 0.1, epochs, times)
     seconds = time.perf_counter() - start
     net.W1, net.b1, net.W2, net.b2 = W1, b1, W2, b2
     predictions = (net.forward_pass(X_test.T) > 0.5).astype(int)
     accuracy = float(np.mean(predictions == y_test.reshape(1, -1)))
-    return {"seconds": seconds, "final_loss": losses[-1], "test_accuracy": accuracy}
+    return {"seconds": seconds, "final_loss": losses[-1], "test_accuracy": accuracy,
+            "median_epoch": statistics.median(times)}
 
 
 def run_graphgui(n: int, hidden: int, epochs: int, seed: int, eval_every: int = 0,
@@ -133,7 +144,8 @@ def run_graphgui(n: int, hidden: int, epochs: int, seed: int, eval_every: int = 
     results = trainer.run()
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "final_loss": results[-1].train_loss,
-            "test_accuracy": results[-1].test_accuracy}
+            "test_accuracy": results[-1].test_accuracy,
+            "median_epoch": statistics.median(r.seconds for r in results)}
 
 
 def compare(name: str, n: int, hidden: int, epochs: int, rounds: int, seed: int,
@@ -169,8 +181,16 @@ def compare(name: str, n: int, hidden: int, epochs: int, rounds: int, seed: int,
               for key, value in result.items()}}
     if eval_every_1:
         row["ratio_eval_every_1"] = seconds["graphgui_eval_every_1"] / seconds["notebook"]
+    # Steady state: the median epoch of each run, medians over rounds (the whole runs above
+    # include graphgui's test metrics after the last epoch and every side's first epoch,
+    # whose new arrays cost page faults)
+    epoch = {side: statistics.median(r["median_epoch"] for r in rs)
+             for side, rs in runs.items() if "median_epoch" in rs[0]}
+    row["median_epoch_ms"] = {side: 1e3 * e for side, e in epoch.items()}
+    row["epoch_ratio_vs_tuned"] = epoch["graphgui"] / epoch["tuned"]
     if dtype != "float64":
         row[f"{dtype}_vs_float64"] = seconds["graphgui_" + dtype] / seconds["graphgui"]
+        row[f"{dtype}_vs_float64_epoch"] = epoch["graphgui_" + dtype] / epoch["graphgui"]
     return row
 
 
@@ -210,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r[side + '_test_accuracy']:.1%}")
         print(f"  graphgui / tuned {r['ratio_vs_tuned']:.2f}x (target <= {r['target']}x: {ok}); "
               f"/ notebook {r['ratio']:.2f}x; tuned / notebook {r['tuned_vs_notebook']:.2f}x")
+        e = r["median_epoch_ms"]
+        print(f"  median epoch: tuned {e['tuned']:.3f} ms, graphgui {e['graphgui']:.3f} ms: "
+              f"{r['epoch_ratio_vs_tuned']:.2f}x"
+              + (f"; float32 / float64 {r['float32_vs_float64_epoch']:.2f}x"
+                 if "float32_vs_float64_epoch" in r else ""))
         if "ratio_eval_every_1" in r:
             print(f"  with test metrics every epoch {r['ratio_eval_every_1']:.2f}x of notebook")
         if "float32_vs_float64" in r:

@@ -31,6 +31,7 @@ failures as it always does. Recorded passes (the stepper, wire gradients) never 
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,6 +54,10 @@ class FusedPath:
         # Write arrays into buffers kept across passes (_Code.reusing): a pass's values and
         # gradients are then valid until the next pass. For a caller that keeps none.
         self.reuse = False
+        # With reuse: the slots the caller reads (None: all). Values no one reads may then be
+        # overwritten in place by their one consumer (Z = W @ A + b into W @ A's buffer, a
+        # sigmoid into Z's), as hand-written NumPy does; those slots hold None.
+        self.keep: frozenset[int] | None = None
 
     @classmethod
     def for_program(cls, program: Any) -> FusedPath | None:
@@ -113,7 +118,7 @@ class FusedPath:
         try:
             # with buffers, this pass's own arrays become the first ones (their pages are
             # touched already: a new 30 MB array costs ~50 ms of page faults here)
-            self._codes[key] = _Code(program, vals, adopt=self.reuse)
+            self._codes[key] = _Code(program, vals, adopt=self.reuse, keep=self.keep)
         except _NotFusable:
             self._codes[key] = None
         return vals
@@ -141,6 +146,11 @@ class FusedPath:
             return None
         self.backward_runs += 1
         return grads
+
+    def all_values(self, overrides: Mapping[str, Any] | None) -> list[Any]:
+        """Every node's value, by the interpreter (for a failure report after a pass that
+        kept only some values)."""
+        return self._program._run_forward(overrides, tolerant=True)[0]
 
     def source(self, only_wrt: bool = False) -> str | None:
         """The generated text of the last pass's code (for tests and the design notes)."""
@@ -171,8 +181,10 @@ class _Code:
     """The generated forward and the two backward functions for one set of shapes; with
     buffers (:meth:`reusing`) a second set that writes arrays into buffers of its own."""
 
-    def __init__(self, program: Any, vals: list[Any], adopt: bool = False) -> None:
+    def __init__(self, program: Any, vals: list[Any], adopt: bool = False,
+                 keep: frozenset[int] | None = None) -> None:
         self.out = program._out_slot
+        self._keep = keep
         self._adopt = _adoptable(program, vals) if adopt else {}
         self._program = program
         self._shapes = [None if v is None else _shape(v) for v in vals]
@@ -194,9 +206,16 @@ class _Code:
                 ok = own is not None and own.shape == shape and own.dtype == dtypes[slot]
                 buffers[name] = own if ok else np.empty(shape, dtype=dtypes[slot])
                 return name
-        texts = (_forward_lines(program, shapes, names, buf),
+        dead: set[int] = set()
+        keep = self._keep if buffers is not None else None
+        texts = (_forward_lines(program, shapes, names, buf, keep, dead),
                  _backward_text(program, shapes, names, False, buf),
                  _backward_text(program, shapes, names, True, buf))
+        if dead and any(re.search(rf"\bv{k}\b", line) for text in texts[1:]
+                        for line in text.splitlines()[2:] for k in dead):
+            # a rule reads a value overwritten in place: build it again without that
+            self._keep = None
+            return self._build({} if buffers is not None else None)
         namespace = {**names, **(buffers or {})}
         exec(compile("".join(texts), "<fused>", "exec"), namespace)  # noqa: S102
         return (namespace["forward"], namespace["backward"], namespace["backward_wrt"]), texts
@@ -232,15 +251,40 @@ def _node(program: Any, k: int) -> Any:
     return program.graph_node(program.ids[k])
 
 
-def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: Any) -> str:
+def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: Any,
+                   keep: frozenset[int] | None = None, dead: set[int] | None = None) -> str:
     n = len(program.ids)
     lines = ["def forward(vals):", f"    ({', '.join(f'v{k}' for k in range(n))},) = vals"]
+    uses = [0] * n  # how many plan entries read each slot
+    for _, _, a, b in program._plan:
+        uses[a] += 1
+        if b >= 0:
+            uses[b] += 1
+    owned: set[int] = set()  # slots whose array is this pass's own buffer
+
+    def spare(k: int) -> bool:  # a buffer only its one consumer reads: may be overwritten
+        return keep is not None and k in owned and uses[k] == 1 and k not in keep
+
     for i, fn, a, b in program._plan:
         node = _node(program, i)
         op = node.op
         arrays = shapes[i] is not None and shapes[a] is not None and (
             b < 0 or shapes[b] is not None)
+        if (op == "add" and arrays and spare(a) and shapes[a] == shapes[i]
+                and _node(program, a).op == "matmul"):  # Z = W @ A + b in W @ A's buffer
+            lines += [f"    v{i} = v{a}", f"    v{i} += v{b}", f"    v{a} = None"]
+            dead.add(a)
+            owned.add(i)
+            continue
+        if op == "sigmoid" and arrays and spare(a):  # in place on its input's buffer
+            lines += [f"    _t = v{a}", f"    v{a} = None", "    _neg(_t, out=_t)",
+                      "    _exp(_t, out=_t)", "    _t += 1.0", f"    v{i} = _recip(_t, out=_t)"]
+            dead.add(a)
+            owned.add(i)
+            continue
         out = f", out={buf(shapes[i], i, True)}" if buf and shapes[i] is not None else ""
+        if out and (op in _INLINE or op == "sigmoid" or (op == "matmul" and arrays)):
+            owned.add(i)
         if op == "matmul" and arrays and len(shapes[a]) == 2 and len(shapes[b]) == 2:
             lines.append(f"    v{i} = _dot(v{a}, v{b}{out})")
         elif op in _INLINE and out:  # _add, _sub, _mul are these operators

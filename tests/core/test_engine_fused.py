@@ -260,3 +260,41 @@ def test_training_fused_matches_the_interpreter() -> None:
     assert abs(a.history[-1].train_loss - b.history[-1].train_loss) < 1e-12
     for pid, value in a.parameters().items():
         assert _close(value, b.parameters()[pid], 1e-10)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kept_values_only_overwrite_the_others_in_place(seed: int) -> None:
+    """reuse + keep (the Trainer's mode): the kept slots' values bit-equal, the others the
+    interpreter's or None (overwritten in place by their one consumer), the wrt targets'
+    gradients within RTOL, pass after pass."""
+    graph, params = random_program(np.random.default_rng(200 + seed))
+    fused, plain = _pair(graph, wrt=params, prune=True)
+    out = fused.slot[fused.output_id]
+    fused.fused.reuse = True
+    fused.fused.keep = frozenset({out})
+    ref_vals = plain.forward()
+    ref = plain.gradients(ref_vals)
+    for _ in range(3):
+        vals = fused.forward()
+        grads = fused.gradients(vals, only_wrt=True)
+        for k, nid in enumerate(fused.ids):
+            assert vals[k] is None or np.array_equal(vals[k], ref_vals[k]), nid
+        assert vals[out] == ref_vals[out]
+        for k in fused._targets:
+            assert _close(grads[k], ref[k]), fused.ids[k]
+    assert fused.fused.backward_runs >= 2
+
+
+def test_a_failure_after_in_place_passes_is_reported_from_values_computed_again() -> None:
+    graph, settings = build_training_example("moons_network")
+    trainer = Trainer.from_settings(graph, {**settings["training"], "epochs": 3})
+    trainer.run()
+    assert trainer.program.fused.keep  # values overwritten in place during the run
+    x_id = trainer._x_id
+    X = trainer._train_feed[x_id].copy()
+    X[0, 5] = np.nan
+    trainer._train_feed[x_id] = X  # the next pass meets a nan in the data
+    trainer.epochs = 5
+    with pytest.raises(Exception, match="the loss became nan: X .*gave nan") as info:
+        trainer.run()
+    assert info.value.node_id == x_id

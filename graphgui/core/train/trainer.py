@@ -184,6 +184,9 @@ class Trainer:
         self.predict_id = predict_id
         self.predict_title = graph.node(predict_id).title if predict_id is not None else None
         self._predict_slot = program.slot.get(predict_id) if predict_id is not None else None
+        if program.fused is not None:  # what a step reads of its values (a failure reruns)
+            program.fused.keep = frozenset(
+                k for k in (self._loss_slot, self._predict_slot) if k is not None)
         self._predict_program: Program | None = None
         self._predict_source_ids: list[str] = []
         if predict_id is not None:
@@ -331,6 +334,8 @@ class Trainer:
         loss was finite.
         """
         program = self.program
+        if any(v is None for v in vals):  # values overwritten in place: computed again
+            vals = program.fused.all_values(self._current_feed)
         found = program.first_nonfinite(vals)
         loss = vals[self._loss_slot]
         node_id, text = found or (self.loss_id, f"the loss is {loss}")
