@@ -10,7 +10,8 @@ is the figure of merit (target <= 1.1), and graphgui / tuned NumPy (issue 13: <=
 graphgui step asks for the parameters' gradients only (``gradients(only_wrt=True)``, as the
 Trainer does: the fused sigmoid + bce rule runs) under one NumPy error state
 (``batch_mode``, as the Trainer), writing its arrays into buffers kept across steps
-(``program.fused.reuse``, as the Trainer's program). The gradients of all three are
+(``program.fused.reuse``, as the Trainer's program) and overwriting the values it does not
+read in place (``program.fused.keep``: the loss). The gradients of all three are
 compared before timing.
 
     python benchmarks/bench_mlp_step.py [--quick]
@@ -145,6 +146,7 @@ def graph_step_fn(g: Graph):
     program.fused.reuse = True  # arrays in buffers kept across steps, as the Trainer's
     slots = [program.slot[g.find(n).id] for n in ("W1", "b1", "W2", "b2")]
     out = program.slot[program.output_id]
+    program.fused.keep = frozenset({out})  # the step reads the loss only (others in place)
 
     def step():  # the parameters' gradients only, as the Trainer asks (fused sigmoid + bce)
         vals = program.forward()
