@@ -205,7 +205,10 @@ class _Code:
                 own = adopt.get(slot) if value else None
                 ok = own is not None and own.shape == shape and own.dtype == dtypes[slot]
                 buffers[name] = own if ok else np.empty(shape, dtype=dtypes[slot])
+                buf.ids.add(id(buffers[name]))
                 return name
+
+            buf.ids = set()
         dead: set[int] = set()
         keep = self._keep if buffers is not None else None
         texts = (_forward_lines(program, shapes, names, buf, keep, dead),
@@ -333,9 +336,17 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
     has = {out}
     skip: set[int] = set()
 
+    shared: set[int] = set()  # gradients that may be (a view of) a buffer
+
     def add(k: int, expr: str) -> None:
-        lines.append(f"    g{k} = {expr}" if k not in has else f"    g{k} = g{k} + {expr}")
+        if k in has:  # a sum: a fresh array
+            lines.append(f"    g{k} = g{k} + {expr}")
+            shared.discard(k)
+            return
+        lines.append(f"    g{k} = {expr}")
         has.add(k)
+        if "out=" in expr or not expr.startswith(("_dot(", "_reduce(")):
+            shared.add(k)
 
     for i, a, b, ra, rb in program._bwork:
         if i not in has or i in skip:
@@ -348,7 +359,8 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
                 and a not in targets and shapes[a] is not None):
             s = program._inputs[a][0]
             ys = shapes[b]
-            same = buf and shapes[a] == np.broadcast_shapes(shapes[a], ys or ())
+            same = (buf and shapes[a] == np.broadcast_shapes(shapes[a], ys or ())
+                    and not _node(program, s).is_source)  # a source's gradient: fresh
             diff = f"_sub(v{a}, v{b}, out={buf(shapes[a], a)})" if same else f"v{a} - v{b}"
             lines += [f"    _c = {diff}", f"    _c *= {g} / {_count(shapes[a], ys) or 1}"]
             if np.broadcast_shapes(shapes[a], ys or ()) != shapes[a]:
@@ -382,7 +394,8 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
                     add(k, text + (f", out={buf(shapes[k], i)})" if into else ")"))
             continue
         if op == "sigmoid" and shapes[i] is not None:  # _sigmoid_grad's array path
-            first = f"_sub(1.0, v{i}, out={buf(shapes[i], i)})" if buf else f"1.0 - v{i}"
+            into = buf and not _node(program, a).is_source  # a source's gradient: fresh
+            first = f"_sub(1.0, v{i}, out={buf(shapes[i], i)})" if into else f"1.0 - v{i}"
             lines += [f"    _c = {first}", f"    _c *= v{i}", f"    _c *= {g}"]
             add(a, "_c")
             continue
@@ -392,9 +405,24 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
             names[f"r{port}_{i}"] = rule
             args = f"v{a}" if b < 0 else f"v{a}, v{b}"
             add(k, f"r{port}_{i}({g}, v{i}, {args})")
-    grads = ", ".join(f"g{k}" if k in has else "None" for k in range(n))
-    lines.append(f"    return [{grads}]")
+    def result(k: int) -> str:
+        if k not in has:
+            return "None"
+        if buf and k in shared and _node(program, k).is_source:
+            names["_fresh"] = _fresh  # the optimizers may keep a gradient: never a buffer
+            names["_BUFFERS"] = buf.ids
+            return f"_fresh(g{k}, _BUFFERS)"
+        return f"g{k}"
+
+    lines.append(f"    return [{', '.join(result(k) for k in range(n))}]")
     return "\n".join(lines) + "\n\n"
+
+
+def _fresh(g: Any, buffers: set[int]) -> Any:
+    """``g``, copied if it is one of the pass's buffers or a view of one."""
+    if g.__class__ is np.ndarray and (id(g) in buffers or id(g.base) in buffers):
+        return g.copy()
+    return g
 
 
 def _count(a: tuple[int, ...], b: tuple[int, ...] | None) -> int:
