@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.functions import Group
 
+from .drag import repaint_overview
 from .node_item import ALIGN_LEFT, ALIGN_RIGHT, BODY_PAD, HEADER, LOD_SIMPLE, RADIUS, ROW
 from .port_item import PORT_HIT_RADIUS, PORT_RADIUS, paint_port
 
@@ -153,6 +154,7 @@ class FunctionItem(_Toggles, QGraphicsItem):
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             self.state.overview_cache = None
+            repaint_overview(self)
             labels = self.state.labels
             if labels is None:
                 for wire in self.wires:

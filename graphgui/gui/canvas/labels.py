@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import SHOWN_IN_FULL, format_value
 
 from .free_room import CROWDED, FreeRoom, Rect, overlap
+from .label_groups import LabelGroups
 from .summary import SUMMARY_ZOOM
 from .tangent_label import paint_upper, upper_size
 
@@ -71,11 +72,13 @@ def label_lines(value: Any, precision: int = 4) -> list[str]:
     return [format_value(value, precision)]
 
 
-class WireLabel(QGraphicsItem):
-    """The labels of one wire, in the layer above the nodes (placed by a LabelLayer)."""
+class WireLabel(QGraphicsRectItem):
+    """The labels of one wire, in the layer above the nodes (placed by a LabelLayer). Its
+    rect (no pen, no brush) is its bounding rect, answered in C++ (label_groups.py)."""
 
     def __init__(self, wire: WireItem) -> None:
         super().__init__()
+        self.setPen(Qt.NoPen)
         self.wire = wire
         self.setZValue(LABEL_Z)
         self.setAcceptedMouseButtons(Qt.NoButton)  # clicks reach the wire or node below
@@ -94,7 +97,6 @@ class WireLabel(QGraphicsItem):
         self.compact = False
         self.t: float | None = None  # where on the wire (0 at the source, 1 at the port)
         self.shift = 0.0  # moved this far up (<0) or down from the wire where crowded
-        self._bounds = QRectF()
 
     def set_lines(self, value: list[str], grad: list[str], compact_value: list[str],
                   compact_grad: list[str], tangent: tuple[list[str], list[str]] = ([], [])
@@ -115,18 +117,14 @@ class WireLabel(QGraphicsItem):
             self.compact_lines if on else self.full_lines
 
     def set_rects(self, value: Rect | None, grad: Rect | None) -> None:
-        self.prepareGeometryChange()
         self.value_rect = _qrect(value)
         self.grad_rect = _qrect(grad)
         bounds = QRectF()
         for r in (self.value_rect, self.grad_rect):
             if not r.isEmpty():
                 bounds = r if bounds.isEmpty() else bounds.united(r)
-        self._bounds = bounds
+        self.setRect(bounds)  # prepares the geometry change when the box changes
         self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -225,6 +223,7 @@ class LabelLayer:
 
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
+        self.groups = LabelGroups(scene, LABEL_Z)  # the labels' parents (label_groups.py)
         self.room = FreeRoom()
         self.labels: dict[tuple[str, int], WireLabel] = {}
         self._depth = 0
@@ -244,7 +243,7 @@ class LabelLayer:
         wire.label = label
         if self.scene.overview:
             label.setFlag(QGraphicsItem.ItemHasNoContents, True)
-        self.scene.addItem(label)
+        self.groups.add(label)
         self.wire_changed(wire)
         return label
 
@@ -253,13 +252,14 @@ class LabelLayer:
         self._dirty_wires.pop(wire.key, None)
         self.room.remove(wire.key)
         if label is not None:
-            self.scene.removeItem(label)
+            self.groups.remove(label)
 
     def remove_node(self, item: NodeItem) -> None:
         self._dirty_nodes.pop(item.node_id, None)
         self.room.remove(item.node_id)
 
     def clear(self) -> None:
+        self.groups.clear()
         self.room = FreeRoom()
         self.labels.clear()
         self._dirty_nodes.clear()

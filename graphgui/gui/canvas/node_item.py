@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from graphgui.core.graph import Node
 from graphgui.core.values import format_value
 
+from .drag import repaint_overview
 from .port_item import PORT_HIT_RADIUS, PORT_RADIUS, PortRef, paint_port
 from .summary import SUMMARY_ZOOM
 from .text import compact_text
@@ -202,6 +203,8 @@ class NodeItem(QGraphicsItem):
                 self.state.fm_label, self.badge_text, 0.0, self.rect.bottom() + 5, above=False
             )
             self._bounds = self._bounds.united(self.badge_rect.adjusted(-2, -2, 2, 2))
+        b = self._bounds  # as plain numbers: the summaries test thousands of nodes a paint
+        self.extent = (b.x(), b.y(), b.width(), b.height())
         labels = self.state.labels
         if labels is not None:
             labels.node_changed(self)
@@ -347,7 +350,10 @@ class NodeItem(QGraphicsItem):
             if grid and not self._syncing:
                 return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
         elif change is _POSITION_CHANGED:
-            self.state.overview_cache = None
+            cache = self.state.overview_cache
+            if cache is not None:
+                cache.moved(self)  # its box and wires only (overview.py)
+            repaint_overview(self)
             labels = self.state.labels
             if labels is None:
                 self._update_wires()

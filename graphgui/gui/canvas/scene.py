@@ -24,6 +24,7 @@ from .labels import LabelLayer, WireLabel
 from .node_item import NodeItem
 from .overview import draw_overview
 from .port_item import PortRef
+from .scene_index import fit_index
 from .state import NO_TANGENTS, CanvasState, StepOverlay
 from .step_picture import show_step, show_wire_texts
 from .summary import SUMMARY_ZOOM
@@ -139,6 +140,7 @@ class GraphScene(QGraphicsScene):
             g.bulk.unsubscribe(self._on_bulk)
             self.functions.detach()
         self.labels.clear()
+        self.state.moving.reset()
         self.clear()
         self.node_items.clear()
         self.wire_items.clear()
@@ -163,6 +165,7 @@ class GraphScene(QGraphicsScene):
             self._refresh_titles()
             self.functions.attach()  # after the scene's own handlers: its items exist first
         self._grow_to(self.itemsBoundingRect())
+        fit_index(self)  # Qt sizes its tree for the first graph only (scene_index.py)
 
     # ---- graph events --------------------------------------------------------------------
 
@@ -384,6 +387,7 @@ class GraphScene(QGraphicsScene):
             for edge in edges.values():
                 self._on_edge_added(edge)
         self._grow_to(self.nodes_rect(list(nodes)))
+        fit_index(self, grown_only=True)
         self._titles_changed()  # other nodes' labels may have changed (add -> add1)
 
     def select_nodes(self, node_ids: list[str]) -> None:
@@ -468,6 +472,7 @@ class GraphScene(QGraphicsScene):
             }
             if self._press_pos and self.labels is not None:
                 self.labels.begin_drag()
+                self.state.moving.begin([self.node_items[n] for n in self._press_pos])
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._drag is not None:
@@ -483,6 +488,7 @@ class GraphScene(QGraphicsScene):
             return
         super().mouseReleaseEvent(event)
         if event.button() == Qt.LeftButton:
+            self.state.moving.end()
             if self.labels is not None:
                 self.labels.end_drag()
             if self._press_pos:

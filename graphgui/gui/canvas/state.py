@@ -16,6 +16,7 @@ from PySide6.QtGui import QFontMetricsF
 from graphgui.core.values import format_value
 
 from ..theme import Theme
+from .drag import DragRepaint
 
 if TYPE_CHECKING:
     from .labels import LabelLayer
@@ -93,6 +94,7 @@ class CanvasState:
         self.labels: LabelLayer | None = None  # places the wire labels (set by the scene)
         self.highlight = NO_HIGHLIGHT  # the view state's, read by the items' paint()
         self.tangents = NO_TANGENTS  # the tangents on the wires now (the summaries read them)
+        self.moving = DragRepaint(self)  # the wires a node drag moves (drag.py)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

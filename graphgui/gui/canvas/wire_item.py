@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from graphgui.core.values import format_value
 
+from .drag import tight_bounds
 from .labels import label_lines
 from .text import compact_text
 
@@ -45,6 +46,7 @@ class WireItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemUsesExtendedStyleOption)
         self.setZValue(-1)
         self._shape: QPainterPath | None = None
+        self.trace: list[QRectF] = []  # while dragged: what repaints its curve (drag.py)
         src.wires_out.append(self)
         dst.wires_in[port] = self
         self.update_path()
@@ -54,6 +56,7 @@ class WireItem(QGraphicsItem):
         return (self.dst.node_id, self.port)
 
     def detach(self) -> None:
+        self.state.moving.forget(self)
         if self in self.src.wires_out:
             self.src.wires_out.remove(self)
         if self.dst.wires_in.get(self.port) is self:
@@ -88,12 +91,23 @@ class WireItem(QGraphicsItem):
     def update_path(self) -> None:
         p1 = self.src.output_scene_pos()
         p2 = self.dst.input_scene_pos(self.port)
-        self.prepareGeometryChange()
-        self.path = wire_path(p1, p2)
-        self._bounds = self.path.controlPointRect().adjusted(-3, -3, 3, 3)
+        path = wire_path(p1, p2)
+        bounds = tight_bounds(path.controlPointRect())
+        moving = self.state.moving
+        if moving.active:  # a drag: repainted along the old and new curve (drag.py)
+            bounds = moving.path_changed(self, p1, p2, bounds)
+        if bounds is not None:
+            self.prepareGeometryChange()
+            self._bounds = bounds
+        self.path = path
         self._shape = None
         if self.label is not None:
             self.state.labels.wire_changed(self)
+
+    def set_bounds(self, bounds: QRectF) -> None:
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = bounds
 
     def boundingRect(self) -> QRectF:
         return self._bounds
