@@ -332,12 +332,12 @@ class LandscapePlot(PlotPanel):
         self.reveal(self.total_steps if steps is None else steps)
 
     def prepare(self, names: Sequence[str], dims: int) -> bool:
-        """Make a few contour lines' or one optimizer's trajectory items ahead of their
+        """Make one contour line's or one optimizer's trajectory items ahead of their
         landscape, for a picture of ``dims`` dimensions (the dock calls this while the
         worker computes, so drawing the result creates nothing); False once all are made."""
         plot = self.plot if dims == 2 else self.line_plot
         if dims == 2 and len(self._contours) < LEVELS:
-            self._contour_item(min(LEVELS, len(self._contours) + 4) - 1)
+            self._contour_item(len(self._contours))  # one a tick: ~5 ms of the GUI thread
             return True
         for k, name in enumerate(names):
             color = OPTIMIZER_COLORS.get(name, ("#ffffff", "#a0ffa0")[k % 2])
