@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import statistics
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -76,3 +77,32 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
         "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells
     ]
     return "\n".join([line, sep, *body])
+
+
+class StallMeter:
+    """A 5 ms timer on the GUI thread; the longest gap between ticks is the worst stall, and
+    ``cpu[k]`` the GUI thread's own CPU time in gap k (the rest of a gap waited for a core or
+    the GIL). Qt is imported when one is made: the other benchmarks need none."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self.cpu: list[float] = []  # the GUI thread's CPU time in each gap
+        self._last = self._last_cpu = 0.0
+
+    def start(self) -> None:
+        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        self.gaps.append(now - self._last)
+        self.cpu.append(cpu - self._last_cpu)
+        self._last, self._last_cpu = now, cpu
+
+    def stop(self) -> None:
+        self.timer.stop()

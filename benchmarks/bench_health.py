@@ -30,7 +30,7 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import table, write_results  # noqa: E402
+from _common import StallMeter, table, write_results  # noqa: E402
 
 from graphgui.core.examples import load_example_document  # noqa: E402
 from graphgui.core.train import Trainer  # noqa: E402
@@ -88,7 +88,6 @@ def bench_headless(rounds: int) -> list[dict]:
 
 
 def gui_round(app: object, health: bool) -> dict[str, float]:
-    from bench_training_gui import StallMeter
     from PySide6.QtCore import QEventLoop
 
     from graphgui.gui.document import Document

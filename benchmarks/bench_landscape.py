@@ -34,7 +34,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import median_times, table, write_results  # noqa: E402
+from _common import StallMeter, median_times, table, write_results  # noqa: E402
 
 from graphgui.core.examples import load_example_document  # noqa: E402
 from graphgui.core.landscape import LandscapeRequest, axis, prepare  # noqa: E402
@@ -100,33 +100,6 @@ def grid_part(grids: list[int], repeat: int) -> list[list[object]]:
 
 
 # ---- part 2: the editor while it computes ---------------------------------------------------
-
-
-class StallMeter:
-    """A 5 ms timer on the GUI thread; the longest gap between ticks is the worst stall."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._tick)
-        self.gaps: list[float] = []
-        self.cpu: list[float] = []  # the GUI thread's CPU time in each gap
-        self._last = self._last_cpu = 0.0
-
-    def start(self) -> None:
-        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
-        self.gaps.append(now - self._last)
-        self.cpu.append(cpu - self._last_cpu)
-        self._last, self._last_cpu = now, cpu
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def gui_round(app: object, grid: int, steps: int, screenshot: str | None) -> dict[str, float]:

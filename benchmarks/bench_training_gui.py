@@ -21,10 +21,10 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import table, write_results  # noqa: E402
+from _common import StallMeter, table, write_results  # noqa: E402
 
 from graphgui.core.examples import load_example_document  # noqa: E402
 from graphgui.core.train import Trainer  # noqa: E402
@@ -38,29 +38,6 @@ def headless() -> float:
     start = time.perf_counter()
     trainer.run()
     return time.perf_counter() - start
-
-
-class StallMeter:
-    """A 5 ms timer on the GUI thread; the longest gap between ticks is the worst stall."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._tick)
-        self.gaps: list[float] = []
-        self._last = 0.0
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
