@@ -105,6 +105,7 @@ def grid_part(grids: list[int], repeat: int) -> list[list[object]]:
 def gui_round(app: object, grid: int, steps: int, screenshot: str | None) -> dict[str, float]:
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from graphgui.gui.application import settle_collector
     from graphgui.gui.document import Document
     from graphgui.gui.main_window import MainWindow
 
@@ -118,6 +119,7 @@ def gui_round(app: object, grid: int, steps: int, screenshot: str | None) -> dic
     panel.action.trigger()
     for _ in range(10):
         app.processEvents()  # type: ignore[attr-defined]
+    settle_collector()  # as the editor does once its window is up
     panel.controls.grid.setValue(grid)
     panel.controls.steps.setValue(steps)
     loop = QEventLoop()
@@ -163,6 +165,7 @@ def gui_round(app: object, grid: int, steps: int, screenshot: str | None) -> dic
 
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     app.processEvents()  # type: ignore[attr-defined]
+    gc.unfreeze()  # each round as a fresh editor
     gc.collect()
     return result
 

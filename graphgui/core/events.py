@@ -27,6 +27,11 @@ class Event:
     def unsubscribe(self, handler: Handler) -> None:
         self._handlers.remove(handler)
 
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        # Handlers belong to this process (a window's slots): a copy sent to another
+        # process (the landscape worker) starts with none.
+        return Event, ()
+
     def emit(self, *args: Any) -> None:
         # Copy so a handler may unsubscribe itself while being called.
         for handler in list(self._handlers):

@@ -99,6 +99,10 @@ class Graph(GroupsMixin):
         self._auto_output: tuple[int, str | None] | None = None
         self._init_groups()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (sent to a worker process) without the label cache, a read-only view."""
+        return {**self.__dict__, "_labels": None}
+
     # ---- queries -------------------------------------------------------------------------
 
     def __len__(self) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .application import application
+from PySide6.QtCore import QTimer
+
+from .application import application, settle_collector
 from .main_window import MainWindow
 
 
@@ -18,4 +20,5 @@ def run(argv: list[str]) -> int:
     paths = [a for a in argv if not a.startswith("-")]
     if paths:  # a file that cannot be read is reported and leaves an empty document
         window.file_controller.open_file(paths[0], check_unsaved=False)
+    QTimer.singleShot(0, window, settle_collector)  # once the window has painted
     return app.exec()

@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from ...document import Document
     from ...shell import Shell
 
-POLL_MS = 200  # the progress bar reads the worker's count this often (each repaint made
-# the GUI thread wait for the GIL; at 20 Hz the longest stall while computing was 60-130 ms)
+POLL_MS = 100  # the progress bar reads the worker process's count this often
+PREPARE_MS = 15  # while it computes, one plot item is made this often (a few ms each)
 RACE_MS = 33  # one frame of the race
 RACE_AFTER_MS = 8  # the race is drawn this long after the surface
 RACE_FRAMES = 90  # a race of any length takes about this many frames (3 s)
@@ -73,6 +73,9 @@ class LandscapePanel(QWidget):
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._show_progress)
+        self._prepare = QTimer(self)
+        self._prepare.setInterval(PREPARE_MS)
+        self._prepare.timeout.connect(self._prepare_items)
         self.race_timer = QTimer(self)
         self.race_timer.setInterval(RACE_MS)
         self.race_timer.timeout.connect(self._race_frame)
@@ -155,7 +158,6 @@ class LandscapePanel(QWidget):
         document.graph.changed.subscribe(self._on_graph_changed)
         self._asked += 1
         self.runner.cancel()
-        self.runner.release()
         self._poll.stop()
         self.race_timer.stop()
         self.landscape, self._fingerprint = None, None
@@ -240,6 +242,7 @@ class LandscapePanel(QWidget):
         self.progress.setFormat("computing… %p%")
         self._say("")
         self._poll.start()
+        self._prepare.start()
         self._update_buttons()
         return True
 
@@ -249,7 +252,6 @@ class LandscapePanel(QWidget):
             return
         self._asked += 1
         self.runner.cancel()
-        self.runner.release()
         self._poll.stop()
         self.progress.setValue(0)
         self.progress.setFormat("cancelled")
@@ -259,19 +261,22 @@ class LandscapePanel(QWidget):
     def _show_progress(self) -> None:
         done, total = self.runner.progress()
         self.progress.setValue(int(100 * done / max(total, 1)))
+
+    def _prepare_items(self) -> None:
+        """One more of the items the answer will need, made while the worker computes: then
+        drawing it creates none (16 items took 30-60 ms of the GUI thread at once)."""
         request = self._request
-        if request is not None and not self.view.prepare(request.optimizers, request.dims):
-            self._request = None  # every trajectory's items are made (a few ms a tick)
+        if (request is None or not self._poll.isActive()
+                or not self.view.prepare(request.optimizers, request.dims)):
+            self._prepare.stop()
 
     def _on_done(self, key: object, answer: Landscape | str) -> None:
         if key != self._asked:
             return  # about a graph, a request or a document no longer asked for
         self._poll.stop()
         if answer == CANCELLED:
-            self.runner.release()
             return
         if isinstance(answer, str):
-            self.runner.release()
             self.progress.setValue(0)
             self.progress.setFormat("failed")
             self._say(answer, "error")
@@ -299,7 +304,6 @@ class LandscapePanel(QWidget):
 
     def _show_race(self, landscape: Landscape) -> None:
         if landscape is not self.landscape:
-            self.runner.release()
             return  # another result or document came first
         self.view.show_trajectories(steps=0)
         # The notes and the race's first frame in another turn: each part and its paint
@@ -308,7 +312,6 @@ class LandscapePanel(QWidget):
 
     def _start_race(self, landscape: Landscape) -> None:
         if landscape is not self.landscape:
-            self.runner.release()
             return
         self._race_pending = False
         notes = [f"{name}: {t.note}" for name, t in landscape.trajectories.items() if t.note]
@@ -341,13 +344,10 @@ class LandscapePanel(QWidget):
         self._show_step()
         if self.view.total_steps:
             self.race_timer.start()
-        else:
-            self.runner.release()
 
     def finish_race(self) -> None:
         """Show every step at once."""
         self.race_timer.stop()
-        self.runner.release()
         if self.landscape is not None:
             self._race_step = self.view.total_steps
             self.view.reveal(self._race_step)
@@ -360,7 +360,6 @@ class LandscapePanel(QWidget):
         self._show_step()
         if self._race_step >= total:
             self.race_timer.stop()
-            self.runner.release()  # raced: the collector may scan the editor again
 
     @property
     def racing(self) -> bool:
@@ -389,7 +388,6 @@ class LandscapePanel(QWidget):
         """Closing the window stops a running computation (nothing to save)."""
         self.runner.cancel()
         self.runner.wait(2.0)
-        self.runner.release()
         return True
 
 
