@@ -13,6 +13,7 @@ seconds, both the training loop alone, rounds interleaved so a slow spell hits b
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -41,6 +42,7 @@ def headless() -> float:
 
 
 def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
+    from graphgui.gui.application import settle_collector
     from graphgui.gui.document import Document
     from graphgui.gui.main_window import MainWindow
 
@@ -52,6 +54,7 @@ def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
     for _ in range(10):
         app.processEvents()  # type: ignore[attr-defined]
     window.view.fit_to_view()
+    settle_collector()  # as the editor does once its window is up
     meter = StallMeter()
     meter.start()
     wall = time.perf_counter()
@@ -81,6 +84,7 @@ def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
     window.close()
     window.deleteLater()
     app.processEvents()  # type: ignore[attr-defined]
+    gc.unfreeze()  # each round as a fresh editor
     return result
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 
+from graphgui.core.train.process import prestart as prestart_training
+
 from .application import application, settle_collector
 from .main_window import MainWindow
 
@@ -21,4 +23,5 @@ def run(argv: list[str]) -> int:
     if paths:  # a file that cannot be read is reported and leaves an empty document
         window.file_controller.open_file(paths[0], check_unsaved=False)
     QTimer.singleShot(0, window, settle_collector)  # once the window has painted
+    QTimer.singleShot(0, window, prestart_training)  # the first Train starts at once
     return app.exec()

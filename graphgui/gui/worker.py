@@ -1,37 +1,37 @@
-"""Training off the GUI thread: a QThread that runs :meth:`Trainer.run`.
+"""Training off the GUI thread: the editor's side of a training process.
 
-The Trainer already works on its own compiled snapshot of the graph (it never touches the live
-Graph after construction), so the worker needs no copy of its own. It talks to the GUI only
-through a lock-protected buffer that the GUI drains with a ~30 Hz QTimer (one signal per epoch
-would flood the event loop at 20,000 epochs a second) and through ``finished``. Pause, resume
-and stop are ``threading.Event``s the Trainer checks between epochs and mini-batches.
+:class:`TrainingWorker` hands the run to a process of its own (graphgui.core.train.process:
+a thread would share the GIL with the GUI thread) and keeps what the GUI reads: the epochs
+finished, the latest prediction on the probe and the latest parameters, taken by
+:meth:`drain` (~30 Hz, never one signal per epoch) and gathered from the pipe by a timer of
+its own; ``finished`` once the run has ended. Pause, resume, step, stop and the speed are
+numbers in shared memory that the training loop reads between epochs.
 
-A speed (``epochs_per_second``) makes the worker wait between epochs, in its own thread and
-without the GIL, so a run can be watched; every ~0.1 s, and when it pauses or ends, it
-publishes its current parameters for the canvas to show live.
-
-While the GUI runs, NumPy's BLAS gets one thread in the worker (threadpoolctl): on two cores
-the GUI thread, the worker and BLAS threads otherwise compete and the canvas stutters.
+The editor's :class:`Trainer` (built from the same graph, settings and data as the one in the
+process) follows the run: its ``epoch`` counts the epochs received, its update-ratio log gets
+the ratios the process recorded, and at the end it holds the trained parameters, so that
+what reads it after a run (the timeline's pictures, the Health dock) sees that model.
 """
 
 from __future__ import annotations
 
-import threading
+import atexit
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from graphgui.core.graph import Graph
 from graphgui.core.train import EpochResult, Trainer, TrainingError
+from graphgui.core.train import process as processes
+from graphgui.core.train.session import PROBE_INTERVAL, SessionEnd, SessionSpec
 from graphgui.core.train.timeline import Timeline
 
-PROBE_INTERVAL = 0.25  # seconds between two predictions on the probe grid
-VALUES_INTERVAL = 0.1  # seconds between two published parameter snapshots
-WAIT_SLICE = 0.05  # a paced wait looks at pause and speed changes this often
-BEHIND = 0.5  # seconds behind the pace after which it restarts (no rush to catch up)
+LOOK_MS = 15  # how often the pipe is read while a run lasts
+WAIT_SECONDS = 10.0  # wait() gives a stopped run this long to answer
 
 
 @dataclass
@@ -43,226 +43,198 @@ class Progress:
     values: tuple[int, dict[str, Any]] | None = None  # (epoch, parameters by node id)
 
 
-class TrainingWorker(QThread):
-    """Runs ``trainer`` in a thread. Control methods are called from the GUI thread.
+class TrainingWorker(QObject):
+    """Runs ``trainer``'s training in a training process. Used from the GUI thread.
 
-    ``probe`` is an input array in the dataset's layout (a grid over the plane for the
-    decision boundary, a line for a 1-D fit); every ``probe_interval`` seconds, and after the
-    last epoch, the worker evaluates ``trainer.predict(probe)`` in its own thread (the Trainer
-    is not shared between threads) and keeps the latest result for :meth:`drain`.
-    ``epochs_per_second`` (None: as fast as it goes) paces the run; :meth:`set_speed`
-    changes it while it runs.
+    ``graph`` is the graph ``trainer`` was built from (the process builds its own Trainer
+    from a copy). ``probe`` is an input array in the dataset's layout (a grid over the plane
+    for the decision boundary, a line for a 1-D fit), predicted every ``probe_interval``
+    seconds and after the last epoch. ``epochs_per_second`` (None: as fast as it goes) paces
+    the run; :meth:`set_speed` changes it while it runs.
     After ``finished``: :attr:`error` (a TrainingError or None), :attr:`parameters` (the
     trained values by node id; the last finite ones after a non-finite loss), :attr:`stopped`,
-    and :attr:`final` (loss, accuracy) measured with those parameters on the whole training
-    set (test accuracy when there is a test set), what the canvas then shows.
+    :attr:`final` (loss, accuracy) with those parameters on the whole training set (test
+    accuracy when there is a test set) and :attr:`timeline`.
     """
+
+    finished = Signal()
 
     def __init__(
         self, trainer: Trainer, probe: np.ndarray | None = None,
         probe_interval: float = PROBE_INTERVAL, blas_threads: int | None = 1,
         parent: QObject | None = None, epochs_per_second: float | None = None,
+        graph: Graph | None = None,
     ) -> None:
         super().__init__(parent)
+        if graph is None:
+            raise ValueError("TrainingWorker needs the graph its trainer was built from")
         self.trainer = trainer
         self.probe = probe
-        self.probe_interval = probe_interval
-        self.blas_threads = blas_threads
-        self._stop = threading.Event()
-        self._pause = threading.Event()
-        self._lock = threading.Lock()
-        self._results: list[EpochResult] = []
-        self._probe: tuple[int, Any] | None = None
-        self._probe_time = 0.0
-        self._target: int | None = None  # pause once this epoch is done (Step epoch)
-        self._hold_until = 0.0
-        self._values: tuple[int, dict[str, Any]] | None = None
-        self._values_time = 0.0
+        self._spec = SessionSpec(graph.subgraph(n.id for n in graph), trainer.settings,
+                                 trainer.dataset, probe, probe_interval,
+                                 trainer.update_ratios is not None, blas_threads)
         self.epochs_per_second = epochs_per_second
-        self._pace: tuple[float, int] | None = None  # (time, epoch) the pace counts from
+        self._process: processes.TrainingProcess | None = None
+        self._progress = Progress()
+        self._state = "new"  # new, running, finished
+        self._paused_start = False
         self.error: TrainingError | None = None
         self.final: tuple[float, float | None] | None = None
         self.parameters: dict[str, Any] = {}
         self.stopped = False
         self.seconds = 0.0  # the training loop alone
         self.total_epochs = trainer.epochs
-        # The run's timeline (core/train/timeline.py), written by this thread only; the GUI
-        # reads it once the run has ended. The parameters before the first epoch are epoch 0.
+        # The run's timeline: the parameters before the first epoch until the process sends
+        # the whole one at the end.
         self.timeline = Timeline()
         self.timeline.add(trainer.epoch, trainer.parameters())
+        self._timer = QTimer(self)
+        self._timer.setInterval(LOOK_MS)
+        self._timer.timeout.connect(self._look)
 
-    # ---- control (GUI thread) ------------------------------------------------------------
+    # ---- the QThread-like surface the runner uses ----------------------------------------
+
+    def start(self) -> None:
+        if self._state != "new":
+            return
+        self._state = "running"
+        try:
+            self._process = processes.take()
+            self._process.start(self._spec, self._paused_start, self.epochs_per_second)
+        except Exception as exc:  # noqa: BLE001 (no process: the run ends with one line)
+            self._end(f"the training process could not be started: {exc}")
+            return
+        self._timer.start()
+
+    def isRunning(self) -> bool:  # noqa: N802 (QThread's name)
+        return self._state == "running"
+
+    def isFinished(self) -> bool:  # noqa: N802 (QThread's name)
+        return self._state == "finished"
+
+    def wait(self, seconds: float = WAIT_SECONDS) -> bool:
+        """Block until the run has ended (after :meth:`stop`: closing, another document)."""
+        process = self._process
+        if self._state == "running" and process is not None:
+            self._take(processes.wait_end(process, seconds))
+            if self._state == "running":  # it did not answer: end it here
+                process.close()
+                self._take(process.messages())
+                if self._state == "running":
+                    self._end("the training process did not stop")
+        return self._state == "finished"
+
+    # ---- control -------------------------------------------------------------------------
+
+    def _controls(self) -> Any:
+        return self._process.controls if self._process is not None else None
 
     def start_paused(self) -> None:
         """Start with the pause set: the first epoch waits for resume() or step()."""
-        self._pause.set()
+        self._paused_start = True
         self.start()
 
     def pause(self) -> None:
-        self._pause.set()
+        controls = self._controls()
+        if controls is not None:
+            controls.pause.set()
 
     def resume(self) -> None:
-        self._target = None
-        self._pace = None
-        self._pause.clear()
+        controls = self._controls()
+        if controls is not None:
+            controls.target.value = -1
+            controls.speed_version.value += 1  # the pace counts from now
+            controls.pause.clear()
 
     def set_speed(self, epochs_per_second: float | None) -> None:
         """Epochs per second from now on (None: as fast as it goes)."""
         self.epochs_per_second = epochs_per_second
-        self._pace = None
+        controls = self._controls()
+        if controls is not None:
+            controls.speed.value = float(epochs_per_second or 0.0)
+            controls.speed_version.value += 1
 
     def step(self, epochs: int = 1) -> None:
         """Train ``epochs`` more epochs, then pause (call while paused or before start)."""
-        self._target = self.trainer.epoch + epochs  # stable: the trainer is waiting
-        self._pace = None
-        self._pause.clear()
-        if not self.isRunning() and not self.isFinished():
+        if self._state == "new":
+            self._paused_start = True
             self.start()
+        controls = self._controls()
+        if controls is None:
+            return
+        controls.target.value = controls.epoch.value + epochs  # stable: the run waits
+        controls.speed_version.value += 1
+        controls.pause.clear()
 
     def stop(self) -> None:
-        self._stop.set()
+        controls = self._controls()
+        if controls is not None:
+            controls.stop.set()
 
     @property
     def pause_requested(self) -> bool:
-        return self._pause.is_set()
+        controls = self._controls()
+        return controls is not None and controls.pause.is_set()
 
     @property
     def waiting(self) -> bool:
-        """True while the trainer sits in its pause (no epoch running)."""
-        return self.trainer.paused.is_set()
+        """True while the run sits in its pause (no epoch running) and the GUI has every
+        epoch finished before it."""
+        controls = self._controls()
+        if controls is None or not controls.waiting.is_set():
+            return False
+        self._look()
+        return self.trainer.epoch == controls.epoch.value
 
     def drain(self) -> Progress:
         """The epochs finished since the last call, the latest probe and the latest
-        parameters (GUI thread)."""
-        with self._lock:
-            results, self._results = self._results, []
-            probe, self._probe = self._probe, None
-            values, self._values = self._values, None
-        return Progress(results, probe, values)
+        parameters."""
+        self._look()
+        progress, self._progress = self._progress, Progress()
+        return progress
 
-    # ---- the thread ----------------------------------------------------------------------
+    # ---- the pipe ------------------------------------------------------------------------
 
-    def run(self) -> None:  # noqa: D102 (QThread entry point)
-        limiter = _blas_limit(self.blas_threads)
-        wait = self._hold_until - time.perf_counter()
-        if wait > 0:  # let the GUI show the start first (buttons, cleared plots)
-            self._stop.wait(wait)
-        start = time.perf_counter()
-        try:
-            with limiter:
-                self.trainer.run(callback=self._on_epoch, stop=self._stop, pause=self._pause)
-        except TrainingError as exc:
-            self.error = exc
-        except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
-            self.error = TrainingError(f"training failed: {type(exc).__name__}: {exc}")
-        self.seconds = time.perf_counter() - start
-        self.stopped = self._stop.is_set()
-        self.parameters = self.trainer.parameters()
-        self.timeline.finish(self.trainer.epoch, self.parameters)
-        self.final = self._final_metrics()
-        self._publish_values()
-        self._run_probe()
+    def _look(self) -> None:
+        if self._state == "running" and self._process is not None:
+            self._take(self._process.messages())
 
-    def _final_metrics(self) -> tuple[float, float | None] | None:
-        """(loss, accuracy) with the final parameters: the loss on the whole training set
-        (the number the canvas shows for the loss node), the test accuracy if any."""
-        trainer = self.trainer
-        try:
-            loss, accuracy = trainer.evaluate("train")
-            data = trainer.dataset
-            if data is not None and data.n_test and accuracy is not None:
-                accuracy = trainer.evaluate("test")[1]
-        except TrainingError:
-            return None
-        return loss, accuracy
+    def _take(self, messages: list[tuple[str, Any]]) -> None:
+        trainer, progress = self.trainer, self._progress
+        for kind, payload in messages:
+            if kind == "batch":
+                progress.results.extend(payload.results)
+                if payload.results:
+                    trainer.epoch = payload.results[-1].epoch
+                if payload.probe is not None:
+                    progress.probe = payload.probe
+                if payload.values is not None:
+                    progress.values = payload.values
+                log = trainer.update_ratios
+                if log is not None:
+                    for epoch, ratios in payload.ratios:
+                        log.add(epoch, ratios)
+            elif kind == "end":
+                self._end(payload)
 
-    def hold(self, seconds: float) -> None:
-        """Step aside for ``seconds`` after the current epoch (GUI thread): the GUI is about
-        to repaint its plots. pyqtgraph paints in Python; with the worker holding the GIL
-        each of its many Python <-> Qt transitions waits for a GIL switch, and a 10 ms paint
-        becomes a 150 ms stall. A short pause without the GIL lets it paint at full speed."""
-        self._hold_until = time.perf_counter() + seconds
-
-    def _on_epoch(self, result: EpochResult) -> None:
-        with self._lock:
-            self._results.append(result)
-        timeline = self.timeline
-        if timeline.due():  # a copy of the parameters only for the epochs it keeps
-            timeline.add(result.epoch, self.trainer.parameters(), result.train_loss,
-                         result.grad_norms, copy=False)  # parameters() gives copies
+    def _end(self, end: SessionEnd | str) -> None:
+        self._state = "finished"
+        self._timer.stop()
+        if isinstance(end, str):  # the process could not train: keep what the GUI has
+            self.error = TrainingError(end)
+            last = self._progress.values
+            self.parameters = dict(last[1]) if last else self.trainer.parameters()
         else:
-            timeline.skip(result.epoch, result.train_loss)
-        now = time.perf_counter()
-        wait = self._hold_until - now
-        if wait > 0:
-            self._stop.wait(wait)  # sleeps without the GIL; a stop ends it early
-        if self.epochs_per_second:
-            self._keep_pace(result.epoch)
-        target = self._target
-        if target is not None and result.epoch >= target:
-            self._target = None
-            self._pause.set()
-        now = time.perf_counter()
-        pausing = self._pause.is_set()  # about to wait: show the model as it is now
-        if pausing or now - self._values_time >= VALUES_INTERVAL:
-            self._values_time = now
-            self._publish_values()
-        if self.probe is not None and (pausing or now - self._probe_time >= self.probe_interval):
-            self._run_probe()
-
-    def _keep_pace(self, epoch: int) -> None:
-        """Wait until this epoch is due at the chosen speed (pause, stop or another speed
-        end the wait early)."""
-        now = time.perf_counter()
-        pace = self._pace
-        if pace is None:
-            self._pace = (now, epoch)
-            return
-        rate = self.epochs_per_second
-        due = pace[0] + (epoch - pace[1]) / rate if rate else now
-        if due < now - BEHIND:  # slower than asked (a big model): count from here
-            self._pace = (now, epoch)
-            return
-        while not self._stop.is_set() and not self._pause.is_set():
-            left = due - time.perf_counter()
-            if left <= 0 or self._pace is None:  # due, or the speed changed
-                break
-            self._stop.wait(min(left, WAIT_SLICE))
-
-    def _publish_values(self) -> None:
-        values = self.trainer.parameters()
-        with self._lock:
-            self._values = (self.trainer.epoch, values)
-
-    def _run_probe(self) -> None:
-        if self.probe is None:
-            return
-        self._probe_time = time.perf_counter()
-        try:
-            value = self.trainer.predict(self.probe)
-        except TrainingError:
-            return  # a grid the model cannot take (shape) is the plot's problem, not training's
-        with self._lock:
-            self._probe = (self.trainer.epoch, value)
-
-
-def _blas_limit(threads: int | None) -> Any:
-    """A context that caps BLAS threads (a no-op without threadpoolctl or a cap)."""
-    if threads is None:
-        return _Null()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a declared dependency
-        return _Null()
-    return threadpool_limits(limits=threads, user_api="blas")
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+            self.error = end.error
+            self.parameters = end.parameters
+            self.timeline = end.timeline
+            self.final, self.stopped, self.seconds = end.final, end.stopped, end.seconds
+            self.trainer.epoch = end.epoch
+        self.trainer.set_parameters(self.parameters)
+        process, self._process = self._process, None
+        if process is not None:
+            processes.give_back(process)
+        QTimer.singleShot(0, self, self.finished.emit)
 
 
 def run_headless(trainer: Trainer, callback: Callable[[EpochResult], Any] | None = None) -> float:
@@ -270,3 +242,6 @@ def run_headless(trainer: Trainer, callback: Callable[[EpochResult], Any] | None
     start = time.perf_counter()
     trainer.run(callback=callback)
     return time.perf_counter() - start
+
+
+atexit.register(processes.close_idle)

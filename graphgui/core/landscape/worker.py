@@ -20,8 +20,6 @@ its job with one line, and the next job starts a new one.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
 import threading
 import time
 from collections import deque
@@ -29,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..graph import Graph
+from ..spawned import context as spawn_context
+from ..spawned import lower_priority, send_soon
 from .compute import Landscape, LandscapeCancelled, LandscapeRequest, prepare, run
 from .plane import LandscapeError
 
@@ -75,7 +75,7 @@ class LandscapeWorker:
     """One worker process and the queue of jobs for it (used from one thread)."""
 
     def __init__(self) -> None:
-        self._context = multiprocessing.get_context("spawn")
+        self._context = spawn_context()
         self._process: Any = None
         self._conn: Any = None
         self._status: Any = None  # [job id, done, total], written by the worker
@@ -197,11 +197,7 @@ class LandscapeWorker:
                 self._forget_process(None)
                 return
             try:
-                self._conn.send((job_id, job))
-            except (OSError, EOFError) as exc:  # the process went away meanwhile
-                self._answers[job_id] = _line(f"{STARTED}: {exc}")
-                self._forget_process(None)
-                return
+                send_soon(self._conn, (job_id, job))  # a large graph: more than the pipe holds
             except Exception as exc:  # noqa: BLE001 (pickling: nothing was sent)
                 self._answers[job_id] = _line(f"the graph could not be sent to the landscape "
                                               f"worker: {exc}")
@@ -267,8 +263,7 @@ class _Stop:
 
 def serve(conn: Any, status: Any, cancel: Any) -> None:
     """The worker process: answer jobs until told to stop (None) or the editor is gone."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(WORKER_NICE)
+    lower_priority(WORKER_NICE)
     while True:
         try:
             message = conn.recv()

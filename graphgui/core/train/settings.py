@@ -23,6 +23,10 @@ class TrainingError(Exception):
         self.node_id = node_id
         self.epoch = epoch
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, int | None]]:
+        # Sent from the training process whole: where it happened, not only the message.
+        return type(self), (str(self), self.node_id, self.epoch)
+
 
 @dataclass
 class TrainSettings:

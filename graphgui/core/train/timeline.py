@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -33,8 +34,8 @@ class Snapshot:
     loss: float | None = None
     grad_norms: Mapping[str, float] = field(default_factory=dict)
 
-    @property
-    def nbytes(self) -> int:
+    @cached_property
+    def nbytes(self) -> int:  # asked after every epoch kept: counted once
         return sum(int(np.asarray(v).nbytes) for v in self.parameters.values()) or 8
 
 
@@ -78,7 +79,8 @@ class Timeline:
         """Keep the parameters after ``epoch`` epochs (copied, unless ``copy`` is False for
         values the caller already copied: the run goes on changing its own); epochs must
         grow."""
-        last = self.all()[-1].epoch if len(self) else None
+        newest = self._latest or (self.snapshots[-1] if self.snapshots else None)
+        last = newest.epoch if newest is not None else None
         if last is not None and epoch <= last:
             raise ValueError(f"epoch {epoch} is not after {last}")
         copies = {k: np.array(v, copy=True) if copy and isinstance(v, np.ndarray) else v

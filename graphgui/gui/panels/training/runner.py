@@ -1,19 +1,16 @@
-"""One training session in the editor: the worker thread, the ~30 Hz drain into the progress
-bar and the plots, and the parameters shown live on the canvas.
+"""One training session in the editor: the training process, the ~30 Hz drain into the
+progress bar and the plots, and the parameters shown live on the canvas.
 
-While a run holds the interpreter the GUI must still paint: a timer drains the worker's
-buffer 30 times a second into the progress bar; the plots redraw on every sixth drain
-(~5 Hz, pyqtgraph paints in Python and competes with the worker for the GIL), and the worker
-steps aside for a few milliseconds first. Half a beat later (also ~5 Hz) the latest
-parameters the worker published become an Evaluation of the (locked) graph, shown through
+The run trains in a process of its own (gui/worker.py), so the GUI thread has the
+interpreter to itself: a timer drains what arrived 30 times a second into the progress bar;
+the plots redraw on every sixth drain (~5 Hz) and, half a beat later (also ~5 Hz), the latest
+parameters the run published become an Evaluation of the (locked) graph, shown through
 ``ViewState.show_live``: canvas, inspector and status bar follow the run, read-only.
 """
 
 from __future__ import annotations
 
-import gc
 import math
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -30,16 +27,8 @@ if TYPE_CHECKING:
     from .form import TrainerForm
 
 DRAIN_MS = 33  # ~30 Hz: progress bar and buffer
-# Plots redraw on every 6th drain (~5 Hz) while training: at ~10 Hz training ran at 0.73x
-# headless speed, at ~5 Hz 0.87x (benchmarks/bench_training_gui.py).
-PLOT_EVERY = 6
-# The worker steps aside this long before the plots repaint (~2 ms a plot without grid
-# lines), and before the canvas writes the live numbers (~10 ms, most of it wire labels).
-HOLD_SECONDS = 0.005
-LIVE_HOLD_SECONDS = 0.01
+PLOT_EVERY = 6  # plots redraw on every 6th drain (~5 Hz) while training
 LIVE_SHARE = 0.06  # of the time the canvas may spend showing live values
-SWITCH_SECONDS = 0.001  # sys.setswitchinterval while training runs
-START_HOLD_SECONDS = 0.08  # the first epoch waits for the GUI to repaint the started state
 # At this speed or slower the decision line is drawn on every frame (it costs ~10 ms).
 LINE_LIVE_SPEED = 30
 
@@ -68,14 +57,13 @@ class TrainingRun(QObject):
         self.last_result: EpochResult | None = None
         self.live_epoch: int | None = None  # the epoch of the numbers on the canvas
         self.worker = TrainingWorker(trainer, probe=probe, parent=self,
-                                     epochs_per_second=epochs_per_second)
+                                     epochs_per_second=epochs_per_second, graph=graph)
         self.worker.finished.connect(self._on_finished)
         # The graph is locked while the run lasts: compiled once, fed the run's parameters.
         self._program = Program(graph)
         self._drains = 0
         self._started = 0.0
         self._start_epoch = 0
-        self._switch = sys.getswitchinterval()
         self._done = False
         self._pending_values: tuple[int, dict[str, Any]] | None = None
         self._live_next = 0.0  # when the canvas may show live values again
@@ -88,14 +76,6 @@ class TrainingRun(QObject):
     def start(self, paused: bool = False) -> None:
         self._started = time.perf_counter()
         self._start_epoch = self.trainer.epoch
-        # Hand the GIL to the GUI thread sooner when it asks (5 ms by default): its paints
-        # cross between Python and Qt many times, each crossing may wait for a switch.
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_SECONDS)
-        # Objects alive now (the whole editor) need no garbage collection while training:
-        # a full collection of them costs ~25 ms of GIL (a stall) several times a run.
-        gc.freeze()
-        self.worker.hold(START_HOLD_SECONDS)
         if paused:
             self.worker.start_paused()
         else:
@@ -162,17 +142,12 @@ class TrainingRun(QObject):
             self._pending_values = progress.values
         running = self.state == "running"
         beat = self._drains % PLOT_EVERY
-        # Plots and canvas take turns half a beat apart (each ~5 Hz): no frame does both,
-        # and the worker steps aside before each one's work starts.
+        # Plots and canvas take turns half a beat apart (each ~5 Hz): no frame does both.
         if not running or beat == 0:
-            if running and self.refresh_plots(everything=False, dry=True):
-                self.worker.hold(HOLD_SECONDS)
             self.refresh_plots(everything=False)
         live_due = not running or (beat == PLOT_EVERY // 2
                                     and time.perf_counter() >= self._live_next)
         if live_due and self._pending_values is not None:
-            if running:
-                self.worker.hold(LIVE_HOLD_SECONDS)
             self._show_live()
         self._update_progress()
 
@@ -184,16 +159,13 @@ class TrainingRun(QObject):
             and data.n_features == 2
         (plots.boundary_plot if two_d else plots.fit_plot).set_prediction(*probe)
 
-    def refresh_plots(self, everything: bool = True, dry: bool = False) -> bool:
+    def refresh_plots(self, everything: bool = True) -> bool:
         """Redraw plots with new data; hidden ones wait until shown (or ``everything``).
-        True when a visible plot changed (it will repaint); ``dry``: only say whether one
-        would."""
+        True when a visible plot changed (it will repaint)."""
         changed = False
         p = self.plots
         for plot in (p.loss_plot, p.grad_plot, p.boundary_plot, p.fit_plot):
-            if dry:
-                changed |= plot.pending and plot.isVisible()
-            elif everything or plot.isVisible():
+            if everything or plot.isVisible():
                 changed |= plot.refresh() and plot.isVisible()
         return changed
 
@@ -239,8 +211,6 @@ class TrainingRun(QObject):
             return
         self._done = True
         self.timer.stop()
-        sys.setswitchinterval(self._switch)
-        gc.unfreeze()
         self.state = "stopping"
         self.plots.boundary_plot.set_live(False)
         progress = self.worker.drain()

@@ -1,0 +1,45 @@
+"""What the editor's worker processes share (the landscape's and training's).
+
+Both are ``spawn`` processes: a fork of a process running Qt's threads can deadlock in the
+child. A message larger than the pipe's buffer (64 kB on Linux) blocks its sender until the
+other side reads, and a process just started reads nothing for ~0.3 s while it imports
+NumPy: :func:`send_soon` sends from a short-lived thread, which waits in ``write`` without
+the GIL, so the GUI thread never waits for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+from typing import Any
+
+
+def context() -> Any:
+    """The multiprocessing context every worker process is started with."""
+    return multiprocessing.get_context("spawn")
+
+
+def send_soon(conn: Any, message: Any, on_error: Any = None) -> None:
+    """Send ``message`` on ``conn`` without waiting for the other side to read it.
+    ``message`` is pickled here first, so a message that cannot be pickled raises here;
+    ``on_error(exc)`` is called (in the thread) if the pipe breaks meanwhile."""
+    from multiprocessing.reduction import ForkingPickler
+
+    data = bytes(ForkingPickler.dumps(message))
+
+    def send() -> None:
+        try:
+            conn.send_bytes(data)
+        except (OSError, EOFError, ValueError) as exc:
+            if on_error is not None:
+                on_error(exc)
+
+    threading.Thread(target=send, name="graphgui-send", daemon=True).start()
+
+
+def lower_priority(amount: int) -> None:
+    """In a worker process: let the editor have the CPU first when both want one core."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(amount)
