@@ -21,6 +21,7 @@ the median of 30 (``--redraw-only`` for this alone).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -88,8 +89,10 @@ def bench_headless(rounds: int) -> list[dict]:
 
 
 def gui_round(app: object, health: bool) -> dict[str, float]:
-    from PySide6.QtCore import QEventLoop
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop
 
+    from graphgui.core.train.process import prestart
+    from graphgui.gui.application import settle_collector
     from graphgui.gui.document import Document
     from graphgui.gui.main_window import MainWindow
 
@@ -101,6 +104,10 @@ def gui_round(app: object, health: bool) -> dict[str, float]:
         app.processEvents()  # type: ignore[attr-defined]
     if health:
         window.health.action.trigger()  # View > Show Network Health
+        for _ in range(10):
+            app.processEvents()  # type: ignore[attr-defined]
+    settle_collector()  # as the editor does once its window is up
+    prestart()  # and its training process (a no-op when one is kept)
     panel = window.training_panel
     meter = StallMeter()
     meter.start()
@@ -118,7 +125,11 @@ def gui_round(app: object, health: bool) -> dict[str, float]:
     window._close_guards.clear()
     window.close()
     window.deleteLater()
+    # Destroyed now, not in the next round's measured event loop; each round a fresh editor.
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     app.processEvents()  # type: ignore[attr-defined]
+    gc.unfreeze()
+    gc.collect()
     return {"train_seconds": done[0], "max_stall_ms": 1000 * max(meter.gaps),
             "redraws": drawn}
 

@@ -22,7 +22,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSettings  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import StallMeter, table, write_results  # noqa: E402
@@ -42,6 +42,7 @@ def headless() -> float:
 
 
 def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
+    from graphgui.core.train.process import prestart
     from graphgui.gui.application import settle_collector
     from graphgui.gui.document import Document
     from graphgui.gui.main_window import MainWindow
@@ -55,6 +56,7 @@ def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
         app.processEvents()  # type: ignore[attr-defined]
     window.view.fit_to_view()
     settle_collector()  # as the editor does once its window is up
+    prestart()  # and its training process (a no-op when one is kept)
     meter = StallMeter()
     meter.start()
     wall = time.perf_counter()
@@ -83,8 +85,11 @@ def gui_round(app: object, screenshot: str | None = None) -> dict[str, float]:
     window._close_guards.clear()
     window.close()
     window.deleteLater()
+    # Destroyed now, not in the next round's measured event loop; each round a fresh editor.
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
     app.processEvents()  # type: ignore[attr-defined]
-    gc.unfreeze()  # each round as a fresh editor
+    gc.unfreeze()
+    gc.collect()
     return result
 
 

@@ -76,6 +76,7 @@ class TrainingWorker(QObject):
         self.epochs_per_second = epochs_per_second
         self._process: processes.TrainingProcess | None = None
         self._progress = Progress()
+        self._last_values: dict[str, Any] | None = None  # the newest parameters received
         self._state = "new"  # new, running, finished
         self._paused_start = False
         self.error: TrainingError | None = None
@@ -210,6 +211,7 @@ class TrainingWorker(QObject):
                     progress.probe = payload.probe
                 if payload.values is not None:
                     progress.values = payload.values
+                    self._last_values = payload.values[1]
                 log = trainer.update_ratios
                 if log is not None:
                     for epoch, ratios in payload.ratios:
@@ -222,8 +224,8 @@ class TrainingWorker(QObject):
         self._timer.stop()
         if isinstance(end, str):  # the process could not train: keep what the GUI has
             self.error = TrainingError(end)
-            last = self._progress.values
-            self.parameters = dict(last[1]) if last else self.trainer.parameters()
+            last = self._last_values
+            self.parameters = dict(last) if last is not None else self.trainer.parameters()
         else:
             self.error = end.error
             self.parameters = end.parameters

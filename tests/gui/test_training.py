@@ -1,5 +1,5 @@
-"""Training in the editor: the Trainer dock drives a worker thread; the graph is locked while
-it runs; the trained values come back as one undo step; data sets, Dense layers and parameter
+"""Training in the editor: the Trainer dock drives a training process; the graph is locked
+while it runs; the trained values come back as one undo step; data sets, Dense layers and parameter
 resets are one undo step each; the plots receive the numbers.
 
 Expected numbers come from NumPy written here (the notebook's loop, closed forms), never from
@@ -9,6 +9,8 @@ the Trainer under test. No sleeps: qtbot.waitUntil / waitSignal only.
 from __future__ import annotations
 
 import math
+import os
+import signal
 from typing import Any
 
 import numpy as np
@@ -251,6 +253,38 @@ def test_non_finite_loss_stops_cleanly_naming_the_node(make_window: Any, qtbot: 
     assert doc.undo_stack.count() == 1
     window.action_undo.trigger()
     assert doc.graph.find("x").value == 5.0
+
+
+def test_a_training_process_that_dies_ends_the_run_keeping_its_last_parameters(
+        make_window: Any, qtbot: Any) -> None:
+    window, panel = open_example(make_window, "moons_network", epochs=1_000_000)
+    doc = window.document
+    before = doc.graph.find("W1").value.copy()
+    panel.train_actions.start.trigger()  # Train > Start Training
+    assert panel.state == "running"
+    qtbot.waitUntil(lambda: panel.worker._last_values is not None
+                    and panel.trainer.epoch > 100, timeout=TIMEOUT)
+    worker = panel.worker
+    worker_pid = worker._process.pid
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        os.kill(worker_pid, signal.SIGKILL)  # as if out of memory
+    text = panel.status.text()
+    assert text.startswith("Training stopped: the training process stopped (exit code -9)")
+    assert "\n" not in text
+    assert not doc.locked and panel.state == "idle"
+    # Nothing is lost: the last parameters it sent are the graph's, one undo step.
+    w1 = doc.graph.find("W1").value
+    assert not np.array_equal(w1, before)
+    np.testing.assert_array_equal(w1, worker.parameters[doc.graph.find("W1").id])
+    assert doc.undo_stack.count() == 1
+    # The next run starts a new process and trains on from there.
+    panel.train_actions.step.trigger()  # Train > Step Epoch
+    qtbot.waitUntil(lambda: panel.worker is not None and panel.worker.waiting
+                    and panel.trainer.epoch == 1, timeout=TIMEOUT)
+    assert panel.worker._process.pid != worker_pid
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        panel.train_actions.stop.trigger()
+    assert "Stopped after 1 epoch" in panel.status.text()
 
 
 def test_bad_settings_are_refused_before_starting(make_window: Any) -> None:
