@@ -164,6 +164,25 @@ class _NotFusable(Exception):
     pass
 
 
+class _Complement:
+    """``1.0 - y`` for bce's labels, computed once for labels that cannot change: the same
+    read-only array of its own on every pass (the Trainer's), else every time."""
+
+    __slots__ = ("y", "c")
+
+    def __init__(self) -> None:
+        self.y: Any = None
+        self.c: Any = None
+
+    def __call__(self, y: Any) -> Any:
+        if y is self.y:
+            return self.c
+        c = 1.0 - y
+        if y.__class__ is np.ndarray and y.base is None and not y.flags.writeable:
+            self.y, self.c = y, c
+        return c
+
+
 def _shape(value: Any) -> tuple[int, ...] | None:
     if value.__class__ is np.ndarray:
         return value.shape
@@ -196,6 +215,7 @@ class _Code:
     def _build(self, buffers: dict[str, Any] | None) -> tuple[tuple[Any, Any, Any], tuple]:
         program, shapes, dtypes = self._program, self._shapes, self._dtypes
         names: dict[str, Any] = dict(_CALLS)
+        names["_complement"] = _Complement()
         buf = None
         if buffers is not None:
             adopt, self._adopt = self._adopt, {}
@@ -298,7 +318,7 @@ def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: 
             # _bce's array path, call for call, without its errstate (the pass has one)
             lines += [f"    _p = _log(v{a})", f"    _q = _log(1.0 - v{a})",
                       "    _max(_p, -100.0, out=_p)", "    _max(_q, -100.0, out=_q)",
-                      f"    _l = v{b} * _p", f"    _l += (1.0 - v{b}) * _q",
+                      f"    _l = v{b} * _p", f"    _l += _complement(v{b}) * _q",
                       f"    v{i} = 0.0 - float(_l.sum() / _l.size)"]
         elif op == "sigmoid" and arrays:  # _sigmoid's array path, call for call
             lines += [f"    _t = _neg(v{a}{out})", "    _exp(_t, out=_t)", "    _t += 1.0",

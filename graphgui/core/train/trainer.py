@@ -23,6 +23,7 @@ from ..health import update_ratios
 from ..optimizers import Optimizer, make_optimizer
 from ..values import Value, is_finite
 from .builders import is_weight
+from .fused_step import FusedSGDStep
 from .ratios import UpdateRatioLog
 from .results import EpochResult
 from .settings import TrainingError, TrainSettings
@@ -98,6 +99,7 @@ class Trainer:
         self._previous: list[Any] | None = None  # the snapshot's sources before the last update
         self._previous_feed: dict[str, Any] = {}
         self.update_ratios: UpdateRatioLog | None = None  # see record_update_ratios
+        self._fused_step: FusedSGDStep | None = None  # set by _compile when SGD can use it
         self._compile(graph, optimizer)
         self._rng = np.random.default_rng(settings.seed)
         self._check_first_batch()
@@ -219,6 +221,7 @@ class Trainer:
             self.optimizer = make_optimizer(
                 s.optimizer, s.lr, s.l2, l2_ids, **s.optimizer_options
             )
+        self._fused_step = FusedSGDStep(self) if FusedSGDStep.applies(self) else None
 
     def _check_first_batch(self) -> None:
         """One forward on the training data: shape errors and a non-scalar loss show now."""
@@ -227,7 +230,8 @@ class Trainer:
             if ds.n_train == 0:
                 raise TrainingError("the dataset has no training samples")
             cast = self._cast
-            self._X_train, self._Y_train = cast(ds.X_train), cast(ds.Y_train)
+            # Y read-only and the Trainer's own: the fused bce computes 1 - Y once for it.
+            self._X_train, self._Y_train = cast(ds.X_train), _read_only(cast(ds.Y_train))
             self._train_feed = {self._x_id: self._X_train, self._y_id: self._Y_train}
             self._test_feed = (
                 {self._x_id: cast(ds.X_test), self._y_id: cast(ds.Y_test)} if ds.n_test else None
@@ -290,6 +294,9 @@ class Trainer:
 
         ``labels`` None skips the accuracy, ``norms`` None the gradient norms.
         """
+        fused = self._fused_step
+        if fused is not None and (done := fused.step(feed, labels, norms)) is not None:
+            return done
         self._current_feed = feed
         program = self.program
         try:
@@ -315,11 +322,14 @@ class Trainer:
             if g is not None:
                 initial[slot] = update(pid, initial[slot], g)
         if norms is not None:
-            for k, (_, slot) in enumerate(slots):
-                g = grads[slot]
-                if g is not None:
-                    norms[k] += abs(g) if g.__class__ is float else math.sqrt(np.vdot(g, g))
+            self._add_norms(norms, grads)
         return loss, correct
+
+    def _add_norms(self, norms: list[float], grads: list[Any]) -> None:
+        for k, (_, slot) in enumerate(self._param_slots):
+            g = grads[slot]
+            if g is not None:
+                norms[k] += abs(g) if g.__class__ is float else math.sqrt(np.vdot(g, g))
 
     def _correct(self, p: Any, labels: np.ndarray) -> int:
         """How many predictions ``p`` match the class ``labels``."""
@@ -518,6 +528,8 @@ class Trainer:
         return value.astype(self.dtype)
 
     def _set_source(self, pid: str, value: Any) -> None:
+        if self._fused_step is not None:
+            self._fused_step.forget()
         program = self.program
         program.set_source(pid, value)
         slot = program.slot[pid]
@@ -557,6 +569,13 @@ class Trainer:
         except EvaluationError as exc:
             raise TrainingError(str(exc), exc.node_id) from None
         return vals[pp.slot[self.predict_id]]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``array`` that owns its memory."""
+    out = np.array(array, copy=True)
+    out.flags.writeable = False
+    return out
 
 
 def _auto_prediction(graph: Graph, loss_id: str) -> str | None:
