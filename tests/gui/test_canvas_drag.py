@@ -319,3 +319,21 @@ def test_labels_hang_from_few_parents_that_go_when_empty(window: Any, qtbot: Any
     assert counts[0] == counts[1] == counts[2]  # emptied groups went: no growth
     repaint(window.view)
     assert_nothing_stale(window)
+
+
+@pytest.mark.parametrize("zoom", [0.3, 0.5])
+def test_panning_zoomed_out_leaves_no_name_stale(window: Any, qtbot: Any, zoom: float) -> None:
+    """Zoomed out, the names are drawn in screen coordinates (those of nodes at the edge are
+    kept inside it): a pan with the middle button repaints them, it does not move old ones."""
+    open_tangled(window, qtbot, zoom)
+    view = window.view
+    vp = view.viewport()
+    start = vp.rect().center()
+    qtbot.mousePress(vp, Qt.MiddleButton, pos=start)
+    for step in range(1, 6):
+        QTest.mouseMove(vp, start + QPoint(37 * step, 23 * step))
+        repaint(view)
+        assert_nothing_stale(window)
+    qtbot.mouseRelease(vp, Qt.MiddleButton, pos=start + QPoint(185, 115))
+    repaint(view)
+    assert_nothing_stale(window)

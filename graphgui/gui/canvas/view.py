@@ -229,6 +229,16 @@ class GraphView(QGraphicsView):
 
     # ---- pan -----------------------------------------------------------------------------
 
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt)
+        """Qt scrolls by moving the pixels already painted and paints the strip uncovered.
+        What is drawn in screen coordinates does not move with the scene: zoomed out, the
+        names kept inside the viewport's edge and the summaries that made room for each
+        other; on an empty canvas, its centred hint. Then the whole viewport is painted."""
+        super().scrollContentsBy(dx, dy)
+        scene = self.graph_scene()
+        if scene is not None and (not scene.node_items or self.zoom < SUMMARY_ZOOM):
+            self.viewport().update()
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
             self._pan_from = event.position()
