@@ -363,3 +363,36 @@ def test_a_restored_layout_shows_no_empty_pictures_over_an_empty_graph(
 def elided_tabs(window: Any) -> list[str]:
     return [bar.tabText(k) for bar in visible_tab_bars(window) for k in range(bar.count())
             if bar.fontMetrics().horizontalAdvance(bar.tabText(k)) > bar.tabRect(k).width()]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_the_pictures_column_is_readable_and_the_stepper_scrolls_only_when_short_of_room(
+        make_window: Any, qtbot: Any, size: tuple[int, int]) -> None:
+    """Docks tabbed together share the widest page's minimum: the stepper's 616 px once
+    left the Boundary 146 px at 1280 x 720 ("epoc…"). Now its caption reads whole; at
+    1366 x 768 the stepper still has its width, and at 1280 it scrolls sideways."""
+    from graphgui.gui.panels.training.panel import PICTURE_FLOOR
+
+    window = make_window()
+    settle(qtbot, window, size)
+    open_example_from_menu(window, "moons_network", epochs=200)
+    d = docks(window)
+    boundary, stepper = d["boundaryDock"], d["stepperDock"]
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        press_start(window, qtbot)
+    qtbot.waitUntil(lambda: boundary.width() >= PICTURE_FLOOR, timeout=TIMEOUT)
+    caption = panel.boundary_plot.caption
+    qtbot.waitUntil(lambda: caption.text() == "epoch 200", timeout=TIMEOUT)
+    assert caption.fontMetrics().horizontalAdvance("epoch 200") <= caption.width()
+    click_tab(window, qtbot, "Stepper")
+    qtbot.waitUntil(lambda: shown(stepper), timeout=TIMEOUT)
+    area = stepper.widget()
+    page_needs = area.widget().minimumSizeHint().width()
+    scrolls = area.horizontalScrollBar().maximum() > 0
+    if size == (1366, 768):
+        assert area.viewport().width() >= page_needs and not scrolls
+    else:
+        assert scrolls  # short of room: the page scrolls, it is not cut
+    # Never cut at the bottom: the page has its whole height.
+    assert area.widget().height() >= area.widget().minimumSizeHint().height()

@@ -55,6 +55,7 @@ from graphgui.core.labels import node_labels
 from ...actions import make_action
 from ...canvas.state import StepOverlay, Tangents
 from ...graph_edits import EditWatcher
+from ...scrolled import SidewaysArea
 from ...tangent_state import program_values, seed_sources
 from ...theme import current_theme
 from ..stepper.widgets import ElidedLabel, FittedLabel, StillSplitter
@@ -530,7 +531,7 @@ def install(shell: Shell, add_on: AutodiffAddOn) -> ForwardModePanel:
     panel = ForwardModePanel(shell)
     dock = QDockWidget("Forward Mode", shell.widget())
     dock.setObjectName("forwardModeDock")
-    dock.setWidget(panel)
+    dock.setWidget(SidewaysArea(panel, "forwardModeScroll"))  # tabbed: must not set their width
     panel.dock = dock
     dock.visibilityChanged.connect(panel.on_visibility)
     shell.add_panel(dock, Qt.BottomDockWidgetArea)

@@ -40,6 +40,7 @@ from graphgui.core.autodiff.pathsum import PathSum
 from graphgui.core.labels import node_labels
 
 from ...actions import make_action
+from ...scrolled import SidewaysArea
 from ...tangent_state import SEED_OPS, seed_sources
 from ...theme import current_theme, notice_html
 from .legend import WireLegend
@@ -468,7 +469,7 @@ def install(shell: Shell, add_on: AutodiffAddOn) -> PathsPanel:
     window = shell.widget()
     dock = QDockWidget("Paths", window)
     dock.setObjectName("pathsDock")
-    dock.setWidget(panel)
+    dock.setWidget(SidewaysArea(panel, "pathsScroll"))  # tabbed: must not set the tabs' width
     panel.attach_dock(dock)
     shell.add_panel(dock, Qt.BottomDockWidgetArea)
     action = make_action(

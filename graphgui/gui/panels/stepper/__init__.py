@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
+from ...scrolled import SidewaysArea
 from .controls import STEP_ACTIONS
 from .log import LogModel, LogTab
 from .panel import StepperPanel
@@ -35,7 +36,7 @@ def install(shell: Shell) -> StepperPanel:
     panel = StepperPanel(shell)
     dock = QDockWidget("Stepper", shell.widget())
     dock.setObjectName("stepperDock")
-    dock.setWidget(panel)
+    dock.setWidget(SidewaysArea(panel, "stepperScroll"))  # tabbed: must not set the tabs' width
     panel.dock = dock
     shell.add_panel(dock, Qt.BottomDockWidgetArea)
     shell.add_toolbar(panel.toolbar)

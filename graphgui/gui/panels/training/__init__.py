@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QScrollArea
+from PySide6.QtWidgets import QDockWidget
 
+from ...scrolled import scrolled
 from .actions import TrainActions
 from .data import LOCK_REASON, DataAndLayers
 from .form import SPEEDS, TrainerForm
@@ -47,12 +48,7 @@ def install(shell: Shell) -> TrainingPanel:
     dock = QDockWidget("Trainer", window)
     dock.setObjectName("trainerDock")
     # In a scroll area: the form is tall, and must not set the window's minimum height.
-    scroll = QScrollArea()
-    scroll.setObjectName("trainerScroll")
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.NoFrame)
-    scroll.setWidget(panel)
-    dock.setWidget(scroll)
+    dock.setWidget(scrolled(panel, "trainerScroll"))
     panel.dock = dock
     shell.add_panel(dock, Qt.RightDockWidgetArea)
     docks = {}
@@ -78,7 +74,7 @@ def install(shell: Shell) -> TrainingPanel:
         shell.tabify_panels(docks["boundaryDock"], docks["activationDock"])
         docks["boundaryDock"].raise_()
         width = docks["lossDock"].width() + docks["boundaryDock"].width()
-        picture = int(PICTURE_SHARE * width)
+        picture = panel.picture_width(width, docks["lossDock"])
         shell.resize_panels([docks["lossDock"], docks["boundaryDock"]],
                             [width - picture, picture], Qt.Horizontal)
         panel.fit_picture_column()  # after a reset too: no empty pictures

@@ -29,6 +29,7 @@ from graphgui.core.values import values_equal
 from ...datasets_ui import initializer_settings
 from ...dock_tabs import hide_stale_tab_bars
 from ...document import Document
+from ...scrolled import natural_width
 from ...worker import TrainingWorker
 from .data import LOCK_REASON, DataAndLayers
 from .runner import TrainingRun
@@ -41,6 +42,7 @@ STALE_NOTE = "out of date: the graph's parameters changed after this run"
 RESTORED_NOTE = "the graph holds epoch {epoch} of this run (restored)"
 PICTURE_SHARE = 0.36  # of the bottom row's width: the boundary's column (about square)
 PICTURE_MIN_SHARE = 0.3  # narrower than this, Start widens it
+PICTURE_FLOOR = 224  # px: its caption ("epoch 10000") and buttons readable
 
 
 PICTURE_DOCKS = ("boundaryDock", "fitDock", "activationDock")
@@ -299,8 +301,8 @@ class TrainingPanel(DataAndLayers):
         QTimer.singleShot(0, self, lambda: self._widen_picture(picture or "boundaryDock"))
 
     def _widen_picture(self, picture: str) -> None:
-        """A squeezed picture column (the window grew, the stepper took the room) gets
-        about a third of the row (as far as the stepper's minimum width allows)."""
+        """The picture column as :meth:`picture_width` wants it, when it is squeezed (the
+        window grew, the stepper took the room) or crowds the tabs beside it."""
         column = self.docks.get(picture)
         if column is None or not column.isVisible() or column.isFloating():
             return
@@ -308,9 +310,20 @@ class TrainingPanel(DataAndLayers):
         if loss is None:
             return
         total = loss.width() + column.width()
-        if column.width() < PICTURE_MIN_SHARE * total:
-            width = int(PICTURE_SHARE * total)
+        width = self.picture_width(total, loss)
+        squeezed = column.width() < min(width, PICTURE_MIN_SHARE * total)
+        crowding = column.width() > width + 8  # the tabs beside it scroll for want of room
+        if squeezed or crowding:
             self.shell.resize_panels([loss, column], [total - width, width], Qt.Horizontal)
+
+    def picture_width(self, total: int, beside: QDockWidget) -> int:
+        """The pictures' share of a bottom row ``total`` wide, as far as the tabs ``beside``
+        it keep the width their pages need (the stepper's log and text: 616 px); never
+        under PICTURE_FLOOR (then those pages scroll)."""
+        window = self.shell.widget()
+        tabs = [beside, *window.tabifiedDockWidgets(beside)]  # type: ignore[attr-defined]
+        need = max(natural_width(dock) for dock in tabs)
+        return max(PICTURE_FLOOR, min(int(PICTURE_SHARE * total), total - need))
 
     def _left_of(self, column: QDockWidget) -> QDockWidget | None:
         """The dock in front beside the pictures' column (Loss, or the stepper's group)."""
