@@ -556,10 +556,29 @@ def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
         graph.set_value(graph.find(inputs["X"]).id, data.X_train)
         graph.set_value(graph.find(inputs["Y"]).id, data.Y_train)
     # Room between columns for a compact label ("[1x140] |0.0008077|") beside the nodes.
-    for nid, pos in layered_layout(graph, x_gap=TRAINING_COLUMN_GAP).items():
+    positions = layered_layout(graph, x_gap=TRAINING_COLUMN_GAP)
+    labels = graph.find((recipe.training.get("inputs") or {}).get("Y", "Y"))
+    if labels is not None:
+        positions.update(_beside_the_loss(graph, labels.id, positions))
+    for nid, pos in positions.items():
         graph.move(nid, (round(pos[0], 1), round(pos[1], 1)))
     settings = {"training": dict(recipe.training), "initializer": dict(recipe.initializer)}
     return graph, settings
+
+
+def _beside_the_loss(graph: Graph, labels: str, positions: dict[str, tuple[float, float]]
+                     ) -> dict[str, tuple[float, float]]:
+    """The labels Y, which only the losses read, one column before them and under every
+    node there: from the first column its wires crossed every layer of the network (on
+    vanishing_gradients, through the lower stack's boxes)."""
+    readers = [e.dst for e in graph.consumers(labels) if e.dst in positions]
+    if not readers:
+        return {}
+    x = min(positions[r][0] for r in readers) - TRAINING_COLUMN_GAP
+    if x <= positions[labels][0]:
+        return {}  # already beside them
+    lowest = max(pos[1] for nid, pos in positions.items() if nid != labels)
+    return {labels: (x, lowest + 90.0)}
 
 
 def _is_training(name: str) -> bool:
