@@ -39,6 +39,38 @@ def send_soon(conn: Any, message: Any, on_error: Any = None) -> None:
     threading.Thread(target=send, name="graphgui-send", daemon=True).start()
 
 
+def ended_how(exitcode: int | None) -> str:
+    """How a worker process ended, in words: "killed by SIGKILL", "exit code 1"."""
+    if exitcode is None:
+        return "for a reason not known"
+    if exitcode < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+def exit_with_parent() -> None:
+    """In a worker process: end it as soon as the editor's process is gone (killed, crashed).
+    A worker waiting in a pause, or computing a long job, would otherwise run on, orphaned:
+    its pipe is only read between jobs or batches. A daemon thread waits on the parent's
+    sentinel, which becomes ready when the parent exits."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([parent.sentinel])
+        os._exit(0)  # nothing to save: the work was the editor's, and it is gone
+
+    threading.Thread(target=watch, name="graphgui-parent-watch", daemon=True).start()
+
+
 def lower_priority(amount: int) -> None:
     """In a worker process: let the editor have the CPU first when both want one core."""
     with contextlib.suppress(OSError, AttributeError):

@@ -76,7 +76,8 @@ class TrainingWorker(QObject):
         self.epochs_per_second = epochs_per_second
         self._process: processes.TrainingProcess | None = None
         self._progress = Progress()
-        self._last_values: dict[str, Any] | None = None  # the newest parameters received
+        self._last_values: tuple[int, dict[str, Any]] | None = None  # the newest received
+        self.crashed = False  # the process ended without finishing the run
         self._state = "new"  # new, running, finished
         self._paused_start = False
         self.error: TrainingError | None = None
@@ -143,9 +144,7 @@ class TrainingWorker(QObject):
     def resume(self) -> None:
         controls = self._controls()
         if controls is not None:
-            controls.target.value = -1
-            controls.speed_version.value += 1  # the pace counts from now
-            controls.pause.clear()
+            controls.resume()
 
     def set_speed(self, epochs_per_second: float | None) -> None:
         """Epochs per second from now on (None: as fast as it goes)."""
@@ -161,11 +160,8 @@ class TrainingWorker(QObject):
             self._paused_start = True
             self.start()
         controls = self._controls()
-        if controls is None:
-            return
-        controls.target.value = controls.epoch.value + epochs  # stable: the run waits
-        controls.speed_version.value += 1
-        controls.pause.clear()
+        if controls is not None:
+            controls.step(epochs)
 
     def stop(self) -> None:
         controls = self._controls()
@@ -211,7 +207,7 @@ class TrainingWorker(QObject):
                     progress.probe = payload.probe
                 if payload.values is not None:
                     progress.values = payload.values
-                    self._last_values = payload.values[1]
+                    self._last_values = payload.values
                 log = trainer.update_ratios
                 if log is not None:
                     for epoch, ratios in payload.ratios:
@@ -222,10 +218,19 @@ class TrainingWorker(QObject):
     def _end(self, end: SessionEnd | str) -> None:
         self._state = "finished"
         self._timer.stop()
-        if isinstance(end, str):  # the process could not train: keep what the GUI has
-            self.error = TrainingError(end)
+        if isinstance(end, str):  # the process is gone: keep the newest parameters sent
+            self.crashed = True
             last = self._last_values
-            self.parameters = dict(last) if last is not None else self.trainer.parameters()
+            if last is not None:
+                epoch, values = last
+                self.parameters = dict(values)
+                self.trainer.epoch = epoch  # the epoch those parameters are (the undo step's)
+                self.timeline.finish(epoch, self.parameters)
+                end += f"; kept the parameters of epoch {epoch}"
+            else:
+                self.parameters = self.trainer.parameters()
+                self.trainer.epoch = self.timeline.epochs[-1] if self.timeline.epochs else 0
+            self.error = TrainingError(end)
         else:
             self.error = end.error
             self.parameters = end.parameters

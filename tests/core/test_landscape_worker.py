@@ -139,7 +139,7 @@ def test_a_worker_that_dies_answers_with_one_line_and_the_next_job_starts_a_new_
         os.kill(first, signal.SIGKILL)
         answer = wait_for(worker, job_id)
         assert isinstance(answer, str) and "\n" not in answer
-        assert answer.startswith("The landscape worker stopped")
+        assert answer.startswith("The landscape worker ended unexpectedly (killed by SIGKILL)")
         again = wait_for(worker, worker.submit(bowl_job(grid=3, steps=0)))
         assert not isinstance(again, str)
         assert worker.process_id not in (None, first)

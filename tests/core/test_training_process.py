@@ -144,7 +144,7 @@ def test_a_process_that_dies_ends_its_run_with_one_line(moons):
         os.kill(process.pid, signal.SIGKILL)
         _, end = run_to_end(process)
         assert isinstance(end, str) and "\n" not in end
-        assert end.startswith("the training process stopped")
+        assert end == "the training process ended unexpectedly (killed by SIGKILL)"
         assert not process.running
     finally:
         process.close()

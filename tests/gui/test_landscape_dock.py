@@ -11,6 +11,7 @@ from the landscape module. Settings are typed and clicked as a user does.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from typing import Any
@@ -402,3 +403,66 @@ def test_dock_fills_laptop_and_desktop_windows_with_nothing_clipped(make_window,
         assert axis.width() >= widest + QFontMetrics(view.font()).height()
     os.makedirs(SHOTS, exist_ok=True)
     window.grab().save(f"{SHOTS}/landscape_{example}_{size[0]}.png")
+
+
+def test_quit_called_off_leaves_the_dock_cancelled_not_computing(window, qtbot, monkeypatch):
+    """File > Quit stops the computation; Cancel at the unsaved-changes prompt keeps the
+    window, and the dock then says it was cancelled (it showed "computing… 0%" forever)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    open_example_from_menu(window, "moons_network")
+    panel = open_dock(window, qtbot)
+    set_up(qtbot, panel, grid=201, steps=10_000)
+    window.document.set_value(window.document.graph.find("b2").id, np.array([[0.5]]))
+    click(qtbot, panel.compute_button)
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=10_000)
+    asked = []
+    monkeypatch.setattr(window.file_controller, "ask_save_changes",
+                        lambda: asked.append(1) or QMessageBox.StandardButton.Cancel)
+    window.action("quit").trigger()
+    assert asked and window.isVisible()  # the close was called off
+    assert not panel.busy and panel.progress.format() == "cancelled"
+    assert panel.message == "Cancelled: nothing new was computed."
+    assert panel.compute_button.isEnabled() and not panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=10_000)
+
+
+def test_log_ticks_are_few_round_and_inside_the_range():
+    from graphgui.gui.panels.landscape.steps import MOST_LOG_TICKS, log_ticks
+
+    for low, high in ((0.027, 0.7), (1e-6, 3.0), (0.3, 20.0), (0.01, 0.011)):
+        ticks = log_ticks(low, high)
+        assert 1 <= len(ticks) <= MOST_LOG_TICKS
+        values = [10 ** t for t, _ in ticks]
+        assert values == sorted(values)
+        assert all(low * (1 - 1e-9) <= v <= high * (1 + 1e-9) for v in values)
+        for value, (_, label) in zip(values, ticks, strict=True):
+            mantissa = float(label) / 10 ** math.floor(math.log10(float(label)) + 1e-12)
+            assert round(mantissa, 9) in (1.0, 2.0, 5.0), label  # 1, 2 or 5 times 10^k
+            assert float(label) == pytest.approx(value)
+
+
+def test_the_steps_plots_log_axis_labels_never_overlap(window, qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    window.resize(1600, 1000)
+    open_example_from_menu(window, "moons_network")
+    panel = open_dock(window, qtbot)
+    pick(qtbot, panel.controls.race, "all parameters")
+    set_up(qtbot, panel, grid=5, steps=2000)
+    compute(qtbot, panel)
+    qtbot.waitUntil(lambda: not panel.racing, timeout=20_000)
+    plot = panel.view.steps.plot
+    assert plot.ctrl.logYCheck.isChecked()  # the losses span decades: a log axis
+    axis = plot.getAxis("left")
+    qtbot.waitUntil(lambda: panel.view.steps_shown and axis.height() > 60, timeout=10_000)
+    image = QImage(max(1, int(axis.width())), max(1, int(axis.height())), QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        rects = [rect for rect, _flags, _text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
+    assert len(rects) >= 2
+    for k, a in enumerate(rects):
+        for b in rects[k + 1:]:
+            assert not a.intersects(b), (a, b)

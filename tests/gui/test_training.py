@@ -168,6 +168,22 @@ def test_step_epoch_trains_one_epoch_at_a_time(make_window: Any, qtbot: Any) -> 
     assert doc.undo_stack.undoText() == "Train 2 epochs"
 
 
+def test_quick_step_epoch_clicks_each_train_one_more_epoch(make_window: Any, qtbot: Any) -> None:
+    window, panel = open_example(make_window, "moons_network")
+    step = panel.train_actions.step  # Train > Step Epoch
+    step.trigger()
+    qtbot.waitUntil(lambda: panel.worker is not None and panel.worker.waiting
+                    and panel.trainer.epoch == 1, timeout=TIMEOUT)
+    for _ in range(10):  # faster than an epoch and its pause: no click may be lost
+        step.trigger()
+    qtbot.waitUntil(lambda: panel.worker.waiting and panel.trainer.epoch == 11,
+                    timeout=TIMEOUT)
+    assert panel.state == "paused"
+    with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+        panel.train_actions.stop.trigger()
+    assert panel.status.text().startswith("Stopped after 11 epochs")
+
+
 def test_training_without_data_runs_gradient_descent_on_the_output(make_window: Any,
                                                                    qtbot: Any) -> None:
     window, panel = open_example(make_window, "gradient_descent_x2")
@@ -263,20 +279,24 @@ def test_a_training_process_that_dies_ends_the_run_keeping_its_last_parameters(
     panel.train_actions.start.trigger()  # Train > Start Training
     assert panel.state == "running"
     qtbot.waitUntil(lambda: panel.worker._last_values is not None
-                    and panel.trainer.epoch > 100, timeout=TIMEOUT)
+                    and panel.worker._last_values[0] > 100, timeout=TIMEOUT)
     worker = panel.worker
     worker_pid = worker._process.pid
     with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
         os.kill(worker_pid, signal.SIGKILL)  # as if out of memory
+    kept_epoch, kept = worker._last_values
     text = panel.status.text()
-    assert text.startswith("Training stopped: the training process stopped (exit code -9)")
-    assert "\n" not in text
+    assert text == ("Training stopped: the training process ended unexpectedly (killed by "
+                    f"SIGKILL); kept the parameters of epoch {kept_epoch}")
     assert not doc.locked and panel.state == "idle"
-    # Nothing is lost: the last parameters it sent are the graph's, one undo step.
+    # Nothing is lost: the last parameters it sent are the graph's, one undo step named
+    # after their epoch, and the timeline ends there.
     w1 = doc.graph.find("W1").value
     assert not np.array_equal(w1, before)
-    np.testing.assert_array_equal(w1, worker.parameters[doc.graph.find("W1").id])
+    np.testing.assert_array_equal(w1, kept[doc.graph.find("W1").id])
     assert doc.undo_stack.count() == 1
+    assert doc.undo_stack.undoText() == f"Train {kept_epoch} epochs"
+    assert worker.timeline.epochs[-1] == kept_epoch
     # The next run starts a new process and trains on from there.
     panel.train_actions.step.trigger()  # Train > Step Epoch
     qtbot.waitUntil(lambda: panel.worker is not None and panel.worker.waiting

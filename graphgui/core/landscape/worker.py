@@ -28,7 +28,7 @@ from typing import Any
 
 from ..graph import Graph
 from ..spawned import context as spawn_context
-from ..spawned import lower_priority, send_soon
+from ..spawned import ended_how, exit_with_parent, lower_priority, send_soon
 from .compute import Landscape, LandscapeCancelled, LandscapeRequest, prepare, run
 from .plane import LandscapeError
 
@@ -213,9 +213,12 @@ class LandscapeWorker:
                 raise EOFError
             job_id, result = self._conn.recv()
         except (EOFError, OSError):
-            code = self._process.exitcode if self._process is not None else None
-            self._forget_process(
-                f"The landscape worker stopped (exit code {code}): compute again to restart it")
+            process = self._process
+            if process is not None:
+                process.join(1.0)  # its exit code
+            how = ended_how(process.exitcode if process is not None else None)
+            self._forget_process(f"The landscape worker ended unexpectedly ({how}): compute "
+                                 "again to start a new one")
             return
         except Exception as exc:  # noqa: BLE001 (an answer that cannot be read)
             job_id, result = sent, _line(f"the landscape could not be read back: {exc}")
@@ -264,6 +267,7 @@ class _Stop:
 def serve(conn: Any, status: Any, cancel: Any) -> None:
     """The worker process: answer jobs until told to stop (None) or the editor is gone."""
     lower_priority(WORKER_NICE)
+    exit_with_parent()
     while True:
         try:
             message = conn.recv()

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from ..spawned import context as spawn_context
-from ..spawned import lower_priority, send_soon
+from ..spawned import ended_how, exit_with_parent, lower_priority, send_soon
 from .session import Controls, SessionEnd, SessionSpec, TrainingSession
 
 TRAINING_NICE = 2  # the editor gets the CPU first when both want one core
@@ -67,15 +67,16 @@ class TrainingProcess:
                     break
         except (EOFError, OSError):
             if self.running:
-                self.running = False
-                code = self._process.exitcode
-                out.append(("end", f"the training process stopped (exit code {code})"))
+                out.append(("end", self._lost()))
         else:
             if self.running and not out and not self._process.is_alive():
-                self.running = False
-                code = self._process.exitcode
-                out.append(("end", f"the training process stopped (exit code {code})"))
+                out.append(("end", self._lost()))
         return out
+
+    def _lost(self) -> str:
+        self.running = False
+        self._process.join(1.0)  # its exit code
+        return f"the training process ended unexpectedly ({ended_how(self._process.exitcode)})"
 
     def close(self, seconds: float = 2.0) -> None:
         """Stop the run and the process."""
@@ -96,6 +97,7 @@ class TrainingProcess:
 def serve(conn: Any, controls: Controls) -> None:
     """The training process: train each spec it is sent until told to stop (None)."""
     lower_priority(TRAINING_NICE)
+    exit_with_parent()
     while True:
         try:
             spec = conn.recv()

@@ -77,12 +77,40 @@ class Controls:
     speed_version: Any  # RawValue("q"): bumped on every speed change (the pace restarts)
     target: Any  # RawValue("q"): pause once this epoch is done, -1 for none
     epoch: Any  # RawValue("q"): the last epoch finished
+    lock: Any  # held to move ``target`` (Step epoch clicked again as one is reached)
 
     @classmethod
     def make(cls, context: Any) -> Controls:
         raw = context.RawValue
         return cls(Flag(raw("b", 0)), Flag(raw("b", 0)), Flag(raw("b", 0)), raw("d", 0.0),
-                   raw("q", 0), raw("q", -1), raw("q", 0))
+                   raw("q", 0), raw("q", -1), raw("q", 0), context.Lock())
+
+    def step(self, epochs: int) -> None:
+        """Train ``epochs`` more epochs, then pause: after the step still to come, if one
+        is (a quick second click is one more epoch, not the same one)."""
+        with self.lock:
+            pending = self.target.value
+            self.target.value = (pending if pending >= 0 else self.epoch.value) + epochs
+            self.speed_version.value += 1
+            self.pause.clear()
+
+    def resume(self) -> None:
+        with self.lock:
+            self.target.value = -1
+            self.speed_version.value += 1  # the pace counts from now
+            self.pause.clear()
+
+    def reached(self, epoch: int) -> bool:
+        """The process finished ``epoch``: True (and the pause set) when it is the target."""
+        target = self.target.value
+        if target < 0 or epoch < target:
+            return False
+        with self.lock:
+            if self.target.value != target:  # another Step moved it meanwhile
+                return False
+            self.target.value = -1
+            self.pause.set()
+            return True
 
     def reset(self, paused: bool, epochs_per_second: float | None) -> None:
         self.stop.clear()
@@ -202,10 +230,7 @@ class TrainingSession:
                          result.grad_norms, copy=False)  # parameters() gives copies
         else:
             timeline.skip(result.epoch, result.train_loss)
-        target = controls.target.value
-        if target >= 0 and result.epoch >= target:
-            controls.target.value = -1
-            controls.pause.set()
+        controls.reached(result.epoch)
         now = time.perf_counter()
         pausing = controls.pause.is_set()  # about to wait: show the model as it is now
         if pausing or now - self._values_time >= VALUES_INTERVAL:

@@ -385,8 +385,10 @@ class LandscapePanel(QWidget):
         self.note.setVisible(bool(text))
 
     def close_guard(self) -> bool:
-        """Closing the window stops a running computation (nothing to save)."""
-        self.runner.cancel()
+        """Closing the window stops a running computation (nothing to save), as Cancel
+        does: if the close is then called off (Cancel at the unsaved-changes prompt), the
+        dock says it was cancelled instead of computing on forever."""
+        self.cancel()
         self.runner.wait(2.0)
         return True
 

@@ -12,12 +12,14 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from graphgui.core.landscape import Landscape
+from graphgui.core.landscape import Landscape, Scale
 
 from ...theme import current_theme
 from ..plots.base import pen
+from .texts import tick_labels
 
 LOG_RATIO = 30.0  # positive losses whose largest / smallest is over this: a log axis
+MOST_LOG_TICKS = 4  # a log axis's labels at most (the plot is ~100 px tall)
 SMOOTH_PIXELS = 200  # the heat map is interpolated to at least this many points a side
 
 
@@ -63,9 +65,12 @@ class StepsPlot:
             self.curves[name] = self.curve(name, color)
         steps = max((len(t.points) - 1 for t in landscape.trajectories.values()), default=0)
         self.plot.setXRange(0, max(steps, 1), padding=0.02)
+        axis = self.plot.getAxis("left")
+        axis.setTicks(None)  # pyqtgraph's own on a linear axis
         if finite.size:
             low, high = float(finite.min()), float(finite.max())
             if log:
+                axis.setTicks([log_ticks(low, high), []])
                 low, high = math.log10(low), math.log10(high)
             pad = 0.05 * (high - low) if high > low else 0.5
             self.plot.setYRange(low - pad, high + pad, padding=0)
@@ -88,6 +93,16 @@ class StepsPlot:
             curve.setData(np.arange(len(losses)), losses)
 
 
+def log_ticks(low: float, high: float, most: int = MOST_LOG_TICKS) -> list[tuple[float, str]]:
+    """Round losses to label a log axis from ``low`` to ``high`` (the colour bar's: powers of
+    ten, and 2 and 5 times them when few fit), every k-th when more than ``most``:
+    pyqtgraph's own put 0.3, 0.2, 0.1, 0.05, 0.03 on top of each other in a short plot."""
+    marks = [m for m in Scale(log=True).ticks(low, high) if m > 0]
+    step = max(1, math.ceil(len(marks) / most))
+    marks = marks[::step]
+    return list(zip((math.log10(m) for m in marks), tick_labels(marks), strict=True))
+
+
 def upsampled(xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
               least: int = SMOOTH_PIXELS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``z`` on a finer lattice (bilinear, at least ``least`` points a side) for a smooth
@@ -104,4 +119,4 @@ def upsampled(xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
     return np.interp(fine, np.arange(n), xs), np.interp(fine, np.arange(n), ys), smooth
 
 
-__all__ = ["StepsPlot", "upsampled"]
+__all__ = ["StepsPlot", "log_ticks", "upsampled"]

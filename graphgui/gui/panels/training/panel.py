@@ -427,6 +427,8 @@ class TrainingPanel(DataAndLayers):
         """What the run ended with, in the numbers the canvas now shows."""
         if worker.error is not None:
             text = f"Training stopped: {worker.error}"
+            if getattr(worker, "crashed", False):
+                return text  # it says which parameters it kept
             return text + (" (kept the last finite parameters)" if applied else "")
         epochs = worker.trainer.epoch
         what = "Stopped after" if worker.stopped else "Trained"
