@@ -62,6 +62,9 @@ def test_the_answer_equals_the_landscape_computed_here(worker, moons):
     for name, trajectory in here.trajectories.items():
         np.testing.assert_array_equal(answer.trajectories[name].points, trajectory.points)
     assert worker.process_id not in (None, os.getpid())
+    if os.path.exists(f"/proc/{worker.process_id}/comm"):  # Linux: top and ps name it
+        with open(f"/proc/{worker.process_id}/comm") as comm:
+            assert comm.read().strip() == "graphgui-landsc"
     assert not worker.busy(job_id) and worker.idle
 
 

@@ -67,6 +67,9 @@ def test_the_run_in_the_process_trains_what_the_trainer_trains_here(process, moo
     results = here.run()
     assert isinstance(end, SessionEnd) and end.error is None and not end.stopped
     assert end.epoch == 300 and process.pid not in (None, os.getpid())
+    if os.path.exists(f"/proc/{process.pid}/comm"):  # Linux: top and ps name it
+        with open(f"/proc/{process.pid}/comm") as comm:
+            assert comm.read().strip() == "graphgui-train"
     for pid, value in here.parameters().items():
         np.testing.assert_array_equal(end.parameters[pid], value)
     got = [r for b in batches for r in b.results]

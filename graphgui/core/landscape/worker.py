@@ -28,7 +28,7 @@ from typing import Any
 
 from ..graph import Graph
 from ..spawned import context as spawn_context
-from ..spawned import ended_how, exit_with_parent, lower_priority, send_soon
+from ..spawned import ended_how, exit_with_parent, lower_priority, name_process, send_soon
 from .compute import Landscape, LandscapeCancelled, LandscapeRequest, prepare, run
 from .plane import LandscapeError
 
@@ -267,6 +267,7 @@ class _Stop:
 def serve(conn: Any, status: Any, cancel: Any) -> None:
     """The worker process: answer jobs until told to stop (None) or the editor is gone."""
     lower_priority(WORKER_NICE)
+    name_process("graphgui-landsc")
     exit_with_parent()
     while True:
         try:

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from ..spawned import context as spawn_context
-from ..spawned import ended_how, exit_with_parent, lower_priority, send_soon
+from ..spawned import ended_how, exit_with_parent, lower_priority, name_process, send_soon
 from .session import Controls, SessionEnd, SessionSpec, TrainingSession
 
 TRAINING_NICE = 2  # the editor gets the CPU first when both want one core
@@ -97,6 +97,7 @@ class TrainingProcess:
 def serve(conn: Any, controls: Controls) -> None:
     """The training process: train each spec it is sent until told to stop (None)."""
     lower_priority(TRAINING_NICE)
+    name_process("graphgui-train")
     exit_with_parent()
     while True:
         try:
