@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -52,6 +53,25 @@ def ended_how(exitcode: int | None) -> str:
         except ValueError:
             return f"killed by signal {-exitcode}"
     return f"exit code {exitcode}"
+
+
+def become_worker(name: str, nice: int) -> None:
+    """The start of a worker process: named, at a lower priority, ending with the editor."""
+    lower_priority(nice)
+    name_process(name)
+    exit_with_parent()
+
+
+def requests(conn: Any) -> Iterator[Any]:
+    """What the editor sends a worker, until it says stop (None) or is gone."""
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if message is None:
+            return
+        yield message
 
 
 def exit_with_parent() -> None:

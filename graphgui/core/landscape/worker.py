@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..graph import Graph
+from ..spawned import become_worker, ended_how, requests, send_soon
 from ..spawned import context as spawn_context
-from ..spawned import ended_how, exit_with_parent, lower_priority, name_process, send_soon
 from .compute import Landscape, LandscapeCancelled, LandscapeRequest, prepare, run
 from .plane import LandscapeError
 
@@ -266,17 +266,8 @@ class _Stop:
 
 def serve(conn: Any, status: Any, cancel: Any) -> None:
     """The worker process: answer jobs until told to stop (None) or the editor is gone."""
-    lower_priority(WORKER_NICE)
-    name_process("graphgui-landsc")
-    exit_with_parent()
-    while True:
-        try:
-            message = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
-            return
-        if message is None:
-            return
-        job_id, job = message
+    become_worker("graphgui-landsc", WORKER_NICE)
+    for job_id, job in requests(conn):
         status[1], status[2] = 0, job.request.work
         status[0] = job_id
 

@@ -17,8 +17,8 @@ import threading
 import time
 from typing import Any
 
+from ..spawned import become_worker, ended_how, requests, send_soon
 from ..spawned import context as spawn_context
-from ..spawned import ended_how, exit_with_parent, lower_priority, name_process, send_soon
 from .session import Controls, SessionEnd, SessionSpec, TrainingSession
 
 TRAINING_NICE = 2  # the editor gets the CPU first when both want one core
@@ -96,16 +96,8 @@ class TrainingProcess:
 
 def serve(conn: Any, controls: Controls) -> None:
     """The training process: train each spec it is sent until told to stop (None)."""
-    lower_priority(TRAINING_NICE)
-    name_process("graphgui-train")
-    exit_with_parent()
-    while True:
-        try:
-            spec = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
-            return
-        if spec is None:
-            return
+    become_worker("graphgui-train", TRAINING_NICE)
+    for spec in requests(conn):
         try:
             end: Any = _train(spec, controls, conn.send)
         except (EOFError, OSError, BrokenPipeError):
