@@ -23,10 +23,11 @@ def context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def send_soon(conn: Any, message: Any, on_error: Any = None) -> None:
-    """Send ``message`` on ``conn`` without waiting for the other side to read it.
-    ``message`` is pickled here first, so a message that cannot be pickled raises here;
-    ``on_error(exc)`` is called (in the thread) if the pipe breaks meanwhile."""
+def send_soon(conn: Any, message: Any, on_error: Any = None) -> threading.Thread:
+    """Send ``message`` on ``conn`` without waiting for the other side to read it; the
+    sending thread (join it before anything else is written on ``conn``: two writers
+    interleave their bytes). ``message`` is pickled here first, so a message that cannot be
+    pickled raises here; ``on_error(exc)`` is called (in the thread) if the pipe breaks."""
     from multiprocessing.reduction import ForkingPickler
 
     data = bytes(ForkingPickler.dumps(message))
@@ -38,7 +39,24 @@ def send_soon(conn: Any, message: Any, on_error: Any = None) -> None:
             if on_error is not None:
                 on_error(exc)
 
-    threading.Thread(target=send, name="graphgui-send", daemon=True).start()
+    thread = threading.Thread(target=send, name="graphgui-send", daemon=True)
+    thread.start()
+    return thread
+
+
+def send_last(conn: Any, sender: threading.Thread | None, message: Any,
+              seconds: float) -> bool:
+    """Send ``message`` once ``sender`` (a :func:`send_soon` thread) is done; False when it
+    is still writing after ``seconds`` (the other side reads nothing) or the pipe is gone."""
+    if sender is not None:
+        sender.join(seconds)
+        if sender.is_alive():
+            return False
+    try:
+        conn.send(message)
+    except (OSError, ValueError, EOFError):
+        return False
+    return True
 
 
 def ended_how(exitcode: int | None) -> str:
@@ -68,6 +86,8 @@ def requests(conn: Any) -> Iterator[Any]:
         try:
             message = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
+            return
+        except Exception:  # noqa: BLE001 (bytes that are no message: the stream is lost)
             return
         if message is None:
             return

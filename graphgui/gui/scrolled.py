@@ -25,6 +25,7 @@ class SidewaysArea(QScrollArea):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setWidget(page)
         page.installEventFilter(self)
+        self.horizontalScrollBar().installEventFilter(self)  # its height joins the minimum
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt)
         page = self.widget()
@@ -43,6 +44,9 @@ class SidewaysArea(QScrollArea):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
         if watched is self.widget() and event.type() == QEvent.LayoutRequest:
             self.updateGeometry()  # the page needs another height: so does the dock
+        elif watched is self.horizontalScrollBar() and event.type() in (QEvent.Show,
+                                                                         QEvent.Hide):
+            self.updateGeometry()  # the scroll bar shown: the page's bottom above it
         return super().eventFilter(watched, event)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..graph import Graph
-from ..spawned import become_worker, ended_how, requests, send_soon
+from ..spawned import become_worker, ended_how, requests, send_last, send_soon
 from ..spawned import context as spawn_context
 from .compute import Landscape, LandscapeCancelled, LandscapeRequest, prepare, run
 from .plane import LandscapeError
@@ -86,6 +86,7 @@ class LandscapeWorker:
         self._totals: dict[int, int] = {}
         self._answers: dict[int, Answer] = {}
         self._dropped: set[int] = set()  # discarded while computing: drop the answer
+        self._sender: threading.Thread | None = None  # the last send_soon's thread
 
     # ---- asking --------------------------------------------------------------------------
 
@@ -172,11 +173,11 @@ class LandscapeWorker:
         for job_id, _ in self._queue:
             self._answers[job_id] = CANCELLED
         self._queue.clear()
+        self.wait_idle(seconds)  # its answer read: a large one blocks it from reading
         process, conn = self._process, self._conn
         if process is not None:
-            with contextlib.suppress(OSError, ValueError, BrokenPipeError):
-                conn.send(None)
-            process.join(seconds)
+            if send_last(conn, self._sender, None, seconds):
+                process.join(seconds)
             if process.is_alive():
                 process.terminate()
                 process.join(seconds)
@@ -197,7 +198,7 @@ class LandscapeWorker:
                 self._forget_process(None)
                 return
             try:
-                send_soon(self._conn, (job_id, job))  # a large graph: more than the pipe holds
+                self._sender = send_soon(self._conn, (job_id, job))  # a large graph
             except Exception as exc:  # noqa: BLE001 (pickling: nothing was sent)
                 self._answers[job_id] = _line(f"the graph could not be sent to the landscape "
                                               f"worker: {exc}")

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from ..spawned import become_worker, ended_how, requests, send_soon
+from ..spawned import become_worker, ended_how, requests, send_last, send_soon
 from ..spawned import context as spawn_context
 from .session import Controls, SessionEnd, SessionSpec, TrainingSession
 
@@ -37,6 +37,7 @@ class TrainingProcess:
         self._process.start()
         child.close()
         self._conn = parent
+        self._sender: threading.Thread | None = None  # the last send_soon's thread
         self.running = False
 
     @property
@@ -51,7 +52,7 @@ class TrainingProcess:
               epochs_per_second: float | None = None) -> None:
         """Train ``spec`` (the process must be idle)."""
         self.controls.reset(paused, epochs_per_second)
-        send_soon(self._conn, spec)  # a spec with data is more than the pipe holds
+        self._sender = send_soon(self._conn, spec)  # a spec with data: more than a pipe holds
         self.running = True
 
     def messages(self, wait: float = 0.0) -> list[tuple[str, Any]]:
@@ -68,6 +69,11 @@ class TrainingProcess:
         except (EOFError, OSError):
             if self.running:
                 out.append(("end", self._lost()))
+        except Exception as exc:  # noqa: BLE001 (a message that cannot be read: end the run)
+            if self.running:
+                self.running = False
+                self._process.terminate()  # the stream cannot be trusted after this
+                out.append(("end", f"the training process's message could not be read: {exc}"))
         else:
             if self.running and not out and not self._process.is_alive():
                 out.append(("end", self._lost()))
@@ -83,9 +89,8 @@ class TrainingProcess:
         self.controls.stop.set()
         if self.running:  # read what it sends, or a full pipe keeps it from stopping
             wait_end(self, seconds)
-        with contextlib.suppress(OSError, ValueError, BrokenPipeError):
-            self._conn.send(None)
-        self._process.join(seconds)
+        if send_last(self._conn, self._sender, None, seconds):
+            self._process.join(seconds)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join(seconds)
@@ -146,7 +151,11 @@ def prestart() -> None:
     with _idle_lock:
         if _idle:
             return
-    give_back(TrainingProcess())
+    try:
+        process = TrainingProcess()
+    except Exception:  # noqa: BLE001 (no process now: the first Train says why)
+        return
+    give_back(process)
 
 
 def close_idle() -> None:

@@ -88,14 +88,14 @@ class Controls:
     def step(self, epochs: int) -> None:
         """Train ``epochs`` more epochs, then pause: after the step still to come, if one
         is (a quick second click is one more epoch, not the same one)."""
-        with self.lock:
+        with _held(self.lock):
             pending = self.target.value
             self.target.value = (pending if pending >= 0 else self.epoch.value) + epochs
             self.speed_version.value += 1
             self.pause.clear()
 
     def resume(self) -> None:
-        with self.lock:
+        with _held(self.lock):
             self.target.value = -1
             self.speed_version.value += 1  # the pace counts from now
             self.pause.clear()
@@ -105,7 +105,7 @@ class Controls:
         target = self.target.value
         if target < 0 or epoch < target:
             return False
-        with self.lock:
+        with _held(self.lock):
             if self.target.value != target:  # another Step moved it meanwhile
                 return False
             self.target.value = -1
@@ -291,6 +291,21 @@ class TrainingSession:
             self.batch = Batch()
             self.send(("batch", batch))
         self._sent = time.perf_counter()
+
+
+LOCK_SECONDS = 1.0  # a lock its holder never gives back (a killed process) is let go
+
+
+@contextlib.contextmanager
+def _held(lock: Any) -> Any:
+    """``lock`` held, or after LOCK_SECONDS not: a process killed while it held the lock
+    must not freeze the editor's Step and Resume (the race it guards is then moot)."""
+    got = lock.acquire(timeout=LOCK_SECONDS)
+    try:
+        yield
+    finally:
+        if got:
+            lock.release()
 
 
 class _Waiting:

@@ -312,7 +312,9 @@ class TrainingPanel(DataAndLayers):
         total = loss.width() + column.width()
         width = self.picture_width(total, loss)
         squeezed = column.width() < min(width, PICTURE_MIN_SHARE * total)
-        crowding = column.width() > width + 8  # the tabs beside it scroll for want of room
+        # Wider than its share while the tabs beside it scroll for want of room (a column
+        # the user widened, with room to spare beside it, stays as it is).
+        crowding = column.width() > width + 8 and loss.width() < self._needed_beside(loss)
         if squeezed or crowding:
             self.shell.resize_panels([loss, column], [total - width, width], Qt.Horizontal)
 
@@ -320,10 +322,13 @@ class TrainingPanel(DataAndLayers):
         """The pictures' share of a bottom row ``total`` wide, as far as the tabs ``beside``
         it keep the width their pages need (the stepper's log and text: 616 px); never
         under PICTURE_FLOOR (then those pages scroll)."""
+        need = self._needed_beside(beside)
+        return max(PICTURE_FLOOR, min(int(PICTURE_SHARE * total), total - need))
+
+    def _needed_beside(self, beside: QDockWidget) -> int:
         window = self.shell.widget()
         tabs = [beside, *window.tabifiedDockWidgets(beside)]  # type: ignore[attr-defined]
-        need = max(natural_width(dock) for dock in tabs)
-        return max(PICTURE_FLOOR, min(int(PICTURE_SHARE * total), total - need))
+        return max(natural_width(dock) for dock in tabs)
 
     def _left_of(self, column: QDockWidget) -> QDockWidget | None:
         """The dock in front beside the pictures' column (Loss, or the stepper's group)."""
