@@ -198,3 +198,25 @@ def test_a_message_larger_than_the_pipe_does_not_block_its_sender():
     kind, value = reader.recv()  # read only now
     assert kind == "big"
     np.testing.assert_array_equal(value, big)
+
+
+def test_the_last_message_waits_for_the_one_still_being_written():
+    from graphgui.core.spawned import requests, send_last
+
+    reader, writer = multiprocessing.Pipe()
+    big = np.arange(2_000_000, dtype=float)  # 16 MB: written while nobody reads
+    sender = send_soon(writer, ("big", big))
+    assert send_last(writer, sender, None, 0.05) is False  # it would interleave: not sent
+    kind, value = reader.recv()  # the big message arrives whole
+    assert kind == "big"
+    np.testing.assert_array_equal(value, big)
+    assert send_last(writer, sender, None, SECONDS) is True
+    assert list(requests(reader)) == []  # the stop, and nothing else
+
+
+def test_a_worker_reading_bytes_that_are_no_message_stops_quietly():
+    from graphgui.core.spawned import requests
+
+    reader, writer = multiprocessing.Pipe()
+    writer.send_bytes(b"\x00not a pickle")
+    assert list(requests(reader)) == []

@@ -396,3 +396,29 @@ def test_the_pictures_column_is_readable_and_the_stepper_scrolls_only_when_short
         assert scrolls  # short of room: the page scrolls, it is not cut
     # Never cut at the bottom: the page has its whole height.
     assert area.widget().height() >= area.widget().minimumSizeHint().height()
+
+
+def test_start_keeps_a_pictures_column_the_user_widened(make_window: Any, qtbot: Any) -> None:
+    """Start sizes the pictures' column only where it must: a column the user widened
+    stays, and one that leaves the stepper's tabs less than their pages need gives back
+    just that much."""
+    window = make_window()
+    settle(qtbot, window, (1600, 1000))
+    open_example_from_menu(window, "moons_network", epochs=100)
+    for _ in range(5):  # the pictures' column as the example wants it first
+        QGuiApplication.processEvents()
+    d = docks(window)
+    front, boundary = d["stepperDock"], d["boundaryDock"]  # the tab in front, the column
+    total = front.width() + boundary.width()
+    need = front.widget().widget().minimumSizeHint().width()  # the stepper's page: 616
+    panel = window.training_panel
+    for widened, expected in ((total - need - 20, total - need - 20), (total - need + 80,
+                                                                      total - need)):
+        window.resizeDocks([front, boundary], [total - widened, widened], Qt.Horizontal)
+        qtbot.waitUntil(lambda w=widened: abs(boundary.width() - w) <= 4, timeout=TIMEOUT)
+        with qtbot.waitSignal(panel.finished, timeout=TIMEOUT):
+            press_start(window, qtbot)
+        for _ in range(5):
+            QGuiApplication.processEvents()
+        assert abs(boundary.width() - expected) <= 4, (widened, boundary.width(), expected)
+        click_tab(window, qtbot, "Stepper")

@@ -314,7 +314,10 @@ class TrainingPanel(DataAndLayers):
         squeezed = column.width() < min(width, PICTURE_MIN_SHARE * total)
         # Wider than its share while the tabs beside it scroll for want of room (a column
         # the user widened, with room to spare beside it, stays as it is).
-        crowding = column.width() > width + 8 and loss.width() < self._needed_beside(loss)
+        need = self._needed_beside(loss)
+        crowding = column.width() > width + 8 and loss.width() < need
+        if crowding:  # only as much narrower as the tabs need
+            width = max(width, total - need)
         if squeezed or crowding:
             self.shell.resize_panels([loss, column], [total - width, width], Qt.Horizontal)
 
