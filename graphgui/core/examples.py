@@ -543,7 +543,7 @@ def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
     """Training example ``name`` from its recipe: the graph (X and Y hold the training split,
     so the canvas shows the shapes; laid out) and the file's settings object."""
     from .datasets import make_dataset
-    from .layout import layered_layout
+    from .layout import before_readers, layered_layout
 
     recipe = get_training_recipe(name)
     graph = recipe.build()
@@ -558,27 +558,12 @@ def build_training_example(name: str) -> tuple[Graph, dict[str, Any]]:
     # Room between columns for a compact label ("[1x140] |0.0008077|") beside the nodes.
     positions = layered_layout(graph, x_gap=TRAINING_COLUMN_GAP)
     labels = graph.find((recipe.training.get("inputs") or {}).get("Y", "Y"))
-    if labels is not None:
-        positions.update(_beside_the_loss(graph, labels.id, positions))
+    if labels is not None:  # the labels beside the losses, not across the whole network
+        positions.update(before_readers(graph, labels.id, positions, TRAINING_COLUMN_GAP))
     for nid, pos in positions.items():
         graph.move(nid, (round(pos[0], 1), round(pos[1], 1)))
     settings = {"training": dict(recipe.training), "initializer": dict(recipe.initializer)}
     return graph, settings
-
-
-def _beside_the_loss(graph: Graph, labels: str, positions: dict[str, tuple[float, float]]
-                     ) -> dict[str, tuple[float, float]]:
-    """The labels Y, which only the losses read, one column before them and under every
-    node there: from the first column its wires crossed every layer of the network (on
-    vanishing_gradients, through the lower stack's boxes)."""
-    readers = [e.dst for e in graph.consumers(labels) if e.dst in positions]
-    if not readers:
-        return {}
-    x = min(positions[r][0] for r in readers) - TRAINING_COLUMN_GAP
-    if x <= positions[labels][0]:
-        return {}  # already beside them
-    lowest = max(pos[1] for nid, pos in positions.items() if nid != labels)
-    return {labels: (x, lowest + 90.0)}
 
 
 def _is_training(name: str) -> bool:

@@ -224,6 +224,22 @@ def _contracted_layout(
     return result
 
 
+def before_readers(graph: Graph, source: str, positions: Mapping[str, Position],
+                   x_gap: float, y_gap: float = 90.0) -> dict[str, Position]:
+    """``source`` one column before the first node that reads it, under every other node:
+    a source read only at the end (a training example's labels Y, read by the losses) sat in
+    the first column, and its wires crossed every layer (on vanishing_gradients, through the
+    lower stack's boxes). Nothing when it is there already or nothing placed reads it."""
+    readers = [e.dst for e in graph.consumers(source) if e.dst in positions]
+    if not readers or source not in positions:
+        return {}
+    x = min(positions[r][0] for r in readers) - x_gap
+    if x <= positions[source][0]:
+        return {}
+    lowest = max(pos[1] for nid, pos in positions.items() if nid != source)
+    return {source: (x, lowest + y_gap)}
+
+
 def apply_layout(graph: Graph, positions: Mapping[str, Position]) -> None:
     """Move each node to its position (one ``graph.move`` per node)."""
     for node_id, pos in positions.items():
@@ -483,4 +499,4 @@ def _isotonic_with_gaps(
     return [z + c for z, c in zip(result, offsets, strict=True)]
 
 
-__all__ = ["apply_layout", "column_gap", "layered_layout"]
+__all__ = ["apply_layout", "before_readers", "column_gap", "layered_layout"]

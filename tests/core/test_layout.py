@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from graphgui.core.expr import parse
 from graphgui.core.graph import Graph
 from graphgui.core.layout import apply_layout, layered_layout
 
@@ -262,3 +263,18 @@ def test_five_thousand_nodes():
     pos = layered_layout(chain)
     assert_left_to_right(chain, pos)
     assert_no_overlap(pos)
+
+
+def test_a_source_read_only_at_the_end_sits_one_column_before_its_reader_under_the_rest():
+    from graphgui.core.layout import before_readers
+
+    g = parse("h = tanh(tanh(tanh(x))); L = mse(h, t)")
+    positions = layered_layout(g, x_gap=100.0)
+    t, loss = g.find("t").id, g.find("L").id
+    assert positions[t][0] < positions[loss][0] - 100.0  # in the first column: far from L
+    moved = before_readers(g, t, positions, 100.0)
+    assert moved[t][0] == positions[loss][0] - 100.0
+    assert moved[t][1] > max(p[1] for nid, p in positions.items() if nid != t)
+    positions.update(moved)
+    assert before_readers(g, t, positions, 100.0) == {}  # there already
+    assert before_readers(g, g.find("L").id, positions, 100.0) == {}  # read by nothing
