@@ -6,7 +6,7 @@ on that surface (or, with ``race="all"``, training every parameter, projected on
 Modules: ``plane`` (Plane, the two kinds of plane, filter normalisation, LandscapeError),
 ``loss`` (LossFunction: the loss as training sees it), ``compute`` (LandscapeRequest,
 compute_landscape, Landscape, Trajectory, the limits) and ``contours`` (contour lines as
-segments). Import from here.
+segments). Import from here; ``worker`` (the editor's landscape process) from itself.
 """
 
 from .compute import (

@@ -1,7 +1,7 @@
 """Contour lines of a loss grid, as line segments (marching squares, vectorised in NumPy).
 
 The heat map and the PNG draw the same segments; they are computed where the grid is (the
-GUI's worker thread), so the GUI thread only draws them.
+editor's landscape process), so the GUI thread only draws them.
 """
 
 from __future__ import annotations

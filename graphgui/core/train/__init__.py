@@ -11,7 +11,7 @@ TrainReport), ``trainer`` (Trainer), ``run`` (train_graph, apply_parameters) and
 
 The Trainer compiles one :class:`~graphgui.core.engine.Program` (pruned to the loss) and
 works on that snapshot only: it never reads or writes the live Graph after construction, so
-a GUI can run it in a worker thread and apply :meth:`Trainer.parameters` as one edit at the end.
+a GUI can run it in another thread or process and apply :meth:`Trainer.parameters` as one edit.
 """
 
 from .builders import add_layers, free_layer_number, initial_values, is_weight, mlp_graph

@@ -2,7 +2,7 @@
 
 The Trainer compiles one :class:`~graphgui.core.engine.Program` (pruned to the loss) and
 works on that snapshot only: it never reads or writes the live Graph after construction, so
-a GUI can run it in a worker thread and apply :meth:`Trainer.parameters` as one edit at the end.
+a GUI can run it in another thread or process and apply :meth:`Trainer.parameters` as one edit.
 """
 
 from __future__ import annotations

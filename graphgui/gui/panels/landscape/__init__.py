@@ -3,7 +3,7 @@ with contour lines (over one parameter, a curve), and the optimizers (SGD, momen
 Adam) racing over it from the current parameters with the Trainer's learning rate.
 
 - :mod:`.controls` the plane (parameters or random directions), race, span, grid, optimizers
-- :mod:`.runner`   the computation in a worker thread, with progress and cancel
+- :mod:`.runner`   the computation in the worker process, with progress and cancel
 - :mod:`.view`     the picture (also drawn headless by :mod:`.export` for
   ``graphgui landscape -o OUT.png``); :mod:`.steps` the loss per step under it,
   :mod:`.texts` its captions and legend

@@ -2,9 +2,9 @@
 
 The dock edits the document's training settings (saved with the graph: ``settings
 ["training"]``), inserts data sets and Dense layers, resets parameters, and runs the Trainer
-in a worker thread: Start, Pause/Resume, Stop, Step epoch, at a chosen speed. While a session
-runs the document is locked and the canvas shows the run's numbers live; when it ends the
-trained values become one undoable edit.
+in a training process of its own: Start, Pause/Resume, Stop, Step epoch, at a chosen speed.
+While a session runs the document is locked and the canvas shows the run's numbers live;
+when it ends the trained values become one undoable edit.
 
 Modules: ``form`` (the widgets), ``data`` (the data set, Dense layer and reset buttons),
 ``panel`` (TrainingPanel: the run buttons and the state machine), ``runner`` (TrainingRun:
