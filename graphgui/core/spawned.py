@@ -124,6 +124,18 @@ def name_process(name: str) -> None:
         libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
 
 
+def blas_limit(threads: int | None = 1) -> Any:
+    """A context capping NumPy's BLAS threads (None: no cap): on two cores the editor, a
+    worker and BLAS's own threads otherwise compete for them."""
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
 def lower_priority(amount: int) -> None:
     """In a worker process: let the editor have the CPU first when both want one core."""
     with contextlib.suppress(OSError, AttributeError):

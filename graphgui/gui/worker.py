@@ -85,7 +85,6 @@ class TrainingWorker(QObject):
         self.parameters: dict[str, Any] = {}
         self.stopped = False
         self.seconds = 0.0  # the training loop alone
-        self.total_epochs = trainer.epochs
         # The run's timeline: the parameters before the first epoch until the process sends
         # the whole one at the end.
         self.timeline = Timeline()
@@ -167,11 +166,6 @@ class TrainingWorker(QObject):
         controls = self._controls()
         if controls is not None:
             controls.stop.set()
-
-    @property
-    def pause_requested(self) -> bool:
-        controls = self._controls()
-        return controls is not None and controls.pause.is_set()
 
     @property
     def waiting(self) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..graph import Graph
-from ..spawned import become_worker, ended_how, requests, send_last, send_soon
+from ..spawned import become_worker, blas_limit, ended_how, requests, send_last, send_soon
 from ..spawned import context as spawn_context
 from .compute import Landscape, LandscapeCancelled, LandscapeRequest, prepare, run
 from .plane import LandscapeError
@@ -56,7 +56,7 @@ def answer(job: LandscapeJob, progress: Any = None, stop: Any = None) -> Answer:
     ``stop`` is anything with ``is_set()``."""
     try:
         loss, plane = prepare(job.graph, job.training, job.request)
-        with _blas_limit():
+        with blas_limit(1):
             return run(loss, plane, job.request, progress=progress, stop=stop)
     except LandscapeCancelled:
         return CANCELLED
@@ -282,15 +282,6 @@ def serve(conn: Any, status: Any, cancel: Any) -> None:
             return
         except Exception as exc:  # noqa: BLE001 (an answer that cannot be pickled)
             conn.send((job_id, _line(f"the landscape could not be sent back: {exc}")))
-
-
-def _blas_limit() -> Any:
-    """One BLAS thread: on two cores the editor, the worker and BLAS threads compete."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a declared dependency
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 _shared: list[LandscapeWorker] = []

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph
+from ..spawned import blas_limit
 from ..values import Value
 from .results import EpochResult
 from .settings import TrainingError, TrainSettings
@@ -189,7 +190,7 @@ class TrainingSession:
         error: TrainingError | None = None
         start = time.perf_counter()
         try:
-            with _blas_limit(self.spec.blas_threads):
+            with blas_limit(self.spec.blas_threads):
                 trainer.run(callback=self._on_epoch, stop=controls.stop,  # type: ignore[arg-type]
                             pause=controls.pause)  # type: ignore[arg-type]
         except TrainingError as exc:
@@ -323,15 +324,3 @@ class _Waiting:
 
     def is_set(self) -> bool:
         return self.flag.is_set()
-
-
-def _blas_limit(threads: int | None) -> Any:
-    """A context that caps BLAS threads: on two cores the editor, the training process and
-    BLAS threads otherwise compete."""
-    if threads is None:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a declared dependency
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=threads, user_api="blas")
