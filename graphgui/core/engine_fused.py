@@ -209,6 +209,7 @@ class _Code:
         self._shapes = [None if v is None else _shape(v) for v in vals]
         self._dtypes = [v.dtype if v.__class__ is np.ndarray else None for v in vals]
         self._reuse: tuple[Any, Any, Any] | None = None
+        self._stepping: Stepping | None = None
         (self.forward, self.backward, self.backward_wrt), texts = self._build(None)
         self.text_forward, self.text, self.text_wrt = texts
 
@@ -221,7 +222,10 @@ class _Code:
             adopt, self._adopt = self._adopt, {}
 
             def buf(shape: tuple[int, ...], slot: int, value: bool = False) -> str:
+                if buf.replay is not None:
+                    return buf.replay.pop(0)
                 name = f"_B{len(buffers)}"
+                buf.handed.append(name)
                 own = adopt.get(slot) if value else None
                 ok = own is not None and own.shape == shape and own.dtype == dtypes[slot]
                 buffers[name] = own if ok else np.empty(shape, dtype=dtypes[slot])
@@ -229,11 +233,25 @@ class _Code:
                 return name
 
             buf.ids = set()
+            buf.handed = []  # the names handed out, in order (for the step's backward)
+            buf.replay = None  # names to hand out again instead of new buffers
         dead: set[int] = set()
         keep = self._keep if buffers is not None else None
         texts = (_forward_lines(program, shapes, names, buf, keep, dead),
-                 _backward_text(program, shapes, names, False, buf),
-                 _backward_text(program, shapes, names, True, buf))
+                 _backward_text(program, shapes, names, False, buf))
+        if buf is not None:
+            buf.handed = []
+        texts += (_backward_text(program, shapes, names, True, buf),)
+        stepping = _flat_gradients(program, shapes, dtypes) if buf is not None else None
+        if stepping is not None:
+            # backward_wrt again, writing the targets' gradients into one flat array (an
+            # optimizer's step may then scale and apply them in one call each) and sharing
+            # backward_wrt's buffers: a pass runs one of the two
+            into = {k: f"_G{k}" for k in stepping.views}
+            buffers.update({f"_G{k}": view for k, view in stepping.views.items()})
+            buf.replay = list(buf.handed)
+            texts += (_backward_text(program, shapes, names, True, buf, into=into),)
+            buf.replay = None
         if dead and any(re.search(rf"\bv{k}\b", line) for text in texts[1:]
                         for line in text.splitlines()[2:] for k in dead):
             # a rule reads a value overwritten in place: build it again without that
@@ -241,6 +259,9 @@ class _Code:
             return self._build({} if buffers is not None else None)
         namespace = {**names, **(buffers or {})}
         exec(compile("".join(texts), "<fused>", "exec"), namespace)  # noqa: S102
+        if stepping is not None:
+            stepping.backward = namespace["backward_step"]
+            self._stepping = stepping
         return (namespace["forward"], namespace["backward"], namespace["backward_wrt"]), texts
 
     def reusing(self) -> tuple[Any, Any, Any]:
@@ -252,6 +273,13 @@ class _Code:
             else:
                 self._reuse = self._build({})[0]
         return self._reuse
+
+    def stepping(self) -> Stepping | None:
+        """The buffered passes' backward that writes the ``wrt`` targets' gradients into one
+        flat array (:class:`Stepping`); None unless every target is an array of the one
+        dtype of all values."""
+        self.reusing()
+        return self._stepping
 
 
 def _adoptable(program: Any, vals: list[Any]) -> dict[int, np.ndarray]:
@@ -345,12 +373,16 @@ def _bias_axes(z: tuple[int, ...], bias: tuple[int, ...] | None) -> tuple[int, .
 
 
 def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
-                   only_wrt: bool, buf: Any) -> str:
+                   only_wrt: bool, buf: Any, into: Mapping[int, str] | None = None) -> str:
+    """A backward pass's text; ``into`` (slot: array name) makes it ``backward_step``,
+    writing those slots' gradients into the named arrays where a rule makes a new one."""
     n = len(program.ids)
     out = program._out_slot
     consumers = program._consumers
     targets = program._targets
-    lines = [f"def {'backward_wrt' if only_wrt else 'backward'}(vals, seed):",
+    name = "backward_step" if into else "backward_wrt" if only_wrt else "backward"
+    outs = into or {}
+    lines = [f"def {name}(vals, seed):",
              f"    ({', '.join(f'v{k}' for k in range(n))},) = vals",
              f"    g{out} = seed"]
     has = {out}
@@ -362,6 +394,10 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
         if k in has:  # a sum: a fresh array
             lines.append(f"    g{k} = g{k} + {expr}")
             shared.discard(k)
+            return
+        if k in outs and expr.startswith(("_dot(", "_reduce(")) and "out=" not in expr:
+            lines.append(f"    g{k} = {expr[:-1]}, out={outs[k]})")  # the same call
+            has.add(k)
             return
         lines.append(f"    g{k} = {expr}")
         has.add(k)
@@ -428,7 +464,7 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
     def result(k: int) -> str:
         if k not in has:
             return "None"
-        if buf and k in shared and _node(program, k).is_source:
+        if buf and k in shared and _node(program, k).is_source and k not in outs:
             names["_fresh"] = _fresh  # the optimizers may keep a gradient: never a buffer
             names["_BUFFERS"] = buf.ids
             return f"_fresh(g{k}, _BUFFERS)"
@@ -436,6 +472,36 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
 
     lines.append(f"    return [{', '.join(result(k) for k in range(n))}]")
     return "\n".join(lines) + "\n\n"
+
+
+class Stepping:
+    """One flat array for the ``wrt`` targets' gradients, ``views[slot]`` each target's
+    part (its shape, in slot order), and ``backward``, the pass that fills them (where a
+    rule cannot write into its view, it returns its own array and the caller copies it)."""
+
+    def __init__(self, flat: np.ndarray, layout: list[tuple[int, int, tuple[int, ...]]]) -> None:
+        self.flat = flat
+        self.layout = layout  # (slot, offset, shape) per target
+        self.views = dict(zip((k for k, _, _ in layout), views(flat, layout), strict=True))
+        self.backward: Any = None
+        self.copies: list[int] | None = None  # slots whose rule cannot write into the view
+
+
+def views(flat: np.ndarray, layout: list[tuple[int, int, tuple[int, ...]]]) -> list[np.ndarray]:
+    """The parts of ``flat`` that ``layout`` names, shaped."""
+    return [flat[at:at + int(np.prod(shape))].reshape(shape) for _, at, shape in layout]
+
+
+def _flat_gradients(program: Any, shapes: list[Any], dtypes: list[Any]) -> Stepping | None:
+    targets = sorted(program._targets)
+    kinds = {d for d in dtypes if d is not None}
+    if not targets or len(kinds) != 1 or any(shapes[k] is None for k in targets):
+        return None
+    layout, at = [], 0
+    for k in targets:
+        layout.append((k, at, shapes[k]))
+        at += int(np.prod(shapes[k]))
+    return Stepping(np.zeros(at, dtype=kinds.pop()), layout)
 
 
 def _fresh(g: Any, buffers: set[int]) -> Any:
@@ -461,4 +527,4 @@ def _unbroadcast():
     return unbroadcast
 
 
-__all__ = ["FusedPath"]
+__all__ = ["FusedPath", "Stepping", "views"]

@@ -115,3 +115,29 @@ def test_a_parameter_set_between_runs_is_used_and_its_new_shape_recompiled() -> 
         trainer.epochs = 6
     assert_same_run(fused, general)
     np.testing.assert_allclose(fused.parameters()[wid], np.array([3.0, -1.0, 2.0]) * 0.5 ** 3)
+
+
+def test_sgd_on_an_mlp_updates_every_parameter_in_two_flat_arrays() -> None:
+    graph, settings = build_training_example("moons_network")
+    fused, general = pair(graph, {**settings["training"], "epochs": 20})
+    assert_same_run(fused, general)
+    flat = fused._fused_step._flat
+    assert flat is not None and fused._fused_step._stepping.copies == []  # all written in place
+    held = [fused.program.initial[k] for _, k in fused._param_slots]
+    assert {id(v.base) for v in held} == {id(flat.flats[flat.current])}
+    previous = [fused._previous[k] for _, k in fused._param_slots]  # the rollback's: the other
+    assert {id(v.base) for v in previous} == {id(flat.flats[1 - flat.current])}
+
+
+def test_a_parameter_set_in_the_program_directly_is_read_where_it_is() -> None:
+    # Program.set_source bypasses the Trainer (the flat arrays do not hold the new value).
+    graph, settings = build_training_example("moons_network")
+    fused, general = pair(graph, {**settings["training"], "epochs": 10})
+    assert_same_run(fused, general)
+    pid, slot = fused._param_slots[0]
+    value = np.full_like(fused.program.initial[slot], 0.25)
+    for trainer in (fused, general):
+        trainer.program.set_source(pid, value)
+        trainer.epochs = 20
+    assert_same_run(fused, general)
+    assert not np.array_equal(fused.parameters()[pid], value)  # trained from the new value

@@ -10,6 +10,12 @@ code up once per feed and then runs it directly, with SGD's update written out: 
 operations in the same order, so the numbers are the general step's to the bit
 (tests/core/test_fused_step.py).
 
+Where the buffered code has it (one dtype, every parameter an array), the backward writes
+the parameters' gradients into one flat array and the parameters live in two flat arrays
+that take turns (:class:`_FlatParameters`): the update of all of them is then ``G *= lr``
+and ``np.subtract(P, G, out=P')``, two calls where per-parameter SGD takes eight, with the
+same numbers (elementwise operations do not depend on how the elements are grouped).
+
 It steps aside (``step`` returns None: the Trainer takes its general path) for anything else:
 another optimizer or L2, a graph or shapes without fused code, a pass outside
 ``Program.batch_mode`` (the code expects NumPy's error state set), a non-finite loss (the
@@ -19,10 +25,12 @@ general path names the node and rolls back) and any exception in the generated c
 from __future__ import annotations
 
 import math
+from operator import is_
 from typing import Any
 
 import numpy as np
 
+from ..engine_fused import Stepping, views
 from ..optimizers import SGD
 
 
@@ -34,6 +42,8 @@ class FusedSGDStep:
         self._feed: Any = None  # the feed (dict) the functions below were looked up for
         self._code: tuple[Any, Any] | None = None
         self._in_place: bool | None = None  # may lr * g overwrite g? (decided on one step)
+        self._stepping: Stepping | None = None  # the flat gradients, if the code has them
+        self._flat: _FlatParameters | None = None
         self.steps = 0  # steps taken here (tests)
 
     @staticmethod
@@ -52,6 +62,16 @@ class FusedSGDStep:
             return None
         forward, _, backward_wrt = code.reusing() if fused.reuse else (
             code.forward, code.backward, code.backward_wrt)
+        stepping = code.stepping() if fused.reuse else None
+        slots = [k for _, k in self.trainer._param_slots]
+        if stepping is not None and sorted(slots) == list(stepping.views):
+            backward_wrt = stepping.backward
+            flat = self._flat
+            if flat is None or flat.layout != stepping.layout:
+                self._flat = _FlatParameters(stepping)
+        else:
+            stepping = None
+        self._stepping = stepping
         self._feed, self._code, self._in_place = feed, (forward, backward_wrt), None
         return self._code
 
@@ -93,6 +113,13 @@ class FusedSGDStep:
             trainer._add_norms(norms, grads)
         lr = trainer.optimizer.lr
         slots = trainer._param_slots
+        stepping = self._stepping
+        if stepping is not None:
+            self._flat.apply(stepping, grads, initial, lr)
+            fused.forward_runs += 1
+            fused.backward_runs += 1
+            self.steps += 1
+            return loss, correct
         in_place = self._in_place
         if in_place is None:
             in_place = self._in_place = _scalable(grads, slots)
@@ -120,3 +147,53 @@ def _scalable(grads: list[Any], slots: list[tuple[str, int]]) -> bool:
                 for g in arrays)
             and len({id(g) for g in arrays}) == len(arrays))
 
+
+
+class _FlatParameters:
+    """The parameters in two flat arrays of the gradients' layout, taking turns: a step
+    reads one and writes ``w - lr * g`` into the other, two NumPy calls for all of them
+    (as SGD's ``w - lr * g`` per parameter: the same numbers). The one read stays as it
+    was, for the rollback (``Trainer._previous``); the snapshot holds views of the one
+    written. A parameter set from outside is not a view: the step reads it where it is."""
+
+    def __init__(self, stepping: Stepping) -> None:
+        self.layout = stepping.layout
+        self.flats = [np.empty_like(stepping.flat), np.empty_like(stepping.flat)]
+        self.views = [views(flat, self.layout) for flat in self.flats]
+        self.current: int | None = None  # the array the snapshot holds views of
+        slots = [k for k, _, _ in self.layout]
+        if slots == list(range(slots[0], slots[0] + len(slots))):  # one slice of the list
+            self._span: slice | None = slice(slots[0], slots[0] + len(slots))
+        else:
+            self._span = None
+            self._slots = slots
+
+    def _held(self, initial: list[Any]) -> list[Any]:
+        span = self._span
+        return initial[span] if span is not None else [initial[k] for k in self._slots]
+
+    def apply(self, stepping: Stepping, grads: list[Any], initial: list[Any], lr: float) -> None:
+        gradient = stepping.views
+        if stepping.copies is None:  # the same code puts the same arrays there every step
+            stepping.copies = [k for k, view in gradient.items() if grads[k] is not view]
+        for k in stepping.copies:  # rules that made an array of their own (or none reached)
+            g = grads[k]
+            np.copyto(gradient[k], 0.0 if g is None else g)
+        current = self.current
+        if current is not None and not all(map(is_, self._held(initial), self.views[current])):
+            current = None  # set from outside
+        target = 1 if current == 0 else 0
+        flat = stepping.flat
+        flat *= lr
+        written = self.views[target]
+        if current is None:
+            for (k, _, _), view in zip(self.layout, written, strict=True):
+                np.subtract(initial[k], gradient[k], out=view)
+        else:
+            np.subtract(self.flats[current], flat, out=self.flats[target])
+        if self._span is not None:
+            initial[self._span] = written
+        else:
+            for k, view in zip(self._slots, written, strict=True):
+                initial[k] = view
+        self.current = target
