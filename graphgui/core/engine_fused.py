@@ -210,8 +210,21 @@ class _Code:
         self._dtypes = [v.dtype if v.__class__ is np.ndarray else None for v in vals]
         self._reuse: tuple[Any, Any, Any] | None = None
         self._stepping: Stepping | None = None
-        (self.forward, self.backward, self.backward_wrt), texts = self._build(None)
-        self.text_forward, self.text, self.text_wrt = texts
+        self._plain: tuple[tuple[Any, Any, Any], tuple[str, ...]] | None = None
+        self.text_reusing = ""  # the buffered passes' text, once built (tests, design notes)
+
+    # Built on first use: a caller with buffers (the Trainer) never runs these, and a set
+    # of shapes seen once (the test set's last evaluation) never needs code at all.
+    def _plain_set(self) -> tuple[tuple[Any, Any, Any], tuple[str, ...]]:
+        if self._plain is None:
+            self._plain = self._build(None)
+        return self._plain
+
+    forward = property(lambda self: self._plain_set()[0][0])
+    backward = property(lambda self: self._plain_set()[0][1])
+    backward_wrt = property(lambda self: self._plain_set()[0][2])
+    text = property(lambda self: self._plain_set()[1][1])
+    text_wrt = property(lambda self: self._plain_set()[1][2])
 
     def _build(self, buffers: dict[str, Any] | None) -> tuple[tuple[Any, Any, Any], tuple]:
         program, shapes, dtypes = self._program, self._shapes, self._dtypes
@@ -232,12 +245,17 @@ class _Code:
                 buf.ids.add(id(buffers[name]))
                 return name
 
+            def halves(name: str) -> tuple[str, str]:  # views of a buffer's two rows
+                buffers[name + "a"], buffers[name + "b"] = buffers[name]
+                return name + "a", name + "b"
+
+            buf.halves = halves
             buf.ids = set()
             buf.handed = []  # the names handed out, in order (for the step's backward)
             buf.replay = None  # names to hand out again instead of new buffers
         dead: set[int] = set()
         keep = self._keep if buffers is not None else None
-        texts = (_forward_lines(program, shapes, names, buf, keep, dead),
+        texts = (_forward_lines(program, shapes, dtypes, names, buf, keep, dead),
                  _backward_text(program, shapes, names, False, buf))
         if buf is not None:
             buf.handed = []
@@ -252,8 +270,8 @@ class _Code:
             buf.replay = list(buf.handed)
             texts += (_backward_text(program, shapes, names, True, buf, into=into),)
             buf.replay = None
-        if dead and any(re.search(rf"\bv{k}\b", line) for text in texts[1:]
-                        for line in text.splitlines()[2:] for k in dead):
+        read = re.compile(rf"\bv(?:{'|'.join(map(str, dead))})\b")
+        if dead and any(read.search(text.split("\n", 2)[2]) for text in texts[1:]):
             # a rule reads a value overwritten in place: build it again without that
             self._keep = None
             return self._build({} if buffers is not None else None)
@@ -271,7 +289,8 @@ class _Code:
             if len({d for d in self._dtypes if d is not None}) > 1:
                 self._reuse = (self.forward, self.backward, self.backward_wrt)
             else:
-                self._reuse = self._build({})[0]
+                self._reuse, texts = self._build({})
+                self.text_reusing = "".join(texts)
         return self._reuse
 
     def stepping(self) -> Stepping | None:
@@ -302,8 +321,9 @@ def _node(program: Any, k: int) -> Any:
     return program.graph_node(program.ids[k])
 
 
-def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: Any,
-                   keep: frozenset[int] | None = None, dead: set[int] | None = None) -> str:
+def _forward_lines(program: Any, shapes: list[Any], dtypes: list[Any], names: dict[str, Any],
+                   buf: Any, keep: frozenset[int] | None = None,
+                   dead: set[int] | None = None) -> str:
     n = len(program.ids)
     lines = ["def forward(vals):", f"    ({', '.join(f'v{k}' for k in range(n))},) = vals"]
     uses = [0] * n  # how many plan entries read each slot
@@ -342,6 +362,19 @@ def _forward_lines(program: Any, shapes: list[Any], names: dict[str, Any], buf: 
             lines.append(f"    v{i} = _{op}(v{a}, v{b}{out})")
         elif op in _INLINE:
             lines.append(f"    v{i} = v{a} {_INLINE[op]} v{b}")
+        elif (op == "bce" and buf and shapes[a] is not None and shapes[b] is not None
+              and np.broadcast_shapes(shapes[a], shapes[b]) == shapes[a] and shapes[a]):
+            # the same calls in buffers, both logs in one, so one clamp
+            both = buf((2, *shapes[a]), a)  # in p's dtype
+            p, q = buf.halves(both)
+            size = _count(shapes[a], shapes[b])
+            total = f"_reduce({p}, axis=None)"
+            mean = (f"float({total}) / {size}" if dtypes[a] == np.float64
+                    else f"float({total} / {size})")  # float32's division in float32
+            lines += [f"    _log(v{a}, out={p})", f"    _sub(1.0, v{a}, out={q})",
+                      f"    _log({q}, out={q})", f"    _max({both}, -100.0, out={both})",
+                      f"    _mul(v{b}, {p}, out={p})", f"    _mul(_complement(v{b}), {q}, out={q})",
+                      f"    _add({p}, {q}, out={p})", f"    v{i} = 0.0 - {mean}"]
         elif op == "bce" and shapes[a] is not None and _count(shapes[a], shapes[b]):
             # _bce's array path, call for call, without its errstate (the pass has one)
             lines += [f"    _p = _log(v{a})", f"    _q = _log(1.0 - v{a})",

@@ -328,3 +328,37 @@ def test_with_buffers_a_sources_gradient_is_never_a_buffer(op: str) -> None:
     assert program.fused.backward_runs == 2
     np.testing.assert_array_equal(first, kept)
     assert second is not first
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_with_buffers_bce_is_the_rules_loss_to_the_bit_clamps_included(dtype) -> None:
+    """The buffered bce (both logs in one array, one clamp) against ``_bce`` itself, with
+    p exactly 0 and 1 (clamped at log = -100), fractional labels and float32."""
+    g = Graph("z -> sigmoid -> bce")
+    z = g.add_node("input", name="Z", value=np.zeros((2, 6)))
+    y = g.add_node("input", name="Y", value=np.zeros((2, 6)))
+    s = g.add_node("sigmoid")
+    loss = g.add_node("bce")
+    g.connect(z.id, s.id, 0)
+    g.connect(s.id, loss.id, 0)
+    g.connect(y.id, loss.id, 1)
+    g.set_output(loss.id)
+    program = Program(g)
+    program.fused.reuse = True
+    zs = np.array([[-800.0, -60.0, -1.0, 0.0, 3.0, 40.0], [800.0, 1e-3, -5.0, 8.0, 37.0, -37.0]])
+    labels = np.array([[1.0, 0.0, 0.25, 1.0, 0.0, 1.0], [0.0, 1.0, 0.5, 0.9, 1.0, 0.0]])
+    feed = {z.id: zs.astype(dtype), y.id: labels.astype(dtype)}
+    with program.batch_mode():
+        program.forward(feed)  # interpreted; the next passes run the buffered code
+        got = [program.forward(feed)[program.slot[loss.id]] for _ in range(2)]
+    assert program.fused.forward_runs == 2
+    assert "_max(_B" in program.fused._last[2].text_reusing  # the buffered bce ran
+    with np.errstate(over="ignore"):  # the sigmoid rule's numbers, written out
+        p = 1.0 / (1.0 + np.exp(-feed[z.id]))
+    with np.errstate(divide="ignore"):
+        log_p, log_q = np.maximum(np.log(p), -100.0), np.maximum(np.log(1.0 - p), -100.0)
+    terms = feed[y.id] * log_p
+    terms += (1.0 - feed[y.id]) * log_q
+    expected = 0.0 - float(terms.sum() / terms.size)
+    assert np.min(log_p) == -100.0 and np.min(log_q) == -100.0  # both clamps are exercised
+    assert got == [expected, expected]
