@@ -64,9 +64,12 @@ def run_notebook(n: int, hidden: int, epochs: int, seed: int) -> dict:
 
 
 def tuned_train(X, Y, W1, b1, W2, b2, lr: float, epochs: int,
-                times: list[float] | None = None) -> list[float]:
+                times: list[float] | None = None, hidden: str = "sigmoid") -> list[float]:
     """The notebook's training loop written for speed (see the module docstring);
-    ``times`` gets each epoch's seconds."""
+    ``times`` gets each epoch's seconds. ``hidden`` "tanh" or "relu": that hidden layer
+    (in place as well; its derivative from the stored activation)."""
+    if hidden != "sigmoid":
+        return _tuned_other(X, Y, W1, b1, W2, b2, lr, epochs, times, hidden)
     m = Y.shape[1]
     Yc = 1.0 - Y
     losses = []
@@ -111,7 +114,51 @@ def tuned_train(X, Y, W1, b1, W2, b2, lr: float, epochs: int,
     return losses
 
 
-def run_tuned(n: int, hidden: int, epochs: int, seed: int) -> dict:
+def _tuned_other(X, Y, W1, b1, W2, b2, lr, epochs, times, hidden: str) -> list[float]:
+    """tuned_train with a tanh or ReLU hidden layer (sigmoid output, BCE)."""
+    m = Y.shape[1]
+    Yc = 1.0 - Y
+    losses = []
+    clock = time.perf_counter
+    for _ in range(epochs):
+        if times is not None:
+            times.append(clock())
+        A1 = np.dot(W1, X)
+        A1 += b1
+        if hidden == "tanh":
+            np.tanh(A1, out=A1)
+        else:
+            np.maximum(A1, 0.0, out=A1)
+        A2 = np.dot(W2, A1)
+        A2 += b2
+        np.negative(A2, out=A2)
+        np.exp(A2, out=A2)
+        A2 += 1.0
+        np.reciprocal(A2, out=A2)
+        losses.append(-float((Y * np.log(A2) + Yc * np.log(1.0 - A2)).sum()) / m)
+        dZ2 = A2 - Y
+        dZ2 *= 1.0 / m
+        dW2 = np.dot(dZ2, A1.T)
+        db2 = dZ2.sum(axis=1, keepdims=True)
+        dZ1 = np.dot(W2.T, dZ2)
+        if hidden == "tanh":  # times 1 - A1^2, in A1's memory
+            A1 *= A1
+            np.subtract(1.0, A1, out=A1)
+            dZ1 *= A1
+        else:
+            dZ1 *= A1 > 0.0
+        dW1 = np.dot(dZ1, X.T)
+        db1 = dZ1.sum(axis=1, keepdims=True)
+        for w, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            g *= lr
+            w -= g
+    if times is not None:
+        times.append(clock())
+        times[:] = [b - a for a, b in zip(times, times[1:], strict=False)]
+    return losses
+
+
+def run_tuned(n: int, hidden: int, epochs: int, seed: int, activation: str = "sigmoid") -> dict:
     X, y = make_moons(n_samples=n, noise=0.2, random_state=42)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=42)
     X_t = np.ascontiguousarray(X_train.T)
@@ -122,20 +169,26 @@ def run_tuned(n: int, hidden: int, epochs: int, seed: int) -> dict:
     gc.collect()
     times: list[float] = []
     start = time.perf_counter()
-    losses = tuned_train(X_t, Y_t, W1, b1, W2, b2, 0.1, epochs, times)
+    losses = tuned_train(X_t, Y_t, W1, b1, W2, b2, 0.1, epochs, times, activation)
     seconds = time.perf_counter() - start
     net.W1, net.b1, net.W2, net.b2 = W1, b1, W2, b2
-    predictions = (net.forward_pass(X_test.T) > 0.5).astype(int)
+    if activation == "sigmoid":
+        predictions = (net.forward_pass(X_test.T) > 0.5).astype(int)
+    else:
+        Z1 = W1 @ X_test.T + b1
+        A1 = np.tanh(Z1) if activation == "tanh" else np.maximum(Z1, 0.0)
+        predictions = (W2 @ A1 + b2 > 0.0).astype(int)  # sigmoid(z) > 0.5
     accuracy = float(np.mean(predictions == y_test.reshape(1, -1)))
     return {"seconds": seconds, "final_loss": losses[-1], "test_accuracy": accuracy,
             "median_epoch": statistics.median(times)}
 
 
 def run_graphgui(n: int, hidden: int, epochs: int, seed: int, eval_every: int = 0,
-                 dtype: str = "float64") -> dict:
+                 dtype: str = "float64", activation: str = "sigmoid") -> dict:
     dataset = make_dataset({"kind": "moons", "n": n, "noise": 0.2, "seed": 42,
                             "test_size": 0.3, "split_seed": 42})
-    graph = mlp_graph([2, hidden, 1], hidden="sigmoid", output="sigmoid", loss="bce", seed=seed)
+    graph = mlp_graph([2, hidden, 1], hidden=activation, output="sigmoid", loss="bce",
+                      seed=seed)
     extra = {} if dtype == "float64" else {"dtype": dtype}
     trainer = Trainer(graph, dataset=dataset, optimizer="sgd", lr=0.1, epochs=epochs,
                       eval_every=eval_every, **extra)
@@ -194,6 +247,32 @@ def compare(name: str, n: int, hidden: int, epochs: int, rounds: int, seed: int,
     return row
 
 
+def compare_activation(n: int, hidden: int, epochs: int, rounds: int, seed: int,
+                       activation: str) -> dict:
+    """A tanh or ReLU hidden layer: graphgui against tuned NumPy only (the notebook's
+    network is sigmoid's). Whole runs and median epochs, interleaved rounds."""
+    sides = [("tuned", lambda: run_tuned(n, hidden, epochs, seed, activation)),
+             ("graphgui", lambda: run_graphgui(n, hidden, epochs, seed, 0,
+                                               activation=activation))]
+    runs: dict[str, list[dict]] = {side: [] for side, _ in sides}
+    load = os.getloadavg()[0]
+    for _ in range(rounds):
+        for side, fn in sides:
+            runs[side].append(fn())
+    median = {side: sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2]
+              for side, rs in runs.items()}
+    assert abs(median["graphgui"]["final_loss"] - median["tuned"]["final_loss"]) < 1e-9, median
+    epoch = {side: statistics.median(r["median_epoch"] for r in rs) for side, rs in runs.items()}
+    return {"case": f"hidden {activation} {hidden}, {n} samples", "activation": activation,
+            "samples": n, "hidden": hidden, "epochs": epochs, "rounds": rounds,
+            "load_average": (load + os.getloadavg()[0]) / 2,
+            "ratio_vs_tuned": median["graphgui"]["seconds"] / median["tuned"]["seconds"],
+            "epoch_ratio_vs_tuned": epoch["graphgui"] / epoch["tuned"],
+            "median_epoch_ms": {side: 1e3 * e for side, e in epoch.items()},
+            **{f"{side}_{key}": value for side, result in median.items()
+               for key, value in result.items()}}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs, one round")
@@ -205,7 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-eval-every-1", action="store_true",
                         help="skip the eval_every=1 side (faster)")
     parser.add_argument("--case", choices=("moons", "wide", "both"), default="both")
+    parser.add_argument("--hidden-activation", choices=("tanh", "relu"),
+                        help="instead: that hidden layer against tuned NumPy (no notebook side)")
     args = parser.parse_args(argv)
+    if args.hidden_activation:
+        return _activation_main(args)
     rounds = 1 if args.quick else args.rounds
     cases = [
         ("moons 2-4-1", 200, 4, 2000 if args.quick else 10_000, 1.0),
@@ -239,6 +322,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  with test metrics every epoch {r['ratio_eval_every_1']:.2f}x of notebook")
         if "float32_vs_float64" in r:
             print(f"  float32 / float64 {r['float32_vs_float64']:.2f}x (target <= 0.6x)")
+    return 0
+
+
+def _activation_main(args: argparse.Namespace) -> int:
+    rounds = 1 if args.quick else args.rounds
+    cases = [(200, 4, 2000 if args.quick else 10_000), (20_000, 256, 5 if args.quick else 40)]
+    if args.case != "both":
+        cases = cases[:1] if args.case == "moons" else cases[1:]
+    rows = [compare_activation(n, h, e, rounds, args.seed, args.hidden_activation)
+            for n, h, e in cases]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    for r in rows:
+        e = r["median_epoch_ms"]
+        print(f"{r['case']}: {r['epochs']} epochs, median of {r['rounds']} interleaved rounds, "
+              f"load average {r['load_average']:.1f}")
+        print(f"  tuned {r['tuned_seconds']:.3f} s, graphgui {r['graphgui_seconds']:.3f} s: "
+              f"{r['ratio_vs_tuned']:.2f}x; median epoch {e['tuned']:.3f} / "
+              f"{e['graphgui']:.3f} ms: {r['epoch_ratio_vs_tuned']:.2f}x")
     return 0
 
 

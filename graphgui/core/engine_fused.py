@@ -191,9 +191,14 @@ def _shape(value: Any) -> tuple[int, ...] | None:
     raise _NotFusable
 
 
-_CALLS = {"_dot": np.dot, "_neg": np.negative, "_exp": np.exp, "_recip": np.reciprocal,
-          "_reduce": np.add.reduce, "_log": np.log, "_max": np.maximum,
-          "_add": np.add, "_sub": np.subtract, "_mul": np.multiply}
+# Elementwise activations written as their rules' one ufunc call (the forward) and their
+# gradients' calls (in _backward_text), so they write into buffers too, in place along a
+# chain (matmul, bias add, activation in one buffer) where no one reads the intermediate.
+_ELEMENTWISE = {"tanh": "_tanh({x}{out})", "relu": "_max({x}, 0.0{out})"}
+
+_CALLS = {"_dot": np.dot, "_tanh": np.tanh, "_gt": np.greater, "_neg": np.negative,
+          "_exp": np.exp, "_recip": np.reciprocal, "_reduce": np.add.reduce, "_log": np.log,
+          "_max": np.maximum, "_add": np.add, "_sub": np.subtract, "_mul": np.multiply}
 
 
 class _Code:
@@ -353,6 +358,19 @@ def _forward_lines(program: Any, shapes: list[Any], dtypes: list[Any], names: di
             dead.add(a)
             owned.add(i)
             continue
+        if op in _ELEMENTWISE and arrays and shapes[a] == shapes[i]:
+            call = _ELEMENTWISE[op]
+            if spare(a):  # in place on its input's buffer (the chain's one buffer)
+                lines += [f"    v{i} = {call.format(x=f'v{a}', out=f', out=v{a}')}",
+                          f"    v{a} = None"]
+                dead.add(a)
+                owned.add(i)
+                continue
+            target = f", out={buf(shapes[i], i, True)}" if buf else ""
+            lines.append(f"    v{i} = {call.format(x=f'v{a}', out=target)}")
+            if target:
+                owned.add(i)
+            continue
         out = f", out={buf(shapes[i], i, True)}" if buf and shapes[i] is not None else ""
         if out and (op in _INLINE or op == "sigmoid" or (op == "matmul" and arrays)):
             owned.add(i)
@@ -422,12 +440,16 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
     skip: set[int] = set()
 
     shared: set[int] = set()  # gradients that may be (a view of) a buffer
+    alone: set[int] = set()  # gradients in a buffer of their own that no other name holds
 
     def add(k: int, expr: str) -> None:
         if k in has:  # a sum: a fresh array
             lines.append(f"    g{k} = g{k} + {expr}")
             shared.discard(k)
+            alone.discard(k)
             return
+        if expr.startswith("_dot(") and "out=_B" in expr:
+            alone.add(k)
         if k in outs and expr.startswith(("_dot(", "_reduce(")) and "out=" not in expr:
             lines.append(f"    g{k} = {expr[:-1]}, out={outs[k]})")  # the same call
             has.add(k)
@@ -481,6 +503,25 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
                 if rule is not None:  # buffers for the values' gradients, not the sources'
                     into = buf and not _node(program, k).is_source
                     add(k, text + (f", out={buf(shapes[k], i)})" if into else ")"))
+            continue
+        if op == "tanh" and shapes[i] is not None:  # _tanh_grad's array path: 1 - out^2
+            into = buf and not _node(program, a).is_source
+            first = f"_mul(v{i}, v{i}, out={buf(shapes[i], i)})" if into else f"v{i} * v{i}"
+            lines += [f"    _c = {first}", "    _sub(1.0, _c, out=_c)", f"    _c *= {g}"]
+            add(a, "_c")
+            continue
+        if op == "relu" and shapes[i] is not None and shapes[i] == shapes[a]:
+            # _relu_grad's g * (x > 0), from the output: relu(x) > 0 exactly where x > 0
+            into = buf and not _node(program, a).is_source
+            if into and only_wrt and i in alone and i not in targets:
+                # in g's own buffer: only this rule reads g, and the caller reads no
+                # gradient but the targets' (g's slot is then None, as a skipped one)
+                lines += [f"    _mul({g}, _gt(v{i}, 0), out={g})", f"    _c = {g}",
+                          f"    {g} = None"]
+                add(a, "_c")
+                continue
+            target = f", out={buf(shapes[i], i)}" if into else ""
+            add(a, f"_mul({g}, _gt(v{i}, 0){target})")
             continue
         if op == "sigmoid" and shapes[i] is not None:  # _sigmoid_grad's array path
             into = buf and not _node(program, a).is_source  # a source's gradient: fresh

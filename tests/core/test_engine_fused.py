@@ -362,3 +362,27 @@ def test_with_buffers_bce_is_the_rules_loss_to_the_bit_clamps_included(dtype) ->
     expected = 0.0 - float(terms.sum() / terms.size)
     assert np.min(log_p) == -100.0 and np.min(log_q) == -100.0  # both clamps are exercised
     assert got == [expected, expected]
+
+
+@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+def test_tanh_and_relu_layers_run_in_one_buffer_and_train_the_interpreters_numbers(hidden) -> None:
+    """matmul, bias add and the activation in one buffer (the activation in place), its
+    gradient written out into a buffer: the training is the interpreter's to the bit (mse:
+    no sigmoid + bce rule to round differently)."""
+    from graphgui.core.datasets import make_dataset
+
+    dataset = make_dataset({"kind": "moons", "n": 60, "noise": 0.2, "seed": 3})
+    graph = mlp_graph([2, 6, 5, 1], hidden=hidden, output="sigmoid", loss="mse", seed=1)
+    a = Trainer(graph, dataset=dataset, optimizer="sgd", lr=0.5, epochs=40)
+    b = Trainer(graph, dataset=dataset, optimizer="sgd", lr=0.5, epochs=40)
+    b.program.fused = None  # the interpreter, unfused
+    assert [r.train_loss for r in a.run()] == [r.train_loss for r in b.run()]
+    for pid, value in a.parameters().items():
+        np.testing.assert_array_equal(value, b.parameters()[pid])
+    text = next(c for c in a.program.fused._codes.values() if c).text_reusing
+    call = "_tanh(v" if hidden == "tanh" else "_max(v"
+    in_place = [line for line in text.split("def backward")[0].splitlines()
+                if call in line and ", out=v" in line]
+    assert len(in_place) == 2  # both hidden layers, in their bias add's buffer
+    written = "_sub(1.0, _c, out=_c)" if hidden == "tanh" else "_gt(v"  # the gradients
+    assert text.split("def backward_step")[1].count(written) == 2
