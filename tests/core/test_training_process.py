@@ -220,3 +220,33 @@ def test_a_worker_reading_bytes_that_are_no_message_stops_quietly():
     reader, writer = multiprocessing.Pipe()
     writer.send_bytes(b"\x00not a pickle")
     assert list(requests(reader)) == []
+
+
+def test_the_reported_training_time_leaves_the_pauses_out(moons, monkeypatch):
+    """A run paused for 100 s (a clock moved while it waits) reports its training time, not
+    the wall time: "Trained 30 epochs ... (0.1 s)", not "(100.1 s)"."""
+    import multiprocessing as mp
+
+    from graphgui.core.train import session as sessions
+
+    graph, settings = moons
+    _, spec = spec_for(graph, settings, epochs=30)
+    controls = Controls.make(mp.get_context("spawn"))
+    controls.pause.set()  # Start paused
+    clock = [0.0]
+    real = time.perf_counter
+    monkeypatch.setattr(sessions.time, "perf_counter", lambda: real() + clock[0])
+    session = sessions.TrainingSession(spec, controls, send=lambda message: None)
+
+    def resume_after_a_long_pause() -> None:
+        controls.waiting.wait(SECONDS)
+        clock[0] += 100.0  # 100 s go by while it is paused
+        controls.resume()
+
+    helper = threading.Thread(target=resume_after_a_long_pause)
+    helper.start()
+    end = session.run()
+    helper.join(SECONDS)
+    assert end.epoch == 30 and end.error is None
+    assert session.waiting.seconds >= 100.0
+    assert 0.0 < end.seconds < 50.0

@@ -255,9 +255,16 @@ def test_another_example_resets_the_timeline_and_the_epoch_axis(window, qtbot):
     assert bar.label.text() == "Timeline: train to record"
     assert bar.slider.value() == bar.slider.minimum() == bar.slider.maximum() == 0
     assert not bar.slider.isEnabled() and not bar.restore_button.isEnabled()
-    x0, x1 = loss.loss_plot.viewRange()[0]
+    (x0, x1), (y0, y1) = loss.loss_plot.viewRange()
     assert (x0, x1) == pytest.approx((0, 1), abs=0.05)
+    assert (y0, y1) == pytest.approx((0, 1), abs=0.05)  # not the moons run's loss scale
     assert not loss.marker.isVisible() and not window.view_state.live
+    train(window, qtbot)  # the new run's axes follow it
+    (x0, x1), (y0, y1) = loss.loss_plot.viewRange()
+    losses = loss.train.values
+    assert x1 >= window.document.settings["training"]["epochs"] - 1
+    assert y0 <= losses.min() and y1 >= losses.max() and y1 < 2 * losses.max()
+    window.document.set_clean()
 
 
 def test_a_node_added_while_looking_back_closes_the_timeline_and_shows_the_graph(

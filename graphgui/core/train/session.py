@@ -158,7 +158,7 @@ class SessionEnd:
     final: tuple[float, float | None] | None
     error: TrainingError | None
     stopped: bool
-    seconds: float
+    seconds: float  # training time, pauses left out
 
 
 class TrainingSession:
@@ -169,7 +169,8 @@ class TrainingSession:
         self.spec, self.controls, self.send = spec, controls, send
         self.trainer = trainer = Trainer.from_settings(spec.graph, spec.settings,
                                                        dataset=spec.dataset)
-        trainer.paused = _Waiting(self)  # type: ignore[assignment] (set while it waits)
+        self.waiting = _Waiting(self)
+        trainer.paused = self.waiting  # type: ignore[assignment] (set while it waits)
         self.batch = Batch()
         if spec.record_ratios:
             log = trainer.record_update_ratios()
@@ -197,7 +198,7 @@ class TrainingSession:
             error = exc
         except Exception as exc:  # noqa: BLE001 - report, never die silently
             error = TrainingError(f"training failed: {type(exc).__name__}: {exc}")
-        seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start - self.waiting.seconds  # paused time out
         parameters = trainer.parameters()
         self.timeline.finish(trainer.epoch, parameters)
         self.batch.values = (trainer.epoch, parameters)
@@ -314,13 +315,19 @@ class _Waiting:
 
     def __init__(self, session: TrainingSession) -> None:
         self.session, self.flag = session, session.controls.waiting
+        self.seconds = 0.0  # time spent paused (not the run's: "Trained ... (2.1 s)")
+        self._since: float | None = None
 
     def set(self) -> None:
         self.session.show_pause()
+        self._since = time.perf_counter()
         self.flag.set()
 
     def clear(self) -> None:
         self.flag.clear()
+        if self._since is not None:
+            self.seconds += time.perf_counter() - self._since
+            self._since = None
 
     def is_set(self) -> bool:
         return self.flag.is_set()

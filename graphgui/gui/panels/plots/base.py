@@ -271,13 +271,14 @@ class PlotPanel(QWidget):
         self.caption.set_full_text(f"{text} · {self.stale}" if self.stale else text)
 
     def reset(self) -> None:
-        """Empty, for another graph: no data, no epoch in the caption, not stale, the epoch
-        axis free again (the last run's 0-10000 would stay otherwise)."""
+        """Empty, for another graph: no data, no epoch in the caption, not stale, both axes
+        of the epoch plots free again (the last run's 0-10000 epochs and its loss scale
+        would stay otherwise: autorange over no data keeps any range)."""
         self.set_stale("")
         self.set_caption(self.title)
         for plot in self._epoch_plots():
-            plot.setXRange(0, 1, padding=0)  # a fresh plot's (empty, autorange keeps any)
-            plot.enableAutoRange(x=True)
+            plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)  # a fresh plot's
+            plot.enableAutoRange(x=True, y=True)
 
     # ---- export --------------------------------------------------------------------------
 

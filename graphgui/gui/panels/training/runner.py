@@ -62,8 +62,11 @@ class TrainingRun(QObject):
         # The graph is locked while the run lasts: compiled once, fed the run's parameters.
         self._program = Program(graph)
         self._drains = 0
+        # The time left is estimated from the first batch on: the process's start (~0.3 s
+        # of imports after the click) and a pause are not training.
         self._started = 0.0
         self._start_epoch = 0
+        self._counting = False
         self._done = False
         self._pending_values: tuple[int, dict[str, Any]] | None = None
         self._live_next = 0.0  # when the canvas may show live values again
@@ -74,8 +77,7 @@ class TrainingRun(QObject):
     # ---- control -------------------------------------------------------------------------
 
     def start(self, paused: bool = False) -> None:
-        self._started = time.perf_counter()
-        self._start_epoch = self.trainer.epoch
+        self._count_from_next_batch()
         if paused:
             self.worker.start_paused()
         else:
@@ -91,8 +93,7 @@ class TrainingRun(QObject):
     def resume(self) -> None:
         if self.state == "paused":
             self.worker.resume()
-            self._started = time.perf_counter()
-            self._start_epoch = self.trainer.epoch
+            self._count_from_next_batch()
             self._set_state("running")
 
     def step(self, epochs: int = 1) -> None:
@@ -106,9 +107,13 @@ class TrainingRun(QObject):
 
     def set_speed(self, epochs_per_second: float | None) -> None:
         self.worker.set_speed(epochs_per_second)
+        self._count_from_next_batch()
+        self._sync_line()
+
+    def _count_from_next_batch(self) -> None:
         self._started = time.perf_counter()
         self._start_epoch = self.trainer.epoch
-        self._sync_line()
+        self._counting = False
 
     def wait(self) -> None:
         """Stop and wait for the thread, then finish at once (closing, another document)."""
@@ -136,6 +141,10 @@ class TrainingRun(QObject):
             self.last_result = progress.results[-1]
             plots.loss_plot.append(progress.results)
             plots.grad_plot.append(progress.results)
+            if not self._counting and self.state == "running":
+                self._counting = True
+                self._started = time.perf_counter()
+                self._start_epoch = self.last_result.epoch
         if progress.probe is not None:
             self._show_probe(progress.probe)
         if progress.values is not None:
@@ -197,7 +206,8 @@ class TrainingRun(QObject):
         parts = []
         if r is not None:
             parts.append(f"loss {r.train_loss:.4g}")
-        if not final and self.state == "running" and done > self._start_epoch:
+        if (not final and self.state == "running" and self._counting
+                and done > self._start_epoch):
             rate = (done - self._start_epoch) / max(1e-9, time.perf_counter() - self._started)
             parts.append(f"{_duration((total - done) / rate)} left")
         elif self.state == "paused":
