@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine_flat import Stepping, flat_gradients
+
 _MAX_CODES = 4  # sets of source shapes a Program keeps generated code for
 _INLINE = {"add": "+", "sub": "-", "mul": "*"}
 
@@ -265,7 +267,7 @@ class _Code:
         if buf is not None:
             buf.handed = []
         texts += (_backward_text(program, shapes, names, True, buf),)
-        stepping = _flat_gradients(program, shapes, dtypes) if buf is not None else None
+        stepping = flat_gradients(program, shapes, dtypes) if buf is not None else None
         if stepping is not None:
             # backward_wrt again, writing the targets' gradients into one flat array (an
             # optimizer's step may then scale and apply them in one call each) and sharing
@@ -548,36 +550,6 @@ def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
     return "\n".join(lines) + "\n\n"
 
 
-class Stepping:
-    """One flat array for the ``wrt`` targets' gradients, ``views[slot]`` each target's
-    part (its shape, in slot order), and ``backward``, the pass that fills them (where a
-    rule cannot write into its view, it returns its own array and the caller copies it)."""
-
-    def __init__(self, flat: np.ndarray, layout: list[tuple[int, int, tuple[int, ...]]]) -> None:
-        self.flat = flat
-        self.layout = layout  # (slot, offset, shape) per target
-        self.views = dict(zip((k for k, _, _ in layout), views(flat, layout), strict=True))
-        self.backward: Any = None
-        self.copies: list[int] | None = None  # slots whose rule cannot write into the view
-
-
-def views(flat: np.ndarray, layout: list[tuple[int, int, tuple[int, ...]]]) -> list[np.ndarray]:
-    """The parts of ``flat`` that ``layout`` names, shaped."""
-    return [flat[at:at + int(np.prod(shape))].reshape(shape) for _, at, shape in layout]
-
-
-def _flat_gradients(program: Any, shapes: list[Any], dtypes: list[Any]) -> Stepping | None:
-    targets = sorted(program._targets)
-    kinds = {d for d in dtypes if d is not None}
-    if not targets or len(kinds) != 1 or any(shapes[k] is None for k in targets):
-        return None
-    layout, at = [], 0
-    for k in targets:
-        layout.append((k, at, shapes[k]))
-        at += int(np.prod(shapes[k]))
-    return Stepping(np.zeros(at, dtype=kinds.pop()), layout)
-
-
 def _fresh(g: Any, buffers: set[int]) -> Any:
     """``g``, copied if it is one of the pass's buffers or a view of one."""
     if g.__class__ is np.ndarray and (id(g) in buffers or id(g.base) in buffers):
@@ -601,4 +573,4 @@ def _unbroadcast():
     return unbroadcast
 
 
-__all__ = ["FusedPath", "Stepping", "views"]
+__all__ = ["FusedPath"]

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine_fused import Stepping, views
+from ..engine_flat import Stepping, views
 from ..optimizers import SGD
 
 
