@@ -141,3 +141,34 @@ def test_a_parameter_set_in_the_program_directly_is_read_where_it_is() -> None:
         trainer.epochs = 20
     assert_same_run(fused, general)
     assert not np.array_equal(fused.parameters()[pid], value)  # trained from the new value
+
+
+def test_after_one_parameter_is_set_from_outside_the_rollback_keeps_the_others() -> None:
+    # The others are still views of the flat array last written: the next update must not
+    # write into it (the rollback's copy holds those views), nor log zero update ratios.
+    from graphgui.core.train import mlp_graph
+
+    graph = mlp_graph([2, 4, 1], hidden="tanh", output=None, loss="mse", seed=0)
+    runs = []
+    for fused in (True, False):
+        trainer = Trainer(graph, dataset={"kind": "moons", "n": 40, "noise": 0.2, "seed": 0},
+                          lr=0.5, epochs=1)
+        if not fused:
+            trainer._fused_step = None
+        trainer.run()
+        last = trainer.param_ids[-1]
+        trainer.set_parameters({last: trainer.parameters()[last]})  # the same value
+        log = trainer.record_update_ratios()
+        trainer.epochs = 2
+        trainer.run()
+        ratios = {name: r.tolist() for name, r in log.snapshot().ratios.items()}
+        trainer.optimizer.lr = 1e300  # the next update overflows: the loss is not finite
+        trainer.epochs = 4
+        with pytest.raises(TrainingError):
+            trainer.run()
+        runs.append((trainer.parameters(), ratios))
+    (fused_params, fused_ratios), (general_params, general_ratios) = runs
+    assert fused_ratios == general_ratios and all(r[-1] > 0 for r in fused_ratios.values())
+    for pid, value in general_params.items():  # the last finite parameters, every one
+        np.testing.assert_array_equal(fused_params[pid], value)
+    assert all(np.abs(v).max() < 10 for v in fused_params.values())

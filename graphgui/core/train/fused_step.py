@@ -179,10 +179,12 @@ class _FlatParameters:
         for k in stepping.copies:  # rules that made an array of their own (or none reached)
             g = grads[k]
             np.copyto(gradient[k], 0.0 if g is None else g)
+        # Write into the array the snapshot did not hold last: the parameters not set from
+        # outside may still be views of that one, and so is the rollback's copy.
+        target = 1 if self.current == 0 else 0
         current = self.current
         if current is not None and not all(map(is_, self._held(initial), self.views[current])):
-            current = None  # set from outside
-        target = 1 if current == 0 else 0
+            current = None  # some set from outside: read each where it is
         flat = stepping.flat
         flat *= lr
         written = self.views[target]
