@@ -90,3 +90,44 @@ def test_a_long_run_keeps_at_most_max_moments():
         else:
             t.skip(e)
     assert len(t.snapshots) <= 300 and t.epochs[:DENSE_HEAD] == list(range(1, DENSE_HEAD + 1))
+
+
+def _run(t: Timeline, epochs: int, size: int = 10) -> int:
+    copied = 0
+    for e in range(1, epochs + 1):
+        if t.due():
+            copied += 1
+            t.add(e, {"w": np.full(size, float(e))}, loss=float(e))
+        else:
+            t.skip(e, loss=float(e))
+    return copied
+
+
+@pytest.mark.parametrize("epochs, budget", [(10_000, 8_000_000), (3_000, 150 * 80),
+                                            (1_000, 8_000_000), (50_000, 8_000_000)])
+def test_a_planned_run_keeps_the_same_moments_from_fewer_copies(epochs, budget) -> None:
+    plain, planned = Timeline(budget=budget), Timeline(budget=budget)
+    for t in (plain, planned):
+        t.add(0, {"w": np.zeros(10)})
+    planned.plan(epochs)
+    copies_plain, copies_planned = _run(plain, epochs), _run(planned, epochs)
+    assert planned.epochs == plain.epochs and planned.stride == plain.stride
+    assert [s.parameters["w"][0] for s in planned.all()] == [float(e) for e in plain.epochs]
+    assert copies_planned <= copies_plain
+    if epochs >= 3_000:  # the thinning had work to do: most copies are saved
+        assert copies_planned < 0.5 * copies_plain
+
+
+def test_a_planned_run_stopped_early_or_run_longer_stays_evenly_spread() -> None:
+    t = Timeline()
+    t.add(0, {"w": np.zeros(10)})
+    t.plan(10_000)
+    _run(t, 2_000)  # stopped at a fifth
+    gaps = set(np.diff(t.epochs[DENSE_HEAD + 1:-1]).tolist())
+    assert len(gaps) == 1 and len(t.snapshots) > DENSE_HEAD + 100
+    longer = Timeline(max_moments=300)
+    longer.add(0, {"w": np.zeros(10)})
+    longer.plan(1_000)
+    _run(longer, 5_000)  # five times the plan: the thinning takes over
+    assert len(longer.snapshots) <= 300
+    assert len(set(np.diff(longer.epochs[DENSE_HEAD + 1:-1]).tolist())) == 1

@@ -250,3 +250,21 @@ def test_the_reported_training_time_leaves_the_pauses_out(moons, monkeypatch):
     assert end.epoch == 30 and end.error is None
     assert session.waiting.seconds >= 100.0
     assert 0.0 < end.seconds < 50.0
+
+
+def test_a_session_plans_its_timeline_for_the_run_ahead(moons):
+    """The timeline starts at the stride its thinning would reach (tests/core/test_timeline.py
+    shows the moments kept are the same), planned at most PLAN_HORIZON epochs ahead."""
+    import multiprocessing as mp
+
+    from graphgui.core.train import session as sessions
+
+    graph, settings = moons
+    strides = []
+    for epochs in (50, 10_000, 1_000_000):
+        _, spec = spec_for(graph, settings, epochs=epochs)
+        session = sessions.TrainingSession(spec, Controls.make(mp.get_context("spawn")),
+                                           send=lambda message: None)
+        strides.append(session.timeline.stride)
+    # 10,000 epochs: 100 dense, then 9,900 in at most 899 moments: every 16th epoch.
+    assert strides == [1, 16, 16]

@@ -34,6 +34,7 @@ from .trainer import Trainer
 PROBE_INTERVAL = 0.25  # seconds between two predictions on the probe grid
 VALUES_INTERVAL = 0.1  # seconds between two published parameter snapshots
 BATCH_INTERVAL = 0.03  # seconds between two batches sent to the editor
+PLAN_HORIZON = 10_000  # epochs the timeline's spacing is planned for at most
 WAIT_SLICE = 0.05  # a paced wait looks at pause and speed changes this often
 BEHIND = 0.5  # seconds behind the pace after which it restarts (no rush to catch up)
 FLAG_POLL = 0.005  # a Flag's wait looks this often
@@ -183,6 +184,9 @@ class TrainingSession:
             log.add = add  # type: ignore[method-assign] (what the editor's log adds too)
         self.timeline = Timeline()
         self.timeline.add(trainer.epoch, trainer.parameters())
+        # Copy only the moments it will keep (~1.5 us an epoch of a moons run), planning at
+        # most PLAN_HORIZON epochs ahead: a long run stopped early keeps every 16th epoch.
+        self.timeline.plan(min(trainer.epochs - trainer.epoch, PLAN_HORIZON))
         self._sent = self._values_time = self._probe_time = 0.0
         self._pace: tuple[float, int, int] | None = None  # (time, epoch, speed version)
 

@@ -7,8 +7,10 @@ them, every ``stride``-th epoch is kept, the stride starting at 1 and doubling (
 other kept snapshot dropped) whenever the budget or MAX_MOMENTS would be passed; the
 newest epoch is always kept too, so the end of the run can be looked at. The spacing is
 even after the head: a long run fills the budget with evenly spread moments, whatever its
-length (10,000 epochs of the moons network: 720 moments in 98 kB, ~10 % of the training
-time, benchmarks/bench_timeline.py).
+length (10,000 epochs of the moons network: 720 moments in 98 kB, benchmarks/bench_timeline.py).
+A run that knows its length (:meth:`Timeline.plan`) starts at the stride it would end on,
+so it copies only the moments it keeps: ~720 copies instead of ~2,500 for those 10,000
+epochs, the same moments.
 """
 
 from __future__ import annotations
@@ -104,6 +106,26 @@ class Timeline:
         while (self.nbytes > self.budget or len(self.snapshots) > self.max_moments) \
                 and self._ordinals:
             self._thin()
+
+    def plan(self, epochs: int) -> None:
+        """The run ahead trains ``epochs`` more epochs: start at the stride the thinning
+        would reach by its end (a power of two, so later thinning works the same), so the
+        epochs copied and then dropped again are never copied. A run that ends as planned
+        keeps the very moments it would have kept (10,000 moons epochs: 720 either way,
+        from ~720 copies instead of ~2,500); one stopped early keeps fewer, evenly spread.
+        Call it after the first snapshot (its size tells how many fit the budget)."""
+        if not self.snapshots or epochs <= 0:
+            return
+        size = self.snapshots[-1].nbytes
+        room = min(self.max_moments, self.budget // size) - DENSE_HEAD - 1  # 1: the newest
+        head_left = max(0, DENSE_HEAD - len(self.snapshots))
+        after = epochs - head_left
+        if room <= 0 or after <= room:
+            return
+        stride = self.stride
+        while after > room * stride:
+            stride *= 2
+        self.stride = stride
 
     def due(self) -> bool:
         """Would the next epoch be kept? (A run copies its parameters only then.)"""
