@@ -30,6 +30,7 @@ def train(epochs: int, record: bool) -> tuple[float, Timeline | None, float]:
     timeline = Timeline() if record else None
     if timeline is not None:
         timeline.add(0, trainer.parameters())
+        timeline.plan(epochs)  # as the training session does
 
     def on_epoch(result) -> None:
         if timeline.due():
