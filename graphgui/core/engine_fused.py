@@ -38,9 +38,11 @@ from typing import Any
 import numpy as np
 
 from .engine_flat import Stepping, flat_gradients
+from .engine_fused_text import backward_text, forward_lines
+from .engine_pool import BufferPool, adoptable
+from .sizes import predict_shapes
 
 _MAX_CODES = 4  # sets of source shapes a Program keeps generated code for
-_INLINE = {"add": "+", "sub": "-", "mul": "*"}
 
 
 class FusedPath:
@@ -49,6 +51,7 @@ class FusedPath:
     def __init__(self, program: Any) -> None:
         self._program = program
         self._codes: dict[tuple, _Code | None] = {}
+        self._pool = BufferPool()  # the buffers' memory, shared by the codes (engine_pool)
         self._last: tuple[list[Any], list[Any], _Code] | None = None
         self._sources = [k for k, nid in enumerate(program.ids)
                          if program.graph_node(nid).is_source]
@@ -95,19 +98,29 @@ class FusedPath:
         if key is None:
             return None
         code = self._codes.get(key, False)
+        new = False
         if code is False:  # a new set of shapes: the interpreter's pass, then the code
-            return self._first(key, overrides)
+            code = self._predicted(vals) if self.reuse else None
+            if code is None:
+                return self._first(key, overrides)
+            new = True
         if code is None:
             return None
-        run = code.reusing()[0] if self.reuse else code.forward
         try:
+            run = code.reusing()[0] if self.reuse else code.forward
             if self._program._own_errstate:
                 with np.errstate(all="ignore"):
                     out = run(vals)
             else:
                 out = run(vals)
         except Exception:  # noqa: BLE001  (the interpreter runs it and names the failure)
-            return None
+            return self._first(key, overrides) if new else None
+        if new:
+            if not _as_predicted(code, out):
+                return self._first(key, overrides)
+            if len(self._codes) >= _MAX_CODES:
+                self._codes.clear()
+            self._codes[key] = code
         self._last = (out, list(out), code)
         self.forward_runs += 1
         return out
@@ -120,10 +133,44 @@ class FusedPath:
         try:
             # with buffers, this pass's own arrays become the first ones (their pages are
             # touched already: a new 30 MB array costs ~50 ms of page faults here)
-            self._codes[key] = _Code(program, vals, adopt=self.reuse, keep=self.keep)
+            self._codes[key] = _Code(program, vals, adopt=self.reuse, keep=self.keep,
+                                     pool=self._pool)
         except _NotFusable:
             self._codes[key] = None
         return vals
+
+    def _predicted(self, vals: list[Any]) -> _Code | None:
+        """With buffers, a code for a second set of shapes (the test set after the training
+        set) without an interpreter pass first: every slot's shape from the ops' shape
+        rules, which slots are floats and the dtypes from a code already made (the same
+        sources, arrays and floats alike, the same dtypes), its buffers in the pool's
+        memory. None where anything differs or a result would be too large (the
+        interpreter then runs and reports); its first pass is checked against the
+        prediction (:func:`_as_predicted`)."""
+        template = next((c for c in self._codes.values() if c), None)
+        if template is None:
+            return None
+        program = self._program
+        predicted, bad = predict_shapes(program._nodes, program.ids, program._plan, vals)
+        if bad:
+            return None
+        shapes, dtypes = list(template._shapes), list(template._dtypes)
+        for k in self._sources:
+            v = vals[k]
+            array = v.__class__ is np.ndarray
+            if array != (shapes[k] is not None) or (array and v.dtype != dtypes[k]):
+                return None
+            shapes[k] = v.shape if array else None
+        for i, *_ in program._plan:
+            if shapes[i] is not None:
+                if predicted[i] is None:
+                    return None
+                shapes[i] = tuple(predicted[i])
+        try:
+            return _Code(program, None, keep=self.keep, pool=self._pool,
+                         shapes=(shapes, dtypes))
+        except _NotFusable:
+            return None
 
     def gradients(self, vals: list[Any], seed: Any, only_wrt: bool) -> list[Any] | None:
         """Gradients of values from this object's last forward pass (else None)."""
@@ -166,6 +213,21 @@ class _NotFusable(Exception):
     pass
 
 
+def _as_predicted(code: _Code, out: list[Any]) -> bool:
+    """Did a predicted code's pass make the values it was written for (arrays of those
+    shapes and dtypes, floats where floats)?"""
+    for k, v in enumerate(out):
+        if v is None:
+            continue
+        shape = code._shapes[k]
+        if shape is None:
+            if v.__class__ is np.ndarray:
+                return False
+        elif v.__class__ is not np.ndarray or v.shape != shape or v.dtype != code._dtypes[k]:
+            return False
+    return True
+
+
 class _Complement:
     """``1.0 - y`` for bce's labels, computed once for labels that cannot change: the same
     read-only array of its own on every pass (the Trainer's), else every time."""
@@ -193,11 +255,6 @@ def _shape(value: Any) -> tuple[int, ...] | None:
     raise _NotFusable
 
 
-# Elementwise activations written as their rules' one ufunc call (the forward) and their
-# gradients' calls (in _backward_text), so they write into buffers too, in place along a
-# chain (matmul, bias add, activation in one buffer) where no one reads the intermediate.
-_ELEMENTWISE = {"tanh": "_tanh({x}{out})", "relu": "_max({x}, 0.0{out})"}
-
 _CALLS = {"_dot": np.dot, "_tanh": np.tanh, "_gt": np.greater, "_neg": np.negative,
           "_exp": np.exp, "_recip": np.reciprocal, "_reduce": np.add.reduce, "_log": np.log,
           "_max": np.maximum, "_add": np.add, "_sub": np.subtract, "_mul": np.multiply}
@@ -207,14 +264,21 @@ class _Code:
     """The generated forward and the two backward functions for one set of shapes; with
     buffers (:meth:`reusing`) a second set that writes arrays into buffers of its own."""
 
-    def __init__(self, program: Any, vals: list[Any], adopt: bool = False,
-                 keep: frozenset[int] | None = None) -> None:
+    def __init__(self, program: Any, vals: list[Any] | None, adopt: bool = False,
+                 keep: frozenset[int] | None = None, pool: BufferPool | None = None,
+                 shapes: tuple[list[Any], list[Any]] | None = None) -> None:
+        """From a pass's values ``vals``, or (vals None) from ``shapes``: (shapes, dtypes)
+        by slot, predicted."""
         self.out = program._out_slot
         self._keep = keep
-        self._adopt = _adoptable(program, vals) if adopt else {}
+        self._adopt = adoptable(program, vals) if adopt and vals is not None else {}
+        self._pool = pool or BufferPool()
         self._program = program
-        self._shapes = [None if v is None else _shape(v) for v in vals]
-        self._dtypes = [v.dtype if v.__class__ is np.ndarray else None for v in vals]
+        if vals is None:
+            self._shapes, self._dtypes = shapes
+        else:
+            self._shapes = [None if v is None else _shape(v) for v in vals]
+            self._dtypes = [v.dtype if v.__class__ is np.ndarray else None for v in vals]
         self._reuse: tuple[Any, Any, Any] | None = None
         self._stepping: Stepping | None = None
         self._plain: tuple[tuple[Any, Any, Any], tuple[str, ...]] | None = None
@@ -248,7 +312,9 @@ class _Code:
                 buf.handed.append(name)
                 own = adopt.get(slot) if value else None
                 ok = own is not None and own.shape == shape and own.dtype == dtypes[slot]
-                buffers[name] = own if ok else np.empty(shape, dtype=dtypes[slot])
+                buffers[name] = self._pool.take(buf.count, shape, dtypes[slot],
+                                                own if ok else None)
+                buf.count += 1  # the pool's chunk: one of its own for each buffer of a code
                 buf.ids.add(id(buffers[name]))
                 return name
 
@@ -258,15 +324,16 @@ class _Code:
 
             buf.halves = halves
             buf.ids = set()
+            buf.count = 0
             buf.handed = []  # the names handed out, in order (for the step's backward)
             buf.replay = None  # names to hand out again instead of new buffers
         dead: set[int] = set()
         keep = self._keep if buffers is not None else None
-        texts = (_forward_lines(program, shapes, dtypes, names, buf, keep, dead),
-                 _backward_text(program, shapes, names, False, buf))
+        texts = (forward_lines(program, shapes, dtypes, names, buf, keep, dead),
+                 backward_text(program, shapes, names, False, buf))
         if buf is not None:
             buf.handed = []
-        texts += (_backward_text(program, shapes, names, True, buf),)
+        texts += (backward_text(program, shapes, names, True, buf),)
         stepping = flat_gradients(program, shapes, dtypes) if buf is not None else None
         if stepping is not None:
             # backward_wrt again, writing the targets' gradients into one flat array (an
@@ -275,7 +342,7 @@ class _Code:
             into = {k: f"_G{k}" for k in stepping.views}
             buffers.update({f"_G{k}": view for k, view in stepping.views.items()})
             buf.replay = list(buf.handed)
-            texts += (_backward_text(program, shapes, names, True, buf, into=into),)
+            texts += (backward_text(program, shapes, names, True, buf, into=into),)
             buf.replay = None
         read = re.compile(rf"\bv(?:{'|'.join(map(str, dead))})\b")
         if dead and any(read.search(text.split("\n", 2)[2]) for text in texts[1:]):
@@ -306,271 +373,6 @@ class _Code:
         dtype of all values."""
         self.reusing()
         return self._stepping
-
-
-def _adoptable(program: Any, vals: list[Any]) -> dict[int, np.ndarray]:
-    """The arrays of an interpreter pass that may become buffers: computed values that own
-    their memory, contiguous and writeable, held by no other slot (identity returns its
-    input) and no source."""
-    count: dict[int, int] = {}
-    for v in vals:
-        count[id(v)] = count.get(id(v), 0) + 1
-    out = {}
-    for i, *_ in program._plan:
-        v = vals[i]
-        if (v.__class__ is np.ndarray and v.base is None and v.flags.c_contiguous
-                and v.flags.writeable and count[id(v)] == 1):
-            out[i] = v
-    return out
-
-
-def _node(program: Any, k: int) -> Any:
-    return program.graph_node(program.ids[k])
-
-
-def _forward_lines(program: Any, shapes: list[Any], dtypes: list[Any], names: dict[str, Any],
-                   buf: Any, keep: frozenset[int] | None = None,
-                   dead: set[int] | None = None) -> str:
-    n = len(program.ids)
-    lines = ["def forward(vals):", f"    ({', '.join(f'v{k}' for k in range(n))},) = vals"]
-    uses = [0] * n  # how many plan entries read each slot
-    for _, _, a, b in program._plan:
-        uses[a] += 1
-        if b >= 0:
-            uses[b] += 1
-    owned: set[int] = set()  # slots whose array is this pass's own buffer
-
-    def spare(k: int) -> bool:  # a buffer only its one consumer reads: may be overwritten
-        return keep is not None and k in owned and uses[k] == 1 and k not in keep
-
-    for i, fn, a, b in program._plan:
-        node = _node(program, i)
-        op = node.op
-        arrays = shapes[i] is not None and shapes[a] is not None and (
-            b < 0 or shapes[b] is not None)
-        if (op == "add" and arrays and spare(a) and shapes[a] == shapes[i]
-                and _node(program, a).op == "matmul"):  # Z = W @ A + b in W @ A's buffer
-            lines += [f"    v{i} = v{a}", f"    v{i} += v{b}", f"    v{a} = None"]
-            dead.add(a)
-            owned.add(i)
-            continue
-        if op == "sigmoid" and arrays and spare(a):  # in place on its input's buffer
-            lines += [f"    _t = v{a}", f"    v{a} = None", "    _neg(_t, out=_t)",
-                      "    _exp(_t, out=_t)", "    _t += 1.0", f"    v{i} = _recip(_t, out=_t)"]
-            dead.add(a)
-            owned.add(i)
-            continue
-        if op in _ELEMENTWISE and arrays and shapes[a] == shapes[i]:
-            call = _ELEMENTWISE[op]
-            if spare(a):  # in place on its input's buffer (the chain's one buffer)
-                lines += [f"    v{i} = {call.format(x=f'v{a}', out=f', out=v{a}')}",
-                          f"    v{a} = None"]
-                dead.add(a)
-                owned.add(i)
-                continue
-            target = f", out={buf(shapes[i], i, True)}" if buf else ""
-            lines.append(f"    v{i} = {call.format(x=f'v{a}', out=target)}")
-            if target:
-                owned.add(i)
-            continue
-        out = f", out={buf(shapes[i], i, True)}" if buf and shapes[i] is not None else ""
-        if out and (op in _INLINE or op == "sigmoid" or (op == "matmul" and arrays)):
-            owned.add(i)
-        if op == "matmul" and arrays and len(shapes[a]) == 2 and len(shapes[b]) == 2:
-            lines.append(f"    v{i} = _dot(v{a}, v{b}{out})")
-        elif op in _INLINE and out:  # _add, _sub, _mul are these operators
-            lines.append(f"    v{i} = _{op}(v{a}, v{b}{out})")
-        elif op in _INLINE:
-            lines.append(f"    v{i} = v{a} {_INLINE[op]} v{b}")
-        elif (op == "bce" and buf and shapes[a] is not None and shapes[b] is not None
-              and np.broadcast_shapes(shapes[a], shapes[b]) == shapes[a] and shapes[a]):
-            # the same calls in buffers, both logs in one, so one clamp
-            both = buf((2, *shapes[a]), a)  # in p's dtype
-            p, q = buf.halves(both)
-            size = _count(shapes[a], shapes[b])
-            total = f"_reduce({p}, axis=None)"
-            mean = (f"float({total}) / {size}" if dtypes[a] == np.float64
-                    else f"float({total} / {size})")  # float32's division in float32
-            lines += [f"    _log(v{a}, out={p})", f"    _sub(1.0, v{a}, out={q})",
-                      f"    _log({q}, out={q})", f"    _max({both}, -100.0, out={both})",
-                      f"    _mul(v{b}, {p}, out={p})", f"    _mul(_complement(v{b}), {q}, out={q})",
-                      f"    _add({p}, {q}, out={p})", f"    v{i} = 0.0 - {mean}"]
-        elif op == "bce" and shapes[a] is not None and _count(shapes[a], shapes[b]):
-            # _bce's array path, call for call, without its errstate (the pass has one)
-            lines += [f"    _p = _log(v{a})", f"    _q = _log(1.0 - v{a})",
-                      "    _max(_p, -100.0, out=_p)", "    _max(_q, -100.0, out=_q)",
-                      f"    _l = v{b} * _p", f"    _l += _complement(v{b}) * _q",
-                      f"    v{i} = 0.0 - float(_l.sum() / _l.size)"]
-        elif op == "sigmoid" and arrays:  # _sigmoid's array path, call for call
-            lines += [f"    _t = _neg(v{a}{out})", "    _exp(_t, out=_t)", "    _t += 1.0",
-                      f"    v{i} = _recip(_t, out=_t)"]
-        else:
-            names[f"f{i}"] = fn
-            args = f"v{a}" if b < 0 else f"v{a}, v{b}"
-            lines.append(f"    v{i} = f{i}({args})")
-    lines.append(f"    return [{', '.join(f'v{k}' for k in range(n))}]")
-    return "\n".join(lines) + "\n\n"
-
-
-def _bias_axes(z: tuple[int, ...], bias: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    """The axes unbroadcast sums a bias's gradient over (same rank, size 1 there)."""
-    if bias is None or len(bias) != len(z):
-        return None
-    axes = []
-    for k, (m, n) in enumerate(zip(z, bias, strict=True)):
-        if m != n:
-            if n != 1:
-                return None
-            axes.append(k)
-    return tuple(axes)
-
-
-def _backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
-                   only_wrt: bool, buf: Any, into: Mapping[int, str] | None = None) -> str:
-    """A backward pass's text; ``into`` (slot: array name) makes it ``backward_step``,
-    writing those slots' gradients into the named arrays where a rule makes a new one."""
-    n = len(program.ids)
-    out = program._out_slot
-    consumers = program._consumers
-    targets = program._targets
-    name = "backward_step" if into else "backward_wrt" if only_wrt else "backward"
-    outs = into or {}
-    lines = [f"def {name}(vals, seed):",
-             f"    ({', '.join(f'v{k}' for k in range(n))},) = vals",
-             f"    g{out} = seed"]
-    has = {out}
-    skip: set[int] = set()
-
-    shared: set[int] = set()  # gradients that may be (a view of) a buffer
-    alone: set[int] = set()  # gradients in a buffer of their own that no other name holds
-
-    def add(k: int, expr: str) -> None:
-        if k in has:  # a sum: a fresh array
-            lines.append(f"    g{k} = g{k} + {expr}")
-            shared.discard(k)
-            alone.discard(k)
-            return
-        if expr.startswith("_dot(") and "out=_B" in expr:
-            alone.add(k)
-        if k in outs and expr.startswith(("_dot(", "_reduce(")) and "out=" not in expr:
-            lines.append(f"    g{k} = {expr[:-1]}, out={outs[k]})")  # the same call
-            has.add(k)
-            return
-        lines.append(f"    g{k} = {expr}")
-        has.add(k)
-        if "out=" in expr or not expr.startswith(("_dot(", "_reduce(")):
-            shared.add(k)
-
-    for i, a, b, ra, rb in program._bwork:
-        if i not in has or i in skip:
-            continue
-        node = _node(program, i)
-        op = node.op
-        g = f"g{i}"
-        if (only_wrt and op == "bce" and ra is not None
-                and _node(program, a).op == "sigmoid" and consumers[a] == 1
-                and a not in targets and shapes[a] is not None):
-            s = program._inputs[a][0]
-            ys = shapes[b]
-            same = (buf and shapes[a] == np.broadcast_shapes(shapes[a], ys or ())
-                    and not _node(program, s).is_source)  # a source's gradient: fresh
-            diff = f"_sub(v{a}, v{b}, out={buf(shapes[a], a)})" if same else f"v{a} - v{b}"
-            lines += [f"    _c = {diff}", f"    _c *= {g} / {_count(shapes[a], ys) or 1}"]
-            if np.broadcast_shapes(shapes[a], ys or ()) != shapes[a]:
-                names["_unb"] = _unbroadcast()
-                lines.append(f"    _c = _unb(_c, v{a})")
-            if program.needs_grad[s]:
-                add(s, "_c")
-            skip.add(a)
-            if rb is not None:
-                names[f"rb{i}"] = rb
-                add(b, f"rb{i}({g}, v{i}, v{a}, v{b})")
-            continue
-        if (op == "add" and ra is not None and shapes[i] is not None
-                and _node(program, a).op == "matmul" and shapes[a] == shapes[i]
-                and _is_matrix_pair(program, shapes, a)):
-            # matmul + bias add, one rule: W @ A's gradient is g itself, b's is g summed
-            # over the bias's broadcast axes; W's and A's follow at the matmul's entry
-            add(a, g)
-            if rb is not None:
-                axes = _bias_axes(shapes[i], shapes[b])
-                if axes is not None:
-                    add(b, f"_reduce({g}, axis={axes}, keepdims=True)")
-                else:
-                    names[f"rb{i}"] = rb
-                    add(b, f"rb{i}({g}, v{i}, v{a}, v{b})")
-            continue
-        if op == "matmul" and shapes[a] is not None and _is_matrix_pair(program, shapes, i):
-            for k, rule, text in ((a, ra, f"_dot({g}, v{b}.T"), (b, rb, f"_dot(v{a}.T, {g}")):
-                if rule is not None:  # buffers for the values' gradients, not the sources'
-                    into = buf and not _node(program, k).is_source
-                    add(k, text + (f", out={buf(shapes[k], i)})" if into else ")"))
-            continue
-        if op == "tanh" and shapes[i] is not None:  # _tanh_grad's array path: 1 - out^2
-            into = buf and not _node(program, a).is_source
-            first = f"_mul(v{i}, v{i}, out={buf(shapes[i], i)})" if into else f"v{i} * v{i}"
-            lines += [f"    _c = {first}", "    _sub(1.0, _c, out=_c)", f"    _c *= {g}"]
-            add(a, "_c")
-            continue
-        if op == "relu" and shapes[i] is not None and shapes[i] == shapes[a]:
-            # _relu_grad's g * (x > 0), from the output: relu(x) > 0 exactly where x > 0
-            into = buf and not _node(program, a).is_source
-            if into and only_wrt and i in alone and i not in targets:
-                # in g's own buffer: only this rule reads g, and the caller reads no
-                # gradient but the targets' (g's slot is then None, as a skipped one)
-                lines += [f"    _mul({g}, _gt(v{i}, 0), out={g})", f"    _c = {g}",
-                          f"    {g} = None"]
-                add(a, "_c")
-                continue
-            target = f", out={buf(shapes[i], i)}" if into else ""
-            add(a, f"_mul({g}, _gt(v{i}, 0){target})")
-            continue
-        if op == "sigmoid" and shapes[i] is not None:  # _sigmoid_grad's array path
-            into = buf and not _node(program, a).is_source  # a source's gradient: fresh
-            first = f"_sub(1.0, v{i}, out={buf(shapes[i], i)})" if into else f"1.0 - v{i}"
-            lines += [f"    _c = {first}", f"    _c *= v{i}", f"    _c *= {g}"]
-            add(a, "_c")
-            continue
-        for port, (k, rule) in enumerate(((a, ra), (b, rb))):
-            if rule is None:
-                continue
-            names[f"r{port}_{i}"] = rule
-            args = f"v{a}" if b < 0 else f"v{a}, v{b}"
-            add(k, f"r{port}_{i}({g}, v{i}, {args})")
-    def result(k: int) -> str:
-        if k not in has:
-            return "None"
-        if buf and k in shared and _node(program, k).is_source and k not in outs:
-            names["_fresh"] = _fresh  # the optimizers may keep a gradient: never a buffer
-            names["_BUFFERS"] = buf.ids
-            return f"_fresh(g{k}, _BUFFERS)"
-        return f"g{k}"
-
-    lines.append(f"    return [{', '.join(result(k) for k in range(n))}]")
-    return "\n".join(lines) + "\n\n"
-
-
-def _fresh(g: Any, buffers: set[int]) -> Any:
-    """``g``, copied if it is one of the pass's buffers or a view of one."""
-    if g.__class__ is np.ndarray and (id(g) in buffers or id(g.base) in buffers):
-        return g.copy()
-    return g
-
-
-def _count(a: tuple[int, ...], b: tuple[int, ...] | None) -> int:
-    """How many terms a loss of inputs shaped a and b averages (_helpers.broadcast_count)."""
-    return int(np.prod(np.broadcast_shapes(a, b or ())))
-
-
-def _is_matrix_pair(program: Any, shapes: list[Any], m: int) -> bool:
-    ins = program._inputs[m]
-    return len(ins) == 2 and all(shapes[k] is not None and len(shapes[k]) == 2 for k in ins)
-
-
-def _unbroadcast():
-    from .ops._helpers import unbroadcast
-
-    return unbroadcast
 
 
 __all__ = ["FusedPath"]

@@ -26,14 +26,22 @@ def predict_oversize(
 ) -> dict[int, str]:
     """Slots of ``plan`` whose result (or an intermediate) would hold more than MAX_ELEMENTS
     elements, with the reason; ``vals`` holds the source values by slot."""
+    largest = max((elements(shape_of(v)) for k, v in enumerate(vals)
+                   if v is not None and nodes[ids[k]].is_source), default=0)
+    if largest <= 1:  # numbers in, numbers out: no op makes an array out of scalars
+        return {}
+    return predict_shapes(nodes, ids, plan, vals)[1]
+
+
+def predict_shapes(
+    nodes: Mapping[str, Node], ids: Sequence[str], plan: Plan, vals: Sequence[Any]
+) -> tuple[list[Any], dict[int, str]]:
+    """Every slot's result shape by the ops' shape rules (None where an op has no rule or
+    its inputs' shapes do not combine), and the slots over MAX_ELEMENTS with the reason."""
     shapes: list[Any] = [None] * len(ids)
-    largest = 0
     for k, value in enumerate(vals):
         if value is not None and nodes[ids[k]].is_source:
             shapes[k] = shape_of(value)
-            largest = max(largest, elements(shapes[k]))
-    if largest <= 1:  # numbers in, numbers out: no op makes an array out of scalars
-        return {}
     bad: dict[int, str] = {}
     for i, _, a, b in plan:
         ins = (shapes[a],) if b < 0 else (shapes[a], shapes[b])
@@ -51,7 +59,7 @@ def predict_oversize(
         except Exception:  # noqa: BLE001  (shapes that do not combine: the op says why)
             continue
         shapes[i] = out
-    return bad
+    return shapes, bad
 
 
 def without(

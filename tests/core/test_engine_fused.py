@@ -386,3 +386,97 @@ def test_tanh_and_relu_layers_run_in_one_buffer_and_train_the_interpreters_numbe
     assert len(in_place) == 2  # both hidden layers, in their bias add's buffer
     written = "_sub(1.0, _c, out=_c)" if hidden == "tanh" else "_gt(v"  # the gradients
     assert text.split("def backward_step")[1].count(written) == 2
+
+
+# ---- a second set of shapes, predicted -----------------------------------------------------
+
+
+def _interpreter_passes(monkeypatch) -> list[int]:
+    calls = [0]
+    real = Program._run_forward
+
+    def counted(self, *args, **kwargs):
+        calls[0] += 1
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Program, "_run_forward", counted)
+    return calls
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
+def test_the_test_sets_first_pass_is_generated_code_with_the_interpreters_numbers(
+        hidden, monkeypatch) -> None:
+    """With buffers, a second set of shapes (the test set) runs code written from predicted
+    shapes at once, in the pool's memory: no interpreter pass, the same numbers, and the
+    training that follows is unchanged."""
+    from graphgui.core.datasets import make_dataset
+
+    dataset = make_dataset({"kind": "moons", "n": 90, "noise": 0.2, "seed": 5,
+                            "test_size": 0.3, "split_seed": 1})
+    graph = mlp_graph([2, 7, 1], hidden=hidden, output="sigmoid", loss="bce", seed=2)
+    a = Trainer(graph, dataset=dataset, optimizer="sgd", lr=0.5, epochs=30, eval_every=4)
+    b = Trainer(graph, dataset=dataset, optimizer="sgd", lr=0.5, epochs=30, eval_every=4)
+    b.program.fused = None  # the interpreter, unfused (bce's gradient rounds differently,
+    # so the test losses are compared on the same parameters below)
+    calls = _interpreter_passes(monkeypatch)
+    results = a.run()
+    assert calls[0] == 0  # the training set's was at construction; the test set's none
+    codes = [c for c in a.program.fused._codes.values() if c]
+    assert len(codes) == 2  # the training set's and the test set's
+    for epoch_result in results[3::4]:
+        assert epoch_result.test_loss is not None
+    b.set_parameters(a.parameters())
+    for split in ("train", "test"):
+        assert a.evaluate(split) == b.evaluate(split)  # to the bit
+    a.epochs = 40  # and training goes on from the same buffers' memory
+    more = a.run()
+    assert all(np.isfinite(r.train_loss) for r in more)
+
+
+def test_a_wrong_prediction_falls_back_to_the_interpreter(monkeypatch) -> None:
+    from graphgui.core import engine_fused
+
+    graph, settings = build_training_example("moons_network")
+    trainer = Trainer.from_settings(graph, {**settings["training"], "epochs": 5,
+                                            "eval_every": 1})
+    reference = Trainer.from_settings(graph, {**settings["training"], "epochs": 5,
+                                              "eval_every": 1})
+    reference.program.fused.reuse = False  # no prediction: interpreted, then generated
+
+    real = engine_fused.predict_shapes
+
+    def wrong(*args):  # every matrix one column wider than it will be
+        shapes, bad = real(*args)
+        return [s if s is None or len(s) != 2 else (s[0], s[1] + 1) for s in shapes], bad
+
+    monkeypatch.setattr(engine_fused, "predict_shapes", wrong)
+    expected = reference.run()
+    calls = _interpreter_passes(monkeypatch)
+    got = trainer.run()
+    assert calls[0] == 1  # the test set's, after all (the training set's: at construction)
+    assert [r.test_loss for r in got] == [r.test_loss for r in expected]
+    assert [r.test_accuracy for r in got] == [r.test_accuracy for r in expected]
+
+
+def test_a_second_set_of_shapes_too_large_is_still_refused_naming_the_node() -> None:
+    g = Graph("outer product")
+    x = g.add_node("input", name="X", value=np.ones((3, 1)))
+    w = g.add_node("parameter", name="W", value=np.ones((1, 3)))
+    m = g.add_node("matmul", name="M")
+    s = g.add_node("sum", name="S")
+    g.connect(x.id, m.id, 0)
+    g.connect(w.id, m.id, 1)
+    g.connect(m.id, s.id, 0)
+    g.set_output(s.id)
+    program = Program(g, wrt=[w.id])
+    program.fused.reuse = True
+    with program.batch_mode():
+        program.forward()
+        program.forward()
+        huge = {x.id: np.ones((5_000, 1))}
+        program.set_source(w.id, np.ones((1, 5_000)))  # 25,000,000 elements: over the limit
+        from graphgui.core.engine import EvaluationError
+
+        with pytest.raises(EvaluationError) as raised:
+            program.forward(huge)
+    assert raised.value.node_id == m.id and "M" in str(raised.value)
