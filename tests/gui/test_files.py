@@ -874,3 +874,33 @@ def test_stale_lock_detection_uses_no_age_limit(data_dir: Path) -> None:
     assert autosave.AutosaveStore(str(folder), instance="me").claim_orphans() == []
     store.release()
     assert not os.path.exists(store.lock_path)
+
+
+def test_a_bundled_example_opened_as_a_file_is_an_untitled_copy(editor: Any,
+                                                                 tmp_path: Path) -> None:
+    """File > Open on one of the files that ship with graphgui: Save must not write back
+    into the package, nor start its dialog there (a student's Save would change the
+    bundled example for everyone)."""
+    from graphgui.core.resources import examples_dir
+    from graphgui.gui.files import prompts as prompt_module
+
+    window, prompts = editor
+    fc = window.file_controller
+    bundled_file = Path(str(examples_dir())) / "training" / "moons_network.json"
+    before = bundled_file.read_bytes()
+    prompts.open_path = str(bundled_file)
+    fc.action_open.trigger()
+    doc = window.document
+    assert doc.path is None and len(doc.graph) > 0 and not doc.modified
+    assert "copy" in window.statusBar().currentMessage()
+    assert str(bundled_file) not in fc.recent_files()
+    # Save: it asks where, suggesting home (not the examples' folder).
+    fc.action_save.trigger()
+    assert prompts.asked[-1] == "save_path"
+    suggested = Path(prompts.save_suggestions[-1])
+    assert suggested.name == "moons_network.json"
+    assert not prompt_module.bundled(str(suggested))
+    assert bundled_file.read_bytes() == before
+    # A folder remembered inside the package (from before) is not offered either.
+    prompt_module.settings().setValue(prompt_module.LAST_DIR_KEY, str(bundled_file.parent))
+    assert not prompt_module.bundled(prompt_module.last_dir())

@@ -29,7 +29,7 @@ from .autosaving import Autosaver, restore_crashed
 from .drops import FileDrops
 from .graphfile import write_graph_file
 from .menus import examples_menu, fill_file_menu, is_exercise, make_file_actions
-from .prompts import Button, Prompts, last_dir, remember_dir
+from .prompts import Button, Prompts, bundled, last_dir, remember_dir
 from .recent import RecentFiles
 
 if TYPE_CHECKING:
@@ -185,6 +185,13 @@ class FileController(Prompts, QObject):
         # Read first, ask second: a bad file should not cost a Save/Discard question.
         if check_unsaved and not self.shell.can_discard():
             return False
+        if bundled(path):  # a file that ships with graphgui opens as an untitled copy
+            self._show(document.graph, None, document.settings)
+            self.facts.suggested_name = os.path.splitext(os.path.basename(path))[0]
+            self.shell.show_message(f"Opened a copy of the bundled {os.path.basename(path)} "
+                                    "(Save asks where to keep it)")
+            self.opened.emit(path)
+            return True
         self._show(document.graph, path, document.settings)
         remember_dir(path)
         self.shell.show_message(f"Opened {path}")

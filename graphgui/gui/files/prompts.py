@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from ...core.resources import resource
 from ..application import settings
 from ..autosave import Orphan, describe
 
@@ -29,15 +30,26 @@ Button = QMessageBox.StandardButton
 
 
 def last_dir() -> str:
-    """Where the Open and Save dialogs start: the folder of the last file used."""
+    """Where the Open and Save dialogs start: the folder of the last file used, never the
+    bundled examples' (a Save there would change what ships with graphgui)."""
     value = settings().value(LAST_DIR_KEY)
-    if isinstance(value, str) and os.path.isdir(value):
+    if isinstance(value, str) and os.path.isdir(value) and not bundled(value):
         return value
     return os.path.expanduser("~")
 
 
 def remember_dir(path: str) -> None:
-    settings().setValue(LAST_DIR_KEY, os.path.dirname(path))
+    if not bundled(path):
+        settings().setValue(LAST_DIR_KEY, os.path.dirname(path))
+
+
+def bundled(path: str) -> bool:
+    """Is ``path`` one of the files (or folders) that ship with graphgui?"""
+    home = os.path.realpath(str(resource()))
+    try:
+        return os.path.commonpath([home, os.path.realpath(path)]) == home
+    except ValueError:  # another drive
+        return False
 
 
 class Prompts:
