@@ -284,3 +284,28 @@ def test_a_node_added_while_looking_back_closes_the_timeline_and_shows_the_graph
     assert not bar.slider.isEnabled() and not bar.restore_button.isEnabled()
     assert not panel.loss_plot.marker.isVisible()
     window.document.set_clean()
+
+
+def test_the_label_gives_the_loss_of_the_moments_parameters_as_the_canvas_does(window, qtbot):
+    # lr 8: the loss jumps from epoch to epoch, so an epoch's own loss (measured before its
+    # update) and the loss of the parameters after it differ in the first digits.
+    open_example_from_menu(window, "moons_network", epochs=40, lr=8.0)
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.finished, timeout=20_000) as ended:
+        QTest.mouseClick(panel.start_button, Qt.LeftButton)
+    settle(qtbot, window)
+    bar = panel.timeline_bar
+    final_loss = ended.args[0].final[0]
+    assert bar.label.text().endswith("(the end)")
+    assert f"loss {final_loss:.4g}" in bar.label.text()
+    assert f"loss {final_loss:.4g}" in panel.status.text()  # the Trainer's final line
+    k = bar.timeline.epochs.index(20)
+    bar.slider.setValue(k)
+    vs = window.view_state
+    qtbot.waitUntil(lambda: vs.live and "epoch 20" in bar.label.text(), timeout=2000)
+    loss_id = panel.trainer.loss_id
+    shown = vs.evaluation.values[loss_id]  # what the canvas writes on the loss node
+    assert f"epoch 20, loss {shown:.4g}" in bar.label.text()
+    own = dict(bar.timeline.losses)[20]  # epoch 20's own loss: not what the label says
+    assert f"{own:.4g}" != f"{shown:.4g}"
+    window.document.set_clean()

@@ -277,23 +277,35 @@ class TimelineBar(QWidget):
         marked = None if index == last else snap.epoch
         self.panel.loss_plot.mark_epoch(marked)
         self.panel.grad_plot_mark(marked)
+        ev = None
         if self._show_sample():
             pass  # the same sample, at this epoch (the picker reads moment())
         elif own:
             vs.show_live(None)
+            ev = vs.evaluation
         else:
             ev = self._program.evaluate(snap.parameters, wires=True)
             vs.show_live(ev, f"epoch {snap.epoch} of the run (timeline; Restore makes it "
                              "the graph's)")
         restored = index == self.home and index != last
         self._show_picture(snap, "restored" if restored else "")
-        self.label.setText(self._text(snap, index))
+        self.label.setText(self._text(snap, index, self._loss_shown(ev)))
         self._sync_restore(index)
 
-    def _text(self, snap: Snapshot, index: int) -> str:
+    def _loss_shown(self, ev: Any) -> float | None:
+        """The loss of the moment's parameters, as the canvas shows it (a snapshot's own
+        loss is its epoch's, measured before that epoch's update: after a diverging run
+        the two differ, and the Trainer's final line reports this one)."""
+        if ev is None:
+            return None
+        trainer = getattr(self.panel, "trainer", None)
+        value = ev.values.get(getattr(trainer, "loss_id", None) or ev.output)
+        return value if value.__class__ is float else None
+
+    def _text(self, snap: Snapshot, index: int, loss: float | None = None) -> str:
         if self._resting and self.home is None:
             return CHANGED_TEXT
-        loss = self._loss(snap)
+        loss = self._loss(snap) if loss is None else loss
         text = f"epoch {snap.epoch}" + (f", loss {loss:.4g}" if loss is not None else "")
         if index == self.home and index != len(self.timeline) - 1:
             return text + " (restored)"
