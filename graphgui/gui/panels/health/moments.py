@@ -1,5 +1,6 @@
 """Which moment of training the graph's parameters are of, for the Health dock's caption:
-``before any run``, ``after epoch 150``, ``edited parameters``.
+``before any run``, ``after epoch 150``, ``after epoch 300 (150 in the last run)``,
+``edited parameters``.
 
 The dock reads the graph's own evaluation when no run is live, so what it shows depends on
 the parameters alone: they are compared with those the document opened with and those each
@@ -80,4 +81,8 @@ class Moments:
         epochs, own = found
         if epochs is None:
             return f"after {own} epochs from edited parameters"
-        return "before any run" if epochs == 0 else f"after epoch {epochs}"
+        if epochs == 0:
+            return "before any run"
+        if own and own != epochs:  # runs one after another: the Trainer counts the last
+            return f"after epoch {epochs} ({own} in the last run)"
+        return f"after epoch {epochs}"
