@@ -337,6 +337,9 @@ def test_widgets_show_and_save_the_documents_training_settings(make_window: Any)
     # A document whose settings change elsewhere (undo of a data set...) updates the widgets.
     doc.set_setting("training", {**saved, "epochs": 77, "batch_size": None})
     assert panel.epochs.value() == 77 and panel.batch_mode.currentData() == "full"
+    # A learning rate of 1,000 (to watch training blow up) is shown as it is, not as 100.
+    doc.set_setting("training", {**doc.settings["training"], "lr": 1000.0})
+    assert panel.lr.value() == 1000.0 and doc.settings["training"]["lr"] == 1000.0
 
 
 # ---- data sets, Dense layers, parameter reset ------------------------------------------------

@@ -48,6 +48,9 @@ def speed_label(rate: float | None) -> str:
     return f"{rate:g} epoch{'' if rate == 1 else 's'} / s"
 
 
+MAX_LR = 1e6  # the learning rate box's top
+
+
 def _spin(low: float, high: float, decimals: int, value: float) -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
     spin.setRange(low, high)
@@ -166,7 +169,9 @@ class TrainerForm(QWidget):
         self.optimizer_combo = _narrow(QComboBox())
         for name in OPTIMIZERS:
             self.optimizer_combo.addItem(OPTIMIZERS[name].title, name)
-        self.lr = _narrow(_spin(1e-6, 100.0, 6, 0.1))
+        # Any learning rate a file may hold: the box must show what Start will use
+        # (a rate of 1,000 to watch training blow up is a lesson too).
+        self.lr = _narrow(_spin(1e-6, MAX_LR, 6, 0.1))
         self.epochs = _narrow(QSpinBox())
         self.epochs.setRange(1, MAX_EPOCHS)  # what core accepts (docs/training.md)
         self.epochs.setSingleStep(100)
