@@ -237,9 +237,11 @@ def test_first_backward_press_starts_the_backward_pass(window: Any, qtbot: Any) 
     key(window, "F11")
     assert panel.position_label.text() == "Backward step 1 of 5"
     assert "(1 more step)" in panel.step_view.toPlainText()
+    assert "finished first" in window.statusBar().currentMessage()
     key(window, "F11")  # an ordinary backward step says nothing of the kind
     assert panel.position_label.text() == "Backward step 2 of 5"
     assert "finished first" not in panel.step_view.toPlainText()
+    assert "finished first" not in window.statusBar().currentMessage()  # old news
 
 
 def test_inspector_shows_a_gradient_only_once_its_step_is_taken(window: Any, qtbot: Any

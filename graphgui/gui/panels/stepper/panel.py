@@ -68,6 +68,7 @@ class StepperPanel(QWidget):
         self.error: str | None = None  # why stepping is impossible (a failing graph)
         self.notice = ""  # the last notice (a reset, an applied update), until the next step
         self.lead = ""  # how the last move got here, above the step text (until the next)
+        self._lead_shown = False  # the lead is in the status bar too (cleared by the next)
         self.loss_history: list[Any] = []
         self._applying = False
         self._view_key: tuple[Any, ...] = ()
@@ -267,6 +268,10 @@ class StepperPanel(QWidget):
             self.shell.show_message(refused)
         elif lead:
             self.shell.show_message(lead)
+            self._lead_shown = True
+        elif moved and self._lead_shown:
+            self.shell.show_message("", 1)  # the next step: that news is old
+            self._lead_shown = False
         self.render()
         self.stepped.emit()
         return moved
