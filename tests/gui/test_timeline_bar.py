@@ -309,3 +309,20 @@ def test_the_label_gives_the_loss_of_the_moments_parameters_as_the_canvas_does(w
     own = dict(bar.timeline.losses)[20]  # epoch 20's own loss: not what the label says
     assert f"{own:.4g}" != f"{shown:.4g}"
     window.document.set_clean()
+
+
+def test_while_a_new_run_records_the_slider_does_not_keep_the_last_runs_handle(window, qtbot):
+    open_example_from_menu(window, "moons_network", epochs=100)
+    panel = train(window, qtbot)
+    bar = panel.timeline_bar
+    bar.slider.setValue(bar.slider.maximum() // 2)
+    qtbot.waitUntil(lambda: window.view_state.live, timeout=2000)
+    window.document.settings["training"]["epochs"] = 1_000_000  # a run that lasts
+    QTest.mouseClick(panel.start_button, Qt.LeftButton)
+    assert bar.label.text() == "recording…"
+    assert bar.slider.value() == bar.slider.minimum() == bar.slider.maximum() == 0
+    assert not bar.slider.isEnabled()
+    with qtbot.waitSignal(panel.finished, timeout=20_000):
+        QTest.mouseClick(panel.stop_button, Qt.LeftButton)
+    assert bar.slider.value() == bar.slider.maximum() > 0  # the new run's end
+    window.document.set_clean()

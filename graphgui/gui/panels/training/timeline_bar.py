@@ -105,6 +105,7 @@ class TimelineBar(QWidget):
         if self.timeline is not None:
             self.previous = self.timeline
         self._close()
+        self._reset_slider()  # not the last run's handle while this one records
         self.label.setText("recording…")
         self.panel.loss_plot.mark_epoch(None)
         self.panel.grad_plot_mark(None)
@@ -150,13 +151,16 @@ class TimelineBar(QWidget):
         self.previous = None
         self._close()
         self.label.setText(IDLE_TEXT)
+        self._reset_slider()
+        self.panel.loss_plot.set_comparison([], "")
+        self.panel.loss_plot.mark_epoch(None)
+        self.panel.grad_plot_mark(None)
+
+    def _reset_slider(self) -> None:
         self.slider.blockSignals(True)
         self.slider.setRange(0, 0)
         self.slider.setValue(0)
         self.slider.blockSignals(False)
-        self.panel.loss_plot.set_comparison([], "")
-        self.panel.loss_plot.mark_epoch(None)
-        self.panel.grad_plot_mark(None)
 
     def _close(self) -> None:
         self.timeline = None
