@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from graphgui.core.graph import Graph
 from graphgui.core.values import format_value
 
 from .naming import node_label
@@ -61,12 +62,18 @@ class EvaluationStatus(QObject):
         if problems:
             nid, msg = problems[0]
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-            title = node_label(graph, nid) if nid in graph else ""
-            parts.append(f"<span style='color:{color}'>⚠ {title}: {msg}{more}</span>")
-            self.eval_label.setToolTip("\n".join(
-                f"{node_label(graph, n) if n in graph else 'a removed node'}: {m}"
-                for n, m in problems
-            ))
+            parts.append(f"<span style='color:{color}'>⚠ {_told(graph, nid, msg)}{more}</span>")
+            self.eval_label.setToolTip("\n".join(_told(graph, n, m) for n, m in problems))
         else:
             self.eval_label.setToolTip("")
         self.eval_label.setText("  ·  ".join(parts))
+
+
+def _told(graph: Graph, node_id: str, message: str) -> str:
+    """``node: message``, unless the message names its node already ("f (log of 0) gave
+    -inf": not "f: f (log of 0) gave -inf")."""
+    if node_id not in graph:
+        return f"a removed node: {message}"
+    if message.startswith(f"{graph.node(node_id).title} ("):
+        return message
+    return f"{node_label(graph, node_id)}: {message}"

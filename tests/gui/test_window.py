@@ -387,3 +387,12 @@ def test_a_closed_window_takes_its_plot_menus_with_it(qtbot: Any) -> None:
             if shiboken6.getCppPointer(w)[0] in made]
     # At most an empty widget Qt keeps for itself; no menu, no popup, nothing with children.
     assert all(kind == "QWidget" and children == 0 for kind, children in left), left
+
+
+def test_a_non_finite_value_is_told_once_with_its_node(window: Any, qtbot: Any) -> None:
+    # log(0) is -inf: the status bar says "f (log of 0) gave -inf", not "f: f (log of ...".
+    window.set_document(Document(parse("x = 0\nf = log(x)")))
+    settle(qtbot, window)
+    text = window.eval_label.text()
+    assert "⚠ f (log of 0) gave -inf" in text and "f: f" not in text
+    assert window.eval_label.toolTip() == "f (log of 0) gave -inf"
