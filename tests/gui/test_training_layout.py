@@ -422,3 +422,61 @@ def test_start_keeps_a_pictures_column_the_user_widened(make_window: Any, qtbot:
             QGuiApplication.processEvents()
         assert abs(boundary.width() - expected) <= 4, (widened, boundary.width(), expected)
         click_tab(window, qtbot, "Stepper")
+
+
+GHOST_SCRIPT = """
+import json, os, sys, time
+from PySide6.QtWidgets import QTabBar
+from graphgui.gui.application import application
+from graphgui.gui.main_window import MainWindow
+app = application([])
+window = MainWindow()  # restores the layout the last run saved
+window.resize(int(sys.argv[2]), int(sys.argv[3]))
+window.show()
+for _ in range(5):
+    app.processEvents()
+window.file_controller.open_example("moons_network")
+if sys.argv[1] == "save":  # a first run: its layout is saved as it closes
+    window.document.set_clean()
+    window.close()
+    sys.exit(0)
+window.document.set_setting("training", {**window.document.settings["training"], "epochs": 50})
+window.training_panel.start_button.click()
+deadline = time.monotonic() + 60
+while window.training_panel.state != "idle" and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.005)
+window.health.action.trigger()
+for _ in range(40):
+    app.processEvents()
+    time.sleep(0.005)
+bars = [[bar.geometry().getRect(), [bar.tabText(k) for k in range(bar.count())]]
+        for bar in window.findChildren(QTabBar) if bar.parent() is window and bar.isVisible()]
+print(json.dumps({"bars": bars, "status": window.statusBar().geometry().getRect()}))
+window.document.set_clean()
+os._exit(0)
+"""
+
+
+def test_no_second_tab_bar_of_a_group_shows_over_the_status_bar(tmp_path: Any) -> None:
+    """At 1280 x 720, after a run and the Health dock, Qt left the bottom group's earlier
+    bar (its tabs in the order before the Health add-on tabbed them again) over the status
+    bar: a second row of the same titles. The app's own start, in processes of their own
+    (the application's style and fonts decide where the bars fall): a first run saves its
+    layout at 1600 x 1000, the next restores it into a window of 1280 x 720."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GRAPHGUI_DATA_DIR": str(tmp_path),
+           "XDG_CONFIG_HOME": str(tmp_path)}
+    for args in (["save", "1600", "1000"], ["check", "1280", "720"]):
+        done = subprocess.run([sys.executable, "-c", GHOST_SCRIPT, *args],
+                              capture_output=True, text=True, timeout=120, env=env, check=True)
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    titles = [frozenset(names) for _, names in shown["bars"] if names]
+    assert len(titles) == len(set(titles)) == 3, shown
+    status_top = shown["status"][1]
+    for (_, top, _, height), names in shown["bars"]:
+        assert not names or top + height <= status_top, (names, shown["status"])

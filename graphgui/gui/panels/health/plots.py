@@ -86,7 +86,7 @@ class HealthPlots:
     def __init__(self, area: pg.GraphicsLayoutWidget, row: int = 1) -> None:
         colors = current_theme().colors
         self._text, self._muted = colors.text, colors.muted
-        self.ratio_plot = self._plot(area, row, 0, "update / data of each weight", left=True,
+        self.ratio_plot = self._plot(area, row, 0, "update / data ratio", left=True,
                                      axes={"left": DecadeAxis("left", anchor=-3)})
         self.ratio_plot.setLogMode(y=True)
         self.guide = pg.InfiniteLine(pos=math.log10(GUIDE), angle=0,

@@ -185,6 +185,7 @@ class StripHeader(QHeaderView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Horizontal, parent)
         self.span = (-4.0, 0.0)
+        self.setTextElideMode(Qt.ElideRight)  # "activ…" in a narrow column, not "ctivation"
 
     def paintSection(self, painter: QPainter, rect: QRect, index: int) -> None:  # noqa: N802
         super().paintSection(painter, rect, index)
