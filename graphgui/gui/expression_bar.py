@@ -69,6 +69,8 @@ class ExpressionBar(QWidget):
         self.setObjectName("expressionBar")
         self.document = None  # set by the window
         self.on_inserted: Callable[[list[str]], None] | None = None
+        # (typed name, name given) of the last insert's nodes whose name was taken already
+        self.renamed: list[tuple[str, str]] = []
         prompt = QLabel("ƒ")
         prompt.setObjectName("expressionPrompt")
         prompt.setStyleSheet("font-style: italic; font-weight: bold; font-size: 13pt;")
@@ -127,6 +129,9 @@ class ExpressionBar(QWidget):
         except GraphError as exc:
             self.show_error(str(exc))
             return []
+        typed = [node.name for node in sub.nodes]
+        given = [doc.graph.node(nid).name for nid in ids]
+        self.renamed = [(a, b) for a, b in zip(typed, given, strict=False) if a and a != b]
         self.edit.remember(text)
         self.edit.clear()
         self._clear_error()

@@ -120,6 +120,24 @@ def test_expression_bar_inserts_right_of_existing_nodes(window: Any, qtbot: Any)
     assert [n.id for n in g] == [existing]
 
 
+def test_an_expression_using_taken_names_says_what_its_nodes_are_called(window: Any) -> None:
+    # A second `f = log(x)` beside the first: new nodes x_2 and f_2 (not the old ones
+    # rewired), and the status bar says so instead of leaving it to be found.
+    window.set_document(Document(parse("x = 2\nf = log(x)")))
+    bar = window.expression_bar
+    bar.edit.setFocus()
+    QTest.keyClicks(bar.edit, "f = log(x)")
+    QTest.keyClick(bar.edit, Qt.Key_Return)
+    graph = window.document.graph
+    assert graph.find("x_2") is not None and graph.find("f_2") is not None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Inserted 2 nodes") and "x is x_2" in message
+    assert "f is f_2" in message
+    QTest.keyClicks(bar.edit, "g = exp(q)")  # names of its own: nothing to say
+    QTest.keyClick(bar.edit, Qt.Key_Return)
+    assert window.statusBar().currentMessage() == "Inserted 2 nodes"
+
+
 def test_expression_bar_error_is_inline_and_keeps_text(window: Any) -> None:
     bar = window.expression_bar
     QTest.keyClicks(bar.edit, "f = (x + ) * z")
