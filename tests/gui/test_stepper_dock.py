@@ -670,3 +670,10 @@ def test_user_guide_lists_the_stepper_keys(window: Any) -> None:
     actual = {a.text().replace("&", ""): a.shortcut().toString()
               for a in window.stepper_panel.actions_by_name.values()}
     assert documented == actual
+
+
+def test_the_logs_step_column_says_it_counts_nodes_not_the_docks_steps() -> None:
+    from graphgui.gui.panels.stepper.log import LogModel
+
+    tip = LogModel().headerData(0, Qt.Horizontal, Qt.ToolTipRole)
+    assert "node" in tip and "closed function as one step" in tip

@@ -94,8 +94,14 @@ class LogModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.DisplayRole) -> Any:
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+        if orientation != Qt.Horizontal:
+            return None
+        if role == Qt.DisplayRole:
             return LOG_HEADER[section]
+        if role == Qt.ToolTipRole and section == 0:
+            return ("Each node's step in the whole backward pass, every function opened "
+                    "(above, \u2018Backward step 3 of 5\u2019 counts a closed function as "
+                    "one step)")
         return None
 
 
