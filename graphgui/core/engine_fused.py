@@ -316,6 +316,8 @@ class _Code:
                                                 own if ok else None)
                 buf.count += 1  # the pool's chunk: one of its own for each buffer of a code
                 buf.ids.add(id(buffers[name]))
+                if buffers[name].base is not None:  # a pool chunk: views of it are buffers too
+                    buf.ids.add(id(buffers[name].base))
                 return name
 
             def halves(name: str) -> tuple[str, str]:  # views of a buffer's two rows
