@@ -139,5 +139,18 @@ class ExpressionBar(QWidget):
         return ids
 
 
+    def inserted_message(self, ids: list[str]) -> str:
+        """What the status bar says of the last insert: how many nodes, and what the ones
+        whose typed name was taken are called (new nodes beside the old, not the old
+        ones rewired)."""
+        message = f"Inserted {len(ids)} nodes"
+        renamed = self.renamed
+        if renamed:
+            message += ("; taken names, so: "
+                        + ", ".join(f"{typed} is {given}" for typed, given in renamed[:4])
+                        + (f" (+{len(renamed) - 4} more)" if len(renamed) > 4 else ""))
+        return message
+
+
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

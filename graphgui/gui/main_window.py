@@ -488,13 +488,7 @@ class MainWindow(QMainWindow):
     def _on_expression_inserted(self, ids: list[str]) -> None:
         self.scene.select_nodes(ids)
         self.view.show_graph(ids)
-        message = f"Inserted {len(ids)} nodes"
-        renamed = self.expression_bar.renamed
-        if renamed:  # new nodes beside the old ones, not the old ones rewired
-            message += ("; taken names, so: "
-                        + ", ".join(f"{typed} is {given}" for typed, given in renamed[:4])
-                        + (f" (+{len(renamed) - 4} more)" if len(renamed) > 4 else ""))
-        self.show_message(message, 10000)
+        self.show_message(self.expression_bar.inserted_message(ids), 10000)
 
     def focus_inspector_name(self) -> None:
         self.inspector_dock.show()
