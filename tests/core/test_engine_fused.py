@@ -300,14 +300,16 @@ def test_a_failure_after_in_place_passes_is_reported_from_values_computed_again(
     assert info.value.node_id == x_id
 
 
-@pytest.mark.parametrize("op", ["sigmoid", "identity", "tanh"])
+@pytest.mark.parametrize("op", ["sigmoid", "identity", "tanh", "transpose"])
 def test_with_buffers_a_sources_gradient_is_never_a_buffer(op: str) -> None:
     """The optimizers may keep a gradient (momentum's velocity starts from it): a source's
-    gradient outlives the next pass even where it would be a buffer or a view of one."""
+    gradient outlives the next pass even where it would be a buffer or a view of one
+    (transpose's: a view of the fused rule's buffer, itself a view of a pool chunk)."""
     rng = np.random.default_rng(7)
     g = Graph("p -> op -> sigmoid -> bce")
     p = g.add_node("parameter", name="P", value=rng.normal(size=(3, 5)))
-    y = g.add_node("input", name="Y", value=(rng.random((3, 5)) < 0.5).astype(float))
+    labels = (rng.random((3, 5)) < 0.5).astype(float)
+    y = g.add_node("input", name="Y", value=labels.T if op == "transpose" else labels)
     f = g.add_node(op)
     s = g.add_node("sigmoid")
     loss = g.add_node("bce")
@@ -480,31 +482,3 @@ def test_a_second_set_of_shapes_too_large_is_still_refused_naming_the_node() -> 
         with pytest.raises(EvaluationError) as raised:
             program.forward(huge)
     assert raised.value.node_id == m.id and "M" in str(raised.value)
-
-
-def test_with_pooled_buffers_a_view_of_one_is_never_a_sources_gradient() -> None:
-    """transpose's gradient is a view of the sigmoid's buffer, which is a view of a pool
-    chunk: the optimizers may keep a gradient, so it is copied (as any buffer or view)."""
-    rng = np.random.default_rng(3)
-    g = Graph("p -> transpose -> sigmoid -> bce")
-    p = g.add_node("parameter", name="P", value=rng.normal(size=(3, 5)))
-    y = g.add_node("input", name="Y", value=(rng.random((5, 3)) < 0.5).astype(float))
-    t = g.add_node("transpose")
-    s = g.add_node("sigmoid")
-    loss = g.add_node("bce")
-    g.connect(p.id, t.id, 0)
-    g.connect(t.id, s.id, 0)
-    g.connect(s.id, loss.id, 0)
-    g.connect(y.id, loss.id, 1)
-    g.set_output(loss.id)
-    program = Program(g, wrt=[p.id])
-    program.fused.reuse = True
-    program.forward()
-    slot = program.slot[p.id]
-    first = program.gradients(program.forward())[slot]  # every gradient: no fused bce rule
-    kept = first.copy()
-    program.set_source(p.id, rng.normal(size=(3, 5)))
-    second = program.gradients(program.forward())[slot]
-    assert program.fused.backward_runs == 2
-    np.testing.assert_array_equal(first, kept)
-    assert second is not first and not np.shares_memory(first, second)
