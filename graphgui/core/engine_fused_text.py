@@ -16,7 +16,7 @@ import numpy as np
 _INLINE = {"add": "+", "sub": "-", "mul": "*"}
 
 # Elementwise activations written as their rules' one ufunc call (the forward) and their
-# gradients' calls (in _backward_text), so they write into buffers too, in place along a
+# gradients' calls (in backward_text), so they write into buffers too, in place along a
 # chain (matmul, bias add, activation in one buffer) where no one reads the intermediate.
 _ELEMENTWISE = {"tanh": "_tanh({x}{out})", "relu": "_max({x}, 0.0{out})"}
 
@@ -138,6 +138,9 @@ def backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
     has = {out}
     skip: set[int] = set()
 
+    def buffered(k: int) -> bool:  # may k's gradient be a buffer? A source's: fresh
+        return bool(buf) and not _node(program, k).is_source
+
     shared: set[int] = set()  # gradients that may be (a view of) a buffer
     alone: set[int] = set()  # gradients in a buffer of their own that no other name holds
 
@@ -169,8 +172,7 @@ def backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
                 and a not in targets and shapes[a] is not None):
             s = program._inputs[a][0]
             ys = shapes[b]
-            same = (buf and shapes[a] == np.broadcast_shapes(shapes[a], ys or ())
-                    and not _node(program, s).is_source)  # a source's gradient: fresh
+            same = buffered(s) and shapes[a] == np.broadcast_shapes(shapes[a], ys or ())
             diff = f"_sub(v{a}, v{b}, out={buf(shapes[a], a)})" if same else f"v{a} - v{b}"
             lines += [f"    _c = {diff}", f"    _c *= {g} / {_count(shapes[a], ys) or 1}"]
             if np.broadcast_shapes(shapes[a], ys or ()) != shapes[a]:
@@ -200,31 +202,28 @@ def backward_text(program: Any, shapes: list[Any], names: dict[str, Any],
         if op == "matmul" and shapes[a] is not None and _is_matrix_pair(program, shapes, i):
             for k, rule, text in ((a, ra, f"_dot({g}, v{b}.T"), (b, rb, f"_dot(v{a}.T, {g}")):
                 if rule is not None:  # buffers for the values' gradients, not the sources'
-                    into = buf and not _node(program, k).is_source
-                    add(k, text + (f", out={buf(shapes[k], i)})" if into else ")"))
+                    add(k, text + (f", out={buf(shapes[k], i)})" if buffered(k) else ")"))
             continue
         if op == "tanh" and shapes[i] is not None:  # _tanh_grad's array path: 1 - out^2
-            into = buf and not _node(program, a).is_source
-            first = f"_mul(v{i}, v{i}, out={buf(shapes[i], i)})" if into else f"v{i} * v{i}"
+            first = f"_mul(v{i}, v{i}, out={buf(shapes[i], i)})" if buffered(a) else f"v{i} * v{i}"
             lines += [f"    _c = {first}", "    _sub(1.0, _c, out=_c)", f"    _c *= {g}"]
             add(a, "_c")
             continue
         if op == "relu" and shapes[i] is not None and shapes[i] == shapes[a]:
             # _relu_grad's g * (x > 0), from the output: relu(x) > 0 exactly where x > 0
-            into = buf and not _node(program, a).is_source
-            if into and only_wrt and i in alone and i not in targets:
+            in_buffer = buffered(a)
+            if in_buffer and only_wrt and i in alone and i not in targets:
                 # in g's own buffer: only this rule reads g, and the caller reads no
                 # gradient but the targets' (g's slot is then None, as a skipped one)
                 lines += [f"    _mul({g}, _gt(v{i}, 0), out={g})", f"    _c = {g}",
                           f"    {g} = None"]
                 add(a, "_c")
                 continue
-            target = f", out={buf(shapes[i], i)}" if into else ""
+            target = f", out={buf(shapes[i], i)}" if in_buffer else ""
             add(a, f"_mul({g}, _gt(v{i}, 0){target})")
             continue
         if op == "sigmoid" and shapes[i] is not None:  # _sigmoid_grad's array path
-            into = buf and not _node(program, a).is_source  # a source's gradient: fresh
-            first = f"_sub(1.0, v{i}, out={buf(shapes[i], i)})" if into else f"1.0 - v{i}"
+            first = f"_sub(1.0, v{i}, out={buf(shapes[i], i)})" if buffered(a) else f"1.0 - v{i}"
             lines += [f"    _c = {first}", f"    _c *= v{i}", f"    _c *= {g}"]
             add(a, "_c")
             continue

@@ -112,14 +112,19 @@ class FusedSGDStep:
         if norms is not None:
             trainer._add_norms(norms, grads)
         lr = trainer.optimizer.lr
-        slots = trainer._param_slots
-        stepping = self._stepping
-        if stepping is not None:
-            self._flat.apply(stepping, grads, initial, lr)
-            fused.forward_runs += 1
-            fused.backward_runs += 1
-            self.steps += 1
-            return loss, correct
+        if self._stepping is not None:
+            self._flat.apply(self._stepping, grads, initial, lr)
+        else:
+            self._update(grads, initial, lr)
+        fused.forward_runs += 1  # the passes the fused code ran, as Program's count them
+        fused.backward_runs += 1
+        self.steps += 1
+        return loss, correct
+
+
+    def _update(self, grads: list[Any], initial: list[Any], lr: float) -> None:
+        """SGD parameter by parameter (where the code has no flat gradients)."""
+        slots = self.trainer._param_slots
         in_place = self._in_place
         if in_place is None:
             in_place = self._in_place = _scalable(grads, slots)
@@ -132,10 +137,6 @@ class FusedSGDStep:
                 initial[k] = initial[k] - g  # a new array: the old one is the rollback's
             else:
                 initial[k] = initial[k] - lr * g  # SGD.update, written out
-        fused.forward_runs += 1  # the passes the fused code ran, as Program's count them
-        fused.backward_runs += 1
-        self.steps += 1
-        return loss, correct
 
 
 def _scalable(grads: list[Any], slots: list[tuple[str, int]]) -> bool:

@@ -111,9 +111,7 @@ class TrainingRun(QObject):
         self._sync_line()
 
     def _count_from_next_batch(self) -> None:
-        self._started = time.perf_counter()
-        self._start_epoch = self.trainer.epoch
-        self._counting = False
+        self._counting = False  # the next batch sets _started and _start_epoch
 
     def wait(self) -> None:
         """Stop and wait for the thread, then finish at once (closing, another document)."""
