@@ -205,6 +205,19 @@ def run_graphgui(n: int, hidden: int, epochs: int, seed: int, eval_every: int = 
             "median_epoch": statistics.median(r.seconds for r in results)}
 
 
+def _interleaved(sides: list, rounds: int) -> tuple[dict, dict, float]:
+    """Every side's runs (rounds taking turns, so a busy moment on the machine hits all
+    sides alike), each side's median run by seconds, and the load average over them."""
+    runs: dict[str, list[dict]] = {side: [] for side, _ in sides}
+    load = os.getloadavg()[0]
+    for _ in range(rounds):
+        for side, fn in sides:
+            runs[side].append(fn())
+    median = {side: sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2]
+              for side, rs in runs.items()}
+    return runs, median, (load + os.getloadavg()[0]) / 2
+
+
 def compare(name: str, n: int, hidden: int, epochs: int, rounds: int, seed: int,
             target: float, dtype: str = "float64", eval_every_1: bool = True) -> dict:
     sides = [
@@ -217,20 +230,13 @@ def compare(name: str, n: int, hidden: int, epochs: int, rounds: int, seed: int,
                       lambda: run_graphgui(n, hidden, epochs, seed, 0, dtype)))
     if eval_every_1:
         sides.append(("graphgui_eval_every_1", lambda: run_graphgui(n, hidden, epochs, seed, 1)))
-    runs: dict[str, list[dict]] = {side: [] for side, _ in sides}
-    load = os.getloadavg()[0]
-    for _ in range(rounds):
-        # Interleaved, so a busy moment on the machine hits all sides alike.
-        for side, fn in sides:
-            runs[side].append(fn())
-    median = {side: sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2]
-              for side, rs in runs.items()}
+    runs, median, load = _interleaved(sides, rounds)
     loss = median["notebook"]["final_loss"]
     for side in ("tuned", "graphgui"):
         assert abs(median[side]["final_loss"] - loss) < 1e-9, (side, median[side], loss)
     seconds = {side: r["seconds"] for side, r in median.items()}
     row = {"case": name, "samples": n, "hidden": hidden, "epochs": epochs, "rounds": rounds,
-           "target": target, "load_average": (load + os.getloadavg()[0]) / 2,
+           "target": target, "load_average": load,
            "ratio": seconds["graphgui"] / seconds["notebook"],
            "ratio_vs_tuned": seconds["graphgui"] / seconds["tuned"],
            "tuned_vs_notebook": seconds["tuned"] / seconds["notebook"],
@@ -258,18 +264,12 @@ def compare_activation(n: int, hidden: int, epochs: int, rounds: int, seed: int,
     sides = [("tuned", lambda: run_tuned(n, hidden, epochs, seed, activation)),
              ("graphgui", lambda: run_graphgui(n, hidden, epochs, seed, 0,
                                                activation=activation))]
-    runs: dict[str, list[dict]] = {side: [] for side, _ in sides}
-    load = os.getloadavg()[0]
-    for _ in range(rounds):
-        for side, fn in sides:
-            runs[side].append(fn())
-    median = {side: sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2]
-              for side, rs in runs.items()}
+    runs, median, load = _interleaved(sides, rounds)
     assert abs(median["graphgui"]["final_loss"] - median["tuned"]["final_loss"]) < 1e-9, median
     epoch = {side: statistics.median(r["median_epoch"] for r in rs) for side, rs in runs.items()}
     return {"case": f"hidden {activation} {hidden}, {n} samples", "activation": activation,
             "samples": n, "hidden": hidden, "epochs": epochs, "rounds": rounds,
-            "load_average": (load + os.getloadavg()[0]) / 2,
+            "load_average": load,
             "ratio_vs_tuned": median["graphgui"]["seconds"] / median["tuned"]["seconds"],
             "epoch_ratio_vs_tuned": epoch["graphgui"] / epoch["tuned"],
             "median_epoch_ms": {side: 1e3 * e for side, e in epoch.items()},
